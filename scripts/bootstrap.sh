@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine (Node 20+ and npm present) for the project: pnpm at the pinned version and the
+# workspace's dependencies. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+
+want_pnpm=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if [ "$(pnpm -v 2>/dev/null || true)" != "$want_pnpm" ]; then
+  echo "bootstrap: installing pnpm $want_pnpm with npm"
+  npm install --global "pnpm@$want_pnpm" >/dev/null
+fi
+
+# better-sqlite3 compiles from source when no prebuilt binary is reachable; it needs Node's headers.
+if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
+
+echo "bootstrap: pnpm install"
+pnpm install --frozen-lockfile --reporter=append-only | grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true

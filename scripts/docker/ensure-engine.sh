@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers `docker version`. Idempotent:
+#  - any engine already reachable (Docker Desktop, a system dockerd, DOCKER_HOST, a previous run): do nothing;
+#  - otherwise, on Linux as root with apt-get (Debian/Ubuntu): install the engine and helper packages, then start
+#    dockerd in the background with no bridge and no iptables (the emulator only ever talks to loopback; job
+#    containers use --network host or --network none);
+#  - otherwise: explain what to install or start, and fail.
+# Environment: DOCKERD_LOG (default /var/log/htcemu-dockerd.log), DOCKERD_PIDFILE (default /var/run/docker.pid),
+# ENGINE_TIMEOUT seconds to wait for the engine (default 30).
+set -euo pipefail
+
+log=${DOCKERD_LOG:-/var/log/htcemu-dockerd.log}
+pidfile=${DOCKERD_PIDFILE:-/var/run/docker.pid}
+timeout=${ENGINE_TIMEOUT:-30}
+packages=(docker.io containerd runc busybox-static docker-registry awscli)
+
+say() { echo "ensure-engine: $*"; }
+die() { echo "ensure-engine: $*" >&2; exit 1; }
+
+# `docker version` exits non-zero when the CLI works but no server answers; the format keeps it to one line.
+engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+if command -v docker >/dev/null 2>&1 && engine_answers; then
+  say "engine already answers (server $(docker version --format '{{.Server.Version}}'), ${DOCKER_HOST:-default context}); nothing to do"
+  exit 0
+fi
+
+case "$(uname -s)" in
+  Linux) ;;
+  Darwin) die "no Docker engine answers. Install and start Docker Desktop (https://docs.docker.com/desktop/), then rerun." ;;
+  *) die "no Docker engine answers. Install and start Docker Desktop (or another engine reachable through DOCKER_HOST), then rerun." ;;
+esac
+if [ -n "${DOCKER_HOST:-}" ]; then
+  die "DOCKER_HOST=$DOCKER_HOST is set but no engine answers there; start that engine or unset DOCKER_HOST."
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  die "no Docker engine answers and this script can only set one up as root on Debian/Ubuntu (apt-get).
+  Install Docker Engine (https://docs.docker.com/engine/install/, or: sudo apt-get install docker.io) and start it
+  (sudo systemctl start docker, or: sudo dockerd --bridge=none &), make sure your user may use it (docker group),
+  then rerun. On macOS/Windows, install and start Docker Desktop."
+fi
+
+# --- packages ---------------------------------------------------------------------------------------------------
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then missing+=("$p"); fi
+done
+
+apt_update() {
+  say "apt-get update"
+  # Some configured sources may be unreachable (only Debian's mirrors are, here); apt then exits non-zero although
+  # the Debian lists were refreshed, so carry on and let the install decide.
+  apt-get update -qq >/dev/null || say "apt-get update reported errors (continuing)"
+}
+# Quiet, but errors still reach stderr (debconf's note about apt-utils is noise, dropped).
+apt_install() {
+  apt-get install -y -qq --no-install-recommends "$@" 2> >(grep -v 'delaying package configuration' >&2) >/dev/null
+}
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  # Refresh the package lists only when they cannot name a candidate for every missing package.
+  for p in "${missing[@]}"; do
+    # (Captured first: `grep -q` exiting early would make apt-cache die of SIGPIPE and fail the pipeline.)
+    policy=$(apt-cache policy "$p" 2>/dev/null || true)
+    if ! grep -q 'Candidate: [^(]' <<<"$policy"; then apt_update; break; fi
+  done
+  say "installing ${missing[*]}"
+  # A stale list can point at files the mirror no longer has: refresh once and retry.
+  if ! apt_install "${missing[@]}"; then
+    apt_update
+    apt_install "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+  fi
+fi
+command -v dockerd >/dev/null 2>&1 || die "dockerd not found after installing docker.io"
+
+# --- dockerd ----------------------------------------------------------------------------------------------------
+# A dockerd from an earlier run may still be starting; only start another one when none is alive.
+running_pid=""
+if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then running_pid=$(cat "$pidfile"); fi
+if [ -n "$running_pid" ]; then
+  say "dockerd already running (pid $running_pid); waiting for it to answer"
+else
+  mkdir -p "$(dirname "$log")"
+  say "starting dockerd (log $log, pidfile $pidfile)"
+  # setsid + nohup: its own session, so it outlives this script and the terminal. No bridge, no iptables, no NAT:
+  # nothing is created on the host's network.
+  setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false --ip-masq=false --pidfile "$pidfile" \
+    >>"$log" 2>&1 </dev/null &
+fi
+
+deadline=$((SECONDS + timeout))
+until engine_answers; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "ensure-engine: dockerd did not answer within ${timeout}s; last lines of $log:" >&2
+    tail -n 30 "$log" >&2 || true
+    exit 1
+  fi
+  sleep 0.2
+done
+say "engine answers (server $(docker version --format '{{.Server.Version}}'))"
