@@ -52,4 +52,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     Object.keys(item).filter((k) => ["get", "put", "post", "delete", "patch", "head", "options"].includes(k)),
   );
   console.log(`bundled ${Object.keys(contract.paths).length} paths, ${ops.length} operations -> dist/openapi.json`);
+  // The emulator's admin API is a separate, single-file document.
+  const admin = parse(readFileSync(join(root, "admin/admin.yaml"), "utf8"));
+  writeFileSync(join(root, "dist/admin.json"), `${JSON.stringify(admin, null, 2)}\n`);
+  console.log(`admin API: ${Object.keys(admin.paths).length} paths -> dist/admin.json`);
 }

@@ -33,10 +33,14 @@ esac
 if [ -n "${DOCKER_HOST:-}" ]; then
   die "DOCKER_HOST=$DOCKER_HOST is set but no engine answers there; start that engine or unset DOCKER_HOST."
 fi
+if [ -S /var/run/docker.sock ] && [ ! -w /var/run/docker.sock ]; then
+  die "an engine's socket /var/run/docker.sock exists but this user cannot use it: run as root, or add the user to
+  the docker group (sudo usermod -aG docker \"\$USER\", then log in again)."
+fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   die "no Docker engine answers and this script can only set one up as root on Debian/Ubuntu (apt-get).
   Install Docker Engine (https://docs.docker.com/engine/install/, or: sudo apt-get install docker.io) and start it
-  (sudo systemctl start docker, or: sudo dockerd --bridge=none &), make sure your user may use it (docker group),
+  (sudo systemctl start docker, or: sudo dockerd --bridge=none --iptables=false &), make sure your user may use it (docker group),
   then rerun. On macOS/Windows, install and start Docker Desktop."
 fi
 
@@ -89,9 +93,11 @@ else
     >>"$log" 2>&1 </dev/null &
 fi
 
-deadline=$((SECONDS + timeout))
+# Counted in 0.2 s steps: bash's SECONDS ticks on whole seconds and could cut the wait short by almost one.
+tries=$((timeout * 5))
 until engine_answers; do
-  if [ "$SECONDS" -ge "$deadline" ]; then
+  tries=$((tries - 1))
+  if [ "$tries" -le 0 ]; then
     echo "ensure-engine: dockerd did not answer within ${timeout}s; last lines of $log:" >&2
     tail -n 30 "$log" >&2 || true
     exit 1

@@ -1,0 +1,40 @@
+// The RSA key that signs bearer tokens. Generated once and kept in the database, so tokens issued before a restart
+// stay valid after it; its public half is published as the JWKS.
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
+import type { Db } from "../db/database.js";
+import { newUuid } from "../domain/ids.js";
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** The public key as a JWK with `kid`, `alg`, `use`. */
+  publicJwk: Record<string, unknown>;
+}
+
+export async function loadOrCreateSigningKey(db: Db, now: number): Promise<SigningKey> {
+  const row = db.prepare("SELECT kid, private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1").get() as
+    | { kid: string; private_jwk: string }
+    | undefined;
+  if (row) return fromPrivateJwk(row.kid, JSON.parse(row.private_jwk));
+  const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: 2048 });
+  const kid = newUuid();
+  const key = fromPrivateJwk(kid, privateKey.export({ format: "jwk" }) as Record<string, unknown>);
+  db.prepare("INSERT INTO signing_keys (kid, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?)").run(
+    kid,
+    JSON.stringify(privateKey.export({ format: "jwk" })),
+    JSON.stringify(key.publicJwk),
+    now,
+  );
+  return key;
+}
+
+function fromPrivateJwk(kid: string, jwk: Record<string, unknown>): SigningKey {
+  const privateKey = createPrivateKey({ key: jwk as never, format: "jwk" });
+  const publicKey = createPublicKey(privateKey);
+  const { n, e, kty } = publicKey.export({ format: "jwk" }) as { n: string; e: string; kty: string };
+  return { kid, privateKey, publicKey, publicJwk: { kty, kid, use: "sig", alg: "RS256", n, e } };
+}

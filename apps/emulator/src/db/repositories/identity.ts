@@ -1,0 +1,116 @@
+// Persistence of workspaces, users and API keys. Statements are prepared once per database.
+import type { Db } from "../database.js";
+
+export interface WorkspaceRow {
+  seq: number;
+  id: string;
+  name: string;
+  organization_code: string | null;
+  vcpu_limit: number | null;
+  vcpu_limit_updated_at: number | null;
+  created_at: number;
+}
+
+export interface UserRow {
+  seq: number;
+  id: string;
+  workspace_id: string;
+  email: string;
+  full_name: string;
+  is_workspace_admin: number;
+  is_organization_admin: number;
+  is_rescale_admin: number;
+  is_superuser: number;
+  created_at: number;
+}
+
+export type NewWorkspace = Omit<WorkspaceRow, "seq">;
+export type NewUser = Omit<UserRow, "seq">;
+
+export class IdentityRepository {
+  private readonly insertWorkspaceStmt;
+  private readonly insertUserStmt;
+  private readonly insertKeyStmt;
+  private readonly workspaceStmt;
+  private readonly userStmt;
+  private readonly userByKeyStmt;
+  private readonly workspacesStmt;
+  private readonly usersOfWorkspaceStmt;
+  private readonly keysOfUserStmt;
+  private readonly firstUserStmt;
+  private readonly setWorkspaceLimitStmt;
+  private readonly deleteKeyStmt;
+
+  constructor(db: Db) {
+    this.insertWorkspaceStmt = db.prepare(
+      `INSERT INTO workspaces (id, name, organization_code, vcpu_limit, vcpu_limit_updated_at, created_at)
+       VALUES (@id, @name, @organization_code, @vcpu_limit, @vcpu_limit_updated_at, @created_at)`,
+    );
+    this.insertUserStmt = db.prepare(
+      `INSERT INTO users (id, workspace_id, email, full_name, is_workspace_admin, is_organization_admin,
+         is_rescale_admin, is_superuser, created_at)
+       VALUES (@id, @workspace_id, @email, @full_name, @is_workspace_admin, @is_organization_admin,
+         @is_rescale_admin, @is_superuser, @created_at)`,
+    );
+    this.insertKeyStmt = db.prepare("INSERT INTO api_keys (key, user_id, created_at) VALUES (?, ?, ?)");
+    this.deleteKeyStmt = db.prepare("DELETE FROM api_keys WHERE key = ?");
+    this.workspaceStmt = db.prepare("SELECT * FROM workspaces WHERE id = ?");
+    this.userStmt = db.prepare("SELECT * FROM users WHERE id = ?");
+    this.userByKeyStmt = db.prepare("SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key = ?");
+    this.workspacesStmt = db.prepare("SELECT * FROM workspaces ORDER BY seq");
+    this.usersOfWorkspaceStmt = db.prepare("SELECT * FROM users WHERE workspace_id = ? ORDER BY seq");
+    this.keysOfUserStmt = db.prepare("SELECT key FROM api_keys WHERE user_id = ? ORDER BY created_at, key");
+    this.firstUserStmt = db.prepare("SELECT * FROM users ORDER BY seq LIMIT 1");
+    this.setWorkspaceLimitStmt = db.prepare(
+      "UPDATE workspaces SET vcpu_limit = ?, vcpu_limit_updated_at = ? WHERE id = ?",
+    );
+  }
+
+  insertWorkspace(row: NewWorkspace): void {
+    this.insertWorkspaceStmt.run(row);
+  }
+
+  insertUser(row: NewUser): void {
+    this.insertUserStmt.run(row);
+  }
+
+  insertApiKey(key: string, userId: string, createdAt: number): void {
+    this.insertKeyStmt.run(key, userId, createdAt);
+  }
+
+  deleteApiKey(key: string): boolean {
+    return this.deleteKeyStmt.run(key).changes > 0;
+  }
+
+  workspace(id: string): WorkspaceRow | undefined {
+    return this.workspaceStmt.get(id) as WorkspaceRow | undefined;
+  }
+
+  user(id: string): UserRow | undefined {
+    return this.userStmt.get(id) as UserRow | undefined;
+  }
+
+  userByApiKey(key: string): UserRow | undefined {
+    return this.userByKeyStmt.get(key) as UserRow | undefined;
+  }
+
+  workspaces(): WorkspaceRow[] {
+    return this.workspacesStmt.all() as WorkspaceRow[];
+  }
+
+  usersOfWorkspace(workspaceId: string): UserRow[] {
+    return this.usersOfWorkspaceStmt.all(workspaceId) as UserRow[];
+  }
+
+  apiKeysOfUser(userId: string): string[] {
+    return (this.keysOfUserStmt.all(userId) as { key: string }[]).map((r) => r.key);
+  }
+
+  firstUser(): UserRow | undefined {
+    return this.firstUserStmt.get() as UserRow | undefined;
+  }
+
+  setWorkspaceLimit(workspaceId: string, vcpus: number | null, at: number): void {
+    this.setWorkspaceLimitStmt.run(vcpus, vcpus === null ? null : at, workspaceId);
+  }
+}

@@ -1,0 +1,101 @@
+// Projects: creation, region changes, and their JSON representation (`HTCProject`).
+import type { z } from "zod";
+import type { ProjectRow } from "../db/repositories/projects.js";
+import type { Principal } from "../http/auth.js";
+import { invalidField, notFound } from "../http/errors.js";
+import type { createProjectBody, regionSettingsSchema } from "../schemas/projects.js";
+import { DEFAULT_REGION, isEnabledRegion } from "./catalog.js";
+import { newUuid } from "./ids.js";
+import { isoTime } from "../clock.js";
+import type { Services } from "../services.js";
+
+type RegionSettings = z.infer<typeof regionSettingsSchema>;
+
+export function projectFolderPath(projectId: string): string {
+  return `projects/${projectId}/`;
+}
+
+/** The project of the caller's workspace, or 404. */
+export function requireProject(s: Services, principal: Principal, projectId: string): ProjectRow {
+  const project = s.repos.projects.get(projectId, principal.workspace.id);
+  if (!project) throw notFound(`Project ${projectId} does not exist.`);
+  return project;
+}
+
+function checkRegions(regions: readonly string[], field: string): void {
+  regions.forEach((region, i) => {
+    if (!isEnabledRegion(region)) throw invalidField(`${field}[${i}]`, `region ${region} is not enabled for the workspace`);
+  });
+}
+
+function defaultSettings(region: string): RegionSettings {
+  return { computeSettings: { computeRegion: region as never }, storageSettings: { storageRegion: region as never } };
+}
+
+/** One settings entry per region: the caller's where given, otherwise "compute and store in that region". */
+function settingsFor(regions: readonly string[], given: readonly RegionSettings[]): RegionSettings[] {
+  given.forEach((s, i) => {
+    if (!regions.includes(s.computeSettings.computeRegion)) {
+      throw invalidField(`regionSettings[${i}].computeSettings.computeRegion`, "must be one of the project's regions");
+    }
+    if (!isEnabledRegion(s.storageSettings.storageRegion)) {
+      throw invalidField(`regionSettings[${i}].storageSettings.storageRegion`, "region is not enabled for the workspace");
+    }
+  });
+  return regions.map((r) => given.find((s) => s.computeSettings.computeRegion === r) ?? defaultSettings(r));
+}
+
+export function createProject(
+  s: Services,
+  principal: Principal,
+  input: z.output<typeof createProjectBody>,
+): ProjectRow {
+  const regions = input.regions?.length ? input.regions : [DEFAULT_REGION];
+  checkRegions(regions, "regions");
+  const settings = settingsFor(regions, input.regionSettings ?? []);
+  const id = newUuid();
+  s.repos.projects.insert({
+    id,
+    workspace_id: principal.workspace.id,
+    name: input.projectName,
+    description: input.projectDescription,
+    created_by: principal.user.id,
+    regions: JSON.stringify(regions),
+    region_settings: JSON.stringify(settings),
+    created_at: s.clock.now(),
+  });
+  return s.repos.projects.get(id, principal.workspace.id)!;
+}
+
+/** Adds regions (never removes any). */
+export function addRegions(s: Services, project: ProjectRow, regions: readonly string[]): ProjectRow {
+  checkRegions(regions, "regions");
+  const current = regionsOf(project);
+  const added = regions.filter((r) => !current.includes(r));
+  if (added.length === 0) return project;
+  const all = [...current, ...added];
+  const settings = [...(JSON.parse(project.region_settings) as RegionSettings[]), ...added.map(defaultSettings)];
+  s.repos.projects.updateRegions(project.id, all, settings);
+  return s.repos.projects.get(project.id, project.workspace_id)!;
+}
+
+export function regionsOf(project: ProjectRow): string[] {
+  return JSON.parse(project.regions) as string[];
+}
+
+export function projectView(s: Services, project: ProjectRow, organizationCode: string | null) {
+  return {
+    projectId: project.id,
+    projectName: project.name,
+    projectDescription: project.description,
+    createdBy: project.created_by,
+    workspaceId: project.workspace_id,
+    organizationCode,
+    createdAt: isoTime(project.created_at),
+    containerRegistry: `${s.urls.registryHost}/rescale/${project.id}/`,
+    repositories: s.repos.projects.repositories(project.id),
+    regions: regionsOf(project),
+    regionSettings: JSON.parse(project.region_settings) as RegionSettings[],
+    projectFolderPath: projectFolderPath(project.id),
+  };
+}

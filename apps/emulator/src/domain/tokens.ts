@@ -1,0 +1,60 @@
+// The claims the emulator's tokens carry, and the exchange rules of `GET /auth/token` and `POST /oauth2/token`.
+import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
+import type { JobScope, SubjectClaims, TokenClaims, TokenService } from "../auth/tokens.js";
+import type { Services } from "../services.js";
+import { rolesOf } from "./identity.js";
+
+/** Refresh tokens live long: they stand for a key that is not available (inside a job). */
+export const REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+export function claimsFor(user: UserRow, workspace: WorkspaceRow, userDefined: Record<string, string> = {}): SubjectClaims {
+  const claims: SubjectClaims = {
+    sub: user.id,
+    userFullName: user.full_name,
+    userEmail: user.email,
+    workspaceName: workspace.name,
+    workspaceId: workspace.id,
+    organizationCode: workspace.organization_code,
+    groups: rolesOf(user),
+  };
+  for (const [name, value] of Object.entries(userDefined)) claims[`userDefined_${name}`] = value;
+  return claims;
+}
+
+/** Issues an access token (a job token when `job` is given) and returns it with its lifetime. */
+export async function issueAccessToken(
+  tokens: TokenService,
+  claims: SubjectClaims,
+  lifetimeSeconds: number,
+  job?: JobScope,
+): Promise<{ tokenValue: string; expiresIn: number }> {
+  const tokenValue = await tokens.sign(job ? "job" : "access", claims, lifetimeSeconds, job);
+  return { tokenValue, expiresIn: lifetimeSeconds };
+}
+
+/** The user-defined claims (`userDefined_<name>`) carried by a verified token, without the prefix. */
+export function userDefinedClaims(claims: TokenClaims): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(claims)) {
+    if (key.startsWith("userDefined_") && typeof value === "string") result[key.slice("userDefined_".length)] = value;
+  }
+  return result;
+}
+
+/** The bearer and refresh tokens a running job receives (`RESCALE_HTC_BEARER_TOKEN`, `RESCALE_HTC_REFRESH_TOKEN`). */
+export async function issueJobTokens(
+  s: Services,
+  user: UserRow,
+  job: JobScope,
+  userDefined: Record<string, string>,
+): Promise<{ bearerToken: string; refreshToken: string; expiresIn: number; jobId: string }> {
+  const workspace = s.repos.identity.workspace(user.workspace_id)!;
+  const claims = claimsFor(user, workspace, userDefined);
+  const lifetime = s.options.tokenLifetimeSeconds;
+  return {
+    bearerToken: await s.tokens.sign("job", claims, lifetime, job),
+    refreshToken: await s.tokens.sign("refresh", claims, REFRESH_LIFETIME_SECONDS, job),
+    expiresIn: lifetime,
+    jobId: job.jobId,
+  };
+}

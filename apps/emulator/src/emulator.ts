@@ -1,0 +1,106 @@
+// startEmulator(): the one place an emulator is assembled (database, keys, services, HTTP server) and torn down.
+// The command line and the test helpers both call it.
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createHtcClient, type HtcClient } from "@htcemu/client";
+import { createApp, API_PREFIX } from "./app.js";
+import { loadOrCreateSigningKey } from "./auth/keys.js";
+import { VirtualClock } from "./clock.js";
+import { openDatabase } from "./db/database.js";
+import { applySeed } from "./domain/identity.js";
+import { enforceRetention } from "./domain/tasks.js";
+import { type EmulatorOptions, resolveOptions } from "./options.js";
+import { createServices, type Services } from "./services.js";
+
+export interface StartOptions extends EmulatorOptions {
+  /** Receives the emulator's log lines (start-up, request log, internal errors). Silent by default. */
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  /** `http://127.0.0.1:<port>/api/v1`: what a client's base URL should be. */
+  baseUrl: string;
+  /** `http://127.0.0.1:<port>`: the server's root (admin API, root aliases). */
+  rootUrl: string;
+  port: number;
+  /** The API key of the default user. */
+  apiKey: string;
+  /** The default user's workspace id. */
+  workspaceId: string;
+  /** A client already configured for this emulator and key. */
+  client: HtcClient;
+  /** Internals, for tests and the admin API. */
+  services: Services;
+  /** Stops the server and releases the database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  const { log = () => {}, ...rest } = options;
+  const resolved = resolveOptions(rest);
+  const inMemory = resolved.inMemory || !resolved.dataDir;
+  const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
+  try {
+    const clock = new VirtualClock();
+    const key = await loadOrCreateSigningKey(db, clock.now());
+    const services = createServices(resolved, db, clock, key);
+    const bootstrap = db.transaction(() => {
+      const created = services.identity.ensureDefaultUser(resolved.apiKey);
+      if (created.created && resolved.workspaceVcpuLimit !== undefined) {
+        services.repos.identity.setWorkspaceLimit(created.workspace.id, resolved.workspaceVcpuLimit, clock.now());
+      }
+      if (resolved.seed) applySeed(services.identity, services.repos.identity, resolved.seed);
+      return created;
+    })();
+    const app = createApp(services, log);
+
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: resolved.port, hostname: resolved.host }, () => resolve(s));
+      s.once("error", reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+    const rootUrl = resolved.publicUrl?.replace(/\/+$/, "") ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    const baseUrl = `${rootUrl}${API_PREFIX}`;
+    services.urls.root = rootUrl;
+    services.urls.registryHost = new URL(rootUrl).host;
+
+    // Retention policies are applied in the background; the admin API can also run a sweep on demand.
+    const retentionTimer = setInterval(() => {
+      try {
+        enforceRetention(services);
+      } catch (error) {
+        log(`retention sweep failed: ${(error as Error).message}`);
+      }
+    }, 5000);
+    retentionTimer.unref();
+
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= (async () => {
+        clearInterval(retentionTimer);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive connections would otherwise hold the server open.
+          if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
+        });
+        db.close();
+      })();
+      return stopped;
+    };
+
+    return {
+      baseUrl,
+      rootUrl,
+      port,
+      apiKey: bootstrap.apiKey,
+      workspaceId: bootstrap.workspace.id,
+      client: createHtcClient({ baseUrl, apiKey: bootstrap.apiKey }),
+      services,
+      stop,
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

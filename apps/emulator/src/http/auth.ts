@@ -1,0 +1,84 @@
+// Authentication of every operation: who is calling (a user with a bearer token, a running job with its job
+// token, or an API key on the two key-authenticated operations), and whether a job token may act here.
+import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
+import { type JobScope, TokenError, type VerifiedToken } from "../auth/tokens.js";
+import type { AppContext } from "./env.js";
+import { forbidden, unauthorized } from "./errors.js";
+
+export type AuthMode = "bearer" | "apiKey" | "none";
+
+/**
+ * Where a job token is accepted: `self` means the path's project (and task, when the path has one) must be the
+ * job's own; `any` allows it everywhere the operation is otherwise allowed.
+ */
+export type JobTokenScope = "self" | "any";
+
+export interface Principal {
+  user: UserRow;
+  workspace: WorkspaceRow;
+  /** The verified bearer token, absent when the caller used an API key. */
+  token?: VerifiedToken;
+  /** Set when the caller is a running job. */
+  job?: JobScope;
+}
+
+export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: JobTokenScope): Promise<void> {
+  if (mode === "none") return;
+  const header = c.req.header("authorization");
+  const { identity } = c.var.services.repos;
+  if (mode === "apiKey") {
+    const key = credential(header, "token");
+    if (!key) throw unauthorized("Send the API key as 'Authorization: Token <apiKey>'.");
+    const user = identity.userByApiKey(key);
+    if (!user) throw unauthorized("The API key is not recognised.");
+    c.set("principal", { user, workspace: identity.workspace(user.workspace_id)! });
+    return;
+  }
+  const token = credential(header, "bearer");
+  if (!token) {
+    throw unauthorized(
+      credential(header, "token")
+        ? "This operation needs a bearer token: exchange the API key at GET /auth/token first."
+        : "Send a bearer token as 'Authorization: Bearer <token>' (from GET /auth/token).",
+    );
+  }
+  let verified: VerifiedToken;
+  try {
+    verified = await c.var.services.tokens.verify(token);
+  } catch (error) {
+    if (error instanceof TokenError) throw unauthorized(error.message);
+    throw error;
+  }
+  if (verified.kind === "refresh") {
+    throw unauthorized("A refresh token cannot authorize requests; exchange it at GET /auth/token.");
+  }
+  const user = identity.user(verified.claims.sub);
+  if (!user || user.workspace_id !== verified.claims.workspaceId) {
+    throw unauthorized("The bearer token's user no longer exists.");
+  }
+  const principal: Principal = { user, workspace: identity.workspace(user.workspace_id)!, token: verified };
+  if (verified.job) {
+    principal.job = verified.job;
+    checkJobScope(c, verified.job, jobScope);
+  }
+  c.set("principal", principal);
+}
+
+function checkJobScope(c: AppContext, job: JobScope, scope: JobTokenScope | undefined): void {
+  if (!scope) throw forbidden(`A job token may not call ${c.var.operationId}.`);
+  if (scope === "any") return;
+  const projectId = c.req.param("projectId");
+  const taskId = c.req.param("taskId");
+  if ((projectId && projectId !== job.projectId) || (taskId && taskId !== job.taskId)) {
+    throw forbidden("A job token may only reach its own project and task.");
+  }
+}
+
+/** The credential of `Authorization: <scheme> <value>`, if the header uses that scheme (case-insensitive). */
+export function credential(header: string | undefined, scheme: string): string | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(" ");
+  if (space < 0 || header.slice(0, space).toLowerCase() !== scheme) return undefined;
+  const value = header.slice(space + 1).trim();
+  return value || undefined;
+}

@@ -1,0 +1,83 @@
+// Every setting of the emulator, in one place: the library (`startEmulator`) and the command line read the same
+// schema, so a flag, its environment variable and its option can never disagree.
+import { z } from "zod";
+
+export const executorKinds = ["auto", "docker", "simulated"] as const;
+
+/** Identities to create on start (skipped when a user with the same API key exists already). */
+export const seedSchema = z.object({
+  workspaces: z.array(
+    z.object({
+      name: z.string().min(1),
+      organizationCode: z.string().nullable().optional(),
+      vCPUs: z.number().int().min(0).max(999999).nullable().optional(),
+      users: z
+        .array(
+          z.object({
+            email: z.string().min(1),
+            fullName: z.string().min(1),
+            apiKey: z.string().min(8),
+            workspaceAdmin: z.boolean().optional(),
+          }),
+        )
+        .default([]),
+    }),
+  ),
+});
+
+export type Seed = z.input<typeof seedSchema>;
+
+export const emulatorOptionsSchema = z.object({
+  /** TCP port of the HTTP server; 0 picks a free one. */
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Interface to listen on. Loopback by default: the emulator is a development tool. */
+  host: z.string().min(1).default("127.0.0.1"),
+  /** Folder for the SQLite file (and later, storage and registry data). Ignored with `inMemory`. */
+  dataDir: z.string().min(1).optional(),
+  /** Keep all state in memory; nothing is written to disk. */
+  inMemory: z.boolean().default(false),
+  /** The API key of the default user. Generated (and printed) on first start when not given. */
+  apiKey: z.string().min(8).optional(),
+  /** Lifetime of the bearer tokens `GET /auth/token` issues. */
+  tokenLifetimeSeconds: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(21600),
+  /** Base URL the emulator advertises (in `next` links, storage endpoints, job environments) when it sits behind a proxy. */
+  publicUrl: z.string().url().optional(),
+  /** Validate every response against the contract and answer 500 on drift (the test suites run with it on). */
+  strict: z.boolean().default(false),
+  /** Which executor runs jobs. `auto` uses Docker when an engine answers, the simulated executor otherwise. */
+  executor: z.enum(executorKinds).default("auto"),
+  /** Workspace-wide vCPU limit of the default workspace; unset means unlimited. */
+  workspaceVcpuLimit: z.coerce.number().int().min(0).max(999999).optional(),
+  /** More workspaces and users, e.g. to test isolation. */
+  seed: seedSchema.optional(),
+  /** Log requests to stderr. */
+  logRequests: z.boolean().default(false),
+});
+
+export type EmulatorOptions = z.input<typeof emulatorOptionsSchema>;
+export type ResolvedOptions = z.output<typeof emulatorOptionsSchema>;
+
+/** The environment variable that backs each option on the command line. */
+export const optionEnvironment: Record<keyof ResolvedOptions, string> = {
+  port: "HTC_EMULATOR_PORT",
+  host: "HTC_EMULATOR_HOST",
+  dataDir: "HTC_EMULATOR_DATA_DIR",
+  inMemory: "HTC_EMULATOR_IN_MEMORY",
+  apiKey: "HTC_EMULATOR_API_KEY",
+  tokenLifetimeSeconds: "HTC_EMULATOR_TOKEN_LIFETIME",
+  publicUrl: "HTC_EMULATOR_PUBLIC_URL",
+  strict: "HTC_EMULATOR_STRICT",
+  executor: "HTC_EMULATOR_EXECUTOR",
+  workspaceVcpuLimit: "HTC_EMULATOR_WORKSPACE_VCPU_LIMIT",
+  seed: "HTC_EMULATOR_SEED",
+  logRequests: "HTC_EMULATOR_LOG_REQUESTS",
+};
+
+export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  const parsed = emulatorOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid emulator option ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Builds the job images offline (no registry, no Dockerfile base image): each image is a root filesystem assembled
+# from files of this host and loaded with `docker import`.
+#
+#   images/build.sh            build what is missing or out of date
+#   images/build.sh --force    rebuild everything
+#   images/build.sh --check    also run the smoke matrix (--network host|none x root|65534) on every image
+#
+# An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
+# script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
+# `docker image inspect` calls. Images:
+#   htcemu/shell:1  busybox (Debian's busybox-static) with all its applets in /bin
+#   htcemu/node:20  the host's node binary and the libraries it links, busybox for a shell, images/node/overlay/
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+force=0 check=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --check) check=1 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--force] [--check]" >&2; exit 2 ;;
+  esac
+done
+
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+NODE=${NODE:-/usr/bin/node}
+NODE_OVERLAY="$here/node/overlay"
+LABEL=org.htcemu.build-hash
+
+say() { echo "images: $*"; }
+die() { echo "images: $*" >&2; exit 1; }
+
+command -v docker >/dev/null 2>&1 || die "docker CLI not found (run scripts/docker/ensure-engine.sh)"
+docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker engine answers (run scripts/docker/ensure-engine.sh)"
+[ -x "$BUSYBOX" ] || die "$BUSYBOX not found: install Debian's busybox-static (scripts/docker/ensure-engine.sh does)"
+"$BUSYBOX" --list >/dev/null 2>&1 || die "$BUSYBOX has no applet list (need a static busybox with --list)"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/htcemu-images.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+# --- inputs and their hash --------------------------------------------------------------------------------------
+# Host files are identified by path, size and mtime rather than content: hashing the 100 MB node binary would cost
+# a third of a second on every run, and a package upgrade changes both anyway.
+host_meta() { stat -L -c '%n %s %Y %a' "$@"; }
+
+# Libraries the node binary needs, by absolute path, as the dynamic loader resolves them on this host (ldd lists
+# the transitive closure and the loader itself; linux-vdso has no path and is skipped).
+node_libs() { ldd "$NODE" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u; }
+
+# The overlay is the project's own content: hash names, types, modes, link targets and bytes.
+overlay_manifest() {
+  [ -d "$NODE_OVERLAY" ] || return 0
+  (
+    cd "$NODE_OVERLAY"
+    find . -mindepth 1 ! -name .gitkeep -printf '%p %y %m %l\n' | LC_ALL=C sort
+    find . -type f ! -name .gitkeep -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+  )
+}
+
+certs_manifest() { [ -d /etc/ssl/certs ] && find -L /etc/ssl/certs -type f -printf '%p %s %T@\n' | LC_ALL=C sort; true; }
+
+hash_of() { sha256sum | cut -c1-64; }
+script_hash=$(sha256sum <"$0" | cut -c1-64)
+
+# --- rootfs helpers ---------------------------------------------------------------------------------------------
+add_busybox() { # root: /bin/busybox plus one symlink per applet, so every applet is a command on PATH
+  local root=$1 applet
+  mkdir -p "$root/bin"
+  cp "$BUSYBOX" "$root/bin/busybox"
+  for applet in $("$BUSYBOX" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+}
+
+add_base() { # root: users, name service config, writable /tmp
+  local root=$1
+  mkdir -p "$root/etc" "$root/root" "$root/tmp" "$root/proc" "$root/sys" "$root/dev"
+  chmod 1777 "$root/tmp"
+  chmod 700 "$root/root"
+  # nobody's home is /tmp (not Debian's /nonexistent) so tools that keep caches under $HOME work in jobs run as
+  # 65534; Docker sets HOME from this file.
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/tmp:/bin/sh' >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' 'nobody:x:65534:' >"$root/etc/group"
+  # Without this file glibc asks DNS before /etc/hosts, which is slow or fails for "localhost" under --network none.
+  printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files dns' >"$root/etc/nsswitch.conf"
+}
+
+import_rootfs() { # root image hash change...: tar the rootfs as root-owned files and load it
+  local root=$1 image=$2 hash=$3 old
+  shift 3
+  local changes=(--change "LABEL $LABEL=$hash")
+  local c
+  for c in "$@"; do changes+=(--change "$c"); done
+  old=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  # Fixed owner and mtime, sorted entries: the same inputs give the same layer.
+  tar -C "$root" --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -cf - . \
+    | docker import "${changes[@]}" - "$image" >/dev/null
+  # The previous build is now untagged; drop it unless a container still uses it.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$image")" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || true
+  fi
+}
+
+up_to_date() { # image hash
+  [ "$force" = 0 ] && [ "$(docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true)" = "$2" ]
+}
+
+built=()
+build_image() { # image hash builder-function
+  local image=$1 hash=$2 fn=$3 start
+  if up_to_date "$image" "$hash"; then
+    say "$image up to date"
+    return
+  fi
+  start=$(date +%s.%N)
+  local root="$stage/${image//[\/:]/_}"
+  mkdir -p "$root"
+  "$fn" "$root" "$hash"
+  rm -rf "$root"
+  built+=("$image")
+  say "$image built in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s ($(docker image inspect --format '{{.Size}}' "$image" | awk '{ printf "%.1f MB", $1 / 1e6 }'))"
+}
+
+# --- htcemu/shell:1 ---------------------------------------------------------------------------------------------
+shell_hash=$({ echo "$script_hash"; host_meta "$BUSYBOX"; } | hash_of)
+build_shell() {
+  local root=$1 hash=$2
+  add_base "$root"
+  add_busybox "$root"
+  import_rootfs "$root" htcemu/shell:1 "$hash" 'ENV PATH=/bin' 'WORKDIR /' 'CMD ["sh"]'
+}
+
+# --- htcemu/node:20 ---------------------------------------------------------------------------------------------
+# Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
+# filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
+mapfile -t libs < <(node_libs)
+[ "${#libs[@]}" -gt 0 ] || die "ldd found no libraries for $NODE"
+node_hash=$({
+  echo "$script_hash"
+  host_meta "$BUSYBOX" "$NODE" "${libs[@]}"
+  certs_manifest
+  overlay_manifest
+} | hash_of)
+build_node() {
+  local root=$1 hash=$2 lib
+  add_base "$root"
+  add_busybox "$root"
+  mkdir -p "$root/usr/bin" "$root/usr/local/bin"
+  cp "$NODE" "$root/usr/bin/node"
+  # Same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter named in the ELF
+  # header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
+  for lib in "${libs[@]}"; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  if [ -d /etc/ssl/certs ]; then
+    mkdir -p "$root/etc/ssl"
+    cp -rL /etc/ssl/certs "$root/etc/ssl/certs"
+  fi
+  if [ -d "$NODE_OVERLAY" ]; then
+    cp -a "$NODE_OVERLAY/." "$root/"
+    rm -f "$root/.gitkeep"
+  fi
+  import_rootfs "$root" htcemu/node:20 "$hash" 'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /' 'CMD ["node"]'
+}
+
+build_image htcemu/shell:1 "$shell_hash" build_shell
+build_image htcemu/node:20 "$node_hash" build_node
+
+# --- smoke tests ------------------------------------------------------------------------------------------------
+# After a (re)build, one quick run per image; with --check, every image across networks and users.
+smoke() { # image network user
+  local image=$1 net=$2 user=$3 out
+  case "$image" in
+    htcemu/node:*) out=$(docker run --rm --network "$net" --user "$user" "$image" \
+      sh -c 'node -e "console.log(process.version)" && echo ok > /tmp/x && cat /tmp/x' 2>&1) ;;
+    *) out=$(docker run --rm --network "$net" --user "$user" "$image" \
+      sh -c 'seq 3 | awk "{s+=\$1} END {print s}" && echo ok > /tmp/x && cat /tmp/x' 2>&1) ;;
+  esac
+  case "$out" in
+    *ok) ;;
+    *) die "smoke test failed: $image --network $net --user $user: $out" ;;
+  esac
+}
+if [ "$check" = 1 ]; then
+  for image in htcemu/shell:1 htcemu/node:20; do
+    for net in none host; do for user in 0:0 65534:65534; do smoke "$image" "$net" "$user"; done; done
+  done
+  say "smoke matrix passed (network none/host x user 0/65534)"
+else
+  for image in ${built[@]+"${built[@]}"}; do smoke "$image" none 65534:65534; done
+fi
