@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine (Node 20+ and npm present) for the project: pnpm at the pinned version and the
-# workspace's dependencies. Idempotent: a second run only checks.
+# Prepares a fresh machine (Node 20+ and npm present) for the project: pnpm at the pinned version, the
+# workspace's dependencies, and (where one can be had) a Docker engine with the job images. Idempotent: a second
+# run only checks. Without Docker the emulator simulates jobs and the container tests are skipped, unless
+# HTC_REQUIRE_DOCKER=1 (CI sets it) makes a missing engine an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +19,11 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm
 
 echo "bootstrap: pnpm install"
 pnpm install --frozen-lockfile --reporter=append-only | grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true
+
+if [ "${HTC_REQUIRE_DOCKER:-0}" = 1 ]; then
+  bash scripts/docker/ensure-engine.sh
+  bash images/build.sh
+else
+  bash scripts/docker/ensure-engine.sh --optional
+  bash images/build.sh --optional
+fi

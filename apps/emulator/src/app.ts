@@ -8,6 +8,7 @@ import type { AppEnv } from "./http/env.js";
 import { OperationRegistry } from "./http/router.js";
 import { strictResponses } from "./http/strict.js";
 import { registerAuthRoutes } from "./routes/auth.js";
+import { registerJobRoutes } from "./routes/jobs.js";
 import { registerProjectRoutes } from "./routes/projects.js";
 import { registerProviderRoutes } from "./routes/provider.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
@@ -22,6 +23,7 @@ export function htcOperations(): OperationRegistry {
   registerAuthRoutes(api);
   registerProjectRoutes(api);
   registerTaskRoutes(api);
+  registerJobRoutes(api);
   registerWorkspaceRoutes(api);
   registerProviderRoutes(api);
   return api;

@@ -17,6 +17,9 @@ const program = new Command("htc-emulator")
   .addOption(new Option("--public-url <url>", "base URL clients reach the emulator at, when behind a proxy").env(env.publicUrl))
   .addOption(new Option("--strict", "check every response against the contract").env(env.strict))
   .addOption(new Option("--executor <kind>", "how jobs run").choices(executorKinds).env(env.executor).default("auto"))
+  .addOption(new Option("--capacity-vcpus <n>", "vCPUs of jobs that run at once (Docker executor)").env(env.capacityVcpus))
+  .addOption(new Option("--job-network <mode>", "network of job containers: host or none").env(env.jobNetwork))
+  .addOption(new Option("--simulation <json>", "profile of the simulated executor, as JSON or @file").env(env.simulation))
   .addOption(new Option("--workspace-vcpu-limit <n>", "vCPU limit of the default workspace").env(env.workspaceVcpuLimit))
   .addOption(new Option("--seed <file>", "JSON file of extra workspaces and users to create").env(env.seed))
   .addOption(new Option("--log-requests", "log every request to stderr").env(env.logRequests))
@@ -31,10 +34,14 @@ const program = new Command("htc-emulator")
       ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
       strict: truthy(flags.strict),
       executor: flags.executor,
+      ...(flags.capacityVcpus !== undefined ? { capacityVcpus: Number(flags.capacityVcpus) } : {}),
+      ...(flags.jobNetwork ? { jobNetwork: flags.jobNetwork } : {}),
+      ...(flags.simulation ? { simulation: jsonArgument(flags.simulation) } : {}),
       ...(flags.workspaceVcpuLimit !== undefined ? { workspaceVcpuLimit: Number(flags.workspaceVcpuLimit) } : {}),
-      ...(flags.seed ? { seed: JSON.parse(readFileSync(flags.seed, "utf8")) } : {}),
+      ...(flags.seed ? { seed: jsonArgument(`@${flags.seed}`) } : {}),
       logRequests: truthy(flags.logRequests),
       log: (line) => process.stderr.write(`${line}\n`),
+      detachJobsOnStop: true,
     });
     process.stdout.write(
       [
@@ -43,6 +50,7 @@ const program = new Command("htc-emulator")
         `  API key    ${emulator.apiKey}`,
         `  workspace  ${emulator.workspaceId}`,
         `  state      ${truthy(flags.inMemory) ? "in memory" : resolve(flags.dataDir)}`,
+        `  executor   ${emulator.services.executorName()}`,
         "",
         `  export HTC_BASE_URL=${emulator.baseUrl} RESCALE_API_KEY=${emulator.apiKey}`,
         "",
@@ -64,6 +72,12 @@ const program = new Command("htc-emulator")
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
   });
+
+/** A JSON value given inline or, with a leading @, as a file name. */
+function jsonArgument(value: string): never {
+  // startEmulator() validates the value, so a wrong shape fails with the option's name.
+  return JSON.parse(value.startsWith("@") ? readFileSync(value.slice(1), "utf8") : value) as never;
+}
 
 /** Flags backed by environment variables arrive as strings ("1", "true", "false"). */
 function truthy(value: unknown): boolean {

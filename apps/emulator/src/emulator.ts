@@ -9,10 +9,15 @@ import { VirtualClock } from "./clock.js";
 import { openDatabase } from "./db/database.js";
 import { applySeed } from "./domain/identity.js";
 import { enforceRetention } from "./domain/tasks.js";
+import { newUuid } from "./domain/ids.js";
+import { chooseExecutor } from "./jobs/executors.js";
+import { JobService } from "./jobs/service.js";
 import { type EmulatorOptions, resolveOptions } from "./options.js";
 import { createServices, type Services } from "./services.js";
 
 export interface StartOptions extends EmulatorOptions {
+  /** Leave running job containers alone on stop(), so that the next start re-attaches to them. */
+  detachJobsOnStop?: boolean;
   /** Receives the emulator's log lines (start-up, request log, internal errors). Silent by default. */
   log?: (line: string) => void;
 }
@@ -36,7 +41,7 @@ export interface RunningEmulator {
 }
 
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
-  const { log = () => {}, ...rest } = options;
+  const { log = () => {}, detachJobsOnStop: _detach, ...rest } = options;
   const resolved = resolveOptions(rest);
   const inMemory = resolved.inMemory || !resolved.dataDir;
   const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
@@ -52,6 +57,24 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       if (resolved.seed) applySeed(services.identity, services.repos.identity, resolved.seed);
       return created;
     })();
+    const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log);
+    services.images = choice.images;
+    const jobs = new JobService(services, {
+      makeExecutor: choice.make,
+      apiUrlForJobs: () => {
+        const url = new URL(services.urls.root);
+        if (url.hostname === "127.0.0.1" || url.hostname === "localhost") url.hostname = choice.hostForContainers;
+        return `${url.origin}${API_PREFIX}`;
+      },
+      log,
+    });
+    services.jobs = jobs;
+    services.executorName = () => jobs.executor.name;
+    services.taskJobs = {
+      unfinished: (task) => jobs.unfinished(task.seq),
+      cancelAll: (task) => jobs.scheduler.cancel({ taskSeq: task.seq }, clock.now()),
+      onDeleted: () => {},
+    };
     const app = createApp(services, log);
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -64,6 +87,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const baseUrl = `${rootUrl}${API_PREFIX}`;
     services.urls.root = rootUrl;
     services.urls.registryHost = new URL(rootUrl).host;
+    await jobs.start();
 
     // Retention policies are applied in the background; the admin API can also run a sweep on demand.
     const retentionTimer = setInterval(() => {
@@ -76,9 +100,12 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     retentionTimer.unref();
 
     let stopped: Promise<void> | undefined;
+    // Embedded emulators stop their containers; the command line detaches so a restart re-attaches.
+    const stopMode = options.detachJobsOnStop ? "detach" : "stop";
     const stop = () => {
       stopped ??= (async () => {
         clearInterval(retentionTimer);
+        await jobs.close(stopMode);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Idle keep-alive connections would otherwise hold the server open.
@@ -103,4 +130,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     db.close();
     throw error;
   }
+}
+
+/** A stable id of this emulator's state: labels its containers, so emulators sharing an engine stay apart. */
+function instanceIdOf(db: ReturnType<typeof openDatabase>): string {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string } | undefined;
+  if (row) return row.value;
+  const id = newUuid();
+  db.prepare("INSERT INTO meta (key, value) VALUES ('instance_id', ?)").run(id);
+  return id;
 }

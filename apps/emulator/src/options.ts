@@ -1,6 +1,7 @@
 // Every setting of the emulator, in one place: the library (`startEmulator`) and the command line read the same
 // schema, so a flag, its environment variable and its option can never disagree.
 import { z } from "zod";
+import { simulationProfileSchema } from "./jobs/simulated-executor.js";
 
 export const executorKinds = ["auto", "docker", "simulated"] as const;
 
@@ -46,6 +47,12 @@ export const emulatorOptionsSchema = z.object({
   strict: z.boolean().default(false),
   /** Which executor runs jobs. `auto` uses Docker when an engine answers, the simulated executor otherwise. */
   executor: z.enum(executorKinds).default("auto"),
+  /** How many vCPUs of jobs run at once in containers (default: twice the machine's CPUs). */
+  capacityVcpus: z.coerce.number().int().min(1).optional(),
+  /** Network mode of job containers: `host` (default; jobs reach the emulator on 127.0.0.1) or `none`. */
+  jobNetwork: z.string().min(1).optional(),
+  /** Outcomes and timing of the simulated executor. */
+  simulation: simulationProfileSchema.optional(),
   /** Workspace-wide vCPU limit of the default workspace; unset means unlimited. */
   workspaceVcpuLimit: z.coerce.number().int().min(0).max(999999).optional(),
   /** More workspaces and users, e.g. to test isolation. */
@@ -68,6 +75,9 @@ export const optionEnvironment: Record<keyof ResolvedOptions, string> = {
   publicUrl: "HTC_EMULATOR_PUBLIC_URL",
   strict: "HTC_EMULATOR_STRICT",
   executor: "HTC_EMULATOR_EXECUTOR",
+  capacityVcpus: "HTC_EMULATOR_CAPACITY_VCPUS",
+  jobNetwork: "HTC_EMULATOR_JOB_NETWORK",
+  simulation: "HTC_EMULATOR_SIMULATION",
   workspaceVcpuLimit: "HTC_EMULATOR_WORKSPACE_VCPU_LIMIT",
   seed: "HTC_EMULATOR_SEED",
   logRequests: "HTC_EMULATOR_LOG_REQUESTS",

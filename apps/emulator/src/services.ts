@@ -5,6 +5,9 @@ import type { Db } from "./db/database.js";
 import { IdentityRepository } from "./db/repositories/identity.js";
 import { ProjectRepository } from "./db/repositories/projects.js";
 import { TaskRepository, type TaskRow } from "./db/repositories/tasks.js";
+import { JobRepository } from "./db/repositories/jobs.js";
+import type { ImageCatalog } from "./jobs/images.js";
+import type { JobService } from "./jobs/service.js";
 import type { SigningKey } from "./auth/keys.js";
 import { TokenService } from "./auth/tokens.js";
 import { IdentityService } from "./domain/identity.js";
@@ -16,14 +19,15 @@ export interface Repositories {
   identity: IdentityRepository;
   projects: ProjectRepository;
   tasks: TaskRepository;
+  jobs: JobRepository;
 }
 
 /** What the task lifecycle needs from the job side (filled in by the job service). */
 export interface TaskJobs {
   /** How many jobs of the task have not reached SUCCEEDED or FAILED. */
-  unfinished(taskId: string): number;
+  unfinished(task: TaskRow): number;
   /** Cancels every unfinished job of the task (inside the caller's transaction). */
-  cancelAll(taskId: string, reason: string): void;
+  cancelAll(task: TaskRow): void;
   /** Called after a task was deleted, e.g. to release its storage. */
   onDeleted(task: TaskRow): void;
 }
@@ -46,6 +50,9 @@ export interface Services {
   urls: Urls;
   /** The executor that runs jobs (`docker` or `simulated`). */
   executorName(): string;
+  /** Set once the job side is assembled (see emulator.ts). */
+  jobs: JobService;
+  images: ImageCatalog;
   taskJobs: TaskJobs;
   counters: Counters;
   /** Extra gauges (jobs, storage) contributed by other parts of the emulator. */
@@ -57,6 +64,7 @@ export interface Services {
 export function createServices(options: ResolvedOptions, db: Db, clock: VirtualClock, key: SigningKey): Services {
   const repos: Repositories = { identity: new IdentityRepository(db), projects: new ProjectRepository(db),
     tasks: new TaskRepository(db),
+    jobs: new JobRepository(db),
   };
   const configuredOrigin = options.publicUrl ? new URL(options.publicUrl).origin : undefined;
   return {
@@ -68,6 +76,8 @@ export function createServices(options: ResolvedOptions, db: Db, clock: VirtualC
     identity: new IdentityService(repos.identity, clock),
     urls: { root: "", registryHost: "" },
     executorName: () => "simulated",
+    jobs: undefined as unknown as JobService,
+    images: undefined as unknown as ImageCatalog,
     taskJobs: { unfinished: () => 0, cancelAll: () => {}, onDeleted: () => {} },
     counters: new Counters(),
     metricSources: [],

@@ -66,14 +66,14 @@ export type SubmitJobsOptions = SubmitCommon &
   (
     | {
         /** The batch template; `batchSize` is filled in by the split. */
-        definition: Omit<JobBatchRequest, "batchSize">;
+        template: Omit<JobBatchRequest, "batchSize">;
         /** Total number of jobs (default 1). */
         count?: number;
         /** Jobs per batch, 1…1000 (default 1000). */
         batchSize?: number;
         batches?: never;
       }
-    | { batches: readonly JobBatchRequest[]; definition?: never; count?: never; batchSize?: never }
+    | { batches: readonly JobBatchRequest[]; template?: never; count?: never; batchSize?: never }
   );
 
 export interface SubmitJobsResult {
@@ -162,7 +162,7 @@ function planBatches(options: SubmitJobsOptions): JobBatchRequest[] {
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`submitJobs(): count must be a positive integer, got ${count}`);
   const size = checkBatchSize(options.batchSize ?? MAX_BATCH_SIZE, "batchSize");
   const out: JobBatchRequest[] = [];
-  for (let left = count; left > 0; left -= size) out.push({ ...options.definition, batchSize: Math.min(size, left) });
+  for (let left = count; left > 0; left -= size) out.push({ ...options.template, batchSize: Math.min(size, left) });
   return out;
 }
 

@@ -17,7 +17,7 @@ afterEach(async () => {
   fx = undefined;
 });
 
-const definition = { jobName: "sweep", htcJobDefinition: { imageName: "app:v1", commands: ["run"] } };
+const template = { jobName: "sweep", htcJobDefinition: { imageName: "app:v1", commands: ["run"] } };
 
 /** Echoes each submitted batch with a parentJobId `b<n>` numbered across requests. */
 function submitServer(failOnRequest?: number) {
@@ -59,7 +59,7 @@ describe("submitJobs", () => {
       projectId: "P",
       taskId: "T",
       group: "sweep-1",
-      definition,
+      template,
       count: 250_000,
       onProgress: (p) => progress.push(p),
     });
@@ -95,7 +95,7 @@ describe("submitJobs", () => {
   it("sizes the last batch to the remainder", async () => {
     fx = await startFixture(submitServer());
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
-    const result = await submitJobs(client, { projectId: "P", taskId: "T", definition, count: 2_345, batchSize: 1000 });
+    const result = await submitJobs(client, { projectId: "P", taskId: "T", template, count: 2_345, batchSize: 1000 });
     const body = JSON.parse(fx.calls("/jobs/batch")[0]?.body ?? "[]") as JobBatchRequest[];
     expect(body.map((b) => b.batchSize)).toEqual([1000, 1000, 345]);
     expect(fx.calls("/jobs/batch")[0]?.url.searchParams.has("group")).toBe(false);
@@ -106,7 +106,7 @@ describe("submitJobs", () => {
   it("sends explicit batches in requests of at most batchesPerRequest", async () => {
     fx = await startFixture(submitServer());
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
-    const batches = [5, 1, 7].map((batchSize) => ({ ...definition, batchSize }));
+    const batches = [5, 1, 7].map((batchSize) => ({ ...template, batchSize }));
     const result = await submitJobs(client, { projectId: "P", taskId: "T", batches, batchesPerRequest: 2 });
     expect(fx.calls("/jobs/batch").map((r) => (JSON.parse(r.body) as JobBatchRequest[]).map((b) => b.batchSize))).toEqual([[5, 1], [7]]);
     expect(result.totalJobs).toBe(13);
@@ -116,10 +116,10 @@ describe("submitJobs", () => {
   it("rejects out-of-range sizes before sending anything", async () => {
     fx = await startFixture(submitServer());
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
-    await expect(submitJobs(client, { projectId: "P", taskId: "T", definition, count: 10, batchSize: 1001 })).rejects.toThrow(RangeError);
-    await expect(submitJobs(client, { projectId: "P", taskId: "T", definition, count: 0 })).rejects.toThrow(RangeError);
+    await expect(submitJobs(client, { projectId: "P", taskId: "T", template, count: 10, batchSize: 1001 })).rejects.toThrow(RangeError);
+    await expect(submitJobs(client, { projectId: "P", taskId: "T", template, count: 0 })).rejects.toThrow(RangeError);
     await expect(
-      submitJobs(client, { projectId: "P", taskId: "T", batches: [{ ...definition, batchSize: 0 }] }),
+      submitJobs(client, { projectId: "P", taskId: "T", batches: [{ ...template, batchSize: 0 }] }),
     ).rejects.toThrow(RangeError);
     expect(fx.requests).toHaveLength(0);
   });
@@ -127,7 +127,7 @@ describe("submitJobs", () => {
   it("reports the accepted batches when a later request fails", async () => {
     fx = await startFixture(submitServer(2));
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
-    const error = await submitJobs(client, { projectId: "P", taskId: "T", definition, count: 150_000 }).catch((e) => e);
+    const error = await submitJobs(client, { projectId: "P", taskId: "T", template, count: 150_000 }).catch((e) => e);
     expect(error).toBeInstanceOf(HtcSubmitError);
     expect(error.submitted).toHaveLength(100);
     expect(error.cause).toBeInstanceOf(HtcApiError);
@@ -138,7 +138,7 @@ describe("submitJobs", () => {
   it("throws the API error as is when the first request fails, and never retries the POST", async () => {
     fx = await startFixture(() => ({ status: 503 }));
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t", retry: { minDelayMs: 1, maxDelayMs: 1 } });
-    const error = await submitJobs(client, { projectId: "P", taskId: "T", definition, count: 5 }).catch((e) => e);
+    const error = await submitJobs(client, { projectId: "P", taskId: "T", template, count: 5 }).catch((e) => e);
     expect(error).toBeInstanceOf(HtcApiError);
     expect(error.status).toBe(503);
     expect(fx.requests).toHaveLength(1);

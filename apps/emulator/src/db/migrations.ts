@@ -110,4 +110,91 @@ export const migrations: string[] = [
   CREATE INDEX tasks_project ON tasks(project_id, seq);
   CREATE INDEX tasks_lifecycle ON tasks(lifecycle_status, last_active_at);
   `,
+  /* 2: jobs. Statuses are small integers (see jobs/status.ts); a batch's jobs have consecutive seqs starting at
+     first_job, so a job id <parentJobId>:<index> maps to first_job + index without an index of its own. */ `
+  CREATE TABLE job_groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    UNIQUE (task_seq, name)
+  );
+
+  -- Jobs per (group, status), kept by the trigger below and by submission: statistics never count rows.
+  CREATE TABLE job_counts (
+    group_id INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (group_id, status)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE job_batches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_job_id TEXT NOT NULL UNIQUE,
+    task_seq INTEGER NOT NULL,
+    group_id INTEGER NOT NULL,
+    first_job INTEGER NOT NULL,
+    batch_size INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    vcpus INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    max_retries INTEGER NOT NULL,
+    request TEXT NOT NULL
+  );
+  CREATE INDEX job_batches_task ON job_batches(task_seq, seq);
+
+  CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY,
+    batch_seq INTEGER NOT NULL,
+    task_seq INTEGER NOT NULL,
+    group_id INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    failure_code TEXT,
+    exit_code INTEGER,
+    container_reason TEXT,
+    instance_id TEXT,
+    submitted_at INTEGER NOT NULL,
+    provider_at INTEGER,
+    runnable_at INTEGER,
+    starting_at INTEGER,
+    running_at INTEGER,
+    ended_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_task ON jobs(task_seq, seq);
+  CREATE INDEX jobs_group ON jobs(group_id, seq);
+
+  CREATE TRIGGER jobs_count_status AFTER UPDATE OF status ON jobs WHEN OLD.status <> NEW.status BEGIN
+    UPDATE job_counts SET n = n - 1 WHERE group_id = OLD.group_id AND status = OLD.status;
+    UPDATE job_counts SET n = n + 1 WHERE group_id = NEW.group_id AND status = NEW.status;
+  END;
+
+  -- Earlier attempts of retried jobs, so their events stay visible.
+  CREATE TABLE job_attempts (
+    job_seq INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    starting_at INTEGER,
+    running_at INTEGER,
+    ended_at INTEGER NOT NULL,
+    reason TEXT,
+    failure_code TEXT,
+    exit_code INTEGER,
+    container_reason TEXT,
+    instance_id TEXT,
+    PRIMARY KEY (job_seq, attempt)
+  ) WITHOUT ROWID;
+
+  -- Output lines; (job, at) is unique because each job's timestamps are made strictly increasing.
+  CREATE TABLE job_logs (
+    job_seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    stream INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (job_seq, at)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -65,7 +65,7 @@ export function changeLifecycle(s: Services, task: TaskRow, target: LifecycleSta
   if (target === "DELETED") throw refuse("use DELETE to delete a task");
   if (target === task.lifecycle_status) throw refuse(`the task is already ${target}`);
   if (target === "ARCHIVED") {
-    if (s.taskJobs.unfinished(task.id) > 0) throw refuse("a task with unfinished jobs cannot be archived");
+    if (s.taskJobs.unfinished(task) > 0) throw refuse("a task with unfinished jobs cannot be archived");
     s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
   } else {
     s.repos.tasks.setStatus({ ...task, lifecycle_status: "ACTIVE", archived_at: null, last_active_at: now });
@@ -78,7 +78,7 @@ export function deleteTask(s: Services, task: TaskRow): TaskRow {
   if (task.lifecycle_status === "DELETED") return task;
   const now = s.clock.now();
   s.db.transaction(() => {
-    s.taskJobs.cancelAll(task.id, "Task deleted");
+    s.taskJobs.cancelAll(task);
     s.repos.tasks.setStatus({ ...task, lifecycle_status: "DELETED", deleted_at: now });
   })();
   s.taskJobs.onDeleted(task);
@@ -103,7 +103,7 @@ export function enforceRetention(s: Services): { archived: string[]; deleted: st
     if (!policy) continue;
     if (policy.archive_after_hours > 0) {
       for (const task of s.repos.tasks.activeInactiveSince(project.id, now - policy.archive_after_hours * HOUR_MS)) {
-        if (s.taskJobs.unfinished(task.id) > 0) continue;
+        if (s.taskJobs.unfinished(task) > 0) continue;
         s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
         result.archived.push(task.id);
       }

@@ -11,8 +11,18 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+  const path = formatPath([...(prefix ? [prefix] : []), ...issue.path]);
   throw invalidField(path, describeIssue(issue));
+}
+
+/** `["a", 0, "b"]` → `a[0].b`; `[0, "b"]` → `[0].b`. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let path = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") path += `[${segment}]`;
+    else path += path ? `.${String(segment)}` : String(segment);
+  }
+  return path;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -2435,7 +2435,7 @@ export interface components {
              * @default 1
              * @example 10
              */
-            batchSize: number;
+            batchSize?: number;
             /**
              * @description The regions the batch's jobs may run in; each must be one of the project's regions. When neither
              *     this nor `region` is given, the emulator chooses among all the project's regions. The answer of

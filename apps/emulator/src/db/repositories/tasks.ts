@@ -30,6 +30,7 @@ export class TaskRepository {
            @created_at, @last_active_at, @archived_at, @deleted_at)`,
       ),
       get: db.prepare("SELECT * FROM tasks WHERE id = ? AND project_id = ?"),
+      bySeq: db.prepare("SELECT * FROM tasks WHERE seq = ?"),
       page: db.prepare("SELECT * FROM tasks WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
       setStatus: db.prepare(
         "UPDATE tasks SET lifecycle_status = ?, archived_at = ?, deleted_at = ?, last_active_at = ? WHERE id = ?",
@@ -50,6 +51,10 @@ export class TaskRepository {
 
   get(id: string, projectId: string): TaskRow | undefined {
     return this.stmts.get.get(id, projectId) as TaskRow | undefined;
+  }
+
+  bySeq(seq: number): TaskRow | undefined {
+    return this.stmts.bySeq.get(seq) as TaskRow | undefined;
   }
 
   page(projectId: string, afterSeq: number, limit: number): TaskRow[] {

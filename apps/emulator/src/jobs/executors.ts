@@ -1,0 +1,59 @@
+// Choosing the executor: Docker when asked (or, with `auto`, when an engine answers), the simulation otherwise.
+import type { ResolvedOptions } from "../options.js";
+import type { Clock } from "../clock.js";
+import type { Executor, ExecutorEvents } from "./executor.js";
+import { type ImageCatalog, localImages, simulatedImages } from "./images.js";
+import { SimulatedExecutor } from "./simulated-executor.js";
+
+export interface ExecutorChoice {
+  make: (events: ExecutorEvents) => Executor;
+  images: ImageCatalog;
+  /** How a container names the host that runs the emulator. */
+  hostForContainers: string;
+}
+
+export async function chooseExecutor(
+  options: ResolvedOptions,
+  clock: Clock,
+  instanceId: string,
+  log: (line: string) => void,
+): Promise<ExecutorChoice> {
+  const simulated = (): ExecutorChoice => ({
+    make: (events) => new SimulatedExecutor(events, clock, options.simulation),
+    images: simulatedImages,
+    hostForContainers: "127.0.0.1",
+  });
+  if (options.executor === "simulated") return simulated();
+  // Loaded on demand: an emulator that only simulates never touches Docker.
+  const { defaultDocker, detectDockerEngine } = await import("./docker-engine.js");
+  const docker = defaultDocker();
+  const engine = await detectDockerEngine(docker);
+  if (!engine.ok) {
+    if (options.executor === "docker") throw new Error(engine.reason);
+    log(`no Docker engine answers, so jobs are simulated (${engine.reason.split("\n")[0]})`);
+    return simulated();
+  }
+  const { DockerExecutor } = await import("./docker-executor.js");
+  const hostForContainers = engine.info.desktop ? "host.docker.internal" : "127.0.0.1";
+  return {
+    make: (events) =>
+      new DockerExecutor({
+        docker,
+        events,
+        clock,
+        instanceId,
+        log,
+        ...(options.capacityVcpus ? { capacityVcpus: options.capacityVcpus } : {}),
+        ...(options.jobNetwork ? { networkMode: options.jobNetwork } : {}),
+      }),
+    images: localImages(async (image) => {
+      try {
+        await docker.getImage(image).inspect();
+        return true;
+      } catch {
+        return false;
+      }
+    }, log),
+    hostForContainers,
+  };
+}
