@@ -2,7 +2,9 @@
 // operations there, and the official tutorial calls them that way), the emulator's own admin API under
 // `/_emulator`, and one error handler that turns every failure into the contract's error bodies.
 import { Hono } from "hono";
+import { controlRoutes } from "./admin/controls.js";
 import { ADMIN_PREFIX, adminRoutes } from "./admin/routes.js";
+import { injectApiFaults } from "./faults/api-faults.js";
 import { ApiError } from "./http/errors.js";
 import type { AppEnv } from "./http/env.js";
 import { OperationRegistry } from "./http/router.js";
@@ -11,9 +13,14 @@ import { registerAuthRoutes } from "./routes/auth.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerProjectRoutes } from "./routes/projects.js";
 import { registerProviderRoutes } from "./routes/provider.js";
+import { registerStorageRoutes } from "./routes/storage.js";
+import { registerRegistryRoutes } from "./routes/registry.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
 import { registerWorkspaceRoutes } from "./routes/workspace.js";
+import { REGISTRY_INTERNAL_PREFIX } from "./registry/service.js";
+import { registryInternalRoutes } from "./registry/routes.js";
 import type { Services } from "./services.js";
+import { S3_PREFIX, s3Routes } from "./storage/s3-routes.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -26,6 +33,8 @@ export function htcOperations(): OperationRegistry {
   registerJobRoutes(api);
   registerWorkspaceRoutes(api);
   registerProviderRoutes(api);
+  registerStorageRoutes(api);
+  registerRegistryRoutes(api);
   return api;
 }
 
@@ -48,7 +57,14 @@ export function createApp(services: Services, log: (line: string) => void = () =
 
   if (services.options.strict) app.use(strictResponses(log));
   app.route(ADMIN_PREFIX, adminRoutes(() => ({ executor: services.executorName() })));
+  // Test controls: fault rules, the scheduler's pause and stepping, reset, snapshots.
+  app.route(ADMIN_PREFIX, controlRoutes(log));
+  // The registry's token realm and notification endpoint (not HTC operations, not the admin API).
+  app.route(REGISTRY_INTERNAL_PREFIX, registryInternalRoutes());
+  // The S3-compatible storage endpoint (path-style): <root>/s3/<bucket>/<key>.
+  app.route(S3_PREFIX, s3Routes(log));
   const api = htcOperations();
+  api.around = injectApiFaults;
   api.mount(app, API_PREFIX);
   api.mount(app, "");
 

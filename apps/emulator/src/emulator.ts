@@ -1,6 +1,7 @@
 // startEmulator(): the one place an emulator is assembled (database, keys, services, HTTP server) and torn down.
 // The command line and the test helpers both call it.
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { createHtcClient, type HtcClient } from "@htcemu/client";
 import { createApp, API_PREFIX } from "./app.js";
@@ -13,7 +14,12 @@ import { newUuid } from "./domain/ids.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
 import { type EmulatorOptions, resolveOptions } from "./options.js";
+import { registryImages } from "./registry/images.js";
+import { RegistryService } from "./registry/service.js";
+import { FaultService } from "./faults/service.js";
 import { createServices, type Services } from "./services.js";
+import { importAtStart } from "./snapshot/snapshot.js";
+import { StorageService } from "./storage/service.js";
 
 export interface StartOptions extends EmulatorOptions {
   /** Leave running job containers alone on stop(), so that the next start re-attaches to them. */
@@ -45,10 +51,26 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const resolved = resolveOptions(rest);
   const inMemory = resolved.inMemory || !resolved.dataDir;
   const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
+  let storage: StorageService | undefined;
   try {
     const clock = new VirtualClock();
+    // --import <file>: the snapshot's rows replace the database's before anything reads them.
+    const imported = resolved.importSnapshot ? await importAtStart(db, clock, resolved.importSnapshot) : undefined;
     const key = await loadOrCreateSigningKey(db, clock.now());
     const services = createServices(resolved, db, clock, key);
+    // Objects live in <dataDir>/storage, or in a temporary folder that stop() removes.
+    storage = await StorageService.open({ root: inMemory ? undefined : join(resolved.dataDir!, "storage"), db, clock, log });
+    services.storage = storage;
+    await imported?.installFiles(storage);
+    services.faults = new FaultService(services, log);
+    services.registry = new RegistryService(services.repos.registry, clock, {
+      mode: resolved.registry,
+      bin: resolved.registryBin,
+      port: resolved.registryPort,
+      readyDelaySeconds: resolved.registryReadyDelaySeconds,
+      dataDir: inMemory ? undefined : resolved.dataDir,
+      log,
+    });
     const bootstrap = db.transaction(() => {
       const created = services.identity.ensureDefaultUser(resolved.apiKey);
       if (created.created && resolved.workspaceVcpuLimit !== undefined) {
@@ -58,7 +80,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       return created;
     })();
     const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log);
-    services.images = choice.images;
+    // Images of the project's registry first, then the executor's own (the local engine's, or any name).
+    services.images = registryImages(() => services.registry, choice.images, log);
     const jobs = new JobService(services, {
       makeExecutor: choice.make,
       apiUrlForJobs: () => {
@@ -73,7 +96,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     services.taskJobs = {
       unfinished: (task) => jobs.unfinished(task.seq),
       cancelAll: (task) => jobs.scheduler.cancel({ taskSeq: task.seq }, clock.now()),
-      onDeleted: () => {},
+      onDeleted: (task) => services.storage.deleteTaskStorage(task.project_id, task.id),
     };
     const app = createApp(services, log);
 
@@ -87,6 +110,17 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const baseUrl = `${rootUrl}${API_PREFIX}`;
     services.urls.root = rootUrl;
     services.urls.registryHost = new URL(rootUrl).host;
+    try {
+      // The registry reaches the emulator (token realm, notifications) on loopback, whatever it advertises.
+      const local = resolved.host === "0.0.0.0" || resolved.host === "::" || resolved.host === "localhost" ? "127.0.0.1" : host;
+      await services.registry.start(`http://${local}:${port}`);
+    } catch (error) {
+      await jobs.close("stop");
+      server.close();
+      if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
+      throw error;
+    }
+    if (services.registry.host) services.urls.registryHost = services.registry.host;
     await jobs.start();
 
     // Retention policies are applied in the background; the admin API can also run a sweep on demand.
@@ -105,12 +139,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const stop = () => {
       stopped ??= (async () => {
         clearInterval(retentionTimer);
+        services.faults.close();
         await jobs.close(stopMode);
+        await services.registry.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Idle keep-alive connections would otherwise hold the server open.
           if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
         });
+        await services.storage.close();
         db.close();
       })();
       return stopped;
@@ -127,6 +164,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       stop,
     };
   } catch (error) {
+    await storage?.close();
     db.close();
     throw error;
   }

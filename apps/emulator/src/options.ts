@@ -4,6 +4,7 @@ import { z } from "zod";
 import { simulationProfileSchema } from "./jobs/simulated-executor.js";
 
 export const executorKinds = ["auto", "docker", "simulated"] as const;
+export const registryModes = ["auto", "on", "off"] as const;
 
 /** Identities to create on start (skipped when a user with the same API key exists already). */
 export const seedSchema = z.object({
@@ -59,6 +60,16 @@ export const emulatorOptionsSchema = z.object({
   seed: seedSchema.optional(),
   /** Log requests to stderr. */
   logRequests: z.boolean().default(false),
+  /** The project registries (a docker-registry process on 127.0.0.1). `auto`: on when the binary exists. */
+  registry: z.enum(registryModes).default("auto"),
+  /** The registry binary: Debian's docker-registry (distribution 2.x). */
+  registryBin: z.string().min(1).default("/usr/bin/docker-registry"),
+  /** Port of the registry on 127.0.0.1; 0 reuses the last one of this data dir, or picks a free one. */
+  registryPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** How long a pushed image stays PENDING before it is READY (seconds of the emulator's clock). */
+  registryReadyDelaySeconds: z.coerce.number().min(0).max(7 * 24 * 3600).default(0),
+  /** A snapshot file (admin API GET /_emulator/v1/snapshot) whose state replaces the data dir's on start. */
+  importSnapshot: z.string().min(1).optional(),
 });
 
 export type EmulatorOptions = z.input<typeof emulatorOptionsSchema>;
@@ -81,6 +92,11 @@ export const optionEnvironment: Record<keyof ResolvedOptions, string> = {
   workspaceVcpuLimit: "HTC_EMULATOR_WORKSPACE_VCPU_LIMIT",
   seed: "HTC_EMULATOR_SEED",
   logRequests: "HTC_EMULATOR_LOG_REQUESTS",
+  registry: "HTC_EMULATOR_REGISTRY",
+  registryBin: "HTC_EMULATOR_REGISTRY_BIN",
+  registryPort: "HTC_EMULATOR_REGISTRY_PORT",
+  registryReadyDelaySeconds: "HTC_EMULATOR_REGISTRY_READY_DELAY",
+  importSnapshot: "HTC_EMULATOR_IMPORT",
 };
 
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {

@@ -6,20 +6,25 @@ import { IdentityRepository } from "./db/repositories/identity.js";
 import { ProjectRepository } from "./db/repositories/projects.js";
 import { TaskRepository, type TaskRow } from "./db/repositories/tasks.js";
 import { JobRepository } from "./db/repositories/jobs.js";
+import { RegistryRepository } from "./db/repositories/registry.js";
 import type { ImageCatalog } from "./jobs/images.js";
 import type { JobService } from "./jobs/service.js";
 import type { SigningKey } from "./auth/keys.js";
 import { TokenService } from "./auth/tokens.js";
 import { IdentityService } from "./domain/identity.js";
 import { Counters, type MetricSource } from "./domain/metrics.js";
+import type { FaultService } from "./faults/service.js";
 import type { AppContext } from "./http/env.js";
 import type { ResolvedOptions } from "./options.js";
+import type { RegistryService } from "./registry/service.js";
+import type { StorageService } from "./storage/service.js";
 
 export interface Repositories {
   identity: IdentityRepository;
   projects: ProjectRepository;
   tasks: TaskRepository;
   jobs: JobRepository;
+  registry: RegistryRepository;
 }
 
 /** What the task lifecycle needs from the job side (filled in by the job service). */
@@ -53,8 +58,14 @@ export interface Services {
   /** Set once the job side is assembled (see emulator.ts). */
   jobs: JobService;
   images: ImageCatalog;
+  /** The project registries (set in emulator.ts; `enabled` is false when no registry runs). */
+  registry: RegistryService;
   taskJobs: TaskJobs;
+  /** Project and task storage, the S3-compatible endpoint's data (set in emulator.ts). */
+  storage: StorageService;
   counters: Counters;
+  /** Fault injection rules (admin API; set in emulator.ts). */
+  faults: FaultService;
   /** Extra gauges (jobs, storage) contributed by other parts of the emulator. */
   metricSources: MetricSource[];
   /** The origin (scheme://host[:port]) clients reach this emulator at, as seen by the current request. */
@@ -65,6 +76,7 @@ export function createServices(options: ResolvedOptions, db: Db, clock: VirtualC
   const repos: Repositories = { identity: new IdentityRepository(db), projects: new ProjectRepository(db),
     tasks: new TaskRepository(db),
     jobs: new JobRepository(db),
+    registry: new RegistryRepository(db),
   };
   const configuredOrigin = options.publicUrl ? new URL(options.publicUrl).origin : undefined;
   return {
@@ -78,8 +90,11 @@ export function createServices(options: ResolvedOptions, db: Db, clock: VirtualC
     executorName: () => "simulated",
     jobs: undefined as unknown as JobService,
     images: undefined as unknown as ImageCatalog,
+    registry: undefined as unknown as RegistryService,
     taskJobs: { unfinished: () => 0, cancelAll: () => {}, onDeleted: () => {} },
+    storage: undefined as unknown as StorageService,
     counters: new Counters(),
+    faults: undefined as unknown as FaultService,
     metricSources: [],
     publicOrigin(c) {
       if (configuredOrigin) return configuredOrigin;

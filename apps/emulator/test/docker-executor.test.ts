@@ -1,8 +1,14 @@
 // The Docker executor against a real engine: real containers from the offline images (images/build.sh).
 // Skipped, with the reason, only when no engine answers; CI installs one, so there the file always runs.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Dockerode from "dockerode";
 import { afterAll, describe, expect, it } from "vitest";
-import { detectDockerEngine, engineUnavailableMessage } from "../src/jobs/docker-engine.js";
+import { describeEngine, detectDockerEngine, engineUnavailableMessage } from "../src/jobs/docker-engine.js";
 import { DockerExecutor, type DockerExecutorOptions, LABELS } from "../src/jobs/docker-executor.js";
 import type { ExecutorEvents, JobLaunch, JobOutcome, LogLine } from "../src/jobs/executor.js";
 import { LogBatcher, LogLineSplitter, parseDockerTimestamp } from "../src/jobs/log-splitter.js";
@@ -39,7 +45,9 @@ class Recorder implements ExecutorEvents {
 
   private push(e: Event): void {
     this.events.push(e);
-    this.waiters = this.waiters.filter((w) => (w.test(e) ? (w.resolve(e), false) : true));
+    const ready = this.waiters.filter((w) => w.test(e));
+    this.waiters = this.waiters.filter((w) => !w.test(e));
+    for (const w of ready) w.resolve(e);
   }
 
   next(test: (e: Event) => boolean, timeoutMs = 20_000): Promise<Event> {
@@ -47,7 +55,13 @@ class Recorder implements ExecutorEvents {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      this.waiters.push({
+        test,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
     });
   }
 
@@ -192,6 +206,23 @@ describe("log splitting (no engine needed)", () => {
     expect(linux).toMatch(/--executor simulated/);
     expect(engineUnavailableMessage(Object.assign(new Error("denied"), { code: "EACCES" }), "linux")).toMatch(/docker group/);
     expect(engineUnavailableMessage(enoent, "darwin")).toMatch(/Start Docker Desktop.*--executor simulated/s);
+  });
+
+  it("chooses the network by engine: host on Linux, bridge and host.docker.internal with Docker Desktop", async () => {
+    const nowhere = new Dockerode({ socketPath: `/tmp/no-such-docker-${process.pid}.sock` });
+    const make = (info: Record<string, unknown>, networkMode?: string) =>
+      new DockerExecutor({ docker: nowhere, events: new Recorder(), clock: Date, instanceId: "unit", engine: describeEngine(info), networkMode });
+    const desktop = make({ OperatingSystem: "Docker Desktop", NCPU: 4 });
+    expect(desktop.networkMode).toBe("bridge");
+    expect(desktop.hostAddressForContainers).toBe("host.docker.internal");
+    expect(make({ OperatingSystem: "Docker Desktop" }, "none").hostAddressForContainers).toBe("127.0.0.1");
+    if (process.platform === "linux") {
+      const linux = make({ OperatingSystem: "Debian GNU/Linux 12 (bookworm)", NCPU: 2 });
+      expect(linux.networkMode).toBe("host");
+      expect(linux.hostAddressForContainers).toBe("127.0.0.1");
+      expect(linux.capacityVcpus).toBeGreaterThanOrEqual(2);
+    }
+    await desktop.close("detach");
   });
 
   it("detectDockerEngine reports an engine that does not answer", async () => {
@@ -468,6 +499,59 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     expect((await docker.getContainer(otherRunning.instanceId).inspect()).State.Running).toBe(true);
     other.ex.cancel(18);
     await other.rec.finishedOf(18);
+  });
+
+  it("on recover, starts a container that was created but not started before the restart", async () => {
+    const instanceId = newInstanceId();
+    const j = job(23, { commands: sh("echo from-created; exit 6") });
+    const created = await docker.createContainer({
+      Image: IMAGE,
+      Cmd: j.commands,
+      Labels: { [LABELS.instance]: instanceId, [LABELS.seq]: "23", [LABELS.attempt]: "1" },
+      HostConfig: { NetworkMode: "none" },
+    });
+    const { ex, rec } = executor({ instanceId });
+    await ex.recover([j]);
+    expect((await rec.runningOf(23)).instanceId).toBe(created.id);
+    expect((await rec.finishedOf(23)).outcome).toEqual({ kind: "exited", exitCode: 6, oomKilled: false });
+    expect(rec.messagesOf(23)).toEqual(["from-created"]);
+  });
+
+  const registryBin = "/usr/bin/docker-registry";
+  it.skipIf(!existsSync(registryBin))("pulls an image that names a registry (a local one), with the job's credentials", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const dir = await mkdtemp(join(tmpdir(), "htcemu-registry-"));
+    await writeFile(join(dir, "config.yml"), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const registry = spawn(registryBin, ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+    const repo = `127.0.0.1:${port}/htcemu/pull-${runId}`;
+    const auth = { username: "user", password: "secret", serveraddress: `127.0.0.1:${port}` };
+    try {
+      await eventually(
+        () => fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0),
+        (status) => status === 200,
+      );
+      await docker.getImage(IMAGE).tag({ repo, tag: "1" });
+      const progress = await docker.getImage(`${repo}:1`).push({}, undefined, auth);
+      await new Promise((resolve, reject) => docker.modem.followProgress(progress, (e: Error | null) => (e ? reject(e) : resolve(null))));
+      await docker.getImage(`${repo}:1`).remove(); // only the tag goes: htcemu/shell:1 keeps the image
+      const { ex, rec } = executor();
+      ex.start(job(24, { image: `${repo}:1`, imageAuth: auth, commands: sh("echo pulled") }));
+      expect((await rec.finishedOf(24)).outcome).toEqual({ kind: "exited", exitCode: 0, oomKilled: false });
+      expect(rec.messagesOf(24)).toEqual(["pulled"]);
+      expect((await docker.getImage(`${repo}:1`).inspect()).RepoTags).toContain(`${repo}:1`);
+    } finally {
+      registry.kill();
+      await docker
+        .getImage(`${repo}:1`)
+        .remove()
+        .catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("close('stop') kills and removes every container of the instance and reports nothing more", async () => {

@@ -37,3 +37,16 @@ export {
   type ResponseTarget,
   type Violation,
 } from "./validate.js";
+export {
+  type ContractProxy,
+  type ContractProxyOptions,
+  type DriftEntry,
+  type DriftReport,
+  formatDriftSummary,
+  forwardPath,
+  type OperationReport,
+  type ProxyCommandOptions,
+  runProxyCommand,
+  startContractProxy,
+  type UnknownOperationReport,
+} from "./proxy.js";

@@ -15,12 +15,25 @@ export interface SigningKey {
   publicJwk: Record<string, unknown>;
 }
 
+/**
+ * RSA key generation costs 100-300 ms, most of an in-memory emulator's start-up. The key material is generated
+ * once per process and shared by the emulators created afterwards; each emulator still gets its own `kid`, and a
+ * token whose `kid` is not the emulator's own is refused before its signature is checked, so tokens never cross
+ * from one emulator to another. (A data dir keeps whatever key it was given first.)
+ */
+let processKey: Promise<KeyObject> | undefined;
+
+function sharedPrivateKey(): Promise<KeyObject> {
+  processKey ??= generateKeyPairAsync("rsa", { modulusLength: 2048 }).then(({ privateKey }) => privateKey);
+  return processKey;
+}
+
 export async function loadOrCreateSigningKey(db: Db, now: number): Promise<SigningKey> {
   const row = db.prepare("SELECT kid, private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1").get() as
     | { kid: string; private_jwk: string }
     | undefined;
   if (row) return fromPrivateJwk(row.kid, JSON.parse(row.private_jwk));
-  const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: 2048 });
+  const privateKey = await sharedPrivateKey();
   const kid = newUuid();
   const key = fromPrivateJwk(kid, privateKey.export({ format: "jwk" }) as Record<string, unknown>);
   db.prepare("INSERT INTO signing_keys (kid, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?)").run(

@@ -197,4 +197,68 @@ export const migrations: string[] = [
     PRIMARY KEY (job_seq, at)
   ) WITHOUT ROWID;
   `,
+  /* 3: storage (S3-compatible). Object bytes live in files under <storage dir>/objects/; a row here is what makes
+     an object exist, so a file without a row (a crash between rename and commit) is garbage collected on start.
+     `segments` lists the files of an object in order ([[file, size], …]): a completed multipart upload keeps its
+     part files as they are. Credentials are not stored: they are derived from `storage_secret` (see
+     storage/credentials.ts). */ `
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('storage_secret', lower(hex(randomblob(32))));
+
+  CREATE TABLE storage_objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    segments TEXT NOT NULL,
+    content_type TEXT,
+    headers TEXT,
+    last_modified INTEGER NOT NULL,
+    UNIQUE (bucket, key)
+  );
+
+  CREATE TABLE storage_uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    content_type TEXT,
+    headers TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX storage_uploads_key ON storage_uploads(bucket, key);
+
+  CREATE TABLE storage_parts (
+    upload_id TEXT NOT NULL REFERENCES storage_uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    file TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+  ) WITHOUT ROWID;
+  `,
+  /* 4: container registry (repositories are in registry_repositories since 1). Passwords for `docker login` are
+     opaque random strings, kept as SHA-256 hashes with the project they open and their expiry; images are what
+     the emulator learned from the registry (its notifications and its API), so a status survives restarts. */ `
+  CREATE TABLE registry_credentials (
+    token_hash TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX registry_credentials_expiry ON registry_credentials(expires_at);
+
+  -- One row per tag: the manifest digest it points to, when the emulator first saw that digest under the tag, and
+  -- when every blob of the image was verified present (NULL: not yet, the image is PENDING).
+  CREATE TABLE registry_images (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    repository TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    pushed_at INTEGER NOT NULL,
+    complete_at INTEGER,
+    PRIMARY KEY (project_id, repository, tag)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -20,6 +20,11 @@ export interface OperationSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodT
   method: HttpMethod;
   /** The path as the contract writes it, e.g. `/htc/projects/{projectId}`. */
   path: string;
+  /**
+   * Path parameters matched by a regular expression instead of one segment, e.g. `{ imageName: ".+" }` for a last
+   * parameter that may contain raw `/`.
+   */
+  pathPatterns?: Record<string, string>;
   /** `bearer` (default): a bearer token; `apiKey`: `Authorization: Token <key>`; `none`: public. */
   auth?: AuthMode;
   /** What a job token may do here; job tokens are refused (403) unless this says otherwise. */
@@ -32,8 +37,13 @@ export interface OperationSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodT
   handler: (c: AppContext, input: OperationInput<z.output<B>, z.output<Q>>) => Response | Promise<Response>;
 }
 
+/** Runs around an operation once its operationId is set, before it authenticates (fault injection). */
+export type OperationAround = (c: AppContext, op: OperationSpec, run: () => Promise<Response>) => Promise<Response>;
+
 export class OperationRegistry {
   readonly operations: OperationSpec[] = [];
+  /** Set before mount(): wraps every operation (see faults/api-faults.ts). */
+  around: OperationAround | undefined;
 
   add<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: OperationSpec<B, Q>): void {
     if (this.operations.some((o) => o.operationId === spec.operationId)) {
@@ -47,13 +57,17 @@ export class OperationRegistry {
     // Paths with fewer parameters first, so a literal segment wins over a parameter on the same level.
     const ordered = [...this.operations].sort((a, b) => paramCount(a.path) - paramCount(b.path));
     for (const op of ordered) {
-      const honoPath = prefix + op.path.replace(/\{([^}]+)\}/g, ":$1");
+      const honoPath = prefix + op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
+      const around = this.around;
       app.on(op.method, honoPath, async (c) => {
         c.set("operationId", op.operationId);
-        await authenticate(c, op.auth ?? "bearer", op.jobToken);
-        const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
-        const body = op.body ? await jsonBody(c, op.body) : undefined;
-        return op.handler(c, { body, query });
+        const run = async () => {
+          await authenticate(c, op.auth ?? "bearer", op.jobToken);
+          const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
+          const body = op.body ? await jsonBody(c, op.body) : undefined;
+          return op.handler(c, { body, query });
+        };
+        return around ? around(c, op, run) : run();
       });
     }
   }

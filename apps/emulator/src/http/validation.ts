@@ -54,6 +54,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+function isJsonMediaType(type: string): boolean {
+  const media = type.split(";")[0]!.trim().toLowerCase();
+  return media === "application/json" || media.endsWith("+json");
+}
+
 function article(noun: string): string {
   return `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
 }
@@ -66,6 +71,11 @@ export async function jsonBody<S extends z.ZodType>(c: AppContext, schema: S): P
   if (text.length > MAX_BODY_BYTES) throw invalidField("(body)", `is larger than ${MAX_BODY_BYTES} bytes`);
   let value: unknown;
   if (text.trim() !== "") {
+    // The contract declares JSON bodies only; a body sent as anything else was not meant for this API.
+    const type = c.req.header("content-type");
+    if (type !== undefined && !isJsonMediaType(type)) {
+      throw invalidField("(body)", `must be sent as application/json, not ${type.split(";")[0]!.trim()}`);
+    }
     try {
       value = JSON.parse(text);
     } catch {

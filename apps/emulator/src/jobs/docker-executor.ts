@@ -21,6 +21,8 @@ import { OomWatch } from "./docker-oom-watch.js";
 import type { Executor, ExecutorEvents, JobLaunch, JobOutcome, LogLine } from "./executor.js";
 import { LogBatcher, LogLineSplitter, parseDockerTime } from "./log-splitter.js";
 
+export { type DockerEngineCheck, type DockerEngineInfo, detectDockerEngine } from "./docker-engine.js";
+
 /** Labels on every container the executor creates. `instance` is what keeps emulators sharing an engine apart. */
 export const LABELS = {
   instance: "org.htcemu.instance",
@@ -84,7 +86,6 @@ interface Run {
   batcher?: LogBatcher;
   /** The last reported log time: lines stay ordered even when the clock translation moves. */
   lastLogAt: number;
-  done?: Promise<void>;
 }
 
 type Exit = { kind: "exit"; statusCode: number } | { kind: "gone"; reason: string };
@@ -100,6 +101,8 @@ export class DockerExecutor implements Executor {
   private readonly images: ImageResolver;
   private readonly ooms: OomWatch;
   private readonly runs = new Map<number, Run>();
+  /** Every attempt's background work, including the clean-up of attempts already reported. */
+  private readonly pipelines = new Set<Promise<void>>();
   /** Aborts pulls in flight when the executor closes. */
   private readonly closing = new AbortController();
   private closeMode: "detach" | "stop" | undefined;
@@ -220,13 +223,12 @@ export class DockerExecutor implements Executor {
     clearInterval(this.ticker);
     this.closing.abort();
     this.ooms.close();
-    const runs = [...this.runs.values()];
-    for (const run of runs) {
+    for (const run of this.runs.values()) {
       run.batcher?.discard();
       run.abort.abort();
     }
     this.closed = (async () => {
-      await Promise.allSettled(runs.map((run) => run.done));
+      await Promise.allSettled([...this.pipelines]);
       if (mode === "stop") await this.removeAllOfInstance();
     })();
     return this.closed;
@@ -241,7 +243,7 @@ export class DockerExecutor implements Executor {
   /** Runs `work` for `run` in the background; whatever goes wrong, the attempt still gets its finished(). */
   private track(run: Run, work: () => Promise<void>): Promise<void> {
     this.runs.set(run.job.seq, run);
-    run.done = work()
+    const done: Promise<void> = work()
       .catch((error: unknown) => {
         this.logLine(`docker executor: job ${run.job.jobId}: ${(error as Error)?.stack ?? String(error)}`);
         const reason = dockerMessage(error);
@@ -252,8 +254,10 @@ export class DockerExecutor implements Executor {
       })
       .finally(() => {
         if (this.runs.get(run.job.seq) === run) this.runs.delete(run.job.seq);
+        this.pipelines.delete(done);
       });
-    return run.done;
+    this.pipelines.add(done);
+    return done;
   }
 
   /** True when the attempt must go no further: cancelled before it ran, or the executor closed. */
@@ -465,6 +469,10 @@ export class DockerExecutor implements Executor {
         ...(memory ? { Memory: memory, MemorySwap: memory } : {}),
         ...(job.vcpus > 0 ? { NanoCpus: Math.round(Math.min(job.vcpus, engine.ncpu) * 1e9) } : {}),
         AutoRemove: false,
+        // Engines without Docker Desktop's built-in name need it spelled out (only matters off the host network).
+        ...(this.hostAddressForContainers === "host.docker.internal" && !engine.desktop
+          ? { ExtraHosts: ["host.docker.internal:host-gateway"] }
+          : {}),
         // The logs endpoint needs a driver it can read back; don't depend on the engine's default.
         LogConfig: { Type: "json-file", Config: {} },
       },

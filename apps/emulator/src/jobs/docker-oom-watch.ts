@@ -42,8 +42,8 @@ export class OomWatch {
         resolve();
       };
       const timer = setTimeout(done, LATE_OOM_MS);
-      let set = this.waiters.get(containerId);
-      if (!set) this.waiters.set(containerId, (set = new Set()));
+      const set = this.waiters.get(containerId) ?? new Set();
+      this.waiters.set(containerId, set);
       set.add(done);
     });
     this.waiters.delete(containerId);

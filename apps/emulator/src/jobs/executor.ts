@@ -73,8 +73,10 @@ export interface Executor {
    * After a restart: `jobs` are the attempts the database says are starting or running. The executor re-attaches
    * to those still alive (their events continue as if nothing happened), reports the outcome of those that ended
    * meanwhile, and reports `vanished` for those it cannot find. Resolves once each job is attached or reported.
+   * `lastLogAt` tells when the last stored output line of a job was written, so output is resumed after it
+   * (nothing lost, nothing repeated).
    */
-  recover(jobs: JobLaunch[]): Promise<void>;
+  recover(jobs: JobLaunch[], options?: { lastLogAt?(seq: number): number | undefined }): Promise<void>;
   /**
    * Stops the executor. `detach` leaves running containers alone so that the next start re-attaches to them
    * (what a restart of the command-line emulator wants); `stop` kills and removes them (what `stop()` of an

@@ -34,18 +34,23 @@ export async function chooseExecutor(
     return simulated();
   }
   const { DockerExecutor } = await import("./docker-executor.js");
-  const hostForContainers = engine.info.desktop ? "host.docker.internal" : "127.0.0.1";
+  let hostForContainers = engine.info.desktop ? "host.docker.internal" : "127.0.0.1";
   return {
-    make: (events) =>
-      new DockerExecutor({
+    make: (events) => {
+      const executor = new DockerExecutor({
         docker,
+        engine: engine.info,
         events,
         clock,
         instanceId,
         log,
         ...(options.capacityVcpus ? { capacityVcpus: options.capacityVcpus } : {}),
         ...(options.jobNetwork ? { networkMode: options.jobNetwork } : {}),
-      }),
+      });
+      // The executor knows the network it chose (an explicit --job-network included).
+      hostForContainers = executor.hostAddressForContainers;
+      return executor;
+    },
     images: localImages(async (image) => {
       try {
         await docker.getImage(image).inspect();
@@ -54,6 +59,8 @@ export async function chooseExecutor(
         return false;
       }
     }, log),
-    hostForContainers,
+    get hostForContainers() {
+      return hostForContainers;
+    },
   };
 }

@@ -1,5 +1,6 @@
 // What a job's container gets: its command and limits from the batch definition, and the environment the HTC
 // runtime injects (array index, ids, region, a job bearer token with the definition's claims, the API URL).
+import { jobStorageEnvironment } from "../domain/storage.js";
 import { issueJobTokens } from "../domain/tokens.js";
 import type { Services } from "../services.js";
 import type { JobLaunch } from "./executor.js";
@@ -8,6 +9,8 @@ import type { BatchCache } from "./views.js";
 
 export interface LaunchContext {
   batches: BatchCache;
+  /** Task ids by task seq (immutable), so a launch costs no task read. */
+  tasks: Map<number, { id: string; project_id: string; workspace_id: string }>;
   /** False for the simulation: it needs no environment, image or tokens (and must stay cheap at scale). */
   needsEnvironment: boolean;
   /** The API base URL as a container sees it (the host's loopback, or host.docker.internal on Docker Desktop). */
@@ -15,10 +18,15 @@ export interface LaunchContext {
 }
 
 export async function buildLaunch(s: Services, ctx: LaunchContext, seq: number): Promise<JobLaunch> {
-  const job = s.repos.jobs.job(seq);
+  const job = s.repos.jobs.launchFacts(seq);
   if (!job) throw new Error(`job ${seq} does not exist`);
   const batch = ctx.batches.get(job.batch_seq);
-  const task = s.repos.tasks.bySeq(job.task_seq)!;
+  let task = ctx.tasks.get(job.task_seq);
+  if (!task) {
+    task = s.repos.tasks.bySeq(job.task_seq)!;
+    if (ctx.tasks.size >= 10_000) ctx.tasks.clear();
+    ctx.tasks.set(job.task_seq, task);
+  }
   const definition = batch.request.htcJobDefinition;
   const index = seq - batch.row.first_job;
   const jobId = `${batch.row.parent_job_id}:${index}`;
@@ -70,6 +78,12 @@ export async function buildLaunch(s: Services, ctx: LaunchContext, seq: number):
     RESCALE_HTC_REFRESH_TOKEN: tokens.refreshToken,
     RESCALE_HTC_API_URL: apiUrl,
     HTC_BASE_URL: apiUrl,
+    // Task storage: credentials for the task's folder in the job's region, the S3 endpoint, the two folders.
+    ...jobStorageEnvironment(
+      s,
+      { workspaceId: task.workspace_id, projectId: task.project_id, taskId: task.id, userId: user.id, region: job.region, timeoutSeconds: launch.execTimeoutSeconds },
+      apiUrl,
+    ),
   });
   launch.env = env;
   return launch;

@@ -28,7 +28,8 @@ interface Executing {
   memoryMiB: number;
   execTimeoutSeconds: number;
   cancelRequested: boolean;
-  lastLogAt: number;
+  /** Time of the job's last stored output line; undefined until known (read lazily for retries and recoveries). */
+  lastLogAt: number | undefined;
 }
 
 export interface SchedulerOptions {
@@ -36,11 +37,18 @@ export interface SchedulerOptions {
   tickMs?: number;
   /** Most jobs admitted per tick (keeps one transaction short when a million jobs wait). */
   admissionPerTick?: number;
-  /** Most jobs dispatched per tick. */
+  /** Most jobs dispatched per tick (each starts an asynchronous launch). */
   dispatchPerTick?: number;
+  /** Most executor reports applied per tick. */
+  inboxPerTick?: number;
   /** Builds what the executor needs to run an attempt (environment, tokens, image). */
   buildLaunch: (seq: number) => Promise<JobLaunch>;
   log?: (line: string) => void;
+  /**
+   * Test control (fault injection): asked before a RUNNABLE job is dispatched. A returned tag keeps the job
+   * RUNNABLE, off the queues, until release() selects it.
+   */
+  hold?: (seq: number) => string | undefined;
 }
 
 export class Scheduler {
@@ -51,9 +59,20 @@ export class Scheduler {
   private readonly executing = new Map<number, Executing>();
   private executingVcpus = 0;
   private inbox: InboxEntry[] = [];
+  /** vCPUs, priority and retries of batches (immutable), so finishing a job costs no batch read. */
+  private readonly batchFacts = new Map<number, { vcpus: number; priority: number; max_retries: number }>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private paused = false;
+  // --- test controls (admin API): see hold, step(), discard() ---
+  /** Jobs kept RUNNABLE by `options.hold`, with its tag and the run to queue again on release. */
+  private readonly held = new Map<number, { tag: string; run: Run }>();
+  /** Jobs stepped by hand into SUBMITTED_TO_PROVIDER, STARTING or RUNNING: no executor runs them until resume(). */
+  private readonly stepped = new Map<number, Run>();
+  /** Attempts of discarded jobs whose end the executor has yet to report, and what to call when it does. */
+  private readonly discarded = new Map<number, () => void>();
+  /** While above 0, nothing is admitted or dispatched (see suspend()). */
+  private suspended = 0;
   private closed = false;
   private readonly stmts: Record<string, Statement>;
   readonly events: ExecutorEvents;
@@ -84,9 +103,17 @@ export class Scheduler {
            reason = NULL, failure_code = NULL, exit_code = NULL, container_reason = NULL, instance_id = NULL, updated_at = @now
          WHERE seq = @seq`,
       ),
-      job: db.prepare("SELECT * FROM jobs WHERE seq = ?"),
-      batch: db.prepare("SELECT * FROM job_batches WHERE seq = ?"),
+      job: db.prepare("SELECT task_seq, batch_seq FROM jobs WHERE seq = ?"),
+      ending: db.prepare("SELECT attempt, batch_seq, starting_at, running_at, instance_id, status FROM jobs WHERE seq = ?"),
+      batch: db.prepare("SELECT vcpus, priority, max_retries FROM job_batches WHERE seq = ?"),
       taskOf: db.prepare("SELECT id, project_id, workspace_id FROM tasks WHERE seq = ?"),
+      stepRow: db.prepare("SELECT status, task_seq, batch_seq FROM jobs WHERE seq = ?"),
+      stepProvider: db.prepare("UPDATE jobs SET status = 1, provider_at = @now, updated_at = @now WHERE seq = @seq AND status = 0"),
+      stepRunnable: db.prepare("UPDATE jobs SET status = 2, runnable_at = @now, updated_at = @now WHERE seq = @seq AND status = 1"),
+      stepStart: db.prepare("UPDATE jobs SET status = 3, starting_at = @now, reason = NULL, updated_at = @now WHERE seq = @seq AND status = 2"),
+      stepRunning: db.prepare(
+        "UPDATE jobs SET status = 4, running_at = @now, instance_id = @instanceId, reason = NULL, updated_at = @now WHERE seq = @seq AND status = 3",
+      ),
     };
     this.events = {
       running: (seq, info) => this.enqueue({ kind: "running", seq, instanceId: info.instanceId, at: info.at }),
@@ -116,15 +143,9 @@ export class Scheduler {
       }
       return info;
     };
-    const batches = new Map<number, { vcpus: number; priority: number }>();
-    const batchOf = (seq: number) => {
-      let b = batches.get(seq);
-      if (!b) {
-        b = this.stmts.batch!.get(seq) as { vcpus: number; priority: number };
-        batches.set(seq, b);
-      }
-      return b;
-    };
+    const batchOf = (seq: number) => this.batchOf(seq);
+    // Only step() leaves jobs in SUBMITTED_TO_PROVIDER; dispatch expects RUNNABLE.
+    db.prepare("UPDATE jobs SET status = 2, runnable_at = ?, updated_at = ? WHERE status = 1").run(this.s.clock.now(), this.s.clock.now());
     const rows = db
       .prepare("SELECT seq, batch_seq, task_seq, status, attempt FROM jobs WHERE status < 5 ORDER BY seq")
       .iterate() as IterableIterator<{ seq: number; batch_seq: number; task_seq: number; status: number; attempt: number }>;
@@ -158,7 +179,7 @@ export class Scheduler {
     }
     if (launches.length) {
       this.options.log?.(`re-attaching to ${launches.length} job(s) that were starting or running`);
-      await this.executor.recover(launches);
+      await this.executor.recover(launches, { lastLogAt: (seq) => this.s.repos.jobs.lastLogAt(seq) });
     }
   }
 
@@ -182,8 +203,26 @@ export class Scheduler {
     this.paused = true;
   }
 
+  /** Also hands jobs left mid-way by step() to the scheduler and the executor, which take them from there. */
   resume(): void {
     this.paused = false;
+    if (this.stepped.size) {
+      const now = this.s.clock.now();
+      const launches: number[] = [];
+      this.s.db.transaction(() => {
+        for (const [seq, run] of this.stepped) {
+          const row = this.stmts.stepRow!.get(seq) as { status: number } | undefined;
+          if (row?.status === JobStatus.SUBMITTED_TO_PROVIDER) {
+            this.stmts.stepRunnable!.run({ now, seq });
+            this.runnable[run.priority === Priority.ON_DEMAND_ECONOMY ? 1 : 0]!.push(run);
+          } else if ((row?.status === JobStatus.STARTING || row?.status === JobStatus.RUNNING) && this.executing.has(seq)) {
+            launches.push(seq);
+          }
+        }
+      })();
+      this.stepped.clear();
+      for (const seq of launches) this.launch(seq);
+    }
     this.poke();
   }
 
@@ -222,7 +261,7 @@ export class Scheduler {
       .all(...args) as { batch_seq: number; n: number }[];
     const task = this.stmts.taskOf!.get(filter.taskSeq) as { project_id: string; workspace_id: string };
     for (const { batch_seq, n } of admitted) {
-      const batch = this.stmts.batch!.get(batch_seq) as { vcpus: number };
+      const batch = this.batchOf(batch_seq);
       this.addUsage(task.project_id, task.workspace_id, -batch.vcpus * n);
     }
     const queued = repo
@@ -232,6 +271,11 @@ export class Scheduler {
       .run(CANCELLED_REASON, at, at, ...args).changes;
     const running = repo.prepared(`SELECT seq FROM jobs WHERE ${clause} AND status IN (3, 4)`).all(...args) as { seq: number }[];
     for (const { seq } of running) {
+      if (this.stepped.delete(seq)) {
+        // Stepped by hand: no executor runs it, so its end is known now.
+        this.events.finished(seq, { kind: "cancelled", exitCode: null }, at);
+        continue;
+      }
       const job = this.executing.get(seq);
       if (job && !job.cancelRequested) {
         job.cancelRequested = true;
@@ -253,7 +297,7 @@ export class Scheduler {
     try {
       this.s.db.transaction(() => {
         this.applyInbox();
-        if (this.paused) return;
+        if (this.paused || this.suspended > 0) return;
         const now = this.s.clock.now();
         this.admit(now);
         this.dispatch(now, launches);
@@ -330,7 +374,7 @@ export class Scheduler {
   }
 
   private dispatch(now: number, launches: number[]): void {
-    let budget = this.options.dispatchPerTick ?? 20_000;
+    let budget = this.options.dispatchPerTick ?? 5_000;
     const capacity = this.executor.capacityVcpus;
     for (const queue of this.runnable) {
       while (budget > 0) {
@@ -340,6 +384,11 @@ export class Scheduler {
         if (this.executingVcpus + slot > capacity) return;
         const seq = run.from;
         queue.consume(run, 1);
+        const tag = this.options.hold?.(seq);
+        if (tag !== undefined) {
+          this.held.set(seq, { tag, run: { ...run, from: seq, to: seq + 1 } });
+          continue;
+        }
         if (this.stmts.start!.run({ now, seq }).changes === 0) continue; // cancelled while queued
         this.executingVcpus += slot;
         this.executing.set(seq, {
@@ -363,8 +412,16 @@ export class Scheduler {
   /** Registers an attempt that is starting or running (after dispatch, or found in flight after a restart). */
   private track(launch: JobLaunch): void {
     const existing = this.executing.get(launch.seq);
+    if (existing) {
+      // Dispatched by this scheduler: only the limits were unknown until the launch was built.
+      existing.memoryMiB = launch.memoryMiB;
+      existing.execTimeoutSeconds = launch.execTimeoutSeconds;
+      if (launch.attempt > 1) existing.lastLogAt = undefined;
+      return;
+    }
+    // Found in flight after a restart.
     const slot = Math.min(launch.vcpus, this.executor.capacityVcpus);
-    if (!existing) this.executingVcpus += slot;
+    this.executingVcpus += slot;
     const row = this.stmts.job!.get(launch.seq) as { task_seq: number; batch_seq: number };
     this.executing.set(launch.seq, {
       vcpus: launch.vcpus,
@@ -375,15 +432,209 @@ export class Scheduler {
       batchSeq: row.batch_seq,
       memoryMiB: launch.memoryMiB,
       execTimeoutSeconds: launch.execTimeoutSeconds,
-      cancelRequested: existing?.cancelRequested ?? false,
-      lastLogAt: existing?.lastLogAt || this.s.repos.jobs.lastLogAt(launch.seq),
+      cancelRequested: false,
+      lastLogAt: undefined,
     });
   }
 
+  // --- test controls (admin API) ------------------------------------------------------------------------------
+
+  /** What the scheduler handles right now. */
+  get state(): { paused: boolean; executing: number; held: number; stepped: number } {
+    return { paused: this.paused, executing: this.executing.size, held: this.held.size, stepped: this.stepped.size };
+  }
+
+  /** The tag `options.hold` gave a job it holds, if it still holds it. */
+  heldTag(seq: number): string | undefined {
+    return this.held.get(seq)?.tag;
+  }
+
+  /** Queues held jobs again (at the front, in the order they were held), those `which` selects; returns them. */
+  release(which: (seq: number, tag: string) => boolean): number[] {
+    const released: number[] = [];
+    for (const [seq, { tag }] of this.held) if (which(seq, tag)) released.push(seq);
+    for (const seq of [...released].reverse()) {
+      const { run } = this.held.get(seq)!;
+      this.held.delete(seq);
+      this.runnable[run.priority === Priority.ON_DEMAND_ECONOMY ? 1 : 0]!.pushFront(run);
+    }
+    if (released.length) this.poke();
+    return released;
+  }
+
+  /** Stops admission and dispatch until the returned function is called (nestable). */
+  suspend(): () => void {
+    this.suspended++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.suspended--;
+      this.poke();
+    };
+  }
+
+  /**
+   * Moves one job a status along SUBMITTED_TO_RESCALE → SUBMITTED_TO_PROVIDER → RUNNABLE → STARTING → RUNNING →
+   * its end, by hand and stamped with the clock, ignoring limits and capacity. A job stepped into STARTING is
+   * not handed to the executor (resume() does that); RUNNING → end records `end` (a retryable failure puts the
+   * job back to RUNNABLE, as any end does). `limits` are the job's, for the end's reason. Returns the status
+   * after the move, or why the job cannot move.
+   */
+  step(seq: number, end: JobOutcome, limits: { memoryMiB: number; execTimeoutSeconds: number }): { status: number } | { refused: string } {
+    const row = this.stmts.stepRow!.get(seq) as { status: number; task_seq: number; batch_seq: number } | undefined;
+    if (!row) return { refused: "the job does not exist" };
+    const runOf = (): Run => {
+      const task = this.stmts.taskOf!.get(row.task_seq) as { project_id: string; workspace_id: string };
+      const batch = this.batchOf(row.batch_seq);
+      return {
+        taskSeq: row.task_seq,
+        batchSeq: row.batch_seq,
+        from: seq,
+        to: seq + 1,
+        vcpus: batch.vcpus,
+        priority: batch.priority,
+        projectId: task.project_id,
+        workspaceId: task.workspace_id,
+      };
+    };
+    const now = this.s.clock.now();
+    return this.s.db.transaction((): { status: number } | { refused: string } => {
+      switch (row.status) {
+        case JobStatus.SUBMITTED_TO_RESCALE: {
+          // Admitted by hand: the job's vCPUs count against its project and workspace from now on.
+          const run = runOf();
+          this.stmts.stepProvider!.run({ now, seq });
+          this.addUsage(run.projectId, run.workspaceId, run.vcpus);
+          this.stepped.set(seq, run);
+          return { status: JobStatus.SUBMITTED_TO_PROVIDER };
+        }
+        case JobStatus.SUBMITTED_TO_PROVIDER: {
+          const run = this.stepped.get(seq) ?? runOf();
+          this.stmts.stepRunnable!.run({ now, seq });
+          this.stepped.delete(seq);
+          // Queued, so that the scheduler dispatches it once resumed (an older queue entry is skipped then).
+          this.runnable[run.priority === Priority.ON_DEMAND_ECONOMY ? 1 : 0]!.push(run);
+          return { status: JobStatus.RUNNABLE };
+        }
+        case JobStatus.RUNNABLE: {
+          const run = runOf();
+          this.held.delete(seq);
+          this.stmts.stepStart!.run({ now, seq });
+          const slot = Math.min(run.vcpus, this.executor.capacityVcpus);
+          this.executingVcpus += slot;
+          this.executing.set(seq, {
+            vcpus: run.vcpus,
+            slotVcpus: slot,
+            projectId: run.projectId,
+            workspaceId: run.workspaceId,
+            taskSeq: run.taskSeq,
+            batchSeq: run.batchSeq,
+            memoryMiB: limits.memoryMiB,
+            execTimeoutSeconds: limits.execTimeoutSeconds,
+            cancelRequested: false,
+            lastLogAt: undefined,
+          });
+          this.stepped.set(seq, run);
+          return { status: JobStatus.STARTING };
+        }
+        case JobStatus.STARTING:
+          if (!this.stepped.has(seq)) return { refused: "the executor is starting it (it was dispatched before the pause)" };
+          this.stmts.stepRunning!.run({ now, seq, instanceId: `step-${seq.toString(16)}` });
+          return { status: JobStatus.RUNNING };
+        case JobStatus.RUNNING: {
+          if (!this.stepped.has(seq)) return { refused: "the executor is running it (it was dispatched before the pause)" };
+          this.stepped.delete(seq);
+          this.finish(seq, end, now, this.executing.get(seq));
+          return { status: (this.stmts.stepRow!.get(seq) as { status: number }).status };
+        }
+        default:
+          return { refused: "the job has finished" };
+      }
+    })();
+  }
+
+  /**
+   * Forgets the jobs of one workspace, or of all, whose rows the caller is about to delete or replace: their
+   * queue entries, held and stepped state, vCPU usage and cached batch facts; their attempts in flight are
+   * stopped in the executor. Synchronous up to the returned promise, so the caller changes the rows right
+   * after the call; the promise resolves once the executor reported the end of every stopped attempt (or after
+   * `timeoutMs`). Until then nothing is admitted or dispatched, so a new job reusing a seq never meets an old
+   * attempt, and reports of the stopped attempts are dropped.
+   */
+  discard(workspaceId?: string, timeoutMs = 30_000): Promise<void> {
+    const all = workspaceId === undefined;
+    const mine = (run: { workspaceId: string }) => all || run.workspaceId === workspaceId;
+    if (all) {
+      this.pending.clear();
+      for (const queue of this.runnable) queue.clear();
+    } else {
+      const tasks = this.s.db.prepare("SELECT seq FROM tasks WHERE workspace_id = ?").all(workspaceId) as { seq: number }[];
+      for (const { seq } of tasks) {
+        this.pending.dropTask(seq);
+        for (const queue of this.runnable) queue.dropTask(seq);
+      }
+    }
+    for (const [seq, held] of this.held) if (mine(held.run)) this.held.delete(seq);
+    const waits: Promise<void>[] = [];
+    for (const [seq, job] of this.executing) {
+      if (!mine(job)) continue;
+      this.executing.delete(seq);
+      this.executingVcpus -= job.slotVcpus;
+      if (this.stepped.has(seq)) continue; // no executor knows it
+      waits.push(new Promise<void>((resolve) => this.discarded.set(seq, resolve)));
+      this.executor.cancel(seq);
+    }
+    for (const [seq, run] of this.stepped) if (mine(run)) this.stepped.delete(seq);
+    if (all) {
+      this.projectUsage.clear();
+      this.workspaceUsage.clear();
+    } else {
+      this.workspaceUsage.delete(workspaceId);
+      const projects = this.s.db.prepare("SELECT id FROM projects WHERE workspace_id = ?").all(workspaceId) as { id: string }[];
+      for (const { id } of projects) this.projectUsage.delete(id);
+    }
+    this.batchFacts.clear();
+    if (waits.length === 0) return Promise.resolve();
+    const resume = this.suspend();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.options.log?.(`${this.discarded.size} discarded attempt(s) did not report their end within ${timeoutMs} ms`);
+        done();
+      }, timeoutMs);
+      timer.unref();
+      const done = () => {
+        clearTimeout(timer);
+        resume();
+        resolve();
+      };
+      Promise.all(waits).then(done);
+    });
+  }
+
+  private settleDiscarded(seq: number): void {
+    const settle = this.discarded.get(seq);
+    if (!settle) return;
+    this.discarded.delete(seq);
+    settle();
+  }
+
+  private batchOf(batchSeq: number): { vcpus: number; priority: number; max_retries: number } {
+    let facts = this.batchFacts.get(batchSeq);
+    if (!facts) {
+      facts = this.stmts.batch!.get(batchSeq) as { vcpus: number; priority: number; max_retries: number };
+      if (this.batchFacts.size >= 50_000) this.batchFacts.clear();
+      this.batchFacts.set(batchSeq, facts);
+    }
+    return facts;
+  }
+
   private launch(seq: number): void {
+    const dispatched = this.executing.get(seq);
     this.options.buildLaunch(seq).then(
       (launch) => {
         if (this.closed) return;
+        if (this.executing.get(seq) !== dispatched) return this.settleDiscarded(seq); // discarded meanwhile
         this.track(launch);
         if (this.executing.get(seq)?.cancelRequested) {
           this.events.finished(seq, { kind: "cancelled", exitCode: null }, this.s.clock.now());
@@ -392,6 +643,7 @@ export class Scheduler {
         this.executor.start(launch);
       },
       (error) => {
+        if (this.executing.get(seq) !== dispatched) return this.settleDiscarded(seq);
         this.events.finished(seq, { kind: "start-failed", reason: `Could not prepare the job: ${(error as Error).message}` }, this.s.clock.now());
       },
     );
@@ -399,10 +651,18 @@ export class Scheduler {
 
   private applyInbox(): void {
     if (this.inbox.length === 0) return;
-    const entries = this.inbox;
-    this.inbox = [];
+    // A bounded share per tick: one transaction must not hold the event loop (and the API) for long.
+    const limit = this.options.inboxPerTick ?? 15_000;
+    const entries = this.inbox.length <= limit ? this.inbox : this.inbox.slice(0, limit);
+    this.inbox = this.inbox.length <= limit ? [] : this.inbox.slice(limit);
+    if (this.inbox.length) this.poke();
     const repo = this.s.repos.jobs;
     for (const entry of entries) {
+      if (this.discarded.has(entry.seq)) {
+        // An attempt of a job that was discarded (reset, import): its rows are gone or replaced.
+        if (entry.kind === "finished") this.settleDiscarded(entry.seq);
+        continue;
+      }
       const job = this.executing.get(entry.seq);
       if (entry.kind === "running") {
         this.stmts.running!.run({ now: entry.at, instanceId: entry.instanceId, seq: entry.seq });
@@ -422,11 +682,11 @@ export class Scheduler {
   }
 
   private finish(seq: number, outcome: JobOutcome, at: number, job: Executing | undefined): void {
-    const row = this.stmts.job!.get(seq) as
+    const row = this.stmts.ending!.get(seq) as
       | { attempt: number; batch_seq: number; starting_at: number | null; running_at: number | null; instance_id: string | null; status: number }
       | undefined;
     if (!row || (row.status !== JobStatus.STARTING && row.status !== JobStatus.RUNNING)) return;
-    const batch = this.stmts.batch!.get(row.batch_seq) as { max_retries: number; vcpus: number; priority: number };
+    const batch = this.batchOf(row.batch_seq);
     const effective: JobOutcome = job?.cancelRequested && outcome.kind !== "cancelled" ? { kind: "cancelled", exitCode: "exitCode" in outcome ? outcome.exitCode : null } : outcome;
     const ending = endingOf(effective, { memoryMiB: job?.memoryMiB ?? 0, execTimeoutSeconds: job?.execTimeoutSeconds ?? 0 });
     if (job) {

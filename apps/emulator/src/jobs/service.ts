@@ -3,9 +3,10 @@
 import type { ProjectRow } from "../db/repositories/projects.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
 import type { Principal } from "../http/auth.js";
+import { FaultyExecutor } from "../faults/job-faults.js";
 import type { Services } from "../services.js";
 import type { Executor } from "./executor.js";
-import { buildLaunch } from "./launch.js";
+import { buildLaunch, type LaunchContext } from "./launch.js";
 import type { Run } from "./queues.js";
 import { Scheduler } from "./scheduler.js";
 import { checkBatches, type SubmitRequest, storeBatches } from "./submit.js";
@@ -23,20 +24,34 @@ export class JobService {
   readonly batches: BatchCache;
   readonly scheduler: Scheduler;
   readonly executor: Executor;
+  private readonly context: LaunchContext;
 
   constructor(
     private readonly s: Services,
     options: JobServiceOptions,
   ) {
     this.batches = new BatchCache((seq) => s.repos.jobs.batch(seq));
-    let needsEnvironment = true;
+    const context: LaunchContext = { batches: this.batches, tasks: new Map(), needsEnvironment: true, apiUrlForJobs: options.apiUrlForJobs };
+    this.context = context;
+    // Fault injection (admin API): the scheduler asks the rules before dispatching, and a decorator around the
+    // executor spoils the attempts they hit.
+    const faults = s.faults as Services["faults"] | undefined;
     this.scheduler = new Scheduler(s, {
-      buildLaunch: (seq) => buildLaunch(s, { batches: this.batches, needsEnvironment, apiUrlForJobs: options.apiUrlForJobs }, seq),
+      buildLaunch: (seq) => buildLaunch(s, context, seq),
       log: options.log,
+      ...(faults ? { hold: (seq: number) => faults.holdRunnable(seq) } : {}),
     });
-    this.executor = options.makeExecutor(this.scheduler.events);
-    needsEnvironment = this.executor.name !== "simulated";
+    const faulty = faults ? new FaultyExecutor(faults, this.scheduler.events, s.clock, options.makeExecutor) : undefined;
+    this.executor = faulty ?? options.makeExecutor(this.scheduler.events);
+    context.needsEnvironment = this.executor.name !== "simulated";
     this.scheduler.attach(this.executor);
+    faults?.attach(this.scheduler, faulty);
+  }
+
+  /** Forgets cached batches and tasks (after a reset or an import replaced the rows). */
+  clearCaches(): void {
+    this.batches.clear();
+    this.context.tasks.clear();
   }
 
   async start(): Promise<void> {

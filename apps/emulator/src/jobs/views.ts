@@ -30,6 +30,11 @@ export class BatchCache {
     }
     return info;
   }
+
+  /** Forgets every parsed batch (after a reset or an import replaced the rows). */
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 export function jobIdOf(batch: BatchRow, job: Pick<JobRow, "seq">): string {

@@ -1,5 +1,4 @@
 // Project resource: projects, dimensions, limits and the project task retention policy.
-import { z } from "zod";
 import { setProjectDimensions } from "../domain/dimensions.js";
 import { deleteLimit, deleteLimits, limitView, requireLimit, setLimit, updateLimit } from "../domain/limits.js";
 import { requireProjectAdministrator } from "../domain/permissions.js";
@@ -31,9 +30,11 @@ function view(c: AppContext, row: ReturnType<typeof project>) {
 
 /** `{id}` of the limit operations: an int32; anything else cannot name a limit. */
 function limitId(c: AppContext): number {
-  const parsed = z.coerce.number().int().min(1).max(2147483647).safeParse(c.req.param("id"));
-  if (!parsed.success) throw notFound(`No limit has id ${c.req.param("id")}.`);
-  return parsed.data;
+  // Plain decimal digits only: "1e0", "0x1" or " 1" name no limit.
+  const raw = c.req.param("id") ?? "";
+  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(id <= 2147483647)) throw notFound(`No limit has id ${raw}.`);
+  return id;
 }
 
 export function registerProjectRoutes(api: OperationRegistry): void {

@@ -95,6 +95,7 @@ export class JobRepository {
       batchByParent: db.prepare("SELECT * FROM job_batches WHERE parent_job_id = ?"),
       batch: db.prepare("SELECT * FROM job_batches WHERE seq = ?"),
       job: db.prepare("SELECT * FROM jobs WHERE seq = ?"),
+      launchFacts: db.prepare("SELECT batch_seq, task_seq, attempt, region FROM jobs WHERE seq = ?"),
       attempts: db.prepare("SELECT * FROM job_attempts WHERE job_seq = ? ORDER BY attempt"),
       insertAttempt: db.prepare(
         `INSERT INTO job_attempts (job_seq, attempt, starting_at, running_at, ended_at, reason, failure_code, exit_code, container_reason, instance_id)
@@ -188,6 +189,11 @@ export class JobRepository {
     }
     const sql = `SELECT * FROM jobs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
     return this.prepared(sql).all(...args, limit) as JobRow[];
+  }
+
+  /** What launching a job needs of its row. */
+  launchFacts(seq: number): Pick<JobRow, "batch_seq" | "task_seq" | "attempt" | "region"> | undefined {
+    return this.stmts.launchFacts.get(seq) as Pick<JobRow, "batch_seq" | "task_seq" | "attempt" | "region"> | undefined;
   }
 
   attempts(jobSeq: number): AttemptRow[] {

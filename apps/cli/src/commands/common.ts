@@ -1,0 +1,163 @@
+// Small pieces shared by the command groups: option parsers, reading JSON from a file or stdin, polling sleeps.
+import { readFileSync } from "node:fs";
+import type { components, Readable, Writable } from "@htcemu/client";
+import { InvalidArgumentError } from "commander";
+import { usageError } from "../errors.js";
+
+/** Parses an integer option within bounds. */
+export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("not an integer");
+    if (n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be ${min}…${max}`);
+    return n;
+  };
+}
+
+/** Parses a positive number of seconds (fractions allowed). */
+export function secondsOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number of seconds");
+  return n;
+}
+
+/** Collects a repeatable option into an array. */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Collects repeatable `KEY=VALUE` options. */
+export function keyValue(value: string, previous: [string, string][] | undefined): [string, string][] {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got ${JSON.stringify(value)}`);
+  return [...(previous ?? []), [value.slice(0, eq), value.slice(eq + 1)]];
+}
+
+/** Upper-cases a value and checks it against a list (enums of the API). */
+export function enumOption<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    const v = value.toUpperCase() as T;
+    if (!values.includes(v)) throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
+    return v;
+  };
+}
+
+/** A repeatable enum option: each value checked (and upper-cased) as it is parsed. */
+export function repeatableEnum<T extends string>(values: readonly T[]): (value: string, previous: T[] | undefined) => T[] {
+  const parse = enumOption(values);
+  return (value, previous) => [...(previous ?? []), parse(value)];
+}
+
+/** Reads all of stdin as text. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads and parses JSON from a file, or from stdin for `-`. */
+export async function readJsonInput(source: string): Promise<unknown> {
+  let text: string;
+  if (source === "-") text = await readStdin();
+  else {
+    try {
+      text = readFileSync(source, "utf8");
+    } catch (error) {
+      throw usageError(`cannot read ${source}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usageError(`${source === "-" ? "stdin" : source} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Waits `ms`, or less when the signal aborts (then rejects with the signal's reason). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Natural comparison: `b:2` before `b:10`, numbers numerically, missing values last. */
+export function compareValues(a: unknown, b: unknown): number {
+  const missingA = a === null || a === undefined || a === "";
+  const missingB = b === null || b === undefined || b === "";
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a).localeCompare(String(b), "en", { numeric: true });
+}
+
+/** The regions of the API (RescaleRegion), for option validation and help. */
+export const RESCALE_REGIONS = [
+  "AWS_AP_SOUTHEAST_1",
+  "AWS_CA_CENTRAL_1",
+  "AWS_EU_NORTH_1",
+  "AWS_EU_CENTRAL_1",
+  "AWS_EU_WEST_1",
+  "AWS_EU_WEST_2",
+  "AWS_EU_WEST_3",
+  "AWS_SA_EAST_1",
+  "AWS_US_EAST_2",
+  "AWS_US_WEST_2",
+  "AWS_US_EAST_1",
+  "GCP_ASIA_SOUTHEAST_1",
+  "GCP_US_CENTRAL_1",
+  "GCP_US_EAST_1",
+  "GCP_US_EAST_2",
+  "GCP_US_EAST_4",
+  "GCP_US_WEST_1",
+  "GCP_US_WEST_4",
+  "GCP_EU_WEST_1",
+  "GCP_EU_WEST_2",
+  "GCP_EU_WEST_3",
+  "GCP_EU_WEST_4",
+  "GCP_CA_CENTRAL_1",
+  "NGC_ENOCH_1",
+  "AZURE_US_WEST_2",
+  "AZURE_US_EAST_2",
+  "AZURE_US_SOUTHCENTRAL",
+  "AZURE_EU_NORTH",
+  "RC_ICELAND_1",
+  "COREWEAVE_US_EAST_4",
+  "UNASSIGNED",
+] as const satisfies readonly Schemas["RescaleRegion"][];
+
+/** The regions a `{region}` path parameter accepts (SupportedRescaleRegion). */
+export const SUPPORTED_REGIONS = RESCALE_REGIONS.filter(
+  (r) => !["NGC_ENOCH_1", "AZURE_US_EAST_2", "AZURE_EU_NORTH", "RC_ICELAND_1", "COREWEAVE_US_EAST_4", "UNASSIGNED"].includes(r),
+) as Schemas["SupportedRescaleRegion"][];
+
+export const JOB_STATUSES = [
+  "SUBMITTED_TO_RESCALE",
+  "SUBMITTED_TO_PROVIDER",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+  "POD_SUCCEEDED",
+  "POD_FAILED",
+] as const satisfies readonly Schemas["RescaleJobStatus"][];
+
+export const CLOUD_PROVIDERS = ["AWS", "GCP", "NGC", "AZURE", "RC", "COREWEAVE", "UNASSIGNED"] as const satisfies readonly Schemas["CloudProvider"][];
+export const ARCHITECTURES = ["AARCH64", "X86", "A100"] as const satisfies readonly Schemas["Architecture"][];
+export const PRIORITIES = ["ON_DEMAND_PRIORITY", "ON_DEMAND_ECONOMY"] as const satisfies readonly Schemas["JobPriority"][];
+export const MODIFIER_ROLES = ["PROJECT_ADMIN", "WORKSPACE_ADMIN"] as const satisfies readonly Schemas["ModifierRole"][];
+export const LIFECYCLE_STATUSES = ["ACTIVE", "ARCHIVED", "DELETED"] as const satisfies readonly Schemas["LifecycleStatus"][];
+
+export type Schemas = components["schemas"];
+/** A schema as the API sends it (read-only fields present, write-only ones absent). */
+export type Api<K extends keyof Schemas> = Readable<Schemas[K]>;
+/** A schema as a request body (read-only fields absent). */
+export type ApiInput<K extends keyof Schemas> = Writable<Schemas[K]>;

@@ -1,0 +1,120 @@
+// `htc`: the command line of @htcemu — the command groups of Rescale's official `htc` CLI, built on
+// @htcemu/client, against production or the local emulator. Run with `pnpm htc …` or the `htc` binary.
+import { pathToFileURL } from "node:url";
+import { Command, CommanderError } from "commander";
+import { registerAuthCommands } from "./commands/auth.js";
+import { registerConfigCommands } from "./commands/config.js";
+import { type EmulatorCli, loadEmulatorCli, registerEmulatorCommands } from "./commands/emulator.js";
+import { registerImageCommands } from "./commands/image.js";
+import { registerJobCommands } from "./commands/job.js";
+import { registerMetricsCommands } from "./commands/metrics.js";
+import { registerProjectCommands } from "./commands/project.js";
+import { registerRegionCommands } from "./commands/region.js";
+import { registerStorageCommands } from "./commands/storage.js";
+import { registerTaskCommands } from "./commands/task.js";
+import { activeSessions, CLI_VERSION } from "./context.js";
+import { commanderExitCode, describeError, ExitCode, ExitSignal } from "./errors.js";
+
+/** Programs whose parse error commander has printed already. */
+const reported = new WeakSet<Command>();
+
+export function createProgram(options: { emulatorCli?: EmulatorCli } = {}): Command {
+  const program = new Command("htc")
+    .description(
+      "Command line for the Rescale HTC API and its local emulator.\n" +
+        "Targets are contexts of the config file (htc config …); flags and environment variables override them.",
+    )
+    .version(CLI_VERSION, "-V, --version")
+    .option("--json", "print machine-readable JSON (the API's JSON) instead of tables")
+    .option("--context <name>", "use this context of the config file (env HTC_CONTEXT)")
+    .option("--url <url>", "API base URL, e.g. http://127.0.0.1:8787/api/v1 (env HTC_BASE_URL)")
+    .option("--key <apiKey>", "Rescale API key (env RESCALE_API_KEY)")
+    .option("--config <file>", "config file (env HTC_CONFIG; default $XDG_CONFIG_HOME/htcemu/config.json)")
+    .option("--project-id <id>", "project to work on (env HTC_PROJECT_ID; default: the context's)")
+    .option("--task-id <id>", "task to work on (env HTC_TASK_ID; default: the context's)")
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({
+      outputError: (text, write) => {
+        reported.add(program);
+        write(`htc: ${text.replace(/^error: /, "")}`);
+      },
+    })
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Exit codes: 0 ok, 1 API error, 2 usage or configuration error, 3 jobs failed,",
+        "            4 network error or timeout, 5 local tool or transfer failed, 130 interrupted.",
+        "",
+        "Examples:",
+        "  htc emulator start --in-memory --executor simulated --write-context",
+        "  htc config set prod --url https://htc.rescale.com/api/v1 --key $RESCALE_API_KEY",
+        "  htc config use emulator",
+        "  htc project create --name demo --use && htc task create --name sweep --use",
+        "  htc job submit --image app:v1 --command 'run --index $AWS_BATCH_JOB_ARRAY_INDEX' --count 2500 --group g1",
+        "  htc job watch --group g1",
+      ].join("\n"),
+    );
+
+  registerAuthCommands(program);
+  registerConfigCommands(program);
+  registerProjectCommands(program);
+  registerTaskCommands(program);
+  registerJobCommands(program);
+  registerImageCommands(program);
+  registerStorageCommands(program);
+  registerRegionCommands(program);
+  registerMetricsCommands(program);
+  registerEmulatorCommands(program, options.emulatorCli);
+  return program;
+}
+
+/** Runs the command line and resolves with the exit code (never calls process.exit). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  // `pnpm htc -- …` (and the root script `pnpm --filter @htcemu/cli run htc --`) hand over a leading `--`.
+  if (argv[2] === "--") argv = [...argv.slice(0, 2), ...argv.slice(3)];
+  const program = createProgram(argv.slice(2).includes("emulator") ? { emulatorCli: await loadEmulatorCli() } : {});
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted > 1) process.exit(ExitCode.INTERRUPTED);
+    for (const session of activeSessions) session.controller.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const code = commanderExitCode(error);
+      // Commander prints its own parse errors; one raised inside a command (a bad value) is printed here.
+      if (code !== ExitCode.OK && !reported.has(program)) process.stderr.write(`htc: ${error.message.replace(/^error: /, "")}\n`);
+      return code;
+    }
+    if (error instanceof ExitSignal) return error.exitCode;
+    const described = describeError(interrupted > 0 ? Object.assign(new Error("interrupted"), { name: "AbortError" }) : error);
+    if (program.opts()["json"]) {
+      process.stderr.write(`${JSON.stringify({ error: { ...described.json, exitCode: described.exitCode } })}\n`);
+    } else {
+      process.stderr.write(`htc: ${described.message}\n`);
+      if (described.hint) process.stderr.write(`  hint: ${described.hint}\n`);
+    }
+    if (process.env["HTC_DEBUG"] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return described.exitCode;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+/** Runs `htc` as a process: sets the exit code and makes sure nothing idle keeps the process alive afterwards. */
+export async function run(argv: string[] = process.argv): Promise<void> {
+  const code = await main(argv);
+  process.exitCode = code;
+  // Idle keep-alive sockets must not hold a finished command open.
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+// `tsx src/index.ts …` (the `htc` script of package.json) runs the program; bin/htc.js calls run() itself.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

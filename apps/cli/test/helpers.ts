@@ -1,0 +1,161 @@
+// Test helpers: run the real `htc` (node + tsx, as the bin does) in a child process with a throwaway HOME and
+// config, against an emulator started in the test process. Everything talks to 127.0.0.1 only.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningEmulator, type StartOptions, startEmulator } from "@htcemu/emulator";
+
+export const BIN = fileURLToPath(new URL("../bin/htc.js", import.meta.url));
+
+export interface HtcResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (loosely typed: the tests check the shape with expect()). */
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked by the assertions
+  json<T = any>(): T;
+  /** stderr parsed as JSON (errors with --json). */
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked by the assertions
+  errorJson<T = any>(): T;
+}
+
+export interface HtcOptions {
+  /** Extra environment (undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, then closed. */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** A throwaway home: HOME and XDG_CONFIG_HOME point into it, so no user file is read or written. */
+export class TestHome {
+  readonly dir = mkdtempSync(join(tmpdir(), "htc-cli-test-"));
+  readonly configFile = join(this.dir, ".config", "htcemu", "config.json");
+
+  /** The environment of a child: PATH and the temp home only (none of the caller's RESCALE_ or HTC_ variables). */
+  env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env["PATH"],
+      HOME: this.dir,
+      XDG_CONFIG_HOME: join(this.dir, ".config"),
+      TMPDIR: process.env["TMPDIR"],
+      // The Docker CLI keeps its login in $HOME/.docker (the temp home); it finds the engine as usual.
+      DOCKER_HOST: process.env["DOCKER_HOST"],
+    };
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    return env;
+  }
+
+  /** Runs `htc …args`. */
+  run(args: string[], options: HtcOptions = {}): Promise<HtcResult> {
+    return runHtc(args, { ...options, env: this.env(options.env) });
+  }
+
+  /** Starts `htc …args` and hands back the child (long-running commands). */
+  spawn(args: string[], options: HtcOptions = {}) {
+    return spawn(process.execPath, [BIN, ...args], { env: this.env(options.env), stdio: ["pipe", "pipe", "pipe"] });
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function runHtc(args: string[], options: HtcOptions & { env: NodeJS.ProcessEnv }): Promise<HtcResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 45_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const result: HtcResult = {
+        code: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr,
+        json: () => parse(stdout, `stdout of htc ${args.join(" ")}`, stderr),
+        errorJson: () => parse(stderr.trim().split("\n").pop() ?? "", `stderr of htc ${args.join(" ")}`, stderr),
+      };
+      resolve(result);
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked by the assertions
+function parse(text: string, what: string, stderr: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is not JSON:\n${text}\n--- stderr ---\n${stderr}`);
+  }
+}
+
+/** The simulated emulator every CLI test uses, with a request log to count operations. */
+export interface TestEmulator extends RunningEmulator {
+  requests: string[];
+  /** How many requests matched `METHOD path-regex` so far. */
+  count(method: string, path: RegExp): number;
+}
+
+export async function startTestEmulator(overrides: StartOptions = {}): Promise<TestEmulator> {
+  const requests: string[] = [];
+  const emulator = await startEmulator({
+    executor: "simulated",
+    simulation: { duration: { distribution: "fixed", minMs: 100 }, startDelayMs: [10, 20] },
+    logRequests: true,
+    log: (line) => requests.push(line),
+    ...overrides,
+  });
+  return Object.assign(emulator, {
+    requests,
+    count: (method: string, path: RegExp) =>
+      requests.filter((line) => {
+        const [m, p] = line.split(" ");
+        return m === method && p !== undefined && path.test(p);
+      }).length,
+  });
+}
+
+/** Creates a project and a task through the emulator's own client. */
+export async function createProjectAndTask(emulator: RunningEmulator, name = "cli-test"): Promise<{ projectId: string; taskId: string }> {
+  const api = emulator.client.api;
+  const project = await api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } });
+  if (!project.data) throw new Error(`cannot create a project: ${JSON.stringify(project.error)}`);
+  const task = await api.POST("/htc/projects/{projectId}/tasks", {
+    params: { path: { projectId: project.data.projectId } },
+    body: { taskName: name, taskDescription: "" },
+  });
+  if (!task.data) throw new Error(`cannot create a task: ${JSON.stringify(task.error)}`);
+  return { projectId: project.data.projectId, taskId: task.data.taskId };
+}
+
+/** Whether the emulator serves an operation: an unserved one answers 404 "No operation answers …". */
+export async function isServed(emulator: RunningEmulator, method: string, path: string): Promise<boolean> {
+  const response = await emulator.client.fetch(new Request(`${emulator.baseUrl}${path}`, { method }));
+  if (response.status !== 404) {
+    await response.body?.cancel();
+    return true;
+  }
+  const body = (await response.json().catch(() => ({}))) as { errorDescription?: string };
+  return !(body.errorDescription ?? "").startsWith("No operation answers");
+}
+
+/** A context named `name` for the emulator, made current. */
+export async function configureContext(home: TestHome, emulator: RunningEmulator, extra: string[] = [], name = "emulator"): Promise<void> {
+  const result = await home.run(["config", "set", name, "--url", emulator.baseUrl, "--key", emulator.apiKey, "--use", ...extra]);
+  if (result.code !== 0) throw new Error(`config set failed: ${result.stderr}`);
+}

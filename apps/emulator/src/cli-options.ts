@@ -1,0 +1,120 @@
+// The command-line options of the emulator, as reusable pieces: the flags (each backed by an HTC_EMULATOR_*
+// variable), their translation into startEmulator() options, and the banner printed once it runs. Used by
+// src/cli.ts and by the `htc emulator start` command of @htcemu/cli.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import type { RunningEmulator, StartOptions } from "./emulator.js";
+import { executorKinds, optionEnvironment as env, registryModes } from "./options.js";
+
+/** The parsed flags of a command that received `addEmulatorOptions()`. */
+export interface EmulatorFlags {
+  port: string;
+  host: string;
+  dataDir: string;
+  inMemory?: boolean | string;
+  apiKey?: string;
+  tokenLifetime: string;
+  publicUrl?: string;
+  strict?: boolean | string;
+  executor: (typeof executorKinds)[number];
+  capacityVcpus?: string;
+  jobNetwork?: string;
+  simulation?: string;
+  workspaceVcpuLimit?: string;
+  seed?: string;
+  logRequests?: boolean | string;
+  registry: (typeof registryModes)[number];
+  registryBin: string;
+  registryPort?: string;
+  registryReadyDelay?: string;
+  import?: string;
+}
+
+/** Fresh Option objects for every flag of the emulator (a commander Option belongs to one command). */
+export function emulatorOptions(): Option[] {
+  return [
+    new Option("--port <port>", "TCP port (0 picks a free one)").env(env.port).default("8787"),
+    new Option("--host <host>", "interface to listen on").env(env.host).default("127.0.0.1"),
+    new Option("--data-dir <dir>", "folder for the emulator's state").env(env.dataDir).default(".htc-emulator"),
+    new Option("--in-memory", "keep all state in memory (nothing is written)").env(env.inMemory),
+    new Option("--api-key <key>", "API key of the default user (generated on first start)").env(env.apiKey),
+    new Option("--token-lifetime <seconds>", "lifetime of bearer tokens").env(env.tokenLifetimeSeconds).default("21600"),
+    new Option("--public-url <url>", "base URL clients reach the emulator at, when behind a proxy").env(env.publicUrl),
+    new Option("--strict", "check every response against the contract").env(env.strict),
+    new Option("--executor <kind>", "how jobs run").choices(executorKinds).env(env.executor).default("auto"),
+    new Option("--capacity-vcpus <n>", "vCPUs of jobs that run at once (Docker executor)").env(env.capacityVcpus),
+    new Option("--job-network <mode>", "network of job containers: host or none").env(env.jobNetwork),
+    new Option("--simulation <json>", "profile of the simulated executor, as JSON or @file").env(env.simulation),
+    new Option("--workspace-vcpu-limit <n>", "vCPU limit of the default workspace").env(env.workspaceVcpuLimit),
+    new Option("--seed <file>", "JSON file of extra workspaces and users to create").env(env.seed),
+    new Option("--log-requests", "log every request to stderr").env(env.logRequests),
+    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)").choices(registryModes).env(env.registry).default("auto"),
+    new Option("--registry-bin <path>", "the docker-registry binary").env(env.registryBin).default("/usr/bin/docker-registry"),
+    new Option("--registry-port <port>", "port of the registry on 127.0.0.1 (0: last one, or a free one)").env(env.registryPort),
+    new Option("--registry-ready-delay <seconds>", "how long a pushed image stays PENDING").env(env.registryReadyDelaySeconds),
+    new Option("--import <file>", "start from a snapshot file (replaces the data dir's state)").env(env.importSnapshot),
+  ];
+}
+
+/** Adds every emulator flag to `command`. */
+export function addEmulatorOptions<C extends Command>(command: C): C {
+  for (const option of emulatorOptions()) command.addOption(option);
+  return command;
+}
+
+/** The startEmulator() options the flags stand for (values are validated by startEmulator itself). */
+export function startOptionsFromFlags(flags: EmulatorFlags): StartOptions {
+  const inMemory = truthy(flags.inMemory);
+  return {
+    port: Number(flags.port),
+    host: flags.host,
+    inMemory,
+    ...(inMemory ? {} : { dataDir: resolve(flags.dataDir) }),
+    ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
+    tokenLifetimeSeconds: Number(flags.tokenLifetime),
+    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+    strict: truthy(flags.strict),
+    executor: flags.executor,
+    ...(flags.capacityVcpus !== undefined ? { capacityVcpus: Number(flags.capacityVcpus) } : {}),
+    ...(flags.jobNetwork ? { jobNetwork: flags.jobNetwork } : {}),
+    ...(flags.simulation ? { simulation: jsonArgument(flags.simulation) } : {}),
+    ...(flags.workspaceVcpuLimit !== undefined ? { workspaceVcpuLimit: Number(flags.workspaceVcpuLimit) } : {}),
+    ...(flags.seed ? { seed: jsonArgument(`@${flags.seed}`) } : {}),
+    logRequests: truthy(flags.logRequests),
+    registry: flags.registry,
+    registryBin: flags.registryBin,
+    ...(flags.registryPort !== undefined ? { registryPort: Number(flags.registryPort) } : {}),
+    ...(flags.registryReadyDelay !== undefined ? { registryReadyDelaySeconds: Number(flags.registryReadyDelay) } : {}),
+    ...(flags.import ? { importSnapshot: resolve(flags.import) } : {}),
+    detachJobsOnStop: true,
+  };
+}
+
+/** The lines printed once the emulator runs: where it is, the key, and how to point clients at it. */
+export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags): string {
+  return [
+    "Rescale HTC emulator is running",
+    `  base URL   ${emulator.baseUrl}`,
+    `  API key    ${emulator.apiKey}`,
+    `  workspace  ${emulator.workspaceId}`,
+    `  state      ${truthy(flags.inMemory) ? "in memory" : resolve(flags.dataDir)}`,
+    `  executor   ${emulator.services.executorName()}`,
+    `  registry   ${emulator.services.registry.host ?? "off"}`,
+    "",
+    `  export HTC_BASE_URL=${emulator.baseUrl} RESCALE_API_KEY=${emulator.apiKey}`,
+    "",
+  ].join("\n");
+}
+
+/** A JSON value given inline or, with a leading @, as a file name. */
+function jsonArgument(value: string): never {
+  // startEmulator() validates the value, so a wrong shape fails with the option's name.
+  return JSON.parse(value.startsWith("@") ? readFileSync(value.slice(1), "utf8") : value) as never;
+}
+
+/** Flags backed by environment variables arrive as strings ("1", "true", "false"). */
+export function truthy(value: unknown): boolean {
+  if (typeof value === "string") return !["", "0", "false", "no", "off"].includes(value.toLowerCase());
+  return Boolean(value);
+}

@@ -1,0 +1,206 @@
+// The bytes of objects, as files: `<root>/tmp/` receives uploads, `<root>/objects/<xx>/<uuid>` holds finished
+// blobs. An upload is streamed into a temporary file, verified, flushed to disk (fdatasync) and only then renamed
+// into objects/; the database row that names the file is written after the rename, so neither a crash nor a
+// failed check ever exposes a partial object. Files that no row names (a crash between rename and commit) are
+// removed by collectGarbage() on start. Blob names are random: keys never become paths, so no key can reach
+// outside the storage root.
+import { randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { copyFile, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable, type Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+/** The files of an object, in order: [blob name, size]. */
+export type Segments = Array<[string, number]>;
+
+export interface TempBlob {
+  path: string;
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+export class ObjectStore {
+  private readonly tmpDir: string;
+  private readonly objectsDir: string;
+
+  private constructor(readonly root: string) {
+    this.tmpDir = join(root, "tmp");
+    this.objectsDir = join(root, "objects");
+  }
+
+  static async open(root: string): Promise<ObjectStore> {
+    const store = new ObjectStore(root);
+    // Whatever is in tmp/ is an upload that never finished.
+    await rm(store.tmpDir, { recursive: true, force: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    await mkdir(store.objectsDir, { recursive: true });
+    return store;
+  }
+
+  /**
+   * Streams `source` through `transforms` into a new temporary file; removes it again if anything fails.
+   * `observe` is told the file's path first, and then how far it has been written after every write.
+   */
+  async receive(source: Readable, transforms: Transform[], observe?: (path: string) => (written: number) => void): Promise<TempBlob> {
+    const path = join(this.tmpDir, randomUUID());
+    const handle = await open(path, "wx");
+    const sink = new FileSink(handle, observe?.(path));
+    try {
+      await pipeline([source, ...transforms, sink]);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw error;
+    }
+    await handle.close();
+    return { path };
+  }
+
+  /** Copies a byte range of an object into a new temporary file (CopyObject, UploadPartCopy). */
+  async copyRange(segments: Segments, start: number, end: number): Promise<TempBlob> {
+    const path = join(this.tmpDir, randomUUID());
+    const total = segments.reduce((n, [, size]) => n + size, 0);
+    try {
+      if (segments.length === 1 && start === 0 && end === total - 1) {
+        // The whole of a single file: let the file system copy it (a reflink where it can).
+        await copyFile(this.pathOf(segments[0]![0]), path);
+      } else {
+        await pipeline(await this.read(segments, start, end), createWriteStream(path, { flags: "wx" }));
+      }
+    } catch (error) {
+      await unlink(path).catch(() => {});
+      throw error;
+    }
+    return { path };
+  }
+
+  /** Makes a verified temporary file durable and moves it into objects/; returns its blob name. */
+  async promote(blob: TempBlob): Promise<string> {
+    const handle = await open(blob.path, "r+");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    const id = randomUUID();
+    const name = `${id.slice(0, 2)}/${id}`;
+    await mkdir(join(this.objectsDir, id.slice(0, 2)), { recursive: true });
+    await rename(blob.path, this.pathOf(name));
+    return name;
+  }
+
+  async discard(blob: TempBlob): Promise<void> {
+    await unlink(blob.path).catch(() => {});
+  }
+
+  /**
+   * A stream of bytes `start`..`end` (inclusive) of an object. Every file is opened before this returns, so an
+   * object replaced or deleted meanwhile is still read whole.
+   */
+  async read(segments: Segments, start: number, end: number): Promise<Readable> {
+    const pieces: Array<{ handle: FileHandle; start: number; end: number }> = [];
+    let offset = 0;
+    try {
+      for (const [name, size] of segments) {
+        const first = offset;
+        const last = offset + size - 1;
+        offset += size;
+        if (size === 0 || last < start || first > end) continue;
+        const handle = await open(this.pathOf(name), "r");
+        pieces.push({ handle, start: Math.max(start, first) - first, end: Math.min(end, last) - first });
+      }
+    } catch (error) {
+      for (const piece of pieces) await piece.handle.close().catch(() => {});
+      throw error;
+    }
+    if (pieces.length === 1) {
+      const [piece] = pieces as [(typeof pieces)[0]];
+      return createReadStream("", { fd: piece.handle, start: piece.start, end: piece.end, highWaterMark: READ_CHUNK, autoClose: true });
+    }
+    async function* bytes() {
+      let index = 0;
+      try {
+        for (; index < pieces.length; index++) {
+          const piece = pieces[index]!;
+          const stream = createReadStream("", {
+            fd: piece.handle,
+            start: piece.start,
+            end: piece.end,
+            highWaterMark: READ_CHUNK,
+            autoClose: true,
+          });
+          for await (const chunk of stream) yield chunk as Buffer;
+        }
+      } finally {
+        for (index++; index < pieces.length; index++) await pieces[index]!.handle.close().catch(() => {});
+      }
+    }
+    return Readable.from(bytes(), { objectMode: false, highWaterMark: READ_CHUNK });
+  }
+
+  /** Removes blobs that are no longer referenced (best effort: a missing file is fine). */
+  async remove(names: Iterable<string>): Promise<void> {
+    for (const name of names) await unlink(this.pathOf(name)).catch(() => {});
+  }
+
+  /** Deletes every blob that `isReferenced` does not claim. Returns how many were removed. */
+  async collectGarbage(isReferenced: (name: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const dir of await readdir(this.objectsDir)) {
+      for (const file of await readdir(join(this.objectsDir, dir)).catch(() => [] as string[])) {
+        const name = `${dir}/${file}`;
+        if (!isReferenced(name)) {
+          await unlink(this.pathOf(name)).catch(() => {});
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Deletes the whole storage root (the temporary root of an in-memory emulator). */
+  async destroy(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  private pathOf(name: string): string {
+    return join(this.objectsDir, name);
+  }
+}
+
+/** Writes a stream to an open file, batching buffered chunks into one writev, and reports the written length. */
+class FileSink extends Writable {
+  private position = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly onWritten: ((written: number) => void) | undefined,
+  ) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeAll([chunk], callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.writeAll(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  private writeAll(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    const length = buffers.reduce((n, b) => n + b.length, 0);
+    this.handle.writev(buffers, this.position).then(
+      ({ bytesWritten }) => {
+        if (bytesWritten !== length) return callback(new Error(`short write: ${bytesWritten} of ${length} bytes`));
+        this.position += length;
+        this.onWritten?.(this.position);
+        callback();
+      },
+      (error: Error) => callback(error),
+    );
+  }
+}

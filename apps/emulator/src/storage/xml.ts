@@ -1,0 +1,55 @@
+// S3's XML bodies, built and parsed with fast-xml-parser. Values are always text (no number guessing: keys like
+// "001" and ETags stay as they are), whitespace inside values is kept, and entities are escaped on the way out.
+import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { s3Errors } from "./errors.js";
+
+export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+const builder = new XMLBuilder({ ignoreAttributes: false, format: false, suppressEmptyNode: false });
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  isArray: (name) => name === "Object" || name === "Part",
+});
+
+export type XmlValue = string | number | boolean | undefined | XmlNode | XmlValue[];
+export interface XmlNode {
+  [element: string]: XmlValue;
+}
+
+/** `<?xml …?><Root xmlns="…">…</Root>`; undefined members are left out, arrays repeat their element. */
+export function renderXml(root: string, content: XmlNode, namespace = true): string {
+  const body = namespace ? { "@_xmlns": S3_NAMESPACE, ...content } : content;
+  return builder.build({ "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" }, [root]: body }) as string;
+}
+
+/** Parses a request body; anything that is not well-formed XML with the expected root is MalformedXML. */
+export function parseXml(text: string, root: string): Record<string, unknown> {
+  if (XMLValidator.validate(text) !== true) throw s3Errors.malformedXml();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parser.parse(text) as Record<string, unknown>;
+  } catch {
+    throw s3Errors.malformedXml();
+  }
+  const node = parsed[root];
+  if (!node || typeof node !== "object") throw s3Errors.malformedXml();
+  return node as Record<string, unknown>;
+}
+
+/** The text of a child element (trimmed of the whitespace of pretty-printed XML where `trim` is set). */
+export function textOf(node: unknown, name: string, trim = false): string | undefined {
+  if (!node || typeof node !== "object") return undefined;
+  const value = (node as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return undefined;
+  const text = typeof value === "object" ? String((value as Record<string, unknown>)["#text"] ?? "") : String(value);
+  return trim ? text.trim() : text;
+}
+
+/** S3's timestamp format in XML bodies: `2024-04-02T12:00:00.000Z`. */
+export function xmlTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

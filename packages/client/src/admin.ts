@@ -1,0 +1,148 @@
+// Typed helpers for the emulator's admin API (openapi/admin/admin.yaml, under /_emulator/v1): the test controls
+// (clock, fault rules, scheduler pause and stepping, reset, snapshots) and identity set-up. Emulator-only:
+// production has nothing like it, so keep these calls in test code.
+//
+//   import { createAdminClient } from "@htcemu/client/admin";
+//   const admin = createAdminClient("http://127.0.0.1:8787");
+//   await admin.addFault({ match: { operations: ["getJobs"] }, times: 3, api: { status: 429, retryAfterSeconds: 1 } });
+//   await admin.advanceClock({ hours: 7 });
+import createClient, { type Client } from "openapi-fetch";
+import { HtcApiError } from "./errors.js";
+import type { components, paths } from "./generated/admin.js";
+import type { FetchFn } from "./transport.js";
+
+export type { components as adminComponents, paths as adminPaths } from "./generated/admin.js";
+
+type Schemas = components["schemas"];
+export type FaultRuleCreate = Schemas["FaultRuleCreate"];
+export type FaultRule = Schemas["FaultRule"];
+export type FaultLog = Schemas["FaultLog"];
+export type FaultInjection = Schemas["FaultInjection"];
+export type SchedulerState = Schemas["SchedulerState"];
+export type StepRequest = Schemas["StepRequest"];
+export type StepResult = Schemas["StepResult"];
+export type ResetResult = Schemas["ResetResult"];
+export type SnapshotSummary = Schemas["SnapshotSummary"];
+export type EmulatorClock = Schemas["Clock"];
+export type EmulatorInfo = Schemas["EmulatorInfo"];
+export type AdminWorkspace = Schemas["AdminWorkspace"];
+export type AdminWorkspaceCreate = Schemas["AdminWorkspaceCreate"];
+export type AdminUser = Schemas["AdminUser"];
+export type AdminUserCreate = Schemas["AdminUserCreate"];
+
+export const ADMIN_PREFIX = "/_emulator/v1";
+
+/** A duration: seconds, or parts that add up. */
+export type Duration = number | { days?: number; hours?: number; minutes?: number; seconds?: number };
+
+export function durationSeconds(duration: Duration): number {
+  if (typeof duration === "number") return duration;
+  return (duration.days ?? 0) * 86400 + (duration.hours ?? 0) * 3600 + (duration.minutes ?? 0) * 60 + (duration.seconds ?? 0);
+}
+
+export interface AdminClientOptions {
+  /** Custom fetch (defaults to globalThis.fetch). */
+  fetch?: FetchFn;
+}
+
+export interface AdminClient {
+  /** The typed openapi-fetch client of the admin API, for operations without a helper. */
+  readonly api: Client<paths>;
+  /** `<root>/_emulator/v1` */
+  readonly baseUrl: string;
+  info(): Promise<EmulatorInfo>;
+
+  clock(): Promise<EmulatorClock>;
+  /** Moves the clock forward (it never goes back); retention policies are applied right after. */
+  advanceClock(by: Duration): Promise<EmulatorClock>;
+  /** Emulated seconds per real second from now on. */
+  setSpeed(factor: number): Promise<EmulatorClock>;
+  /** Applies the retention policies now. */
+  runRetention(): Promise<{ archived: string[]; deleted: string[] }>;
+
+  addFault(rule: FaultRuleCreate): Promise<FaultRule>;
+  removeFault(ruleId: string): Promise<FaultRule>;
+  listFaults(): Promise<FaultRule[]>;
+  getFault(ruleId: string): Promise<FaultRule>;
+  clearFaults(): Promise<FaultRule[]>;
+  faultLog(options?: { ruleId?: string; limit?: number }): Promise<FaultLog>;
+
+  scheduler(): Promise<SchedulerState>;
+  pause(): Promise<SchedulerState>;
+  resume(): Promise<SchedulerState>;
+  /** Moves jobs through their lifecycle by hand (the scheduler must be paused). */
+  step(request: StepRequest): Promise<StepResult>;
+
+  /** Resets everything but the default user, or one workspace. */
+  reset(workspaceId?: string): Promise<ResetResult>;
+  /** The whole state as a snapshot file's bytes. */
+  exportSnapshot(): Promise<Uint8Array>;
+  /** Replaces the state with a snapshot (bytes from exportSnapshot(), or a stream of them). */
+  importSnapshot(snapshot: Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>): Promise<SnapshotSummary>;
+
+  createWorkspace(workspace: AdminWorkspaceCreate): Promise<AdminWorkspace>;
+  createUser(workspaceId: string, user: AdminUserCreate): Promise<AdminUser>;
+}
+
+/** The rest of an openapi-fetch result: data, or an HtcApiError for the error. */
+async function ok<T>(method: string, call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (response.ok && error === undefined) return data as T;
+  throw new HtcApiError({ status: response.status, statusText: response.statusText, body: error, request: { method, url: response.url } });
+}
+
+/**
+ * A client of the admin API of the emulator at `rootUrl` (`http://127.0.0.1:<port>`, the server's root; a base
+ * URL ending in `/api/v1` is accepted too).
+ */
+export function createAdminClient(rootUrl: string, options: AdminClientOptions = {}): AdminClient {
+  const root = rootUrl.replace(/\/+$/, "").replace(/\/api\/v1$/, "");
+  const baseUrl = `${root}${ADMIN_PREFIX}`;
+  const fetchImpl: FetchFn = options.fetch ?? ((request) => globalThis.fetch(request));
+  const api = createClient<paths>({ baseUrl, fetch: fetchImpl });
+
+  const raw = async (method: string, path: string, body?: RequestInit["body"], contentType?: string): Promise<Response> => {
+    const headers = new Headers();
+    if (contentType) headers.set("content-type", contentType);
+    const init: RequestInit & { duplex?: "half" } = { method, headers, body: body ?? null };
+    // A stream body needs half duplex in fetch implementations that stream uploads (Node's undici).
+    if (body && typeof (body as ReadableStream).getReader === "function") init.duplex = "half";
+    const response = await fetchImpl(new Request(`${baseUrl}${path}`, init));
+    if (!response.ok) throw await HtcApiError.fromResponse(response, { method, url: `${baseUrl}${path}` });
+    return response;
+  };
+
+  const changeClock = (body: { advanceSeconds?: number; speed?: number }) => ok("POST", api.POST("/clock", { body }));
+
+  return {
+    api,
+    baseUrl,
+    info: () => ok("GET", api.GET("/info")),
+    clock: () => ok("GET", api.GET("/clock")),
+    advanceClock: (by) => changeClock({ advanceSeconds: durationSeconds(by) }),
+    setSpeed: (factor) => changeClock({ speed: factor }),
+    runRetention: () => ok("POST", api.POST("/retention/run")),
+    addFault: (rule) => ok("POST", api.POST("/faults", { body: rule })),
+    removeFault: (ruleId) => ok("DELETE", api.DELETE("/faults/{ruleId}", { params: { path: { ruleId } } })),
+    listFaults: () => ok("GET", api.GET("/faults")),
+    getFault: (ruleId) => ok("GET", api.GET("/faults/{ruleId}", { params: { path: { ruleId } } })),
+    clearFaults: () => ok("DELETE", api.DELETE("/faults")),
+    faultLog: (query = {}) => ok("GET", api.GET("/faults/log", { params: { query } })),
+    scheduler: () => ok("GET", api.GET("/scheduler")),
+    pause: () => ok("POST", api.POST("/scheduler/pause")),
+    resume: () => ok("POST", api.POST("/scheduler/resume")),
+    step: (request) => ok("POST", api.POST("/jobs/step", { body: request })),
+    reset: (workspaceId) => ok("POST", api.POST("/reset", { body: workspaceId === undefined ? {} : { workspaceId } })),
+    async exportSnapshot() {
+      const response = await raw("GET", "/snapshot");
+      return new Uint8Array(await response.arrayBuffer());
+    },
+    async importSnapshot(snapshot) {
+      const body: RequestInit["body"] = snapshot instanceof Uint8Array ? new Blob([snapshot as Uint8Array<ArrayBuffer>]) : snapshot;
+      const response = await raw("POST", "/snapshot", body, "application/octet-stream");
+      return (await response.json()) as SnapshotSummary;
+    },
+    createWorkspace: (workspace) => ok("POST", api.POST("/workspaces", { body: workspace })),
+    createUser: (workspaceId, user) => ok("POST", api.POST("/workspaces/{workspaceId}/users", { params: { path: { workspaceId } }, body: user })),
+  };
+}

@@ -1,0 +1,149 @@
+// Running generated invalid requests against a target and judging the answers: each must be a 4xx that the
+// contract declares for the operation, with the body the contract describes for that status; never a 5xx, never
+// a success; and the observable state must not change.
+import type { Contract, Operation } from "@htcemu/contract";
+import { describeRequest, encodeBody, type HttpRequestSpec, type InvalidRequest, type MutationKind, requestPath } from "./generate.js";
+
+export interface Answer {
+  /** 0 when no answer arrived (connection closed, timeout). */
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly body: unknown;
+  readonly error?: string;
+}
+
+export interface Credentials {
+  readonly bearer: string;
+  readonly apiKey: string;
+}
+
+export type Security = "bearer" | "apiKey" | "none";
+
+/** Sends one request built from a spec, with the operation's own credentials unless the spec says otherwise. */
+export async function sendRequest(baseUrl: string, op: Operation, security: Security, request: HttpRequestSpec, credentials: Credentials): Promise<Answer> {
+  const query = new URLSearchParams(request.query as [string, string][]).toString();
+  const url = `${baseUrl}${requestPath(op, request.pathParams)}${query ? `?${query}` : ""}`;
+  const headers: Record<string, string> = {};
+  if (request.auth.kind === "default") {
+    if (security === "bearer") headers["authorization"] = `Bearer ${credentials.bearer}`;
+    if (security === "apiKey") headers["authorization"] = `Token ${credentials.apiKey}`;
+  } else if (request.auth.kind === "header") {
+    headers["authorization"] = request.auth.value;
+  }
+  const { payload, contentType } = encodeBody(request.body);
+  if (contentType) headers["content-type"] = contentType;
+  try {
+    const response = await fetch(url, { method: op.method, headers, ...(payload === undefined ? {} : { body: payload }), signal: AbortSignal.timeout(60_000) });
+    const type = response.headers.get("content-type");
+    const text = await response.text();
+    let body: unknown = text === "" ? undefined : text;
+    if (text !== "" && type && /json/i.test(type)) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // left as text: the contract check reports it
+      }
+    }
+    return { status: response.status, contentType: type, body };
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+    return { status: 0, contentType: null, body: undefined, error: `${(error as Error).message}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}` };
+  }
+}
+
+export interface Failure {
+  readonly operationId: string;
+  readonly kind: MutationKind;
+  readonly where: string;
+  /** `5xx`, `accepted` (a 2xx/3xx), `no-answer`, `unexpected-status`, `contract` (the 4xx body or status is not the contract's), `state`. */
+  readonly problem: "5xx" | "accepted" | "no-answer" | "unexpected-status" | "contract" | "state";
+  readonly request: string;
+  readonly status: number;
+  readonly detail: string;
+}
+
+export class BadInputTally {
+  requests = 0;
+  readonly byStatus = new Map<number, number>();
+  readonly byKind = new Map<MutationKind, number>();
+  readonly byOperation = new Map<string, number>();
+  fiveHundreds = 0;
+  accepted = 0;
+  stateChanges = 0;
+  contractViolations = 0;
+  readonly failures: Failure[] = [];
+
+  constructor(private readonly contract: Contract) {}
+
+  /** Judges one answer; returns the failure recorded, if any. */
+  judge(op: Operation, invalid: InvalidRequest, answer: Answer): Failure | undefined {
+    this.requests++;
+    this.byStatus.set(answer.status, (this.byStatus.get(answer.status) ?? 0) + 1);
+    this.byKind.set(invalid.kind, (this.byKind.get(invalid.kind) ?? 0) + 1);
+    this.byOperation.set(op.operationId, (this.byOperation.get(op.operationId) ?? 0) + 1);
+    const fail = (problem: Failure["problem"], detail: string): Failure => {
+      const failure: Failure = { operationId: op.operationId, kind: invalid.kind, where: invalid.where, problem, request: describeRequest(op, invalid.request), status: answer.status, detail };
+      this.failures.push(failure);
+      return failure;
+    };
+    const body = (() => {
+      const text = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
+      return text === undefined ? "(no body)" : text.length > 300 ? `${text.slice(0, 300)}…` : text;
+    })();
+    if (answer.status === 0) return fail("no-answer", answer.error ?? "no answer");
+    if (answer.status >= 500) {
+      this.fiveHundreds++;
+      return fail("5xx", body);
+    }
+    if (answer.status < 400) {
+      this.accepted++;
+      return fail("accepted", body);
+    }
+    if (invalid.expectStatus && !invalid.expectStatus.includes(answer.status)) return fail("unexpected-status", `expected ${invalid.expectStatus.join(" or ")}: ${body}`);
+    const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body);
+    if (violations.length > 0) {
+      this.contractViolations++;
+      return fail("contract", `${violations.map((v) => `${v.in}${v.pointer}: ${v.message}`).join("; ")}; body ${body}`);
+    }
+    return undefined;
+  }
+
+  stateChanged(op: Operation, invalid: InvalidRequest | undefined, diff: string[]): void {
+    this.stateChanges++;
+    this.failures.push({
+      operationId: op.operationId,
+      kind: invalid?.kind ?? "wrong-type",
+      where: invalid?.where ?? "(one of the operation's requests)",
+      problem: "state",
+      request: invalid ? describeRequest(op, invalid.request) : "(see the operation's requests)",
+      status: 0,
+      detail: diff.join("\n      "),
+    });
+  }
+
+  summary(seed: number, elapsedMs: number): string {
+    const statuses = [...this.byStatus].sort(([a], [b]) => a - b);
+    const fourxx = statuses.filter(([s]) => s >= 400 && s < 500).map(([s, n]) => `${s}×${n}`);
+    const other = statuses.filter(([s]) => s < 400 || s >= 500).map(([s, n]) => `${s === 0 ? "no answer" : s}×${n}`);
+    const total = statuses.filter(([s]) => s >= 400 && s < 500).reduce((sum, [, n]) => sum + n, 0);
+    const kinds = [...this.byKind].sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${n}`);
+    return [
+      `bad input: seed ${seed} (HTC_CONTRACT_SEED=${seed} reproduces it), ${this.requests} requests in ${(elapsedMs / 1000).toFixed(1)} s over ${this.byOperation.size} operations`,
+      `  4xx: ${total} (${fourxx.join(", ") || "none"})`,
+      `  5xx: ${this.fiveHundreds}   accepted (2xx/3xx): ${this.accepted}   not 4xx, by status: ${other.join(", ") || "none"}`,
+      `  contract violations in 4xx answers: ${this.contractViolations}   state changes: ${this.stateChanges}`,
+      `  by kind: ${kinds.join(", ")}`,
+    ].join("\n");
+  }
+}
+
+export function formatFailure(f: Failure): string {
+  return `${f.operationId} [${f.kind} at ${f.where}] ${f.problem}${f.status ? ` (${f.status})` : ""}\n      request:  ${f.request}\n      response: ${f.detail}`;
+}
+
+/** A stable 32-bit seed per operation, so each operation's cases do not depend on the others'. */
+export function operationSeed(seed: number, operationId: string): number {
+  let hash = seed >>> 0;
+  for (const char of operationId) hash = (Math.imul(hash ^ char.charCodeAt(0), 16777619) + 0x9e3779b9) >>> 0;
+  return hash | 0;
+}
