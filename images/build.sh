@@ -12,6 +12,9 @@
 # `docker image inspect` calls. Images:
 #   htcemu/shell:1  busybox (Debian's busybox-static) with all its applets in /bin
 #   htcemu/node:20  the host's node binary and the libraries it links, busybox for a shell, images/node/overlay/
+#                   (committed: the tutorial's workload in /opt/workload; generated here, not committed: htcctl,
+#                   the in-job storage tool, bundled from apps/htcctl into /usr/local/bin/htcctl)
+# The htcctl bundle needs the workspace's dependencies (`pnpm install`) and a node on PATH.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +24,7 @@ for arg in "$@"; do
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--force] [--check] [--optional]" >&2; exit 2 ;;
   esac
 done
@@ -139,6 +142,13 @@ build_shell() {
 }
 
 # --- htcemu/node:20 ---------------------------------------------------------------------------------------------
+# htcctl is generated into the overlay before it is hashed, so a change to its sources (or to its pinned
+# dependencies) changes the bundle's bytes and rebuilds the image; unchanged sources give the same bytes.
+repo=$(cd "$here/.." && pwd)
+[ -d "$repo/apps/htcctl/node_modules" ] || die "apps/htcctl/node_modules is missing: run \`pnpm install\` at the repository's root first"
+bundler_node=$(command -v node || echo "$NODE")
+"$bundler_node" "$repo/apps/htcctl/scripts/bundle.mjs" "$NODE_OVERLAY/usr/local/bin/htcctl" || die "bundling htcctl (apps/htcctl) failed"
+
 # Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
 # filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
 mapfile -t libs < <(node_libs)
@@ -155,6 +165,8 @@ build_node() {
   add_busybox "$root"
   mkdir -p "$root/usr/bin" "$root/usr/local/bin"
   cp "$NODE" "$root/usr/bin/node"
+  # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
+  ln -s /bin/busybox "$root/usr/bin/env"
   # Same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter named in the ELF
   # header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
   for lib in "${libs[@]}"; do
@@ -181,9 +193,9 @@ smoke() { # image network user
   local image=$1 net=$2 user=$3 out
   case "$image" in
     htcemu/node:*) out=$(docker run --rm --network "$net" --user "$user" "$image" \
-      sh -c 'node -e "console.log(process.version)" && echo ok > /tmp/x && cat /tmp/x' 2>&1) ;;
+      sh -c 'node -e "console.log(process.version)" && htcctl --version && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
     *) out=$(docker run --rm --network "$net" --user "$user" "$image" \
-      sh -c 'seq 3 | awk "{s+=\$1} END {print s}" && echo ok > /tmp/x && cat /tmp/x' 2>&1) ;;
+      sh -c 'seq 3 | awk "{s+=\$1} END {print s}" && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
   esac
   case "$out" in
     *ok) ;;

@@ -492,6 +492,12 @@ const sessions = new WeakMap<Command, Session>();
 /** Sessions of running commands, aborted on Ctrl-C. */
 export const activeSessions = new Set<Session>();
 
+/**
+ * Set while a command forwards signals to a child process (`emulator exec`): Ctrl-C is then the child's to
+ * handle, so the program neither aborts the sessions nor exits on a second Ctrl-C.
+ */
+export const signalForwarding = { active: false };
+
 export function nonEmpty(value: string | undefined): string | undefined {
   const t = value?.trim();
   return t ? t : undefined;

@@ -17,6 +17,10 @@ export const ExitCode = {
   NETWORK: 4,
   /** A local tool or transfer failed (docker, storage transfer, file access). */
   EXTERNAL: 5,
+  /** `emulator exec`: the command was found but could not be run (like env(1)). */
+  CANNOT_EXECUTE: 126,
+  /** `emulator exec`: the command was not found (like env(1)). */
+  COMMAND_NOT_FOUND: 127,
   /** Interrupted (Ctrl-C). */
   INTERRUPTED: 130,
 } as const;
@@ -43,10 +47,13 @@ export function externalError(message: string, hint?: string): CliError {
   return new CliError(message, ExitCode.EXTERNAL, hint);
 }
 
-/** Ends a command with an exit code but no message (e.g. jobs failed; the command printed the details). */
+/**
+ * Ends a command with an exit code but no message (e.g. jobs failed; the command printed the details). Besides the
+ * codes of `htc`, `emulator exec` ends with the exit code of the command it ran (any number).
+ */
 export class ExitSignal extends Error {
   override name = "ExitSignal";
-  constructor(readonly exitCode: ExitCodeValue) {
+  constructor(readonly exitCode: ExitCodeValue | number) {
     super(`exit ${exitCode}`);
   }
 }

@@ -12,7 +12,7 @@ import { registerProjectCommands } from "./commands/project.js";
 import { registerRegionCommands } from "./commands/region.js";
 import { registerStorageCommands } from "./commands/storage.js";
 import { registerTaskCommands } from "./commands/task.js";
-import { activeSessions, CLI_VERSION } from "./context.js";
+import { activeSessions, CLI_VERSION, signalForwarding } from "./context.js";
 import { commanderExitCode, describeError, ExitCode, ExitSignal } from "./errors.js";
 
 /** Programs whose parse error commander has printed already. */
@@ -46,10 +46,12 @@ export function createProgram(options: { emulatorCli?: EmulatorCli } = {}): Comm
       [
         "",
         "Exit codes: 0 ok, 1 API error, 2 usage or configuration error, 3 jobs failed,",
-        "            4 network error or timeout, 5 local tool or transfer failed, 130 interrupted.",
+        "            4 network error or timeout, 5 local tool or transfer failed, 130 interrupted;",
+        "            `emulator exec` exits with its command's code (126/127: it could not be run/found).",
         "",
         "Examples:",
         "  htc emulator start --in-memory --executor simulated --write-context",
+        "  htc emulator exec --executor simulated -- npm test",
         "  htc config set prod --url https://htc.rescale.com/api/v1 --key $RESCALE_API_KEY",
         "  htc config use emulator",
         "  htc project create --name demo --use && htc task create --name sweep --use",
@@ -75,9 +77,10 @@ export function createProgram(options: { emulatorCli?: EmulatorCli } = {}): Comm
 export async function main(argv: string[] = process.argv): Promise<number> {
   // `pnpm htc -- …` (and the root script `pnpm --filter @htcemu/cli run htc --`) hand over a leading `--`.
   if (argv[2] === "--") argv = [...argv.slice(0, 2), ...argv.slice(3)];
-  const program = createProgram(argv.slice(2).includes("emulator") ? { emulatorCli: await loadEmulatorCli() } : {});
+  const program = createProgram(needsEmulatorCli(argv.slice(2)) ? { emulatorCli: await loadEmulatorCli() } : {});
   let interrupted = 0;
   const onSigint = () => {
+    if (signalForwarding.active) return;
     interrupted++;
     if (interrupted > 1) process.exit(ExitCode.INTERRUPTED);
     for (const session of activeSessions) session.controller.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
@@ -106,6 +109,16 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** `emulator start` and `emulator exec` declare the emulator's flags: only they load its option module. */
+function needsEmulatorCli(args: string[]): boolean {
+  const emulator = args.indexOf("emulator");
+  if (emulator < 0) return false;
+  const rest = args.slice(emulator + 1);
+  const end = rest.indexOf("--");
+  const own = end < 0 ? rest : rest.slice(0, end);
+  return own.includes("start") || own.includes("exec");
 }
 
 /** Runs `htc` as a process: sets the exit code and makes sure nothing idle keeps the process alive afterwards. */

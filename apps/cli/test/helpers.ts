@@ -1,8 +1,8 @@
 // Test helpers: run the real `htc` (node + tsx, as the bin does) in a child process with a throwaway HOME and
 // config, against an emulator started in the test process. Everything talks to 127.0.0.1 only.
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningEmulator, type StartOptions, startEmulator } from "@htcemu/emulator";
@@ -27,6 +27,8 @@ export interface HtcOptions {
   /** Written to stdin, then closed. */
   input?: string;
   timeoutMs?: number;
+  /** Working directory of the child (default: the test's). */
+  cwd?: string;
 }
 
 /** A throwaway home: HOME and XDG_CONFIG_HOME point into it, so no user file is read or written. */
@@ -59,7 +61,7 @@ export class TestHome {
 
   /** Starts `htc …args` and hands back the child (long-running commands). */
   spawn(args: string[], options: HtcOptions = {}) {
-    return spawn(process.execPath, [BIN, ...args], { env: this.env(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    return spawn(process.execPath, [BIN, ...args], { env: this.env(options.env), cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
   }
 
   remove(): void {
@@ -69,7 +71,7 @@ export class TestHome {
 
 function runHtc(args: string[], options: HtcOptions & { env: NodeJS.ProcessEnv }): Promise<HtcResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -158,4 +160,58 @@ export async function isServed(emulator: RunningEmulator, method: string, path: 
 export async function configureContext(home: TestHome, emulator: RunningEmulator, extra: string[] = [], name = "emulator"): Promise<void> {
   const result = await home.run(["config", "set", name, "--url", emulator.baseUrl, "--key", emulator.apiKey, "--use", ...extra]);
   if (result.code !== 0) throw new Error(`config set failed: ${result.stderr}`);
+}
+
+/** Collects a child's output and resolves once it matches (rejects when the child exits first or time runs out). */
+export function waitForOutput(
+  child: ChildProcessWithoutNullStreams,
+  stream: "stdout" | "stderr",
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const source = child[stream];
+    const onData = (d: Buffer | string) => {
+      text += d.toString();
+      const match = text.match(pattern);
+      if (match) {
+        done();
+        resolve(match);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`exited (${code ?? signal}) before ${pattern} appeared on ${stream}:\n${text}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${pattern} did not appear on ${stream} within ${timeoutMs} ms:\n${text}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      source.off("data", onData);
+      child.off("exit", onExit);
+    };
+    source.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+/** Everything a child writes to a stream from now on. */
+export function capture(child: ChildProcessWithoutNullStreams, stream: "stdout" | "stderr"): { readonly text: string } {
+  const captured = { text: "" };
+  child[stream].on("data", (d: Buffer | string) => {
+    captured.text += d.toString();
+  });
+  return captured;
+}
+
+/** Resolves with the child's exit code, or 128+n when a signal killed it (as a shell reports it). */
+export function exitOf(child: ChildProcessWithoutNullStreams): Promise<number> {
+  return new Promise((resolve) => {
+    const code = (exitCode: number | null, signal: NodeJS.Signals | null) => exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(code(child.exitCode, child.signalCode));
+    child.once("exit", (exitCode, signal) => resolve(code(exitCode, signal)));
+  });
 }

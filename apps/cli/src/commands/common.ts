@@ -21,6 +21,70 @@ export function secondsOption(value: string): number {
   return n;
 }
 
+/**
+ * Parses a duration: `90s`, `15m`, `6h`, `30d`, `1h30m`, `500ms`, or a plain number of `plain` units. The result is
+ * in `unit` (seconds or milliseconds); `integer` refuses fractions of it.
+ */
+export function durationOption(options: { unit: "s" | "ms"; plain?: "s" | "ms"; integer?: boolean; min?: number }): (value: string) => number {
+  const plain = options.plain ?? options.unit;
+  return (value) => {
+    const text = value.trim();
+    let seconds: number;
+    if (/^\d+(\.\d+)?$/.test(text)) seconds = Number(text) * DURATION_UNITS[plain];
+    else {
+      const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy)];
+      if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
+        throw new InvalidArgumentError(`not a duration: use e.g. 90s, 15m, 6h, 30d or 1h30m (a plain number is in ${plain === "s" ? "seconds" : "milliseconds"})`);
+      }
+      seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2] as keyof typeof DURATION_UNITS], 0);
+    }
+    // Rounded to a microsecond, so that `1.1s` in milliseconds is 1100, not 1100.0000000000002.
+    const result = Math.round((options.unit === "ms" ? seconds * 1000 : seconds) * 1e6) / 1e6;
+    if (options.integer && !Number.isInteger(result)) throw new InvalidArgumentError(`must be a whole number of ${options.unit === "s" ? "seconds" : "milliseconds"}`);
+    if (result < (options.min ?? 0)) throw new InvalidArgumentError(`must be at least ${options.min ?? 0}${options.unit}`);
+    return result;
+  };
+}
+
+const DURATION_UNITS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as const;
+
+/** A duration in seconds as `6h`, `1h30m`, `90s`, `1.5s` (for messages). */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return String(seconds);
+  if (!Number.isInteger(seconds) || seconds < 60) return `${seconds}s`;
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join("");
+}
+
+/** A repeatable option whose values may also be comma-separated lists, each value parsed by `parse`. */
+export function listOption<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
+  return (value, previous) => [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .map(parse),
+  ];
+}
+
+/** Parses a number within bounds (fractions allowed). */
+export function numberOption(min: number, max = Number.MAX_VALUE): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("not a number");
+    if (n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_VALUE ? `must be at least ${min}` : `must be ${min}…${max}`);
+    return n;
+  };
+}
+
 /** Collects a repeatable option into an array. */
 export function repeatable(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -1,10 +1,16 @@
-// `htc emulator start|config`: run the local emulator (the same flags as `htc-emulator`, defined once in
-// apps/emulator/src/cli-options.ts) and point a context at a running one.
+// `htc emulator start|exec|config|proxy` and the test controls: run the local emulator (the same flags as
+// `htc-emulator`, defined once in apps/emulator/src/cli-options.ts), run a command against a throwaway one, point a
+// context at a running one, check a server against the contract through a proxy, and drive a running emulator
+// through its admin API (emulator-controls.ts).
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
 import { unwrap } from "@htcemu/client";
 import type { Command } from "commander";
 import type { EmulatorFlags } from "@htcemu/emulator/cli-options";
-import { checkContextName, type GlobalOptions, nonEmpty, Session, sessionOf } from "../context.js";
-import { CliError, ExitCode, usageError } from "../errors.js";
+import { checkContextName, type GlobalOptions, nonEmpty, Session, sessionOf, signalForwarding } from "../context.js";
+import { CliError, ExitCode, ExitSignal, usageError } from "../errors.js";
+import { registerControlCommands } from "./emulator-controls.js";
+import { registerProxyCommand } from "./emulator-proxy.js";
 
 const DEFAULT_EMULATOR_URL = "http://127.0.0.1:8787";
 
@@ -16,11 +22,13 @@ export function loadEmulatorCli(): Promise<EmulatorCli> {
 }
 
 /**
- * `cli` is the emulator's option module when the command line may run `emulator start` (the program loads it
- * when `emulator` appears among the arguments); without it, `start` is declared without its flags.
+ * `cli` is the emulator's option module when the command line may run `emulator start` or `emulator exec` (the
+ * program loads it when they appear among the arguments); without it, both are declared without their flags.
  */
 export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): void {
-  const emulator = program.command("emulator").description("run the local HTC emulator, or point a context at a running one");
+  const emulator = program
+    .command("emulator")
+    .description("run the local HTC emulator, run a command against one, point a context at one, check a server through a proxy, drive its test controls");
   const addEmulatorOptions = cli?.addEmulatorOptions ?? (<C extends Command>(command: C) => command);
 
   addEmulatorOptions(
@@ -34,8 +42,17 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
     const { runningBanner, startOptionsFromFlags } = cli ?? (await loadEmulatorCli());
     const contextName = flags.writeContext === undefined ? undefined : typeof flags.writeContext === "string" ? flags.writeContext : "emulator";
     if (contextName !== undefined) checkContextName(contextName);
+    // Listen for SIGTERM before anything is printed: whoever reads the banner may stop us right away, and a
+    // signal that arrives before its listener kills the process without stopping the emulator.
+    const stopRequest = stopRequested(session.signal);
     const { startEmulator } = await import("@htcemu/emulator");
-    const running = await startEmulator({ ...startOptionsFromFlags(flags), log: (line) => process.stderr.write(`${line}\n`) });
+    let running: Awaited<ReturnType<typeof startEmulator>>;
+    try {
+      running = await startEmulator({ ...startOptionsFromFlags(flags), log: (line) => process.stderr.write(`${line}\n`) });
+    } catch (error) {
+      stopRequest.dispose();
+      throw error;
+    }
     if (contextName !== undefined) {
       session.store.upsert(contextName, { url: running.baseUrl, apiKey: running.apiKey, projectId: "", taskId: "" });
       session.store.data.currentContext = contextName;
@@ -55,20 +72,13 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
         if (contextName !== undefined) session.out.line(`  context ${contextName} written to ${session.store.path} (current)\n`);
       },
     );
-    await new Promise<void>((resolve) => {
-      const stop = (why: string) => {
-        process.off("SIGTERM", onTerm);
-        process.stderr.write(`received ${why}, stopping\n`);
-        running.stop().then(resolve, (error) => {
-          process.stderr.write(`error while stopping: ${error}\n`);
-          resolve();
-        });
-      };
-      const onTerm = () => stop("SIGTERM");
-      process.on("SIGTERM", onTerm);
-      session.signal.addEventListener("abort", () => stop("SIGINT"), { once: true });
-    });
+    const why = await stopRequest.promise;
+    process.stderr.write(`received ${why}, stopping\n`);
+    await running.stop().catch((error) => process.stderr.write(`error while stopping: ${error}\n`));
   });
+
+  registerExecCommand(emulator, cli);
+  registerProxyCommand(emulator);
 
   emulator
     .command("config")
@@ -101,6 +111,148 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
         ),
       );
     });
+
+  registerControlCommands(emulator);
+}
+
+/**
+ * Resolves with the name of the first stop request: SIGTERM, or SIGINT (the program aborts the session's signal on
+ * Ctrl-C). The listeners are in place when this returns.
+ */
+export function stopRequested(signal: AbortSignal): { promise: Promise<"SIGINT" | "SIGTERM">; dispose(): void } {
+  let dispose = () => {};
+  const promise = new Promise<"SIGINT" | "SIGTERM">((resolve) => {
+    const onTerm = () => done("SIGTERM");
+    const onAbort = () => done("SIGINT");
+    const done = (why: "SIGINT" | "SIGTERM") => {
+      dispose();
+      resolve(why);
+    };
+    dispose = () => {
+      process.off("SIGTERM", onTerm);
+      signal.removeEventListener("abort", onAbort);
+    };
+    process.on("SIGTERM", onTerm);
+    if (signal.aborted) done("SIGINT");
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return { promise, dispose: () => dispose() };
+}
+
+/** Signals `emulator exec` passes on to its command. */
+const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+
+/** Variables of the caller that would point the command somewhere else than at the emulator. */
+const SHADOWING_VARIABLES = ["HTC_CONTEXT", "HTC_PROJECT_ID", "HTC_TASK_ID", "RESCALE_API_TOKEN", "RESCALE_HTC_BEARER_TOKEN", "RESCALE_HTC_REFRESH_TOKEN"];
+
+/** The environment of the command `emulator exec` runs: the caller's, pointed at the emulator. */
+export function execEnvironment(base: NodeJS.ProcessEnv, emulator: { baseUrl: string; rootUrl: string; apiKey: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of SHADOWING_VARIABLES) delete env[name];
+  env["HTC_BASE_URL"] = emulator.baseUrl;
+  env["RESCALE_HTC_API_URL"] = emulator.baseUrl;
+  env["RESCALE_API_KEY"] = emulator.apiKey;
+  env["HTC_EMULATOR_URL"] = emulator.rootUrl;
+  return env;
+}
+
+/** The exit code of a shell for a process that ended with `code` or was killed by `signal`. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const number = signal ? constants.signals[signal] : undefined;
+  return number === undefined ? 1 : 128 + number;
+}
+
+function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): void {
+  const exec = emulator
+    .command("exec")
+    .summary("run a command against a throwaway emulator, then stop it")
+    .description(
+      "start an emulator in this process (every flag of `htc emulator start`; here --port defaults to 0 and the state " +
+        "is in memory unless --data-dir is given), run the command with HTC_BASE_URL, RESCALE_API_KEY (also " +
+        "RESCALE_HTC_API_URL) and HTC_EMULATOR_URL (the root URL of the admin API) pointing at it, forward signals to " +
+        "the command, stop the emulator when it exits, and exit with its exit code (128+n when killed by signal n)",
+    )
+    .argument("<command...>", "the command and its arguments; put them after -- so that their options stay theirs")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  htc emulator exec -- npm test",
+        "  htc emulator exec --executor simulated -- node my-flow.mjs",
+        "  htc emulator exec --data-dir ./state --port 8787 -- sh -c 'htc project create --name demo && ./run.sh'",
+      ].join("\n"),
+    );
+  for (const option of cli?.emulatorOptions() ?? []) {
+    if (option.long === "--port") option.default("0");
+    exec.addOption(option);
+  }
+  exec.action(async (commandLine: string[], flags: EmulatorFlags, command: Command) => {
+    const session = sessionOf(command);
+    const [file, ...args] = commandLine;
+    if (!file) throw usageError("no command to run", "htc emulator exec [flags] -- <command> [args…]");
+    const { startOptionsFromFlags, truthy } = cli ?? (await loadEmulatorCli());
+    const inMemory = flags.inMemory === undefined ? command.getOptionValueSource("dataDir") === "default" : truthy(flags.inMemory);
+    // A throwaway emulator stops its job containers; one with a data dir leaves them for the next start.
+    const options = { ...startOptionsFromFlags({ ...flags, inMemory }), detachJobsOnStop: !inMemory };
+
+    let child: ChildProcess | undefined;
+    let childEnded = false;
+    let early: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (child && !childEnded) {
+        // The child may be gone already; then its exit is on its way.
+        try {
+          child.kill(signal);
+        } catch {}
+        return;
+      }
+      // While the emulator stops after the command, a signal ends htc at once.
+      if (childEnded) process.exit(exitCodeOf(null, signal));
+      // During start-up: the command is not started.
+      early ??= signal;
+    };
+    const listeners = FORWARDED_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+    for (const [signal, listener] of listeners) process.on(signal, listener);
+    signalForwarding.active = true;
+    try {
+      const { startEmulator } = await import("@htcemu/emulator");
+      const running = await startEmulator({ ...options, log: (line) => process.stderr.write(`[emulator] ${line}\n`) });
+      let exitCode: number;
+      try {
+        if (early) exitCode = exitCodeOf(null, early);
+        else {
+          const started = spawn(file, args, { stdio: "inherit", env: execEnvironment(session.env, running) });
+          child = started;
+          const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>((resolve) => {
+            // 'error' also reports a failed kill(); only a failed spawn (no pid) ends the wait.
+            started.on("error", (error) => {
+              if (started.pid === undefined) resolve({ error });
+            });
+            started.once("exit", (code, signal) => resolve({ code, signal }));
+          });
+          childEnded = true;
+          if ("error" in ended) {
+            const notFound = ended.error.code === "ENOENT";
+            throw new CliError(
+              `cannot run ${file}: ${notFound ? "command not found" : ended.error.message}`,
+              notFound ? ExitCode.COMMAND_NOT_FOUND : ExitCode.CANNOT_EXECUTE,
+              notFound ? "is it installed and on PATH? (the command runs without a shell; use sh -c '…' for shell syntax)" : undefined,
+            );
+          }
+          exitCode = exitCodeOf(ended.code, ended.signal);
+        }
+      } finally {
+        childEnded = true;
+        await running.stop().catch((error) => process.stderr.write(`htc: error while stopping the emulator: ${(error as Error).message}\n`));
+      }
+      if (exitCode !== 0) throw new ExitSignal(exitCode);
+    } finally {
+      signalForwarding.active = false;
+      for (const [signal, listener] of listeners) process.off(signal, listener);
+    }
+  });
 }
 
 /** A GET of the emulator's admin API (unauthenticated, local). */
