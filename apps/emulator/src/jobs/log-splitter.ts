@@ -139,7 +139,9 @@ export class LogBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.lines.length === 0) return;
-    const lines = this.lines;
+    // The engine copies stdout and stderr separately, so frames can reach its log out of order: a batch is
+    // delivered in the order the lines were written (a stable sort keeps the order of equal times).
+    const lines = this.lines.sort((a, b) => a.at - b.at);
     this.lines = [];
     this.deliver(lines);
   }
