@@ -1,6 +1,7 @@
 // Small pieces shared by the command groups: option parsers, reading JSON from a file or stdin, polling sleeps.
 import { readFileSync } from "node:fs";
 import type { components, Readable, Writable } from "@htcemu/client";
+import { contractPath } from "@htcemu/openapi";
 import { InvalidArgumentError } from "commander";
 import { usageError } from "../errors.js";
 
@@ -162,63 +163,25 @@ export function compareValues(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b), "en", { numeric: true });
 }
 
+/** The values of an enum of the contract: the contract is their one home, the generated types check their use. */
+function contractEnum<N extends keyof Schemas>(name: N): readonly Schemas[N][] {
+  contractSchemas ??= (JSON.parse(readFileSync(contractPath, "utf8")) as { components: { schemas: Record<string, { enum?: unknown[] }> } }).components.schemas;
+  const values = contractSchemas[name]?.enum?.filter((v) => v !== null);
+  if (!values?.length) throw new Error(`the contract has no enum ${name}`);
+  return values as Schemas[N][];
+}
+let contractSchemas: Record<string, { enum?: unknown[] }> | undefined;
+
 /** The regions of the API (RescaleRegion), for option validation and help. */
-export const RESCALE_REGIONS = [
-  "AWS_AP_SOUTHEAST_1",
-  "AWS_CA_CENTRAL_1",
-  "AWS_EU_NORTH_1",
-  "AWS_EU_CENTRAL_1",
-  "AWS_EU_WEST_1",
-  "AWS_EU_WEST_2",
-  "AWS_EU_WEST_3",
-  "AWS_SA_EAST_1",
-  "AWS_US_EAST_2",
-  "AWS_US_WEST_2",
-  "AWS_US_EAST_1",
-  "GCP_ASIA_SOUTHEAST_1",
-  "GCP_US_CENTRAL_1",
-  "GCP_US_EAST_1",
-  "GCP_US_EAST_2",
-  "GCP_US_EAST_4",
-  "GCP_US_WEST_1",
-  "GCP_US_WEST_4",
-  "GCP_EU_WEST_1",
-  "GCP_EU_WEST_2",
-  "GCP_EU_WEST_3",
-  "GCP_EU_WEST_4",
-  "GCP_CA_CENTRAL_1",
-  "NGC_ENOCH_1",
-  "AZURE_US_WEST_2",
-  "AZURE_US_EAST_2",
-  "AZURE_US_SOUTHCENTRAL",
-  "AZURE_EU_NORTH",
-  "RC_ICELAND_1",
-  "COREWEAVE_US_EAST_4",
-  "UNASSIGNED",
-] as const satisfies readonly Schemas["RescaleRegion"][];
-
+export const RESCALE_REGIONS = contractEnum("RescaleRegion");
 /** The regions a `{region}` path parameter accepts (SupportedRescaleRegion). */
-export const SUPPORTED_REGIONS = RESCALE_REGIONS.filter(
-  (r) => !["NGC_ENOCH_1", "AZURE_US_EAST_2", "AZURE_EU_NORTH", "RC_ICELAND_1", "COREWEAVE_US_EAST_4", "UNASSIGNED"].includes(r),
-) as Schemas["SupportedRescaleRegion"][];
-
-export const JOB_STATUSES = [
-  "SUBMITTED_TO_RESCALE",
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-  "POD_SUCCEEDED",
-  "POD_FAILED",
-] as const satisfies readonly Schemas["RescaleJobStatus"][];
-
-export const CLOUD_PROVIDERS = ["AWS", "GCP", "NGC", "AZURE", "RC", "COREWEAVE", "UNASSIGNED"] as const satisfies readonly Schemas["CloudProvider"][];
-export const ARCHITECTURES = ["AARCH64", "X86", "A100"] as const satisfies readonly Schemas["Architecture"][];
-export const PRIORITIES = ["ON_DEMAND_PRIORITY", "ON_DEMAND_ECONOMY"] as const satisfies readonly Schemas["JobPriority"][];
-export const MODIFIER_ROLES = ["PROJECT_ADMIN", "WORKSPACE_ADMIN"] as const satisfies readonly Schemas["ModifierRole"][];
-export const LIFECYCLE_STATUSES = ["ACTIVE", "ARCHIVED", "DELETED"] as const satisfies readonly Schemas["LifecycleStatus"][];
+export const SUPPORTED_REGIONS = contractEnum("SupportedRescaleRegion");
+export const JOB_STATUSES = contractEnum("RescaleJobStatus");
+export const CLOUD_PROVIDERS = contractEnum("CloudProvider");
+export const ARCHITECTURES = contractEnum("Architecture");
+export const PRIORITIES = contractEnum("JobPriority");
+export const MODIFIER_ROLES = contractEnum("ModifierRole");
+export const LIFECYCLE_STATUSES = contractEnum("LifecycleStatus");
 
 export type Schemas = components["schemas"];
 /** A schema as the API sends it (read-only fields present, write-only ones absent). */
