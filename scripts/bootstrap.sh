@@ -18,7 +18,8 @@ fi
 if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
 
 echo "bootstrap: pnpm install"
-pnpm install --frozen-lockfile --reporter=append-only | grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true
+# The filter only quiets the native build's chatter; with pipefail a failing install still fails here.
+pnpm install --frozen-lockfile --reporter=append-only | { grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true; }
 
 if [ "${HTC_REQUIRE_DOCKER:-0}" = 1 ]; then
   bash scripts/docker/ensure-engine.sh

@@ -2,10 +2,41 @@
 // variable), their translation into startEmulator() options, and the banner printed once it runs. Used by
 // src/cli.ts and by the `htc emulator start` command of @htcemu/cli.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import type { RunningEmulator, StartOptions } from "./emulator.js";
-import { executorKinds, optionEnvironment as env, registryModes } from "./options.js";
+import { emulatorOptionsSchema, executorKinds, optionEnvironment as env, type ResolvedOptions, registryModes, truthy } from "./options.js";
+
+/** The library's default of an option, shown in --help: the schema stays the one place defaults live. */
+function defaultOf(key: keyof ResolvedOptions): string {
+  return String(emulatorOptionsSchema.shape[key].parse(undefined));
+}
+
+/** Boolean flags whose variable is read here: commander turns a boolean flag on whenever its variable is set, even to "0". */
+const booleanFlags = { inMemory: env.inMemory, strict: env.strict, logRequests: env.logRequests } as const;
+
+/** A boolean flag's value: the flag when given, else its environment variable ("1", "true", "0", "false"…), else undefined. */
+export function booleanFlag(flags: EmulatorFlags, key: keyof typeof booleanFlags): boolean | undefined {
+  if (flags[key] !== undefined) return truthy(flags[key]);
+  const fromEnv = process.env[booleanFlags[key]];
+  return fromEnv === undefined || fromEnv === "" ? undefined : truthy(fromEnv);
+}
+
+/**
+ * The folder relative paths of flags are resolved from: the user's shell. `pnpm emulator` and `pnpm htc` run the
+ * script inside the package's folder and pass the folder pnpm was invoked from as INIT_CWD. That variable is
+ * inherited by every child process, so it only counts while we run as that package script (cwd is the package).
+ */
+export function invocationDir(cwd = process.cwd(), environment: NodeJS.ProcessEnv = process.env): string {
+  const { INIT_CWD: initCwd, npm_package_name: packageName } = environment;
+  if (!initCwd || !packageName) return cwd;
+  try {
+    const manifest = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { name?: string };
+    return manifest.name === packageName ? initCwd : cwd;
+  } catch {
+    return cwd;
+  }
+}
 
 /** The parsed flags of a command that received `addEmulatorOptions()`. */
 export interface EmulatorFlags {
@@ -35,22 +66,22 @@ export interface EmulatorFlags {
 export function emulatorOptions(): Option[] {
   return [
     new Option("--port <port>", "TCP port (0 picks a free one)").env(env.port).default("8787"),
-    new Option("--host <host>", "interface to listen on").env(env.host).default("127.0.0.1"),
-    new Option("--data-dir <dir>", "folder for the emulator's state").env(env.dataDir).default(".htc-emulator"),
-    new Option("--in-memory", "keep all state in memory (nothing is written)").env(env.inMemory),
+    new Option("--host <host>", "interface to listen on").env(env.host).default(defaultOf("host")),
+    new Option("--data-dir <dir>", "folder for the emulator's state (relative to where the command was run)").env(env.dataDir).default(".htc-emulator"),
+    new Option("--in-memory", `keep all state in memory, nothing is written (env: ${env.inMemory}=1)`),
     new Option("--api-key <key>", "API key of the default user (generated on first start)").env(env.apiKey),
-    new Option("--token-lifetime <seconds>", "lifetime of bearer tokens").env(env.tokenLifetimeSeconds).default("21600"),
+    new Option("--token-lifetime <seconds>", "lifetime of bearer tokens").env(env.tokenLifetimeSeconds).default(defaultOf("tokenLifetimeSeconds")),
     new Option("--public-url <url>", "base URL clients reach the emulator at, when behind a proxy").env(env.publicUrl),
-    new Option("--strict", "check every response against the contract").env(env.strict),
-    new Option("--executor <kind>", "how jobs run").choices(executorKinds).env(env.executor).default("auto"),
+    new Option("--strict", `check every response against the contract (env: ${env.strict}=1)`),
+    new Option("--executor <kind>", "how jobs run").choices(executorKinds).env(env.executor).default(defaultOf("executor")),
     new Option("--capacity-vcpus <n>", "vCPUs of jobs that run at once (Docker executor)").env(env.capacityVcpus),
     new Option("--job-network <mode>", "network of job containers: host or none").env(env.jobNetwork),
     new Option("--simulation <json>", "profile of the simulated executor, as JSON or @file").env(env.simulation),
     new Option("--workspace-vcpu-limit <n>", "vCPU limit of the default workspace").env(env.workspaceVcpuLimit),
     new Option("--seed <file>", "JSON file of extra workspaces and users to create").env(env.seed),
-    new Option("--log-requests", "log every request to stderr").env(env.logRequests),
-    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)").choices(registryModes).env(env.registry).default("auto"),
-    new Option("--registry-bin <path>", "the docker-registry binary").env(env.registryBin).default("/usr/bin/docker-registry"),
+    new Option("--log-requests", `log every request to stderr (env: ${env.logRequests}=1)`),
+    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)").choices(registryModes).env(env.registry).default(defaultOf("registry")),
+    new Option("--registry-bin <path>", "the docker-registry binary").env(env.registryBin).default(defaultOf("registryBin")),
     new Option("--registry-port <port>", "port of the registry on 127.0.0.1 (0: last one, or a free one)").env(env.registryPort),
     new Option("--registry-ready-delay <seconds>", "how long a pushed image stays PENDING").env(env.registryReadyDelaySeconds),
     new Option("--import <file>", "start from a snapshot file (replaces the data dir's state)").env(env.importSnapshot),
@@ -65,29 +96,32 @@ export function addEmulatorOptions<C extends Command>(command: C): C {
 
 /** The startEmulator() options the flags stand for (values are validated by startEmulator itself). */
 export function startOptionsFromFlags(flags: EmulatorFlags): StartOptions {
-  const inMemory = truthy(flags.inMemory);
+  const inMemory = booleanFlag(flags, "inMemory") ?? false;
+  const here = invocationDir();
   return {
     port: Number(flags.port),
     host: flags.host,
     inMemory,
-    ...(inMemory ? {} : { dataDir: resolve(flags.dataDir) }),
+    ...(inMemory ? {} : { dataDir: resolve(here, flags.dataDir) }),
     ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
     tokenLifetimeSeconds: Number(flags.tokenLifetime),
     ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
-    strict: truthy(flags.strict),
+    strict: booleanFlag(flags, "strict") ?? false,
     executor: flags.executor,
     ...(flags.capacityVcpus !== undefined ? { capacityVcpus: Number(flags.capacityVcpus) } : {}),
     ...(flags.jobNetwork ? { jobNetwork: flags.jobNetwork } : {}),
-    ...(flags.simulation ? { simulation: jsonArgument(flags.simulation) } : {}),
+    ...(flags.simulation ? { simulation: jsonArgument(flags.simulation, here) } : {}),
     ...(flags.workspaceVcpuLimit !== undefined ? { workspaceVcpuLimit: Number(flags.workspaceVcpuLimit) } : {}),
-    ...(flags.seed ? { seed: jsonArgument(`@${flags.seed}`) } : {}),
-    logRequests: truthy(flags.logRequests),
+    ...(flags.seed ? { seed: jsonArgument(`@${flags.seed}`, here) } : {}),
+    logRequests: booleanFlag(flags, "logRequests") ?? false,
     registry: flags.registry,
     registryBin: flags.registryBin,
     ...(flags.registryPort !== undefined ? { registryPort: Number(flags.registryPort) } : {}),
     ...(flags.registryReadyDelay !== undefined ? { registryReadyDelaySeconds: Number(flags.registryReadyDelay) } : {}),
-    ...(flags.import ? { importSnapshot: resolve(flags.import) } : {}),
-    detachJobsOnStop: true,
+    ...(flags.import ? { importSnapshot: resolve(here, flags.import) } : {}),
+    // A data dir outlives the process: leave its containers for the next start to re-attach. A throwaway
+    // in-memory emulator has no next start, so it stops them.
+    detachJobsOnStop: !inMemory,
   };
 }
 
@@ -98,7 +132,7 @@ export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags): 
     `  base URL   ${emulator.baseUrl}`,
     `  API key    ${emulator.apiKey}`,
     `  workspace  ${emulator.workspaceId}`,
-    `  state      ${truthy(flags.inMemory) ? "in memory" : resolve(flags.dataDir)}`,
+    `  state      ${booleanFlag(flags, "inMemory") ? "in memory" : resolve(invocationDir(), flags.dataDir)}`,
     `  executor   ${emulator.services.executorName()}`,
     `  registry   ${emulator.services.registry.host ?? "off"}`,
     "",
@@ -108,13 +142,9 @@ export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags): 
 }
 
 /** A JSON value given inline or, with a leading @, as a file name. */
-function jsonArgument(value: string): never {
+function jsonArgument(value: string, dir: string): never {
   // startEmulator() validates the value, so a wrong shape fails with the option's name.
-  return JSON.parse(value.startsWith("@") ? readFileSync(value.slice(1), "utf8") : value) as never;
+  return JSON.parse(value.startsWith("@") ? readFileSync(resolve(dir, value.slice(1)), "utf8") : value) as never;
 }
 
-/** Flags backed by environment variables arrive as strings ("1", "true", "false"). */
-export function truthy(value: unknown): boolean {
-  if (typeof value === "string") return !["", "0", "false", "no", "off"].includes(value.toLowerCase());
-  return Boolean(value);
-}
+export { truthy };

@@ -13,7 +13,7 @@ import { enforceRetention } from "./domain/tasks.js";
 import { newUuid } from "./domain/ids.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
-import { type EmulatorOptions, resolveOptions } from "./options.js";
+import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
 import { FaultService } from "./faults/service.js";
@@ -48,7 +48,8 @@ export interface RunningEmulator {
 
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
   const { log = () => {}, detachJobsOnStop: _detach, ...rest } = options;
-  const resolved = resolveOptions(rest);
+  // HTC_EMULATOR_STRICT=1 turns strict mode on for every emulator a test run embeds, without touching its code.
+  const resolved = resolveOptions({ ...rest, strict: rest.strict ?? strictFromEnvironment() });
   const inMemory = resolved.inMemory || !resolved.dataDir;
   const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
   let storage: StorageService | undefined;
@@ -110,21 +111,50 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const baseUrl = `${rootUrl}${API_PREFIX}`;
     services.urls.root = rootUrl;
     services.urls.registryHost = new URL(rootUrl).host;
+    // Everything started so far, released in reverse order by stop(), or at once when the start fails halfway.
+    const stopMode = options.detachJobsOnStop ? "detach" : "stop";
+    let retentionTimer: NodeJS.Timeout | undefined;
+    const release = async (mode: "stop" | "detach") => {
+      const errors: unknown[] = [];
+      const attempt = async (step: () => unknown) => {
+        try {
+          await step();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      // Each step runs even when an earlier one failed: a stuck engine must not leave the port or database open.
+      await attempt(() => clearInterval(retentionTimer));
+      await attempt(() => services.faults.close());
+      await attempt(() => jobs.close(mode));
+      await attempt(() => services.registry.stop());
+      await attempt(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // Idle keep-alive connections would otherwise hold the server open.
+            if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
+          }),
+      );
+      await attempt(() => services.storage.close());
+      await attempt(() => db.close());
+      if (errors.length > 0) throw errors[0];
+    };
     try {
       // The registry reaches the emulator (token realm, notifications) on loopback, whatever it advertises.
       const local = resolved.host === "0.0.0.0" || resolved.host === "::" || resolved.host === "localhost" ? "127.0.0.1" : host;
       await services.registry.start(`http://${local}:${port}`);
+      if (services.registry.host) services.urls.registryHost = services.registry.host;
+      await jobs.start();
     } catch (error) {
-      await jobs.close("stop");
-      server.close();
-      if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
+      // The outer catch must not close storage and database a second time.
+      storage = undefined;
+      await release("stop").catch(() => {});
       throw error;
     }
-    if (services.registry.host) services.urls.registryHost = services.registry.host;
-    await jobs.start();
 
     // Retention policies are applied in the background; the admin API can also run a sweep on demand.
-    const retentionTimer = setInterval(() => {
+    retentionTimer = setInterval(() => {
       try {
         enforceRetention(services);
       } catch (error) {
@@ -134,22 +164,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     retentionTimer.unref();
 
     let stopped: Promise<void> | undefined;
-    // Embedded emulators stop their containers; the command line detaches so a restart re-attaches.
-    const stopMode = options.detachJobsOnStop ? "detach" : "stop";
+    // Embedded emulators stop their containers; the command line detaches when a data dir keeps state for a restart.
     const stop = () => {
-      stopped ??= (async () => {
-        clearInterval(retentionTimer);
-        services.faults.close();
-        await jobs.close(stopMode);
-        await services.registry.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive connections would otherwise hold the server open.
-          if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
-        });
-        await services.storage.close();
-        db.close();
-      })();
+      stopped ??= release(stopMode);
       return stopped;
     };
 
@@ -164,10 +181,16 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       stop,
     };
   } catch (error) {
-    await storage?.close();
-    db.close();
+    if (db.open) {
+      await storage?.close();
+      db.close();
+    }
     throw error;
   }
+}
+
+function strictFromEnvironment(): boolean {
+  return truthy(process.env[optionEnvironment.strict]);
 }
 
 /** A stable id of this emulator's state: labels its containers, so emulators sharing an engine stay apart. */

@@ -107,3 +107,9 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   }
   return parsed.data;
 }
+
+/** Options given as environment variables or flags arrive as strings ("1", "true", "0", "false"…). */
+export function truthy(value: unknown): boolean {
+  if (typeof value === "string") return !["", "0", "false", "no", "off"].includes(value.toLowerCase());
+  return Boolean(value);
+}

@@ -6,6 +6,8 @@ import type { paths } from "./generated/schema.js";
 import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
 import { createTransport, type FetchFn } from "./transport.js";
 
+const DEFAULT_TIMEOUT_MS = 60_000;
+
 export const CLIENT_VERSION = "0.1.0";
 export const DEFAULT_USER_AGENT = `htcemu-client/${CLIENT_VERSION}`;
 
@@ -16,7 +18,10 @@ interface CommonOptions {
   fetch?: FetchFn;
   /** Retry policy, or false to disable retries. */
   retry?: RetryOptions | false;
-  /** Time budget of each attempt until response headers arrive. Default: none. */
+  /**
+   * Time budget of each attempt until response headers arrive; a timed-out idempotent request is retried.
+   * Default 60 000 ms (a hung connection would otherwise block a pipeline forever); 0 disables it.
+   */
   timeoutMs?: number;
   userAgent?: string;
   /** Headers sent with every request (including the token exchange). */
@@ -50,7 +55,7 @@ export function createHtcClient(options: HtcClientOptions): HtcClient {
   const retry = resolveRetryPolicy(options.retry);
   const baseFetch: FetchFn = options.fetch ?? ((request) => globalThis.fetch(request));
   const headers: Record<string, string> = { "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT, ...options.headers };
-  const plain = createTransport({ fetch: baseFetch, retry, timeoutMs: options.timeoutMs, baseUrl });
+  const plain = createTransport({ fetch: baseFetch, retry, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, baseUrl });
 
   let auth: AuthProvider | undefined;
   if (options.auth) auth = options.auth;
@@ -65,7 +70,7 @@ export function createHtcClient(options: HtcClientOptions): HtcClient {
     });
   }
 
-  const fetch = createTransport({ fetch: baseFetch, retry, timeoutMs: options.timeoutMs, baseUrl, auth });
+  const fetch = createTransport({ fetch: baseFetch, retry, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, baseUrl, auth });
   const api = createClient<paths>({ baseUrl, fetch, headers });
   return { api, baseUrl, auth, fetch };
 }

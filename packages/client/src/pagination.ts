@@ -12,13 +12,26 @@ type OkJson<Op> = Op extends { responses: { 200: { content: { "application/json"
 /** The 200 body of the GET operation of path P. */
 export type PageBody<P extends keyof paths> = Readable<OkJson<GetOperation<P>>>;
 
-/** Paths whose GET answers with a page `{items, next}`. */
+/**
+ * Paths whose GET answers with a page `{items, next}`, plus `…/groups`: it takes the paging parameters but answers
+ * with a bare array, which is treated as one complete page.
+ */
 export type PaginatedPath = {
-  [P in keyof paths]: [PageBody<P>] extends [never] ? never : "items" extends keyof PageBody<P> ? P : never;
+  [P in keyof paths]: [PageBody<P>] extends [never]
+    ? never
+    : PageBody<P> extends readonly unknown[]
+      ? P
+      : "items" extends keyof PageBody<P>
+        ? P
+        : never;
 }[keyof paths];
 
 /** The item type of a paginated path. */
-export type PageItem<P extends PaginatedPath> = PageBody<P> extends { items?: (infer I)[] } ? I : never;
+export type PageItem<P extends PaginatedPath> = PageBody<P> extends readonly (infer A)[]
+  ? A
+  : PageBody<P> extends { items?: (infer I)[] }
+    ? I
+    : never;
 
 /** The request options of a paginated path (params etc.), as for `client.api.GET(path, init)`. */
 export type PageInit<P extends PaginatedPath> = MaybeOptionalInit<paths[P], "get">;
@@ -62,6 +75,8 @@ export async function* paginatePages<P extends PaginatedPath>(
     const get = api.GET as unknown as (path: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
     const page = await unwrap(get(path, request));
     yield page as Awaited<PageBody<P>>;
+    // A bare array has no cursor: it is the whole listing.
+    if (Array.isArray(page)) return;
 
     const next = nextCursor((page as { next?: unknown }).next);
     if (next === undefined) return;
@@ -81,7 +96,7 @@ export async function* paginate<P extends PaginatedPath>(
   options: PaginateOptions = {},
 ): AsyncGenerator<PageItem<P>, void, undefined> {
   for await (const page of paginatePages(client, path, init, options)) {
-    const items = (page as { items?: PageItem<P>[] }).items ?? [];
+    const items = Array.isArray(page) ? (page as PageItem<P>[]) : ((page as { items?: PageItem<P>[] }).items ?? []);
     yield* items;
   }
 }

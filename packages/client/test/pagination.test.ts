@@ -57,6 +57,16 @@ describe("paginate", () => {
     expect(fx.requests).toHaveLength(2);
   });
 
+  it("treats the bare array of …/groups as one complete page", async () => {
+    fx = await startFixture(() => ({ body: ["g1", "g2"] }));
+    const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
+    const groups: string[] = await collect(
+      paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: { projectId: "P", taskId: "T" } } }, { pageSize: 5 }),
+    );
+    expect(groups).toEqual(["g1", "g2"]);
+    expect(fx.requests.map((r) => r.url.search)).toEqual(["?pageSize=5"]);
+  });
+
   it("stops when next is empty or carries no pageIndex", async () => {
     fx = await startFixture((req) =>
       req.url.searchParams.get("pageIndex") === "x"

@@ -17,8 +17,9 @@ describe("types", () => {
     expectTypeOf<"/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics">().toExtend<PaginatedPath>();
     expectTypeOf<"/htc/projects/{projectId}/tasks/{taskId}/jobs">().toExtend<PaginatedPath>();
     expectTypeOf<"/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs">().toExtend<PaginatedPath>();
-    // A bare string[] (groups) and single objects are not pages.
-    expectTypeOf<"/htc/projects/{projectId}/tasks/{taskId}/groups">().not.toExtend<PaginatedPath>();
+    // The bare string[] of groups is one complete page; single objects are not pages.
+    expectTypeOf<"/htc/projects/{projectId}/tasks/{taskId}/groups">().toExtend<PaginatedPath>();
+    expectTypeOf<PageItem<"/htc/projects/{projectId}/tasks/{taskId}/groups">>().toEqualTypeOf<string>();
     expectTypeOf<"/htc/projects/{projectId}">().not.toExtend<PaginatedPath>();
     expectTypeOf<"/auth/token">().not.toExtend<PaginatedPath>();
     expectTypeOf<PageItem<"/htc/projects">["projectId"]>().toEqualTypeOf<string>();

@@ -192,10 +192,10 @@ function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): v
     const session = sessionOf(command);
     const [file, ...args] = commandLine;
     if (!file) throw usageError("no command to run", "htc emulator exec [flags] -- <command> [args…]");
-    const { startOptionsFromFlags, truthy } = cli ?? (await loadEmulatorCli());
-    const inMemory = flags.inMemory === undefined ? command.getOptionValueSource("dataDir") === "default" : truthy(flags.inMemory);
-    // A throwaway emulator stops its job containers; one with a data dir leaves them for the next start.
-    const options = { ...startOptionsFromFlags({ ...flags, inMemory }), detachJobsOnStop: !inMemory };
+    const { startOptionsFromFlags, booleanFlag } = cli ?? (await loadEmulatorCli());
+    // exec is throwaway unless a data dir is named (flag or variable): then the state is kept for the next run.
+    const inMemory = booleanFlag(flags, "inMemory") ?? command.getOptionValueSource("dataDir") === "default";
+    const options = startOptionsFromFlags({ ...flags, inMemory });
 
     let child: ChildProcess | undefined;
     let childEnded = false;
