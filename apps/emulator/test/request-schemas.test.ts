@@ -158,6 +158,22 @@ describe("request schemas match the contract", () => {
           const have = ((nonNull(mine).enum as unknown[]) ?? []).map(String).sort();
           if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`query ${name}: enum ${have} vs contract ${want}`);
         }
+        // Bounds must agree too, not only names and enums. Query values arrive as text, so numbers are checked by
+        // what the emulator accepts at and just past each bound; patterns are compared as regular expressions.
+        const field = (op.query as unknown as { shape: Record<string, z.ZodType> }).shape[name]!;
+        const accepts = (value: string) => field.safeParse(isArray ? [value] : value).success;
+        if (target.type === "integer" || target.type === "number") {
+          for (const [key, outside] of [["minimum", -1], ["maximum", 1]] as const) {
+            const bound = target[key] as number | undefined;
+            if (bound === undefined) continue;
+            if (!accepts(String(bound)) || accepts(String(bound + outside))) problems.push(`query ${name}: ${key} ${bound} of the contract not enforced`);
+          }
+          if (target.type === "integer" && accepts("1.5")) problems.push(`query ${name}: the contract says integer, 1.5 is accepted`);
+        }
+        if (typeof target.pattern === "string") {
+          const mine = nonNull(isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!).pattern;
+          if (typeof mine !== "string" || new RegExp(target.pattern).source !== new RegExp(mine).source) problems.push(`query ${name}: pattern ${mine} vs contract ${target.pattern}`);
+        }
       }
       for (const name of Object.keys(myQuery)) {
         if (!specQuery.some((p) => p.name === name)) problems.push(`query ${name}: not in the contract`);
