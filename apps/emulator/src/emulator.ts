@@ -54,7 +54,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
   let storage: StorageService | undefined;
   try {
-    const clock = new VirtualClock();
+    const clock = VirtualClock.persistedIn(db);
     // --import <file>: the snapshot's rows replace the database's before anything reads them.
     const imported = resolved.importSnapshot ? await importAtStart(db, clock, resolved.importSnapshot) : undefined;
     const key = await loadOrCreateSigningKey(db, clock.now());

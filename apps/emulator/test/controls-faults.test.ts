@@ -69,6 +69,10 @@ describe("rules", () => {
       [{ job: { kind: "explode" } }, "job.kind"],
       [{ id: generated.id, api: { status: 500 } }, "id"],
       [{ probability: 2, api: { status: 500 } }, "probability"],
+      // Job attempts have no operation or method: a job rule naming them is refused, not run without them.
+      [{ match: { operations: ["submitJobs"] }, job: { kind: "timeout" } }, "match.operations"],
+      [{ match: { operations: ["noSuchOperation"] }, job: { kind: "timeout" } }, "match.operations"],
+      [{ match: { methods: ["POST"], group: "g" }, job: { kind: "exitCode" } }, "match.methods"],
     ];
     for (const [body, field] of cases) {
       const { status, body: error } = await post(body);
@@ -175,6 +179,20 @@ describe("API faults", () => {
     const deleteTask = (ids: typeof a) => client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } });
     expect((await deleteTask(b)).response.status).toBe(500);
     expect((await deleteTask(a)).response.status).toBeLessThan(300);
+  });
+
+  it("matches a submission by its group, the query parameter of submitJobs", async () => {
+    const client = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey, retry: false });
+    const ids = await newTask(client, "submit-group");
+    await admin.addFault({ id: "submit-g1", match: { operations: ["submitJobs"], group: "g1" }, api: { status: 503 } });
+    const refused = await submit(client, ids, 1, { group: "g1" }).catch((e) => e);
+    expect(refused).toBeInstanceOf(HtcApiError);
+    expect(refused).toMatchObject({ status: 503 });
+    expect(await submit(client, ids, 1, { group: "g2" })).toHaveLength(1);
+    expect(await submit(client, ids, 1)).toHaveLength(1);
+    expect(await admin.getFault("submit-g1")).toMatchObject({ matched: 1, injected: 1 });
+    const groups = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: ids } }));
+    expect(groups).toEqual(["g2"]);
   });
 
   it("hits the token exchange too, and the client's refresh survives it", async () => {

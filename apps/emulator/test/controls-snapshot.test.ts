@@ -1,6 +1,7 @@
 // Snapshots: export the whole state to a file and import it back: into the same emulator after a reset, into a
 // new emulator started with --import (identities, signing key and clock included), and through a data dir and a
-// restart; jobs in flight at export time are run again by the importing emulator. Malformed files are refused.
+// restart (the clock's advance and speed kept); jobs in flight at export time are run again by the importing
+// emulator. Malformed files are refused.
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,6 +96,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const DAY = 86_400_000;
+
+/** The clock of an emulator, with the real times the question was sent and answered. */
+interface Reading {
+  virtual: number;
+  speed: number;
+  sentAt: number;
+  answeredAt: number;
+}
+
+async function reading(target: SpawnedEmulator): Promise<Reading> {
+  const sentAt = Date.now();
+  const clock = await adminOf(target).clock();
+  return { virtual: Date.parse(clock.now), speed: clock.speed, sentAt, answeredAt: Date.now() };
+}
+
 describe("snapshots", () => {
   it("round-trip through reset and import in the same emulator", async () => {
     await admin.reset();
@@ -122,22 +139,48 @@ describe("snapshots", () => {
     }
   });
 
-  it("survive a restart of an emulator that imported them into its data dir", async () => {
+  it("survive a restart of an emulator that imported them into its data dir, clock included", async () => {
     const dataDir = join(dir, "data");
     const first = await startTestEmulator([...args, "--data-dir", dataDir, "--import", file]);
     let firstState: unknown;
+    let stoppedAt: Reading;
     try {
       firstState = await capture(createHtcClient({ baseUrl: first.baseUrl, apiKey: first.apiKey, retry: false }), inFlight.jobId);
       expect(firstState).toEqual(original);
+      // The snapshot's clock came along (it was 10 days ahead), then moves on by a day and runs 3 times as fast.
+      const firstAdmin = adminOf(first);
+      expect(Date.parse((await firstAdmin.clock()).now)).toBeGreaterThanOrEqual(exportedAt);
+      await firstAdmin.advanceClock({ days: 1 });
+      await firstAdmin.setSpeed(3);
+      stoppedAt = await reading(first);
+      expect(stoppedAt.virtual).toBeGreaterThanOrEqual(exportedAt + DAY);
     } finally {
       await first.stop();
     }
     const second = await startTestEmulator([...args, "--data-dir", dataDir]);
     try {
       expect(second.apiKey).toBe(emulator.apiKey);
+      // Continuous: the reading at stop plus the real time since, at the saved speed.
+      const restarted = await reading(second);
+      expect(restarted.speed).toBe(3);
+      expect(restarted.virtual).toBeGreaterThanOrEqual(stoppedAt.virtual + (restarted.sentAt - stoppedAt.answeredAt) * 3 - 1);
+      expect(restarted.virtual).toBeLessThanOrEqual(stoppedAt.virtual + (restarted.answeredAt - stoppedAt.sentAt) * 3 + 1);
       const secondClient = createHtcClient({ baseUrl: second.baseUrl, apiKey: second.apiKey, retry: false });
       expect(await capture(secondClient, inFlight.jobId)).toEqual(original);
       await waitForJobs(secondClient, inFlight.ids, finished);
+
+      // A snapshot of it carries the clock's state too: an emulator started with --import continues from it.
+      const exported = join(dir, "restarted.snapshot");
+      const exportedClock = await reading(second);
+      writeFileSync(exported, await adminOf(second).exportSnapshot());
+      const third = await startTestEmulator([...args, "--import", exported]);
+      try {
+        const imported = await reading(third);
+        expect(imported.speed).toBe(3);
+        expect(imported.virtual).toBeGreaterThanOrEqual(exportedClock.virtual + (imported.sentAt - exportedClock.answeredAt) * 3 - 1);
+      } finally {
+        await third.stop();
+      }
     } finally {
       await second.stop();
     }

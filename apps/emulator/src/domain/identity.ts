@@ -49,7 +49,7 @@ export class IdentityService {
     const now = this.clock.now();
     let id = newUserId();
     while (this.repo.user(id)) id = newUserId();
-    this.repo.insertUser({
+    const row = {
       id,
       workspace_id: input.workspaceId,
       email: input.email,
@@ -59,9 +59,9 @@ export class IdentityService {
       is_rescale_admin: input.rescaleAdmin ? 1 : 0,
       is_superuser: input.superuser ? 1 : 0,
       created_at: now,
-    });
+    };
     const apiKey = input.apiKey ?? newApiKey();
-    this.repo.insertApiKey(apiKey, id, now);
+    this.repo.insertUserWithKey(row, apiKey);
     return { user: this.repo.user(id)!, apiKey };
   }
 

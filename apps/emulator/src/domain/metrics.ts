@@ -11,13 +11,30 @@ interface Family {
   samples: { labels: Labels; value: number }[];
 }
 
+/** A counter the emulator keeps: its help text, and the series shown (at 0) before anything counted them. */
+interface CounterSpec {
+  help: string;
+  series: Labels[];
+}
+
 /** Counters, per workspace. */
 export class Counters {
   private readonly values = new Map<string, Map<string, number>>();
 
-  static readonly help: Record<string, string> = {
-    htc_api_requests_total: "Requests answered by the HTC API, by operation and status code.",
-    htc_tokens_issued_total: "Bearer tokens issued.",
+  /** Every counter that is incremented must be declared here: only declared counters are rendered. */
+  static readonly declared: Record<string, CounterSpec> = {
+    htc_api_requests_total: { help: "Requests answered by the HTC API, by operation and status code.", series: [] },
+    htc_jobs_submitted_total: { help: "Jobs submitted (each job of a batch counts).", series: [{}] },
+    htc_jobs_finished_total: {
+      help: "Jobs that ended, by the status they ended in (jobs cancelled while queued count as FAILED).",
+      series: [{ status: "SUCCEEDED" }, { status: "FAILED" }],
+    },
+    htc_tokens_issued_total: {
+      help:
+        "Bearer tokens issued, by kind: access (GET /auth/token with an API key, POST /oauth2/token) and job (given " +
+        "to a job's container or by the admin API, or renewed with a job's refresh token). Refresh tokens are not counted.",
+      series: [{ kind: "access" }, { kind: "job" }],
+    },
   };
 
   inc(workspaceId: string, name: string, labels: Labels = {}, by = 1): void {
@@ -87,9 +104,11 @@ export function renderMetrics(s: Services, workspaceId: string): string {
     for (const sample of family.samples) lines.push(`${name}${labelText(sample.labels)} ${sample.value}`);
   }
   const counters = s.counters.of(workspaceId);
-  for (const [name, help] of Object.entries(Counters.help)) {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-    for (const [key, value] of counters) if (key === name || key.startsWith(`${name}{`)) lines.push(`${key} ${value}`);
+  for (const [name, spec] of Object.entries(Counters.declared)) {
+    lines.push(`# HELP ${name} ${spec.help}`, `# TYPE ${name} counter`);
+    const samples = new Map(spec.series.map((labels) => [`${name}${labelText(labels)}`, 0]));
+    for (const [key, value] of counters) if (key === name || key.startsWith(`${name}{`)) samples.set(key, value);
+    for (const [key, value] of samples) lines.push(`${key} ${value}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -77,18 +77,23 @@ export function changeLifecycle(s: Services, task: TaskRow, target: LifecycleSta
 export function deleteTask(s: Services, task: TaskRow): TaskRow {
   if (task.lifecycle_status === "DELETED") return task;
   const now = s.clock.now();
-  s.db.transaction(() => {
-    s.taskJobs.cancelAll(task);
-    s.repos.tasks.setStatus({ ...task, lifecycle_status: "DELETED", deleted_at: now });
-  })();
+  s.db.transaction(() => markDeleted(s, task, now))();
   s.taskJobs.onDeleted(task);
   return s.repos.tasks.get(task.id, task.project_id)!;
+}
+
+/** The rows of a deletion (inside the caller's transaction); its storage is released by the caller after commit. */
+function markDeleted(s: Services, task: TaskRow, now: number): void {
+  s.taskJobs.cancelAll(task);
+  s.repos.tasks.setStatus({ ...task, lifecycle_status: "DELETED", deleted_at: now });
 }
 
 /**
  * Applies the retention policies at the current (virtual) time: archives ACTIVE tasks inactive for longer than
  * `archiveAfter` hours, deletes ARCHIVED tasks archived for longer than `deleteAfter` hours. A task with
- * unfinished jobs is not archived. Returns what it did, for logs and tests.
+ * unfinished jobs is not archived. The rows of a sweep change in one transaction (all or nothing); the storage of
+ * deleted tasks, which includes files that no rollback could bring back, is released once it committed. Returns
+ * what it did, for logs and tests.
  */
 export function enforceRetention(s: Services): { archived: string[]; deleted: string[] } {
   const now = s.clock.now();
@@ -97,23 +102,30 @@ export function enforceRetention(s: Services): { archived: string[]; deleted: st
   const workspacePolicy = new Map(policies.filter((p) => p.scope === "workspace").map((p) => [p.owner_id, p]));
   const projectPolicy = new Map(policies.filter((p) => p.scope === "project").map((p) => [p.owner_id, p]));
   if (policies.length === 0) return result;
-  const projects = s.db.prepare("SELECT id, workspace_id FROM projects").all() as { id: string; workspace_id: string }[];
-  for (const project of projects) {
-    const policy = projectPolicy.get(project.id) ?? workspacePolicy.get(project.workspace_id);
-    if (!policy) continue;
-    if (policy.archive_after_hours > 0) {
-      for (const task of s.repos.tasks.activeInactiveSince(project.id, now - policy.archive_after_hours * HOUR_MS)) {
-        if (s.taskJobs.unfinished(task) > 0) continue;
-        s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
-        result.archived.push(task.id);
+  const deleted: TaskRow[] = [];
+  s.db.transaction(() => {
+    const projects = s.db.prepare("SELECT id, workspace_id FROM projects").all() as { id: string; workspace_id: string }[];
+    for (const project of projects) {
+      const policy = projectPolicy.get(project.id) ?? workspacePolicy.get(project.workspace_id);
+      if (!policy) continue;
+      if (policy.archive_after_hours > 0) {
+        for (const task of s.repos.tasks.activeInactiveSince(project.id, now - policy.archive_after_hours * HOUR_MS)) {
+          if (s.taskJobs.unfinished(task) > 0) continue;
+          s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
+          result.archived.push(task.id);
+        }
+      }
+      if (policy.delete_after_hours > 0) {
+        for (const task of s.repos.tasks.archivedSince(project.id, now - policy.delete_after_hours * HOUR_MS)) {
+          markDeleted(s, task, now);
+          deleted.push(task);
+        }
       }
     }
-    if (policy.delete_after_hours > 0) {
-      for (const task of s.repos.tasks.archivedSince(project.id, now - policy.delete_after_hours * HOUR_MS)) {
-        deleteTask(s, task);
-        result.deleted.push(task.id);
-      }
-    }
+  })();
+  for (const task of deleted) {
+    s.taskJobs.onDeleted(task);
+    result.deleted.push(task.id);
   }
   return result;
 }

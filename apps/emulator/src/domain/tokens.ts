@@ -1,8 +1,10 @@
 // The claims the emulator's tokens carry, and the exchange rules of `GET /auth/token` and `POST /oauth2/token`.
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
-import type { JobScope, SubjectClaims, TokenClaims, TokenService } from "../auth/tokens.js";
+import type { JobScope, SubjectClaims, TokenClaims } from "../auth/tokens.js";
 import type { Services } from "../services.js";
 import { rolesOf } from "./identity.js";
+
+const TOKENS_ISSUED = "htc_tokens_issued_total";
 
 /** Refresh tokens live long: they stand for a key that is not available (inside a job). */
 export const REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600;
@@ -23,12 +25,14 @@ export function claimsFor(user: UserRow, workspace: WorkspaceRow, userDefined: R
 
 /** Issues an access token (a job token when `job` is given) and returns it with its lifetime. */
 export async function issueAccessToken(
-  tokens: TokenService,
+  s: Pick<Services, "tokens" | "counters">,
   claims: SubjectClaims,
   lifetimeSeconds: number,
   job?: JobScope,
 ): Promise<{ tokenValue: string; expiresIn: number }> {
-  const tokenValue = await tokens.sign(job ? "job" : "access", claims, lifetimeSeconds, job);
+  const kind = job ? "job" : "access";
+  const tokenValue = await s.tokens.sign(kind, claims, lifetimeSeconds, job);
+  s.counters.inc(claims.workspaceId, TOKENS_ISSUED, { kind });
   return { tokenValue, expiresIn: lifetimeSeconds };
 }
 
@@ -51,10 +55,9 @@ export async function issueJobTokens(
   const workspace = s.repos.identity.workspace(user.workspace_id)!;
   const claims = claimsFor(user, workspace, userDefined);
   const lifetime = s.options.tokenLifetimeSeconds;
-  return {
-    bearerToken: await s.tokens.sign("job", claims, lifetime, job),
-    refreshToken: await s.tokens.sign("refresh", claims, REFRESH_LIFETIME_SECONDS, job),
-    expiresIn: lifetime,
-    jobId: job.jobId,
-  };
+  const bearerToken = await s.tokens.sign("job", claims, lifetime, job);
+  const refreshToken = await s.tokens.sign("refresh", claims, REFRESH_LIFETIME_SECONDS, job);
+  // Only the bearer token counts: the refresh token is exchanged for bearer tokens, which count when issued.
+  s.counters.inc(workspace.id, TOKENS_ISSUED, { kind: "job" });
+  return { bearerToken, refreshToken, expiresIn: lifetime, jobId: job.jobId };
 }

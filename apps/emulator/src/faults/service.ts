@@ -126,6 +126,15 @@ export class FaultService implements JobFaultSource {
     const id = spec.id ?? this.freshId();
     if (id === "log") throw new FaultRuleError("id", "'log' is reserved (GET /faults/log is the injection log)");
     if (this.rules.some((r) => r.spec.id === id)) throw new FaultRuleError("id", `is already used by another rule (${id})`);
+    if (spec.job) {
+      // Job attempts are not requests: matchesJob() has no operation or method to compare, so the rule would
+      // fire on attempts the caller meant to exclude.
+      for (const field of ["operations", "methods"] as const) {
+        if (spec.match[field] !== undefined) {
+          throw new FaultRuleError(`match.${field}`, "applies to API rules only; a job rule matches projectId, taskId, group, jobIndexes and attempts");
+        }
+      }
+    }
     const rule: RuleState = { spec: { ...spec, id }, createdAt: this.s.clock.now(), matched: 0, injected: 0, random: mulberry32(spec.seed) };
     this.rules.push(rule);
     this.refreshKinds();

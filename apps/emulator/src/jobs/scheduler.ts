@@ -269,6 +269,8 @@ export class Scheduler {
         `UPDATE jobs SET status = 6, cancelled = 1, reason = ?, ended_at = ?, updated_at = ? WHERE ${clause} AND status IN (0, 1, 2)`,
       )
       .run(CANCELLED_REASON, at, at, ...args).changes;
+    // Queued jobs end here, not through the executor's report: count them as finished (FAILED) now.
+    if (queued > 0) this.s.counters.inc(task.workspace_id, "htc_jobs_finished_total", { status: "FAILED" }, queued);
     const running = repo.prepared(`SELECT seq FROM jobs WHERE ${clause} AND status IN (3, 4)`).all(...args) as { seq: number }[];
     for (const { seq } of running) {
       if (this.stepped.delete(seq)) {

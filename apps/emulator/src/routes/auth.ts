@@ -62,7 +62,7 @@ export function registerAuthRoutes(api: OperationRegistry): void {
       if (!user) throw oauthError("invalid_client", "The API key is not recognised.");
       const workspace = c.var.services.repos.identity.workspace(user.workspace_id)!;
       const { tokenValue, expiresIn } = await issueAccessToken(
-        c.var.services.tokens,
+        c.var.services,
         claimsFor(user, workspace),
         c.var.services.options.tokenLifetimeSeconds,
       );
@@ -78,7 +78,7 @@ async function exchange(c: AppContext, header: string | undefined): Promise<{ to
   if (apiKey) {
     const user = repos.identity.userByApiKey(apiKey);
     if (!user) throw unauthorized("The API key is not recognised.");
-    return issueAccessToken(tokens, claimsFor(user, repos.identity.workspace(user.workspace_id)!), options.tokenLifetimeSeconds);
+    return issueAccessToken(c.var.services, claimsFor(user, repos.identity.workspace(user.workspace_id)!), options.tokenLifetimeSeconds);
   }
   const refresh = credential(header, "refresh");
   if (refresh) {
@@ -94,7 +94,7 @@ async function exchange(c: AppContext, header: string | undefined): Promise<{ to
     if (!user) throw unauthorized("The refresh token's user no longer exists.");
     const workspace = repos.identity.workspace(user.workspace_id)!;
     return issueAccessToken(
-      tokens,
+      c.var.services,
       claimsFor(user, workspace, userDefinedClaims(verified.claims)),
       options.tokenLifetimeSeconds,
       verified.job,

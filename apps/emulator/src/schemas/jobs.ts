@@ -11,6 +11,7 @@ import {
 } from "./common.js";
 
 // Written as a string so its source is the contract's pattern character for character.
+// biome-ignore lint/complexity/useRegexLiterals: the string form keeps the contract's pattern verbatim
 export const IMAGE_NAME_PATTERN = new RegExp("^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(:[_a-zA-Z0-9][-._a-zA-Z0-9]*)?$");
 /** Upstream's reserved-name rule, unchanged: contains AWS_BATCH_, or starts with one of the reserved names. */
 export const ENV_NAME_PATTERN =

@@ -484,7 +484,7 @@ export interface components {
          * @description What a rule applies to; every given member must match (an absent member matches everything). API rules
          *     match requests of the HTC API: `projectId`, `taskId` and `jobIndexes` are read from the path (a job
          *     index is the `<index>` of `<parentJobId>:<index>`), `group` from the query. Job rules match attempts of
-         *     jobs: `operations` and `methods` do not apply to them.
+         *     jobs: a job rule that names `operations` or `methods` is refused (400), since they say nothing about a job.
          */
         FaultMatch: {
             /** @description operationIds of the HTC contract, e.g. `getJobs`. */

@@ -41,7 +41,7 @@ export class IdentityRepository {
   private readonly setWorkspaceLimitStmt;
   private readonly deleteKeyStmt;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertWorkspaceStmt = db.prepare(
       `INSERT INTO workspaces (id, name, organization_code, vcpu_limit, vcpu_limit_updated_at, created_at)
        VALUES (@id, @name, @organization_code, @vcpu_limit, @vcpu_limit_updated_at, @created_at)`,
@@ -72,6 +72,14 @@ export class IdentityRepository {
 
   insertUser(row: NewUser): void {
     this.insertUserStmt.run(row);
+  }
+
+  /** Inserts a user and its first API key in one transaction: a key that cannot be stored leaves no user behind. */
+  insertUserWithKey(row: NewUser, key: string): void {
+    this.db.transaction(() => {
+      this.insertUser(row);
+      this.insertApiKey(key, row.id, row.created_at);
+    })();
   }
 
   insertApiKey(key: string, userId: string, createdAt: number): void {
