@@ -1,6 +1,7 @@
 // `htc`: the command line of @htcemu — the command groups of Rescale's official `htc` CLI, built on
 // @htcemu/client, against production or the local emulator. Run with `pnpm htc …` or the `htc` binary.
 import { pathToFileURL } from "node:url";
+import { invocationDir } from "@htcemu/emulator/invocation";
 import { Command, CommanderError } from "commander";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -123,6 +124,10 @@ function needsEmulatorCli(args: string[]): boolean {
 
 /** Runs `htc` as a process: sets the exit code and makes sure nothing idle keeps the process alive afterwards. */
 export async function run(argv: string[] = process.argv): Promise<void> {
+  // `pnpm htc …` runs inside apps/cli: the files a user names (job definitions, uploads, reports) are relative to
+  // the folder they typed the command in.
+  const here = invocationDir();
+  if (here !== process.cwd()) process.chdir(here);
   const code = await main(argv);
   process.exitCode = code;
   // Idle keep-alive sockets must not hold a finished command open.

@@ -52,18 +52,19 @@ describe("htc emulator proxy", () => {
       // The summary is printed on stop too.
       expect(stdout.text).toContain("contract proxy listening on");
       expect(stdout.text).toContain("Contract drift report:");
-      expect(stdout.text).toContain(`report written to ${report}`);
+      expect(stdout.text).toContain(`report written to ${report} (summary: ${join(home.dir, "reports", "drift.txt")})`);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       home.remove();
     }
   });
 
-  it("prints the final report as JSON with --json and stops on SIGTERM", async () => {
+  it("prints the final report as JSON with --json, stops on SIGTERM, and writes htc-drift-report.json without --report", async () => {
     const home = new TestHome();
-    const child = home.spawn(["emulator", "proxy", "--target", emulator.rootUrl, "--port", "0", "--preserve-host", "--json"]);
+    const child = home.spawn(["emulator", "proxy", "--target", emulator.rootUrl, "--port", "0", "--preserve-host", "--json"], { cwd: home.dir });
     try {
       const stdout = capture(child, "stdout");
+      const stderr = capture(child, "stderr");
       // With --json, the proxy's own lines go to stderr.
       const [, proxyBase] = await waitForOutput(child, "stderr", /point clients at (\S+)/);
       const htc = createHtcClient({ baseUrl: proxyBase!, apiKey: emulator.apiKey });
@@ -74,7 +75,11 @@ describe("htc emulator proxy", () => {
       const drift = JSON.parse(stdout.text);
       expect(drift.target).toBe(`${emulator.rootUrl}/`);
       expect(drift.operations.getRegions).toMatchObject({ calls: 1, callsWithDrift: 0 });
-      expect(existsSync(join(home.dir, "drift.json"))).toBe(false);
+      // The default report, in the working folder, with its path printed at shutdown (stderr under --json).
+      const report = join(home.dir, "htc-drift-report.json");
+      expect(JSON.parse(readFileSync(report, "utf8"))).toEqual(drift);
+      expect(existsSync(join(home.dir, "htc-drift-report.txt"))).toBe(true);
+      expect(stderr.text).toContain(`report written to ${report}`);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       home.remove();

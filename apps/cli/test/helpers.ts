@@ -36,7 +36,7 @@ export class TestHome {
   readonly dir = mkdtempSync(join(tmpdir(), "htc-cli-test-"));
   readonly configFile = join(this.dir, ".config", "htcemu", "config.json");
 
-  /** The environment of a child: PATH and the temp home only (none of the caller's RESCALE_ or HTC_ variables). */
+  /** The environment of a child: PATH, the temp home and strict emulators only (none of the caller's RESCALE_ or HTC_ variables). */
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env["PATH"],
@@ -45,6 +45,9 @@ export class TestHome {
       TMPDIR: process.env["TMPDIR"],
       // The Docker CLI keeps its login in $HOME/.docker (the temp home); it finds the engine as usual.
       DOCKER_HOST: process.env["DOCKER_HOST"],
+      // Emulators a test starts through htc (`emulator start`, `emulator exec`) check their answers against the
+      // contract like the in-process one; a test may still pass HTC_EMULATOR_STRICT: undefined to see the default.
+      HTC_EMULATOR_STRICT: "1",
     };
     for (const [k, v] of Object.entries(extra)) {
       if (v === undefined) delete env[k];
@@ -115,14 +118,28 @@ export interface TestEmulator extends RunningEmulator {
 
 export async function startTestEmulator(overrides: StartOptions = {}): Promise<TestEmulator> {
   const requests: string[] = [];
+  const violations: string[] = [];
+  const { log, ...rest } = overrides;
   const emulator = await startEmulator({
+    // Every answer the CLI sees is checked against the contract: drift becomes a 500 instead of passing unseen.
+    strict: true,
     executor: "simulated",
     simulation: { duration: { distribution: "fixed", minMs: 100 }, startDelayMs: [10, 20] },
     logRequests: true,
-    log: (line) => requests.push(line),
-    ...overrides,
+    ...rest,
+    log: (line) => {
+      if (line.startsWith("STRICT:")) violations.push(line);
+      requests.push(line);
+      log?.(line);
+    },
   });
+  const stop = emulator.stop;
   return Object.assign(emulator, {
+    // A test that expects a failure (exit 1) would also pass on a strict 500: stop() (afterAll) reports any.
+    stop: async () => {
+      await stop();
+      if (violations.length > 0) throw new Error(`the emulator's answers drifted from the contract:\n${violations.join("\n")}`);
+    },
     requests,
     count: (method: string, path: RegExp) =>
       requests.filter((line) => {

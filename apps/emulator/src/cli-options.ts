@@ -2,9 +2,10 @@
 // variable), their translation into startEmulator() options, and the banner printed once it runs. Used by
 // src/cli.ts and by the `htc emulator start` command of @htcemu/cli.
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import type { RunningEmulator, StartOptions } from "./emulator.js";
+import { invocationDir } from "./invocation.js";
 import { emulatorOptionsSchema, executorKinds, optionEnvironment as env, type ResolvedOptions, registryModes, truthy } from "./options.js";
 
 /** The library's default of an option, shown in --help: the schema stays the one place defaults live. */
@@ -22,21 +23,6 @@ export function booleanFlag(flags: EmulatorFlags, key: keyof typeof booleanFlags
   return fromEnv === undefined || fromEnv === "" ? undefined : truthy(fromEnv);
 }
 
-/**
- * The folder relative paths of flags are resolved from: the user's shell. `pnpm emulator` and `pnpm htc` run the
- * script inside the package's folder and pass the folder pnpm was invoked from as INIT_CWD. That variable is
- * inherited by every child process, so it only counts while we run as that package script (cwd is the package).
- */
-export function invocationDir(cwd = process.cwd(), environment: NodeJS.ProcessEnv = process.env): string {
-  const { INIT_CWD: initCwd, npm_package_name: packageName } = environment;
-  if (!initCwd || !packageName) return cwd;
-  try {
-    const manifest = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { name?: string };
-    return manifest.name === packageName ? initCwd : cwd;
-  } catch {
-    return cwd;
-  }
-}
 
 /** The parsed flags of a command that received `addEmulatorOptions()`. */
 export interface EmulatorFlags {
@@ -147,4 +133,4 @@ function jsonArgument(value: string, dir: string): never {
   return JSON.parse(value.startsWith("@") ? readFileSync(resolve(dir, value.slice(1)), "utf8") : value) as never;
 }
 
-export { truthy };
+export { invocationDir, truthy };

@@ -50,7 +50,26 @@ export interface World {
 }
 
 export async function startWorld(options: StartOptions = {}): Promise<World> {
-  const emulator = await startEmulator({ inMemory: true, executor: "simulated", registry: "off", ...options });
+  const violations: string[] = [];
+  const { log, ...rest } = options;
+  // strict: answers that drift from the contract become 500s, so htcctl is never tested against an off-contract server.
+  const emulator = await startEmulator({
+    inMemory: true,
+    executor: "simulated",
+    registry: "off",
+    strict: true,
+    ...rest,
+    log: (line) => {
+      if (line.startsWith("STRICT:")) violations.push(line);
+      log?.(line);
+    },
+  });
+  // htcctl retries and falls back on errors, which could hide a strict 500: stop() (afterAll) reports any.
+  const stop = emulator.stop;
+  emulator.stop = async () => {
+    await stop();
+    if (violations.length > 0) throw new Error(`the emulator's answers drifted from the contract:\n${violations.join("\n")}`);
+  };
   const htc = emulator.client;
   const me = await unwrap(htc.api.GET("/auth/whoami"));
   const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "htcctl", projectDescription: "" } }));

@@ -49,6 +49,8 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
     // The registry needs Debian's docker-registry (scripts/docker/ensure-engine.sh installs it); without it jobs
     // use the engine's images and the push is skipped, unless it is required.
     registry: options.requireRegistry ? "on" : "auto",
+    // The test run (--emulator) checks every answer against the contract; otherwise HTC_EMULATOR_STRICT decides.
+    ...(options.emulatorOnly ? { strict: true } : {}),
     log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
   });
   const executor = emulator.services.executorName();

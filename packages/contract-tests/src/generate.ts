@@ -55,7 +55,8 @@ export type MutationKind =
   | "wrong-content-type"
   | "missing-body"
   | "oversized-body"
-  | "credentials";
+  | "credentials"
+  | "undeclared-query";
 
 export interface InvalidRequest {
   readonly kind: MutationKind;
@@ -66,7 +67,15 @@ export interface InvalidRequest {
   readonly specInvalid: boolean;
   /** Statuses that must answer it, when narrower than "a declared 4xx" (credentials: 401). */
   readonly expectStatus?: readonly number[];
+  /**
+   * The server may ignore what is wrong: the contract tolerates unknown extras, so a success whose answer is the
+   * contract's passes too (still never a 5xx, still no state change). Only on requests that cannot write.
+   */
+  readonly tolerated?: boolean;
 }
+
+/** The query parameter no operation declares, sent once to every operation. */
+export const UNDECLARED_QUERY_PARAMETER = "htcContractUndeclared";
 
 export interface GeneratorOptions {
   /** Values that name existing resources and must never be generated as "unknown" ids (limit ids, job ids, …). */
@@ -354,20 +363,53 @@ export class InvalidRequestGenerator {
     return fc.oneof(...parts).filter((candidate) => !candidate.specInvalid || this.violations(op, candidate.request).length > 0);
   }
 
-  /** Cases every run sends once: a missing required body, an oversized body, no credentials. */
+  /**
+   * Cases every run sends once, whatever the seed and the time budget: a missing required body, an oversized
+   * body, invalid JSON, one item over every `maxItems` of the body (a submit of 101 batches), no credentials, and
+   * an undeclared query parameter (so even an operation without inputs, getJwks, gets a request).
+   */
   fixedCases(op: Operation, baseline: HttpRequestSpec): InvalidRequest[] {
     const cases: InvalidRequest[] = [];
     const json = op.requestBody?.content["application/json"];
+    const invalidJson: BodySpec = { kind: "raw", text: "{not json", contentType: "application/json" };
     if (op.requestBody?.required && baseline.body) {
       cases.push({ kind: "missing-body", where: "body", request: { ...baseline, body: undefined }, specInvalid: true });
     }
     if (json) {
       const shape = this.walker.resolve(json.schema) !== true && typesOf(this.walker.resolve(json.schema) as Schema).has("array") ? "array" : "object";
       cases.push({ kind: "oversized-body", where: "body", request: { ...baseline, body: { kind: "oversized", bytes: this.bodyLimit + 1024 * 1024, shape } }, specInvalid: false });
-      cases.push({ kind: "invalid-json", where: "body", request: { ...baseline, body: { kind: "raw", text: "{not json", contentType: "application/json" } }, specInvalid: true });
+      cases.push({ kind: "invalid-json", where: "body", request: { ...baseline, body: invalidJson }, specInvalid: true });
     }
-    if (this.security(op) !== "none") cases.push({ kind: "credentials", where: "authorization", request: { ...baseline, auth: { kind: "none" } }, specInvalid: false, expectStatus: [401] });
+    if (json && baseline.body?.kind === "json") {
+      // The arbitrary reaches these only by chance (one branch among dozens); the batch limit matters too much.
+      const root = baseline.body.value;
+      for (const site of sitesOf(this.walker, this.walker.at(json.pointer), root, [], op.requestBody?.required === true)) {
+        if (typeof site.schema["maxItems"] !== "number" || !Array.isArray(site.value) || site.value.length === 0) continue;
+        const items = Array.from({ length: (site.schema["maxItems"] as number) + 1 }, (_, i) => (site.value as unknown[])[i % (site.value as unknown[]).length]);
+        const request = { ...baseline, body: { kind: "json" as const, value: setAt(root, site.path, items) } };
+        if (this.violations(op, request).length > 0) cases.push({ kind: "too-many-items", where: `body${pointerOf(site.path)}`, request, specInvalid: true });
+      }
+    }
+    const security = this.security(op);
+    if (security !== "none") cases.push({ kind: "credentials", where: "authorization", request: { ...baseline, auth: { kind: "none" } }, specInvalid: false, expectStatus: [401] });
+    cases.push(this.undeclaredQuery(op, baseline, invalidJson));
     return cases;
+  }
+
+  /**
+   * The baseline plus a query parameter the operation does not declare. The contract tolerates unknown extras, so
+   * a read may ignore it (or refuse it with a declared 4xx). A write that ignored it would act, so there the
+   * parameter rides on a request that must be refused anyway (invalid JSON, else no credentials): it must not turn
+   * the refusal into a success or a 5xx.
+   */
+  private undeclaredQuery(op: Operation, baseline: HttpRequestSpec, invalidJson: BodySpec): InvalidRequest {
+    const where = `query/${UNDECLARED_QUERY_PARAMETER}`;
+    const query = [...baseline.query, [UNDECLARED_QUERY_PARAMETER, "1"] as const];
+    if (op.method === "GET" || op.method === "HEAD") return { kind: "undeclared-query", where, request: { ...baseline, query }, specInvalid: true, tolerated: true };
+    if (op.requestBody?.content["application/json"]) return { kind: "undeclared-query", where, request: { ...baseline, query, body: invalidJson }, specInvalid: true };
+    if (this.security(op) !== "none") return { kind: "undeclared-query", where, request: { ...baseline, query, auth: { kind: "none" } }, specInvalid: true, expectStatus: [401] };
+    // A public write without a JSON body (createOAuth2Token): its valid request changes nothing the API shows.
+    return { kind: "undeclared-query", where, request: { ...baseline, query }, specInvalid: true, tolerated: true };
   }
 
   /** Whether the operation's 200 answer is a page (`{items, next}`), so that a cursor means something. */

@@ -38,6 +38,7 @@ export const ENV = {
   image: "HTC_CONTRACT_IMAGE",
   seed: "HTC_CONTRACT_SEED",
   budgetMs: "HTC_CONTRACT_BAD_INPUT_BUDGET_MS",
+  runs: "HTC_CONTRACT_BAD_INPUT_RUNS",
 } as const;
 
 export interface EmulatorTargetOptions {
@@ -71,6 +72,8 @@ export async function resolveTarget(options: EmulatorTargetOptions = {}, env: No
       stop: async () => {},
     };
   }
+  // A key alone would quietly test the emulator while the caller believes production was checked.
+  if (env[ENV.apiKey]?.trim()) throw new Error(`${ENV.apiKey} is set but ${ENV.baseUrl} is not: set both to test a deployment, or neither for the emulator`);
   const emulator = await spawnEmulator({
     args: ["--strict", "--executor", "simulated", ...(options.args ?? [])],
     ...(options.env ? { env: options.env } : {}),

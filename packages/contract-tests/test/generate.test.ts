@@ -2,7 +2,7 @@
 // and reaches the kinds of fault each operation's schemas allow.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeBody, type HttpRequestSpec, InvalidRequestGenerator, setAt } from "../src/generate.js";
+import { encodeBody, type HttpRequestSpec, InvalidRequestGenerator, setAt, UNDECLARED_QUERY_PARAMETER } from "../src/generate.js";
 import { contract } from "../src/harness.js";
 
 const generator = new InvalidRequestGenerator(contract, { existing: new Set(["p1", "t1", "1"]), apiKey: "key" });
@@ -76,14 +76,44 @@ describe("InvalidRequestGenerator", () => {
     expect(sample(3)).not.toEqual(sample(4));
   });
 
-  it("fixed cases: missing body, oversized body, invalid JSON, no credentials", () => {
+  it("fixed cases: missing body, oversized body, invalid JSON, too many batches, no credentials, an undeclared query parameter", () => {
     const op = contract.getOperation("submitJobs");
     const fixed = generator.fixedCases(op, baselines["submitJobs"]!);
-    expect(fixed.map((f) => f.kind)).toEqual(["missing-body", "oversized-body", "invalid-json", "credentials"]);
+    expect(fixed.map((f) => f.kind)).toEqual(["missing-body", "oversized-body", "invalid-json", "too-many-items", "credentials", "undeclared-query"]);
     const oversized = encodeBody(fixed[1]!.request.body).payload!;
     expect(oversized.length).toBeGreaterThan(32 * 1024 * 1024);
     expect(oversized.startsWith("[")).toBe(true);
     expect(() => JSON.parse(oversized)).not.toThrow();
+    // One batch over the contract's maxItems (100), each a copy of the baseline's, so only the count is wrong.
+    const tooMany = fixed[3]!;
+    expect(tooMany.where).toBe("body");
+    const batches = (tooMany.request.body as { value: unknown[] }).value;
+    expect(batches).toHaveLength(101);
+    expect(batches.every((b) => JSON.stringify(b) === JSON.stringify((baselines["submitJobs"]!.body as { value: unknown[] }).value[0]))).toBe(true);
+    expect(generator.violations(op, tooMany.request).join("\n")).toMatch(/100/);
+    // A write: the undeclared parameter rides on invalid JSON, so a server that ignores it still refuses.
+    const undeclared = fixed[5]!;
+    expect(undeclared.request.query).toContainEqual([UNDECLARED_QUERY_PARAMETER, "1"]);
+    expect(undeclared.request.body).toMatchObject({ kind: "raw" });
+    expect(undeclared.tolerated).toBeUndefined();
+  });
+
+  it("every operation gets an undeclared query parameter, getJwks (no inputs) included; reads may ignore it", () => {
+    for (const op of contract.operations) {
+      const path = Object.fromEntries(op.parameters.filter((p) => p.in === "path").map((p) => [p.name, "p1"]));
+      const baseline: HttpRequestSpec = { ...base, method: op.method, pathParams: path };
+      const undeclared = generator.fixedCases(op, baseline).filter((c) => c.kind === "undeclared-query");
+      expect(undeclared, op.operationId).toHaveLength(1);
+      // (Without the body: the validator stops at a raw body before it looks at the query.)
+      expect(generator.violations(op, { ...undeclared[0]!.request, body: undefined }).join("\n"), op.operationId).toContain(`'${UNDECLARED_QUERY_PARAMETER}' is not declared`);
+      const isWrite = op.method !== "GET";
+      const secured = generator.security(op) !== "none";
+      // A write that ignored the parameter would act: only public ones (createOAuth2Token) may answer 2xx.
+      expect(undeclared[0]!.tolerated === true, op.operationId).toBe(!isWrite || !secured);
+    }
+    const jwks = generator.fixedCases(contract.getOperation("getJwks"), { ...base, method: "GET", pathParams: {} });
+    expect(jwks.map((c) => `${c.kind} ${c.where}`)).toEqual([`undeclared-query query/${UNDECLARED_QUERY_PARAMETER}`]);
+    expect(generator.arbitrary(contract.getOperation("getJwks"), { ...base, method: "GET", pathParams: {} })).toBeUndefined();
   });
 
   it("setAt copies and replaces or deletes deep values", () => {

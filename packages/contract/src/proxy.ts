@@ -17,7 +17,7 @@ import {
 } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
-import { dirname, extname } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { type Contract, loadContract } from "./contract.js";
 import { isJsonMediaType, type Violation } from "./validate.js";
@@ -652,7 +652,14 @@ export function formatDriftSummary(report: DriftReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Where `htc emulator proxy` writes its drift report without `--report`, relative to the working folder. */
+export const DEFAULT_DRIFT_REPORT = "htc-drift-report.json";
+
 export interface ProxyCommandOptions extends Omit<ContractProxyOptions, "contract" | "log"> {
+  /** File for the JSON drift report (default: DEFAULT_DRIFT_REPORT in `cwd`); the summary goes next to it. */
+  report?: string;
+  /** The folder relative `report` and `summary` paths are resolved from (default: the process's). */
+  cwd?: string;
   /** A contract file to use instead of the bundled one. */
   contract?: string | Contract;
   /** Where lines go (default: stdout). */
@@ -663,14 +670,18 @@ export interface ProxyCommandOptions extends Omit<ContractProxyOptions, "contrac
 
 /**
  * `htc emulator proxy --target <url>`: starts the proxy, prints where it listens and how to point a client at
- * it, runs until SIGINT/SIGTERM (or `signal`), then writes the report and prints the summary. Resolves with the
- * final report.
+ * it, runs until SIGINT/SIGTERM (or `signal`), then writes the report and prints the summary and where the report
+ * is. Resolves with the final report. The report is always written: a session whose drift is only printed is
+ * lost with the terminal.
  */
 export async function runProxyCommand(options: ProxyCommandOptions): Promise<DriftReport> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const contract = typeof options.contract === "string" ? loadContract(options.contract) : options.contract;
-  const { signal, print: _print, contract: _contract, ...rest } = options;
-  const proxy = await startContractProxy({ ...rest, ...(contract ? { contract } : {}), log: print });
+  const { signal, print: _print, contract: _contract, cwd = process.cwd(), ...rest } = options;
+  // Absolute, so the path printed at the end is the file's wherever the command was started.
+  const report = resolve(cwd, options.report ?? DEFAULT_DRIFT_REPORT);
+  const summary = options.summary === undefined ? replaceExtension(report, ".txt") : resolve(cwd, options.summary);
+  const proxy = await startContractProxy({ ...rest, report, summary, ...(contract ? { contract } : {}), log: print });
   const apiBase = `${proxy.url}/api/v1`;
   print(`point clients at ${apiBase} (for example HTC_BASE_URL=${apiBase}); stop with Ctrl-C`);
   await new Promise<void>((resolve) => {
@@ -687,9 +698,9 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<Dri
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
-  const report = await proxy.stop();
+  const final = await proxy.stop();
   print("");
-  print(formatDriftSummary(report).trimEnd());
-  if (options.report) print(`report written to ${options.report}`);
-  return report;
+  print(formatDriftSummary(final).trimEnd());
+  print(`report written to ${report} (summary: ${summary})`);
+  return final;
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createHtcClient, unwrap } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DriftReport, formatDriftSummary, forwardPath, loadContract, runProxyCommand, startContractProxy } from "../src/index.js";
+import { DEFAULT_DRIFT_REPORT } from "../src/proxy.js";
 import { type SpawnedEmulator, spawnEmulator, validatingFetch } from "../src/testing.js";
 
 const contract = loadContract();
@@ -232,7 +233,8 @@ describe("the proxy reports drift", () => {
   const report = join(work, "fake", "drift.json");
 
   beforeAll(async () => {
-    emulator = await spawnEmulator({ args: ["--executor", "simulated"] });
+    // Strict: the drift the report counts comes from the fake alone, never from the emulator behind it.
+    emulator = await spawnEmulator({ args: ["--strict", "--executor", "simulated"] });
     // In front of the emulator, a fake that breaks a few things on the way back.
     fake = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -341,6 +343,44 @@ describe("upstream failures and the command", () => {
       expect(drift.operations["getJwks"]).toMatchObject({ calls: 1, callsWithDrift: 0 });
       expect(lines.join("\n")).toContain("getJwks  GET /.well-known/jwks.json  1 call(s) [200×1], no drift");
       expect(existsSync(file) && existsSync(join(work, "command", "report.txt"))).toBe(true);
+      expect(lines).toContain(`report written to ${file} (summary: ${join(work, "command", "report.txt")})`);
+    } finally {
+      controller.abort();
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+
+  it("runProxyCommand writes the report to htc-drift-report.json in the working folder without --report", async () => {
+    const target = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [] }));
+    });
+    const lines: string[] = [];
+    const controller = new AbortController();
+    const cwd = join(work, "default-report");
+    const file = join(cwd, DEFAULT_DRIFT_REPORT);
+    expect(DEFAULT_DRIFT_REPORT).toBe("htc-drift-report.json");
+    const url = await listen(target);
+    const done = runProxyCommand({ target: url, port: 0, cwd, print: (line) => lines.push(line), signal: controller.signal });
+    try {
+      await expect.poll(() => lines.find((l) => l.startsWith("point clients at"))).toBeTruthy();
+      // Written as soon as the proxy listens, so a crash still leaves a report behind.
+      expect(existsSync(file)).toBe(true);
+      const base = /point clients at (\S+)/.exec(lines.find((l) => l.startsWith("point clients at"))!)![1]!;
+      expect((await raw(`${base}/.well-known/jwks.json`)).status).toBe(200);
+      controller.abort();
+      await done;
+      const written = JSON.parse(readFileSync(file, "utf8")) as DriftReport;
+      expect(written.operations["getJwks"]).toMatchObject({ calls: 1, callsWithDrift: 0 });
+      expect(readFileSync(join(cwd, "htc-drift-report.txt"), "utf8")).toContain("getJwks  GET /.well-known/jwks.json  1 call(s)");
+      // The absolute path, printed at shutdown.
+      expect(lines.at(-1)).toBe(`report written to ${file} (summary: ${join(cwd, "htc-drift-report.txt")})`);
+      // A relative --report (and --summary) is taken from the same folder.
+      const relative = new AbortController();
+      const second = runProxyCommand({ target: url, port: 0, cwd, report: "sub/r.json", summary: "s.txt", print: () => {}, signal: relative.signal });
+      relative.abort();
+      await second;
+      expect(existsSync(join(cwd, "sub", "r.json")) && existsSync(join(cwd, "s.txt"))).toBe(true);
     } finally {
       controller.abort();
       await new Promise((resolve) => target.close(resolve));

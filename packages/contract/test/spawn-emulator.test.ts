@@ -8,7 +8,7 @@ describe("spawnEmulator", () => {
   let emulator: SpawnedEmulator;
   beforeAll(async () => {
     // A working directory outside the workspace: tsx must still be found (it is resolved from the emulator).
-    emulator = await spawnEmulator({ args: ["--executor", "simulated"], cwd: tmpdir() });
+    emulator = await spawnEmulator({ args: ["--strict", "--executor", "simulated"], cwd: tmpdir() });
   }, 30_000);
   afterAll(async () => {
     await emulator?.stop();

@@ -24,14 +24,15 @@ export function registerProxyCommand(emulator: Command): void {
     .description(
       "listen on --host:--port and forward every request unchanged to --target (production or an emulator), " +
         "validating copies of both bodies against the contract in the background; on SIGINT/SIGTERM write the drift " +
-        "report (--report, JSON, plus a .txt summary next to it) and print the summary. With --json the final report " +
+        "report (--report, default htc-drift-report.json in the working folder; JSON, plus a .txt summary next to it) and " +
+        "print the summary and the report's path. With --json the final report " +
         "is printed as JSON and the proxy's own lines go to stderr",
     )
     .requiredOption("--target <url>", "where requests go: an origin or a base URL, e.g. https://htc.rescale.com/api/v1")
     .option("--port <port>", "port to listen on (0 picks a free one)", intOption(0, 65535), 8788)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option("--report <file>", "write the drift report (JSON) there, and its summary next to it (.txt)")
-    .option("--summary <file>", "write the readable summary there instead (with --report)")
+    .option("--report <file>", "write the drift report (JSON) there, and its summary next to it (.txt) (default: htc-drift-report.json)")
+    .option("--summary <file>", "write the readable summary there instead of next to the report")
     .option("--report-interval <duration>", "how often the report files are rewritten while running (0: only on stop)", durationOption({ unit: "ms", plain: "s" }), 30_000)
     .option("--preserve-host", "send the client's Host header to the target (the emulator's `next` links then point at the proxy; wrong for production)")
     .option("--contract <file>", "check against this OpenAPI document instead of the bundled contract")
@@ -53,7 +54,6 @@ export function registerProxyCommand(emulator: Command): void {
         throw usageError(`invalid --target ${JSON.stringify(flags.target)}: give an http(s) URL`);
       }
       if (target.protocol !== "http:" && target.protocol !== "https:") throw usageError(`invalid --target ${target.href}: give an http(s) URL`);
-      if (flags.summary && !flags.report) throw usageError("--summary goes with --report");
 
       // SIGINT aborts the session (the program's handler); SIGTERM is listened for here, before the proxy prints
       // where it listens, so that a signal sent right after that line stops it cleanly.
