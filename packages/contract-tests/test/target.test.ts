@@ -1,20 +1,13 @@
 // Which target the suite picks from the environment, without starting anything: the variable names are the ones
 // the README documents, and a half-configured remote target is refused instead of falling back to the emulator.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ENV, resolveTarget, writesRefused } from "../src/target.js";
 
 describe("resolveTarget", () => {
-  it("reads the documented variables", () => {
-    expect(ENV).toEqual({
-      baseUrl: "HTC_CONTRACT_BASE_URL",
-      apiKey: "HTC_CONTRACT_API_KEY",
-      allowWrites: "HTC_CONTRACT_ALLOW_WRITES",
-      projectId: "HTC_CONTRACT_PROJECT_ID",
-      image: "HTC_CONTRACT_IMAGE",
-      seed: "HTC_CONTRACT_SEED",
-      budgetMs: "HTC_CONTRACT_BAD_INPUT_BUDGET_MS",
-      runs: "HTC_CONTRACT_BAD_INPUT_RUNS",
-    });
+  it("reads only variables the README documents", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    for (const name of Object.values(ENV)) expect(readme, name).toContain(name);
   });
 
   it("targets a deployment read-only unless HTC_CONTRACT_ALLOW_WRITES=1", async () => {
