@@ -5,7 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Some files spawn an emulator and send real traffic through the proxy; under a full `pnpm test` the other
     // packages' suites share the two cores, so the default 5 s per test is not enough.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 90_000,
+    hookTimeout: 90_000,
   },
 });

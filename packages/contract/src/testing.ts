@@ -18,7 +18,7 @@ export interface SpawnEmulatorOptions {
   /** Variables added to (or, when undefined, removed from) the inherited environment. */
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
-  /** How long to wait for the ready lines (default 20 s). */
+  /** How long to wait for the ready lines (default 50 s). */
   timeoutMs?: number;
 }
 
@@ -70,7 +70,8 @@ export async function spawnEmulator(options: SpawnEmulatorOptions = {}): Promise
     });
   });
 
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  // Generous: on a loaded 2-core CI machine with a cold tsx cache, start-up alone has taken more than 20 s.
+  const timeoutMs = options.timeoutMs ?? 50_000;
   const ready = await new Promise<{ baseUrl: string; apiKey: string }>((resolve, reject) => {
     const fail = (reason: string) => {
       cleanup();
