@@ -1,12 +1,8 @@
 // One small error hierarchy: everything the client throws on purpose is an HtcError, so callers can tell
 // "the API said no" (HtcApiError) from "we never got an answer" (HtcNetworkError, HtcTimeoutError).
-import { requestInfoOf } from "./request-info.js";
+import { type HtcRequestInfo, requestInfoOf } from "./request-info.js";
 
-/** Method and URL of the request that failed. */
-export interface HtcRequestInfo {
-  method: string;
-  url: string;
-}
+export type { HtcRequestInfo } from "./request-info.js";
 
 /** Machine-readable reason of a plain HtcError (subclasses carry richer data). */
 export type HtcErrorCode =

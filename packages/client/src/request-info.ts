@@ -1,6 +1,11 @@
 // Remembers which request produced a response, so unwrap() can name it in an HtcApiError even though
 // openapi-fetch hands back only the Response.
-import type { HtcRequestInfo } from "./errors.js";
+
+/** Method and URL of the request that failed. */
+export interface HtcRequestInfo {
+  method: string;
+  url: string;
+}
 
 const origins = new WeakMap<Response, HtcRequestInfo>();
 
