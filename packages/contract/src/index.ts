@@ -1,20 +1,6 @@
 // The contract of the Rescale HTC API as a library: operations, path matching, validation and coverage.
 // Test helpers that spawn processes live in `@htcemu/contract/testing`.
-export {
-  type Contract,
-  type ContentSpec,
-  type ContractOptions,
-  createContract,
-  HTTP_METHODS,
-  loadContract,
-  type OpenApiDocument,
-  type Operation,
-  type OperationMatch,
-  type ParameterSpec,
-  type RequestBodySpec,
-  type ResponseSpec,
-  type SchemaLocation,
-} from "./contract.js";
+export { type Contract, type ContractOptions, createContract, loadContract } from "./contract.js";
 export {
   type Coverage,
   type CoverageOptions,
@@ -23,15 +9,25 @@ export {
   loadCoverage,
   saveCoverage,
 } from "./coverage.js";
+export { findMediaType, isJsonMediaType, normalizeMediaType } from "./media-type.js";
+export {
+  type ContentSpec,
+  HTTP_METHODS,
+  type OpenApiDocument,
+  type Operation,
+  type OperationIndex,
+  type OperationMatch,
+  type ParameterSpec,
+  type RequestBodySpec,
+  type ResponseSpec,
+  type SchemaLocation,
+} from "./operations.js";
 export { API_PREFIX, PathMatcher, type MatcherOptions, type Route, type RouteMatch } from "./matcher.js";
 export { deriveView, escapePointer, resolvePointer, type SchemaView } from "./schemas.js";
 export {
   ContractValidator,
-  findMediaType,
   formatViolations,
   type HeadersInput,
-  isJsonMediaType,
-  normalizeMediaType,
   type QueryInput,
   type RequestInput,
   type ResponseTarget,

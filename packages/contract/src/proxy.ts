@@ -20,7 +20,8 @@ import type { AddressInfo } from "node:net";
 import { dirname, extname, resolve } from "node:path";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { type Contract, loadContract } from "./contract.js";
-import { isJsonMediaType, type Violation } from "./validate.js";
+import { isJsonMediaType } from "./media-type.js";
+import type { Violation } from "./validate.js";
 
 export interface ContractProxyOptions {
   /** Where requests go: an origin (`https://htc.rescale.com`) or a base URL (`…/api/v1`, see `forwardPath`). */

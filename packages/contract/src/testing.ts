@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Contract } from "./contract.js";
 import type { Coverage } from "./coverage.js";
-import { formatViolations, isJsonMediaType, type Violation } from "./validate.js";
+import { isJsonMediaType } from "./media-type.js";
+import { formatViolations, type Violation } from "./validate.js";
 
 /** The emulator's command line entry, run from source with tsx. */
 export const emulatorCliPath = fileURLToPath(new URL("../../../apps/emulator/src/cli.ts", import.meta.url));

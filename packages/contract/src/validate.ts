@@ -4,8 +4,8 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020Module from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-// Only types come from contract.ts, which imports this module: no cycle at run time.
-import type { Contract, Operation, ParameterSpec, SchemaLocation } from "./contract.js";
+import { findMediaType } from "./media-type.js";
+import type { Operation, OperationIndex, ParameterSpec, SchemaLocation } from "./operations.js";
 import { deriveView, escapePointer, isObject, resolvePointer, type SchemaView } from "./schemas.js";
 
 // Both packages are CommonJS with `exports.default`; under NodeNext the default import is the module object.
@@ -55,7 +55,7 @@ export class ContractValidator {
   private readonly ajv: AjvInstance;
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  constructor(private readonly contract: Contract) {
+  constructor(private readonly contract: OperationIndex) {
     this.ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(this.ajv);
     for (const view of ["request", "response"] as const) {
@@ -199,24 +199,6 @@ function toViolation(op: Operation, where: Violation["in"], prefix: string, erro
   if (error.keyword === "additionalProperties") pointer += `/${escapePointer(String(params["additionalProperty"]))}`;
   if (error.keyword === "enum") message += `: ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
   return { in: where, pointer, message, operationId: op.operationId, keyword: error.keyword };
-}
-
-/** `Text/Plain; charset=utf-8` → `text/plain`. */
-export function normalizeMediaType(value: string): string {
-  return value.split(";")[0]!.trim().toLowerCase();
-}
-
-/** Finds the declared media type a Content-Type falls under, ignoring parameters; honours `type/*` and `*\/*`. */
-export function findMediaType(declared: readonly string[], contentType: string): string | undefined {
-  const actual = normalizeMediaType(contentType);
-  if (declared.includes(actual)) return actual;
-  const [type] = actual.split("/");
-  return declared.find((d) => d === `${type}/*`) ?? declared.find((d) => d === "*/*");
-}
-
-export function isJsonMediaType(contentType: string): boolean {
-  const media = normalizeMediaType(contentType);
-  return media === "application/json" || media.endsWith("+json");
 }
 
 function splitQuery(path: string): [string, string] {
