@@ -2,10 +2,10 @@
 // arbitraries derived from the operation's parameter and body schemas turn the baseline into invalid requests,
 // one field at a time (wrong type, missing required member, out of range, unknown enum value, pattern or length
 // violation, too many or too few items, repeated unique items), plus whole-message faults (invalid JSON, a body
-// of the wrong type, a missing or oversized body), malformed or unknown ids in the path, malformed cursors and
-// bad credentials. Mutations that claim to break the schema are kept only when the contract's own request
-// validation agrees, so every request sent is invalid by the contract's definition (or, for ids and cursors,
-// names nothing that exists).
+// of the wrong type, a missing or oversized body), malformed or unknown ids in the path, cursors no `next` link
+// carried, and bad credentials. Mutations that claim to break the schema are kept only when the contract's own
+// request validation agrees, so every request sent is invalid by the contract's definition (or names an id that
+// does not exist, or a cursor the server never gave out).
 import { type Contract, deriveView, type Operation, resolvePointer } from "@htcemu/contract";
 import fc from "fast-check";
 
@@ -50,7 +50,7 @@ export type MutationKind =
   | "duplicate-items"
   | "unknown-id"
   | "malformed-id"
-  | "malformed-cursor"
+  | "unknown-cursor"
   | "invalid-json"
   | "wrong-content-type"
   | "missing-body"
@@ -68,8 +68,9 @@ export interface InvalidRequest {
   /** Statuses that must answer it, when narrower than "a declared 4xx" (credentials: 401). */
   readonly expectStatus?: readonly number[];
   /**
-   * The server may ignore what is wrong: the contract tolerates unknown extras, so a success whose answer is the
-   * contract's passes too (still never a 5xx, still no state change). Only on requests that cannot write.
+   * The server may ignore what is wrong: the contract tolerates unknown extras, and promises nothing for a cursor
+   * it never gave out, so a success whose answer is the contract's passes too (still never a 5xx, still no state
+   * change). Only on requests that cannot write.
    */
   readonly tolerated?: boolean;
 }
@@ -302,10 +303,12 @@ function isDotSegment(value: string): boolean {
   return /^(?:\.|%2e){1,2}$/i.test(encodeURIComponent(value));
 }
 
-/** A cursor the emulator could have issued (base64url of `k:…`); anything else must be refused. */
-function looksLikeIssuedCursor(value: string): boolean {
-  return Buffer.from(value, "base64url").toString("utf8").startsWith("k:");
-}
+/**
+ * Values for `pageIndex` that no `next` link is likely to have carried. The contract calls cursors opaque, so
+ * nothing here assumes a format: a few shapes that trip up decoders (numbers, a lone letter, broken base64,
+ * percent signs, a long value) and random strings.
+ */
+const JUNK_CURSORS = ["x", "-1", "0", "42", "k", "eyJ9", "%%%", "a".repeat(4096), "null", "\u0000"];
 
 export class InvalidRequestGenerator {
   readonly walker: SchemaWalker;
@@ -507,13 +510,13 @@ export class InvalidRequestGenerator {
         if (typeof schema["pattern"] === "string") candidates.push(fc.oneof(fc.constantFrom(...PATTERN_BREAKERS), fc.string({ maxLength: 24 })).map((value) => ({ kind: "pattern" as const, value })));
       }
       if (candidates.length > 0) out.push(fc.oneof(...candidates).map(({ kind, value }) => ({ kind, where, request: with_(value), specInvalid: true })));
-      if (param.name === "pageIndex" && this.isPaginated(op)) {
-        // Cursors are opaque strings to the schema; one the server never issued must still be refused. Only where
-        // the answer is a page with a `next` link: elsewhere (getTaskGroups) the contract says it is ignored.
-        const cursors = fc
-          .oneof(fc.constantFrom("x", "-1", "0", "42", "k", "eyJ9", "%%%", "a".repeat(4096), "null"), fc.string({ minLength: 1, maxLength: 64 }))
-          .filter((value) => value.trim() !== "" && !looksLikeIssuedCursor(value));
-        out.push(cursors.map((value) => ({ kind: "malformed-cursor" as const, where, request: with_(value), specInvalid: false })));
+      if (param.name === "pageIndex") {
+        // The contract promises nothing for a cursor no `next` link carried: the server may refuse it (a declared
+        // 4xx) or serve a page (which must then be the contract's). Either way never a 5xx, never a state change.
+        const current = baseline.query.find(([key]) => key === param.name)?.[1];
+        const cursors = fc.oneof(fc.constantFrom(...JUNK_CURSORS), fc.string({ minLength: 1, maxLength: 64 })).filter((value) => value !== current);
+        const tolerated = op.method === "GET" || op.method === "HEAD";
+        out.push(cursors.map((value) => ({ kind: "unknown-cursor" as const, where, request: with_(value), specInvalid: false, tolerated })));
       }
     }
     return out;

@@ -1,8 +1,10 @@
 // Bad input, for every operation: requests generated from the contract (fast-check, seeded, bounded in time)
-// that are invalid by the contract's own request validation (or name ids and cursors that do not exist, or carry
-// bad credentials, or an oversized body) must get a 4xx the contract declares for the operation, with the body
-// it describes for that status; never a 5xx; and they must leave the observable state unchanged (snapshots of the
-// project list, the fixture project and task, and the workspace, before and after).
+// that are invalid by the contract's own request validation (or name ids that do not exist, or carry bad
+// credentials, or an oversized body) must get a 4xx the contract declares for the operation, with the body it
+// describes for that status; never a 5xx; and they must leave the observable state unchanged (snapshots of the
+// project list, the fixture project and task, and the workspace, before and after). Where the contract promises
+// nothing (an undeclared query parameter on a read, a cursor no `next` link carried) a success passes too, when
+// its body is the contract's.
 //
 //   HTC_CONTRACT_SEED=<n>                   reproduce a run (the seed is printed)
 //   HTC_CONTRACT_BAD_INPUT_BUDGET_MS=<ms>   time for the generated cases (default 45 000)
@@ -15,7 +17,7 @@ import { unwrap } from "@htcemu/client";
 import type { Operation } from "@htcemu/contract";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, BadInputTally, type Credentials, formatFailure, operationSeed, sendRequest } from "../src/bad-input.js";
+import { type Answer, BadInputTally, type Credentials, formatFailure, nextCursor, operationSeed, type Security, sendRequest } from "../src/bad-input.js";
 import { type HttpRequestSpec, type InvalidRequest, InvalidRequestGenerator } from "../src/generate.js";
 import { contract, suiteClient } from "../src/harness.js";
 import { type ServedSet, servedOperations } from "../src/served.js";
@@ -37,6 +39,8 @@ interface Fixtures {
   projectId: string;
   taskId: string;
   jobId: string;
+  /** Every job of the fixture's held group that the getJobs baseline asks for (jobId included). */
+  jobIds: string[];
   limitId: number;
   region: string;
   repo: string;
@@ -87,6 +91,11 @@ beforeAll(async () => {
         body: [{ batchSize: 2, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["true"] } }],
       }),
     );
+    // A second project and task, so that those listings (and the jobs, two in the batch) have a second page and
+    // the paginated operations start from a cursor the server gave out.
+    const project2 = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "bad-input-2", projectDescription: "", regions: [regions[0]!] as never } }));
+    const task2 = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "bad-input-2", taskDescription: "" } }));
+    extraIds.push(project2.projectId, task2.taskId);
     await unwrap(client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, body: { archiveAfter: 720, deleteAfter: 720 } }));
     await unwrap(client.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId } }, body: { archiveAfter: 0, deleteAfter: 0 } }));
     await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: "fixture-repo" } } }));
@@ -96,6 +105,7 @@ beforeAll(async () => {
       projectId,
       taskId: task.taskId,
       jobId: `${batch!.parentJobId}:0`,
+      jobIds: [`${batch!.parentJobId}:0`, `${batch!.parentJobId}:1`],
       limitId: limit.id,
       region: regions[0]!,
       repo: "fixture-repo",
@@ -115,6 +125,7 @@ beforeAll(async () => {
       projectId,
       taskId,
       jobId: jobs.data?.items[0]?.jobUUID ?? "htc-contract-tests-none:0",
+      jobIds: [jobs.data?.items[0]?.jobUUID ?? "htc-contract-tests-none:0"],
       limitId: limits.data?.[0]?.id ?? 999_999_999,
       region: regions[0] ?? "AWS_US_EAST_1",
       repo: "htc-contract-tests",
@@ -199,7 +210,7 @@ function baseline(op: Operation): HttpRequestSpec {
     case "getGroupSummaryStatistics":
       return { ...base, query: [["group", "fixture-held"], ["pageSize", "10"]] };
     case "getJobs":
-      return { ...base, query: [["group", "fixture-held"], ["status", "SUBMITTED_TO_RESCALE"], ["viewType", "FULL"], ["jobId", f.jobId], ["pageSize", "10"]] };
+      return { ...base, query: [["group", "fixture-held"], ["status", "SUBMITTED_TO_RESCALE"], ["viewType", "FULL"], ...f.jobIds.map((id) => ["jobId", id] as [string, string]), ["pageSize", "10"]] };
     case "submitJobs":
       return {
         ...json([
@@ -245,6 +256,25 @@ function baseline(op: Operation): HttpRequestSpec {
 
 const readOnly = (op: Operation) => op.method === "GET";
 
+/** Operations whose baseline carries a cursor the target gave out (for the totals). */
+const withRealCursor: string[] = [];
+
+/**
+ * For a paginated operation, the baseline one page in when the target has more than one: page size 1 and the
+ * cursor of the first page's `next` link. The cursor cases then replace a cursor the server really gave out, and
+ * every other case is judged past the first page too. Nothing is assumed about the cursor but what the contract
+ * says (the `pageIndex` of `next`).
+ */
+async function midListing(op: Operation, security: Security, request: HttpRequestSpec): Promise<HttpRequestSpec> {
+  if (!generator.isPaginated(op)) return request;
+  const onePerPage = { ...request, query: [...request.query.filter(([key]) => key !== "pageSize" && key !== "pageIndex"), ["pageSize", "1"] as const] };
+  const first = await sendRequest(target.baseUrl, op, security, onePerPage, credentials);
+  const cursor = first.status === 200 ? nextCursor(first.body) : undefined;
+  if (cursor === undefined) return request;
+  withRealCursor.push(op.operationId);
+  return { ...onePerPage, query: [...onePerPage.query, ["pageIndex", cursor] as const] };
+}
+
 async function snapshot(): Promise<Snapshot> {
   return takeSnapshot(async (path) => {
     const response = await fetch(`${target.baseUrl}${path}`, { headers: { authorization: `Bearer ${credentials.bearer}` } });
@@ -288,7 +318,7 @@ describe("invalid requests get the contract's 4xx, never a 5xx, and change nothi
         context.skip();
       }
       const security = generator.security(op);
-      const valid = baseline(op);
+      const valid = await midListing(op, security, baseline(op));
       // The baseline itself must be valid, or the mutations would not be "one thing wrong".
       expect(generator.violations(op, valid), `baseline of ${op.operationId}`).toEqual([]);
       ran.push(op.operationId);
@@ -352,7 +382,8 @@ describe("invalid requests get the contract's 4xx, never a 5xx, and change nothi
     console.info(
       `[bad-input] ${tally.summary(seed, Date.now() - started)}\n` +
         `  of these, from known issues (KNOWN_ISSUES): ${count(known, "accepted")} accepted, ${count(known, "state")} state changes, ${count(known, "5xx")} 5xx\n` +
-        `  required cases (every run, any seed):\n${required.lines.map((line) => `  ${line}`).join("\n")}`,
+        `  required cases (every run, any seed):\n${required.lines.map((line) => `  ${line}`).join("\n")}\n` +
+        `  baselines one page in, with a cursor from a real \`next\` link: ${withRealCursor.join(", ") || "none"}`,
     );
     expect(tally.requests).toBeGreaterThan(0);
     expect(required.missing, "cases every run must send").toEqual([]);

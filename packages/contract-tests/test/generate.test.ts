@@ -62,7 +62,7 @@ describe("InvalidRequestGenerator", () => {
       expect(submit, expected).toContain(expected);
     }
     const jobs = kinds("getJobs");
-    for (const expected of ["unknown-enum query/status", "unknown-enum query/viewType", "out-of-range query/pageSize", "malformed-cursor query/pageIndex"]) expect(jobs).toContain(expected);
+    for (const expected of ["unknown-enum query/status", "unknown-enum query/viewType", "out-of-range query/pageSize", "unknown-cursor query/pageIndex"]) expect(jobs).toContain(expected);
     expect([...kinds("getProjectLimit")].some((k) => k.startsWith("malformed-id path/id"))).toBe(true);
     expect(kinds("getProjectPresignedUrl")).toContain("missing-required query/filePath");
     expect(kinds("createOAuth2Token")).toContain("unknown-enum body/grant_type");
