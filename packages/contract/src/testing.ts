@@ -7,8 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Contract } from "./contract.js";
 import type { Coverage } from "./coverage.js";
-import { isJsonMediaType } from "./media-type.js";
-import { formatViolations, type Violation } from "./validate.js";
+import { bodyValue, formatViolations, type Violation } from "./validate.js";
 
 /** The emulator's command line entry, run from source with tsx. */
 export const emulatorCliPath = fileURLToPath(new URL("../../../apps/emulator/src/cli.ts", import.meta.url));
@@ -206,7 +205,7 @@ export function validatingFetch(contract: Contract, options: ValidatingFetchOpti
     };
 
     if (options.validateRequests !== false) {
-      const body = await readBody(request.clone(), request.headers.get("content-type"));
+      const body = bodyValue(await request.clone().text(), request.headers.get("content-type"));
       report(
         "request",
         "error" in body
@@ -225,7 +224,7 @@ export function validatingFetch(contract: Contract, options: ValidatingFetchOpti
     options.coverage?.record(operationId, response.status);
     const contentType = response.headers.get("content-type");
     // Clone: the caller still gets an unread body.
-    const body = method === "HEAD" ? { value: undefined } : await readBody(response.clone(), contentType);
+    const body = method === "HEAD" ? { value: undefined } : bodyValue(await response.clone().text(), contentType);
     report(
       "response",
       "error" in body ? [body.error] : contract.validateResponse(operationId, response.status, contentType, body.value),
@@ -233,19 +232,4 @@ export function validatingFetch(contract: Contract, options: ValidatingFetchOpti
     );
     return response;
   };
-}
-
-/** The body as validateRequest/validateResponse expect it: parsed JSON, text, or undefined when empty. */
-async function readBody(
-  message: Request | Response,
-  contentType: string | null,
-): Promise<{ value: unknown } | { error: Violation }> {
-  const text = await message.text();
-  if (text === "") return { value: undefined };
-  if (!contentType || !isJsonMediaType(contentType)) return { value: text };
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return { error: { in: "body", pointer: "", message: `the ${contentType} body is not valid JSON` } };
-  }
 }

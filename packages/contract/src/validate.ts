@@ -4,7 +4,7 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020Module from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { findMediaType } from "./media-type.js";
+import { findMediaType, isJsonMediaType } from "./media-type.js";
 import type { Operation, OperationIndex, ParameterSpec, SchemaLocation } from "./operations.js";
 import { deriveView, escapePointer, isObject, resolvePointer, type SchemaView } from "./schemas.js";
 
@@ -299,6 +299,20 @@ function formToObject(document: unknown, schema: unknown, body: unknown): unknow
       : coerceScalar(values[0]!, types);
   }
   return out;
+}
+
+/**
+ * A message body as validateRequest/validateResponse expect it: parsed JSON for a JSON media type, the text
+ * otherwise, undefined when empty; JSON that does not parse is a body violation.
+ */
+export function bodyValue(text: string, contentType: string | null | undefined): { value: unknown } | { error: Violation } {
+  if (text === "") return { value: undefined };
+  if (!contentType || !isJsonMediaType(contentType)) return { value: text };
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return { error: { in: "body", pointer: "", message: `the ${contentType} body is not valid JSON` } };
+  }
 }
 
 /** `body/projects/0/projectId: must be string` — one line per violation. */

@@ -309,6 +309,14 @@ describe("the proxy reports drift", () => {
   });
 });
 
+/** A target that answers every request with an empty JSON Web Key Set (what getJwks may return). */
+function emptyKeySetServer(): Server {
+  return createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ keys: [] }));
+  });
+}
+
 describe("upstream failures and the command", () => {
   it("answers 502 with a JSON body when the target does not answer", async () => {
     const closed = createServer();
@@ -326,10 +334,7 @@ describe("upstream failures and the command", () => {
   });
 
   it("runProxyCommand runs until aborted, then prints the summary and writes the report", async () => {
-    const target = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ keys: [] }));
-    });
+    const target = emptyKeySetServer();
     const lines: string[] = [];
     const controller = new AbortController();
     const file = join(work, "command", "report.json");
@@ -351,10 +356,7 @@ describe("upstream failures and the command", () => {
   });
 
   it("runProxyCommand writes the report to htc-drift-report.json in the working folder without --report", async () => {
-    const target = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ keys: [] }));
-    });
+    const target = emptyKeySetServer();
     const lines: string[] = [];
     const controller = new AbortController();
     const cwd = join(work, "default-report");

@@ -4,9 +4,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import type { Contract } from "../contract.js";
-import { isJsonMediaType } from "../media-type.js";
 import type { Operation } from "../operations.js";
-import type { Violation } from "../validate.js";
+import { bodyValue, type Violation } from "../validate.js";
 import type { Exchange } from "./exchange.js";
 
 /** One way a message differed from the contract, with how often it was seen. */
@@ -281,14 +280,7 @@ function parseBody(raw: Buffer, contentType: string | undefined, encoding: strin
   } catch (error) {
     return { error: { in: "body", pointer: "", message: `the ${encoding} body does not decode: ${(error as Error).message}` } };
   }
-  const text = bytes.toString("utf8");
-  if (text === "") return { value: undefined };
-  if (!contentType || !isJsonMediaType(contentType)) return { value: text };
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return { error: { in: "body", pointer: "", message: `the ${contentType} body is not valid JSON` } };
-  }
+  return bodyValue(bytes.toString("utf8"), contentType);
 }
 
 /** The offending value when it is a short primitive in the body and its name does not look secret. */
