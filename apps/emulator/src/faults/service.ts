@@ -20,8 +20,8 @@ import {
   jobKindOf,
   matchesApi,
   matchesJob,
-  mulberry32,
 } from "./rules.js";
+import { mulberry32 } from "../random.js";
 
 export const FAULT_METRIC = "htc_emulator_faults_injected_total";
 const LOG_LIMIT = 1000;
