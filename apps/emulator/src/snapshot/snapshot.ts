@@ -1,6 +1,6 @@
 // Snapshots of the whole state (admin API GET/POST /snapshot, and `--import <file>` on start): an online backup
-// of the SQLite database (better-sqlite3's db.backup()) plus the files of the stored objects and the clock's
-// reading, in the archive format of archive.ts. Registry image layers (kept by the registry process) are not
+// of the SQLite database plus the files of the stored objects and the clock's reading, in the archive format of
+// archive.ts (a tar.gz). Registry image layers (kept by the registry process) are not
 // included.
 //
 // Importing into a running emulator replaces the rows of every table through an ATTACHed copy of the snapshot,
@@ -9,7 +9,7 @@
 // its storage secret (the `signing_keys` and `meta` tables), so what it issued stays valid; an emulator started
 // with `--import` takes both from the snapshot.
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -19,7 +19,7 @@ import type { Db } from "../db/database.js";
 import { backupDatabase, DatabaseFileError, describeDatabaseFile, migrateDatabaseFile, replaceDatabase } from "../db/database-files.js";
 import type { Services } from "../services.js";
 import type { StorageService } from "../storage/service.js";
-import { type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
+import { DATABASE_ENTRY, type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
 import { blobPath, installBlob, linkOrCopy, referencedBlobs, removeUnreferenced, stagingRoot } from "./storage-files.js";
 
 export { SnapshotError } from "./archive.js";
@@ -28,14 +28,11 @@ export { SnapshotError } from "./archive.js";
 export async function exportSnapshot(s: Services, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "export-"));
   try {
-    const database = join(staging, "emulator.sqlite");
+    const database = join(staging, DATABASE_ENTRY);
     await backupDatabase(s.db, database);
-    const described = describeDatabaseFile(database);
-    const schemaVersion = described.schemaVersion;
-    const blobs = [...described.blobs].sort();
-    const files = new Map<string, string>([["database", database]]);
-    const entries: SnapshotHeader["entries"] = [{ name: "database", size: (await stat(database)).size }];
-    for (const name of blobs) {
+    const { schemaVersion, blobs } = describeDatabaseFile(database);
+    const files = new Map<string, string>([[DATABASE_ENTRY, database]]);
+    for (const name of [...blobs].sort()) {
       // Linked first: an object deleted while the snapshot streams keeps its bytes here.
       const path = join(staging, "objects", name);
       try {
@@ -45,17 +42,15 @@ export async function exportSnapshot(s: Services, log: (line: string) => void = 
         continue;
       }
       files.set(`objects/${name}`, path);
-      entries.push({ name: `objects/${name}`, size: (await stat(path)).size });
     }
     const now = s.clock.now();
     const header: SnapshotHeader = {
       format: "htc-emulator-snapshot",
-      version: 1,
+      version: 2,
       createdAt: isoTime(now),
       emulatorVersion: EMULATOR_VERSION,
       schemaVersion,
       clock: { now, speed: s.clock.speed },
-      entries,
     };
     const stream = writeArchive(header, files);
     const cleanUp = () => void rm(staging, { recursive: true, force: true });
