@@ -32,6 +32,20 @@ export function admit(books: SchedulerBooks, states: JobStateRepository, now: nu
   }
 }
 
+/** The job `seq` of `run`, as a run of its own (written out: dispatch makes one per job). */
+function single(run: Run, seq: number): Run {
+  return {
+    taskSeq: run.taskSeq,
+    batchSeq: run.batchSeq,
+    from: seq,
+    to: seq + 1,
+    vcpus: run.vcpus,
+    priority: run.priority,
+    projectId: run.projectId,
+    workspaceId: run.workspaceId,
+  };
+}
+
 /**
  * Dispatches up to `budget` jobs and returns their seqs. `hold` may keep a job RUNNABLE and off the queues
  * (test controls, fault rules): it then returns true.
@@ -49,12 +63,12 @@ export function dispatch(
       const run = queue.next();
       if (!run) break;
       if (!books.inFlight.fits(run.vcpus)) return launches;
-      const job: Run = { ...run, to: run.from + 1 };
+      const job = single(run, run.from);
       queue.consume(run, 1);
       if (hold(job)) continue;
       if (!states.start(job.from, now)) continue; // cancelled while queued
       // The job's limits are known once its launch is built (Scheduler.track); a first attempt has no output yet.
-      books.inFlight.add(job, { memoryMiB: 0, execTimeoutSeconds: 0 }, 0);
+      books.inFlight.add(job, 0, 0, 0);
       launches.push(job.from);
       budget--;
     }

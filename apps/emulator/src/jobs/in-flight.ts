@@ -30,8 +30,8 @@ export class InFlight {
     return Math.min(vcpus, this.capacity());
   }
 
-  add(run: Run, limits: { memoryMiB: number; execTimeoutSeconds: number }, lastLogAt: number | undefined): Attempt {
-    const attempt: Attempt = { run, slot: this.slotOf(run.vcpus), ...limits, cancelRequested: false, lastLogAt };
+  add(run: Run, memoryMiB: number, execTimeoutSeconds: number, lastLogAt: number | undefined): Attempt {
+    const attempt: Attempt = { run, slot: this.slotOf(run.vcpus), memoryMiB, execTimeoutSeconds, cancelRequested: false, lastLogAt };
     this.used += attempt.slot;
     this.attempts.set(run.from, attempt);
     return attempt;

@@ -130,7 +130,7 @@ export class SchedulerControls {
           const run = books.runOf(place);
           this.held.delete(seq);
           states.stepToStarting(seq, now);
-          books.inFlight.add(run, limits, undefined);
+          books.inFlight.add(run, limits.memoryMiB, limits.execTimeoutSeconds, undefined);
           this.stepped.set(seq, run);
           return { status: JobStatus.STARTING };
         }

@@ -228,17 +228,17 @@ export class Scheduler {
 
   /** Registers an attempt that is starting or running (after dispatch, or found in flight after a restart). */
   private track(launch: JobLaunch): void {
-    const limits = { memoryMiB: launch.memoryMiB, execTimeoutSeconds: launch.execTimeoutSeconds };
     const existing = this.books.inFlight.get(launch.seq);
     if (existing) {
       // Dispatched by this scheduler: only the limits were unknown until the launch was built.
-      Object.assign(existing, limits);
+      existing.memoryMiB = launch.memoryMiB;
+      existing.execTimeoutSeconds = launch.execTimeoutSeconds;
       if (launch.attempt > 1) existing.lastLogAt = undefined;
       return;
     }
     // Found in flight after a restart.
     const place = this.s.repos.jobStates.place(launch.seq)!;
-    this.books.inFlight.add(this.books.runOf(place), limits, undefined);
+    this.books.inFlight.add(this.books.runOf(place), launch.memoryMiB, launch.execTimeoutSeconds, undefined);
   }
 
   /** Builds the attempt's launch, then hands it to the executor (after the dispatching transaction committed). */

@@ -3,9 +3,9 @@
 // rules show on waiting jobs. Status codes come from JobStatus, put into the SQL once when a statement is
 // prepared. Transitions are conditional on the status they leave, so a job that moved meanwhile (a cancelled
 // job still in a queue run) is left alone and the caller learns it from the change count.
-import type { Statement } from "better-sqlite3";
 import { JobStatus } from "../../jobs/status.js";
 import type { Db } from "../database.js";
+import { StatementCache } from "../statement-cache.js";
 
 const {
   SUBMITTED_TO_RESCALE: QUEUED,
@@ -84,9 +84,10 @@ export interface FaultFactsRow {
 
 export class JobStateRepository {
   private readonly stmts;
-  private readonly dynamic = new Map<string, Statement>();
+  private readonly dynamic: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.dynamic = new StatementCache(db);
     this.stmts = {
       admit: db.prepare(
         `UPDATE jobs SET status = ${RUNNABLE}, provider_at = @now, runnable_at = @now, updated_at = @now
@@ -221,14 +222,14 @@ export class JobStateRepository {
       args.push(...selection.seqs);
     }
     const clause = where.join(" AND ");
-    const admittedPerBatch = this.prepared(
+    const admittedPerBatch = this.dynamic.get(
       `SELECT batch_seq, COUNT(*) AS n FROM jobs WHERE ${clause} AND status IN (${PROVIDER}, ${RUNNABLE}) GROUP BY batch_seq`,
     ).all(...args) as { batch_seq: number; n: number }[];
-    const cancelled = this.prepared(
+    const cancelled = this.dynamic.get(
       `UPDATE jobs SET status = ${FAILED}, cancelled = 1, reason = ?, ended_at = ?, updated_at = ?
        WHERE ${clause} AND status IN (${QUEUED}, ${PROVIDER}, ${RUNNABLE})`,
     ).run(reason, at, at, ...args).changes;
-    const inFlight = (this.prepared(`SELECT seq FROM jobs WHERE ${clause} AND status IN (${STARTING}, ${RUNNING})`).all(...args) as { seq: number }[]).map(
+    const inFlight = (this.dynamic.get(`SELECT seq FROM jobs WHERE ${clause} AND status IN (${STARTING}, ${RUNNING})`).all(...args) as { seq: number }[]).map(
       (r) => r.seq,
     );
     return { admittedPerBatch, cancelled, inFlight };
@@ -298,15 +299,5 @@ export class JobStateRepository {
   /** Removes `reason` from a job in RUNNABLE, STARTING or RUNNING, if it still shows it. */
   clearWaitingReason(seq: number, reason: string, now: number): void {
     this.stmts.clearWaitingReason.run({ seq, reason, now });
-  }
-
-  /** A statement for SQL built at run time, prepared once per distinct text. */
-  private prepared(sql: string): Statement {
-    let stmt = this.dynamic.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.dynamic.set(sql, stmt);
-    }
-    return stmt;
   }
 }

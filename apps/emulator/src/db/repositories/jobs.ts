@@ -1,7 +1,7 @@
 // Persistence of job batches, jobs, their counts, earlier attempts and output lines.
-import type { Statement } from "better-sqlite3";
 import { JobStatus, statusNames } from "../../jobs/status.js";
 import type { Db } from "../database.js";
+import { StatementCache } from "../statement-cache.js";
 
 export interface BatchRow {
   seq: number;
@@ -72,9 +72,10 @@ const STATUS_COUNT = statusNames.length;
 
 export class JobRepository {
   private readonly stmts;
-  private readonly dynamic = new Map<string, Statement>();
+  private readonly dynamic: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.dynamic = new StatementCache(db);
     this.stmts = {
       group: db.prepare("SELECT id FROM job_groups WHERE task_seq = ? AND name = ?"),
       insertGroup: db.prepare("INSERT INTO job_groups (task_seq, name) VALUES (?, ?)"),
@@ -193,7 +194,7 @@ export class JobRepository {
       }
     }
     const sql = `SELECT * FROM jobs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
-    return this.prepared(sql).all(...args, limit) as JobRow[];
+    return this.dynamic.get(sql).all(...args, limit) as JobRow[];
   }
 
   /** What launching a job needs of its row. */
@@ -242,16 +243,6 @@ export class JobRepository {
   publicId(seq: number): string | undefined {
     const row = this.stmts.publicId.get(seq) as { parent_job_id: string; first_job: number } | undefined;
     return row && `${row.parent_job_id}:${seq - row.first_job}`;
-  }
-
-  /** A statement for SQL built at run time, prepared once per distinct text. */
-  private prepared(sql: string): Statement {
-    let stmt = this.dynamic.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.dynamic.set(sql, stmt);
-    }
-    return stmt;
   }
 }
 
