@@ -3,16 +3,20 @@
 // failed in a way its retry strategy covers and attempts are left, goes back to RUNNABLE at the head of its
 // task's queue (the attempt is kept in `job_attempts`).
 import type { JobStateRepository } from "../db/repositories/job-states.js";
-import type { Counters } from "../domain/metrics.js";
 import type { JobOutcome } from "./executor.js";
 import { endingOf } from "./outcomes.js";
 import type { SchedulerBooks } from "./scheduler-books.js";
 import { JobStatus } from "./status.js";
 
+/** Where finished jobs are counted (the metrics' counters). */
+export interface FinishedJobsCounter {
+  inc(workspaceId: string, name: "htc_jobs_finished_total", labels: { status: "SUCCEEDED" | "FAILED" }): void;
+}
+
 export function endAttempt(
   books: SchedulerBooks,
   states: JobStateRepository,
-  counters: Counters,
+  counters: FinishedJobsCounter,
   seq: number,
   outcome: JobOutcome,
   at: number,
