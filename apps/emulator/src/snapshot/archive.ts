@@ -43,7 +43,8 @@ export function writeArchive(header: SnapshotHeader, files: Map<string, string>)
   const gzip = createGzip();
   pack.on("error", (error: Error) => gzip.destroy(error));
   pack.pipe(gzip);
-  const mtime = new Date(header.clock.now);
+  // Real time, not the emulator's clock: an advanced clock would make `tar` warn of times in the future.
+  const mtime = new Date();
   const add = (name: string, size: number, fill: (entry: ReturnType<typeof pack.entry>) => void) =>
     new Promise<void>((resolve, reject) => {
       const entry = pack.entry({ name, size, mode: 0o644, mtime }, (error) => (error ? reject(error) : resolve()));
