@@ -8,6 +8,7 @@ import { createApp, API_PREFIX } from "./app.js";
 import { loadOrCreateSigningKey } from "./auth/keys.js";
 import { VirtualClock } from "./clock.js";
 import { openDatabase } from "./db/database.js";
+import { MetaRepository } from "./db/repositories/meta.js";
 import { applySeed } from "./domain/identity.js";
 import { enforceRetention } from "./domain/tasks.js";
 import { newUuid } from "./domain/ids.js";
@@ -195,9 +196,5 @@ function strictFromEnvironment(): boolean {
 
 /** A stable id of this emulator's state: labels its containers, so emulators sharing an engine stay apart. */
 function instanceIdOf(db: ReturnType<typeof openDatabase>): string {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string } | undefined;
-  if (row) return row.value;
-  const id = newUuid();
-  db.prepare("INSERT INTO meta (key, value) VALUES ('instance_id', ?)").run(id);
-  return id;
+  return new MetaRepository(db).instanceId(newUuid);
 }

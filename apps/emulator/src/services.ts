@@ -2,11 +2,8 @@
 // each get their own Services (nothing here is module-level state).
 import type { VirtualClock } from "./clock.js";
 import type { Db } from "./db/database.js";
-import { IdentityRepository } from "./db/repositories/identity.js";
-import { ProjectRepository } from "./db/repositories/projects.js";
-import { TaskRepository, type TaskRow } from "./db/repositories/tasks.js";
-import { JobRepository } from "./db/repositories/jobs.js";
-import { RegistryRepository } from "./db/repositories/registry.js";
+import { createRepositories, type Repositories } from "./db/repositories/index.js";
+import type { TaskRow } from "./db/repositories/tasks.js";
 import type { ImageCatalog } from "./jobs/images.js";
 import type { JobService } from "./jobs/service.js";
 import type { SigningKey } from "./auth/keys.js";
@@ -19,13 +16,7 @@ import type { ResolvedOptions } from "./options.js";
 import type { RegistryService } from "./registry/service.js";
 import type { StorageService } from "./storage/service.js";
 
-export interface Repositories {
-  identity: IdentityRepository;
-  projects: ProjectRepository;
-  tasks: TaskRepository;
-  jobs: JobRepository;
-  registry: RegistryRepository;
-}
+export type { Repositories } from "./db/repositories/index.js";
 
 /** What the task lifecycle needs from the job side (filled in by the job service). */
 export interface TaskJobs {
@@ -73,11 +64,7 @@ export interface Services {
 }
 
 export function createServices(options: ResolvedOptions, db: Db, clock: VirtualClock, key: SigningKey): Services {
-  const repos: Repositories = { identity: new IdentityRepository(db), projects: new ProjectRepository(db),
-    tasks: new TaskRepository(db),
-    jobs: new JobRepository(db),
-    registry: new RegistryRepository(db),
-  };
+  const repos: Repositories = createRepositories(db);
   const configuredOrigin = options.publicUrl ? new URL(options.publicUrl).origin : undefined;
   return {
     options,

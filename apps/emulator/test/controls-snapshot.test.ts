@@ -1,7 +1,8 @@
 // Snapshots: export the whole state to a file and import it back: into the same emulator after a reset, into a
 // new emulator started with --import (identities, signing key and clock included), and through a data dir and a
 // restart (the clock's advance and speed kept); jobs in flight at export time are run again by the importing
-// emulator. Malformed files are refused.
+// emulator. The file is a standard tar.gz; malformed files are refused.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -184,6 +185,15 @@ describe("snapshots", () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it("are a tar.gz that tar lists: header, database and the stored object's file", () => {
+    const entries = execFileSync("tar", ["-tzf", file], { encoding: "utf8" }).trim().split("\n");
+    expect(entries.slice(0, 2)).toEqual(["snapshot.json", "emulator.sqlite"]);
+    expect(entries.slice(2)).toHaveLength(1);
+    expect(entries[2]).toMatch(/^objects\/[\w-]+\/[\w.-]+$/);
+    const header = JSON.parse(execFileSync("tar", ["-xzOf", file, "snapshot.json"], { encoding: "utf8" })) as { format: string; version: number };
+    expect(header).toMatchObject({ format: "htc-emulator-snapshot", version: 2 });
   });
 
   it("refuses what is not a complete snapshot", async () => {

@@ -55,9 +55,7 @@ function stepOutcome(request: StepRequest): JobOutcome {
 
 /** The jobs a step request names, in job order. */
 function jobsToStep(s: Services, request: StepRequest): { seq: number; jobId: string }[] {
-  const task = s.db.prepare("SELECT seq FROM tasks WHERE id = ? AND project_id = ?").get(request.taskId, request.projectId) as
-    | { seq: number }
-    | undefined;
+  const task = s.repos.tasks.get(request.taskId, request.projectId);
   if (!task) throw notFound(`Task ${request.taskId} of project ${request.projectId} does not exist.`);
   const groupId = request.group === undefined ? undefined : s.repos.jobs.findGroupId(task.seq, request.group);
   if (request.group !== undefined && groupId === undefined) return [];
@@ -68,34 +66,22 @@ function jobsToStep(s: Services, request: StepRequest): { seq: number; jobId: st
       if (seq === undefined) throw invalidField(`jobIds[${i}]`, "is not a job of the task");
       return seq;
     });
-    if (groupId !== undefined) {
-      const inGroup = s.db.prepare("SELECT group_id FROM jobs WHERE seq = ?");
-      seqs = seqs.filter((seq) => (inGroup.get(seq) as { group_id: number }).group_id === groupId);
-    }
+    if (groupId !== undefined) seqs = seqs.filter((seq) => s.repos.jobs.job(seq)?.group_id === groupId);
     seqs = [...new Set(seqs)].sort((a, b) => a - b);
   } else {
-    const rows = (
-      groupId === undefined
-        ? s.db.prepare("SELECT seq FROM jobs WHERE task_seq = ? ORDER BY seq LIMIT ?").all(task.seq, STEP_LIMIT + 1)
-        : s.db.prepare("SELECT seq FROM jobs WHERE task_seq = ? AND group_id = ? ORDER BY seq LIMIT ?").all(task.seq, groupId, STEP_LIMIT + 1)
-    ) as { seq: number }[];
-    if (rows.length > STEP_LIMIT) throw invalidField("jobIds", `is required when more than ${STEP_LIMIT} jobs match`);
-    seqs = rows.map((r) => r.seq);
+    seqs = s.repos.jobs.seqsOf(task.seq, groupId, STEP_LIMIT + 1);
+    if (seqs.length > STEP_LIMIT) throw invalidField("jobIds", `is required when more than ${STEP_LIMIT} jobs match`);
   }
-  const batchOf = s.db.prepare("SELECT b.parent_job_id, b.first_job FROM jobs j JOIN job_batches b ON b.seq = j.batch_seq WHERE j.seq = ?");
-  return seqs.map((seq) => {
-    const batch = batchOf.get(seq) as { parent_job_id: string; first_job: number };
-    return { seq, jobId: `${batch.parent_job_id}:${seq - batch.first_job}` };
-  });
+  return seqs.map((seq) => ({ seq, jobId: s.repos.jobs.publicId(seq)! }));
 }
 
 function stepJobs(s: Services, request: StepRequest): StepView[] {
   const scheduler = s.jobs.scheduler;
   const end = stepOutcome(request);
   const target = request.to === undefined ? undefined : statusCode(request.to)!;
-  const rowOf = s.db.prepare("SELECT status, attempt, batch_seq FROM jobs WHERE seq = ?");
+  const rowOf = (seq: number) => s.repos.jobStates.place(seq)!;
   return jobsToStep(s, request).map(({ seq, jobId }) => {
-    const first = rowOf.get(seq) as { status: number; attempt: number; batch_seq: number };
+    const first = rowOf(seq);
     const definition = s.jobs.batches.get(first.batch_seq).request.htcJobDefinition;
     const limits = {
       memoryMiB: definition.maxMemory ?? DEFAULT_MEMORY_MIB,
@@ -110,7 +96,7 @@ function stepJobs(s: Services, request: StepRequest): StepView[] {
     let status = first.status;
     for (;;) {
       const before = status;
-      const moved = scheduler.step(seq, end, limits);
+      const moved = scheduler.controls.step(seq, end, limits);
       if ("refused" in moved) {
         view.reason = moved.refused;
         break;
@@ -124,7 +110,7 @@ function stepJobs(s: Services, request: StepRequest): StepView[] {
       }
       if (target === undefined || ended || status >= target) break;
     }
-    const last = rowOf.get(seq) as { status: number; attempt: number };
+    const last = rowOf(seq);
     view.status = statusNames[last.status]!;
     view.attempt = last.attempt;
     if (target !== undefined && terminal(target) && terminal(last.status) && last.status !== target && !view.reason) {

@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import type { Db } from "../db/database.js";
+import { MetaRepository } from "../db/repositories/meta.js";
 import { newUuid } from "../domain/ids.js";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -29,19 +30,18 @@ function sharedPrivateKey(): Promise<KeyObject> {
 }
 
 export async function loadOrCreateSigningKey(db: Db, now: number): Promise<SigningKey> {
-  const row = db.prepare("SELECT kid, private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1").get() as
-    | { kid: string; private_jwk: string }
-    | undefined;
+  const meta = new MetaRepository(db);
+  const row = meta.latestSigningKey();
   if (row) return fromPrivateJwk(row.kid, JSON.parse(row.private_jwk));
   const privateKey = await sharedPrivateKey();
   const kid = newUuid();
   const key = fromPrivateJwk(kid, privateKey.export({ format: "jwk" }) as Record<string, unknown>);
-  db.prepare("INSERT INTO signing_keys (kid, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?)").run(
+  meta.insertSigningKey({
     kid,
-    JSON.stringify(privateKey.export({ format: "jwk" })),
-    JSON.stringify(key.publicJwk),
-    now,
-  );
+    private_jwk: JSON.stringify(privateKey.export({ format: "jwk" })),
+    public_jwk: JSON.stringify(key.publicJwk),
+    created_at: now,
+  });
   return key;
 }
 

@@ -1,5 +1,5 @@
 // vCPU limits of projects and workspaces. The cap that applies to a project is the smallest of its limits and
-// its workspace's limit; the scheduler reads it through effectiveVcpuLimit().
+// its workspace's limit: effectiveVcpuLimit() (vcpu-limits.ts), which the scheduler's admission reads too.
 import { isoTime } from "../clock.js";
 import type { WorkspaceRow } from "../db/repositories/identity.js";
 import type { LimitRow, ProjectRow } from "../db/repositories/projects.js";
@@ -79,10 +79,4 @@ export function deleteLimits(s: Services, principal: Principal, project: Project
   s.repos.projects.deleteLimits(project.id);
 }
 
-/** The vCPU cap of a project's running jobs, or `null` when nothing caps them. */
-export function effectiveVcpuLimit(s: Services, project: Pick<ProjectRow, "id" | "workspace_id">): number | null {
-  const caps = s.repos.projects.limits(project.id).map((l) => l.vcpus);
-  const workspace = s.repos.identity.workspace(project.workspace_id);
-  if (workspace?.vcpu_limit != null) caps.push(workspace.vcpu_limit);
-  return caps.length ? Math.min(...caps) : null;
-}
+export { effectiveVcpuLimit } from "./vcpu-limits.js";

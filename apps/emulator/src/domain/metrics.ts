@@ -66,9 +66,7 @@ function labelText(labels: Labels): string {
 
 function gauges(s: Services, workspaceId: string): Map<string, Family> {
   const families = new Map<string, Family>();
-  const projects = s.db
-    .prepare("SELECT id, workspace_id, name FROM projects WHERE workspace_id = ? ORDER BY seq")
-    .all(workspaceId) as { id: string; workspace_id: string; name: string }[];
+  const projects = s.repos.projects.ofWorkspace(workspaceId);
   families.set("htc_projects", {
     help: "Projects of the workspace.",
     type: "gauge",
@@ -76,19 +74,17 @@ function gauges(s: Services, workspaceId: string): Map<string, Family> {
   });
   const limits: Family = { help: "The vCPU limit that applies to the jobs of a project.", type: "gauge", samples: [] };
   for (const project of projects) {
-    const limit = effectiveVcpuLimit(s, project);
+    const limit = effectiveVcpuLimit(s.repos, project);
     if (limit !== null) limits.samples.push({ labels: { project_name: project.name, project_id: project.id }, value: limit });
   }
   families.set("htc_job_limit_vcpus", limits);
-  const tasks = s.db
-    .prepare("SELECT lifecycle_status AS status, COUNT(*) AS n FROM tasks WHERE workspace_id = ? GROUP BY lifecycle_status")
-    .all(workspaceId) as { status: string; n: number }[];
+  const tasks = s.repos.tasks.countsByStatus(workspaceId);
   families.set("htc_tasks", {
     help: "Tasks of the workspace, by lifecycle status.",
     type: "gauge",
-    samples: ["ACTIVE", "ARCHIVED", "DELETED"].map((status) => ({
+    samples: (["ACTIVE", "ARCHIVED", "DELETED"] as const).map((status) => ({
       labels: { lifecycle_status: status },
-      value: tasks.find((t) => t.status === status)?.n ?? 0,
+      value: tasks.get(status) ?? 0,
     })),
   });
   for (const extra of s.metricSources) for (const [name, family] of extra(workspaceId)) families.set(name, family);

@@ -104,8 +104,7 @@ export function enforceRetention(s: Services): { archived: string[]; deleted: st
   if (policies.length === 0) return result;
   const deleted: TaskRow[] = [];
   s.db.transaction(() => {
-    const projects = s.db.prepare("SELECT id, workspace_id FROM projects").all() as { id: string; workspace_id: string }[];
-    for (const project of projects) {
+    for (const project of s.repos.projects.all()) {
       const policy = projectPolicy.get(project.id) ?? workspacePolicy.get(project.workspace_id);
       if (!policy) continue;
       if (policy.archive_after_hours > 0) {

@@ -6,6 +6,7 @@
 // `seed`, the job's position in its task and the attempt, so the same submissions fault the same jobs whatever
 // the order in which their attempts start. `skip` and `times` count matches in the order they happen.
 import { z } from "zod";
+import { seededRandom } from "../random.js";
 
 const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -152,31 +153,9 @@ export function matchesJob(match: FaultMatch, job: JobFacts): boolean {
   return true;
 }
 
-/** 32-bit FNV-1a of a string. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: a small seeded PRNG with uniform draws in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The draw of a job rule for one attempt: depends on the seed, the job's position in its task and the attempt. */
 export function jobDraw(seed: number, job: Pick<JobFacts, "before" | "index" | "attempt">): number {
-  return mulberry32(hash32(`${seed}|${job.before + job.index}|${job.attempt}`))();
+  return seededRandom(`${seed}|${job.before + job.index}|${job.attempt}`)();
 }
 
 export const DEFAULT_STUCK_REASONS: Record<(typeof stuckStatuses)[number], string> = {

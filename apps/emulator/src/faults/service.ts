@@ -2,9 +2,8 @@
 // consulted by the API middleware (api-faults.ts), the scheduler (jobs held RUNNABLE) and the executor decorator
 // (job-faults.ts). Every injected fault goes to the log (the emulator's log and a bounded in-memory list) and to
 // the counter htc_emulator_faults_injected_total{kind,rule}, which every workspace's metrics show.
-import type { Statement } from "better-sqlite3";
 import { isoTime } from "../clock.js";
-import type { Scheduler } from "../jobs/scheduler.js";
+import type { SchedulerControls } from "../jobs/scheduler-controls.js";
 import { JobStatus } from "../jobs/status.js";
 import type { Services } from "../services.js";
 import type { FaultyExecutor, JobFaultHit, JobFaultSource } from "./job-faults.js";
@@ -21,8 +20,8 @@ import {
   jobKindOf,
   matchesApi,
   matchesJob,
-  mulberry32,
 } from "./rules.js";
+import { mulberry32 } from "../random.js";
 
 export const FAULT_METRIC = "htc_emulator_faults_injected_total";
 const LOG_LIMIT = 1000;
@@ -70,12 +69,11 @@ export class FaultService implements JobFaultSource {
   private nextId = 1;
   /** `kind \0 rule` → faults injected (never reset: a counter). */
   private readonly counted = new Map<string, number>();
-  private scheduler: Scheduler | undefined;
+  private scheduler: SchedulerControls | undefined;
   private executor: FaultyExecutor | undefined;
   /** Jobs held RUNNABLE: the rule, the reason shown, and when they are released on their own. */
   private readonly runnableHolds = new Map<number, { ruleId: string; reason: string; until: number | undefined }>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly stmts: Record<"facts" | "setReason" | "clearReason", Statement>;
   /** Fast paths: which kinds of rule exist at all. */
   private apiRules = false;
   private hasStartRules = false;
@@ -86,26 +84,10 @@ export class FaultService implements JobFaultSource {
     private readonly emit: (line: string) => void = () => {},
   ) {
     s.metricSources.push(() => this.metricFamilies());
-    this.stmts = {
-      facts: s.db.prepare(
-        `SELECT j.seq, j.status, j.attempt, j.batch_seq, b.first_job, b.parent_job_id, g.name AS grp,
-                t.id AS task_id, t.project_id, t.workspace_id,
-                (SELECT COALESCE(SUM(o.batch_size), 0) FROM job_batches o WHERE o.task_seq = j.task_seq AND o.seq < j.batch_seq) AS before
-         FROM jobs j
-         JOIN job_batches b ON b.seq = j.batch_seq
-         JOIN job_groups g ON g.id = j.group_id
-         JOIN tasks t ON t.seq = j.task_seq
-         WHERE j.seq = ?`,
-      ),
-      setReason: s.db.prepare("UPDATE jobs SET reason = @reason, updated_at = @now WHERE seq = @seq AND status IN (2, 3, 4)"),
-      clearReason: s.db.prepare(
-        "UPDATE jobs SET reason = NULL, updated_at = @now WHERE seq = @seq AND status IN (2, 3, 4) AND reason = @reason",
-      ),
-    };
   }
 
   /** Connects the job side (see JobService): the scheduler holds RUNNABLE jobs, the decorator the others. */
-  attach(scheduler: Scheduler, executor: FaultyExecutor | undefined): void {
+  attach(scheduler: SchedulerControls, executor: FaultyExecutor | undefined): void {
     this.scheduler = scheduler;
     this.executor = executor;
   }
@@ -279,20 +261,7 @@ export class FaultService implements JobFaultSource {
   // --- job faults ----------------------------------------------------------------------------------------------
 
   private jobFacts(seq: number): JobFacts | undefined {
-    const row = this.stmts.facts.get(seq) as
-      | {
-          seq: number;
-          status: number;
-          attempt: number;
-          first_job: number;
-          parent_job_id: string;
-          grp: string;
-          task_id: string;
-          project_id: string;
-          workspace_id: string;
-          before: number;
-        }
-      | undefined;
+    const row = this.s.repos.jobStates.faultFacts(seq);
     if (!row) return undefined;
     const index = seq - row.first_job;
     return {
@@ -334,7 +303,7 @@ export class FaultService implements JobFaultSource {
     if (!hit) return undefined;
     const now = this.s.clock.now();
     const reason = hit.fault.statusReason ?? DEFAULT_STUCK_REASONS.RUNNABLE;
-    this.stmts.setReason.run({ seq, reason, now });
+    this.s.repos.jobStates.setWaitingReason(seq, reason, now);
     const until = hit.fault.forSeconds === undefined ? undefined : now + hit.fault.forSeconds * 1000;
     this.runnableHolds.set(seq, { ruleId: hit.rule.spec.id, reason, until });
     this.record(hit.rule, "job_stuck", this.jobFields(facts, `held in RUNNABLE${until === undefined ? "" : ` for ${hit.fault.forSeconds} s`}: ${reason}`));
@@ -353,11 +322,11 @@ export class FaultService implements JobFaultSource {
   }
 
   markStuck(seq: number, reason: string): void {
-    this.stmts.setReason.run({ seq, reason, now: this.s.clock.now() });
+    this.s.repos.jobStates.setWaitingReason(seq, reason, this.s.clock.now());
   }
 
   unmarkStuck(seq: number, reason: string): void {
-    this.stmts.clearReason.run({ seq, reason, now: this.s.clock.now() });
+    this.s.repos.jobStates.clearWaitingReason(seq, reason, this.s.clock.now());
   }
 
   /** Releases what one rule (or every rule) holds: RUNNABLE jobs in the scheduler, others in the decorator. */

@@ -1,6 +1,7 @@
 // In-memory queues of the scheduler. Jobs of one batch have consecutive seqs, so a queue holds runs
 // [from, to) instead of single jobs: a million queued jobs cost a few hundred objects. Runs may contain jobs
 // that were cancelled meanwhile; the scheduler's conditional UPDATEs skip them.
+import { Priority } from "./status.js";
 
 export interface Run {
   taskSeq: number;
@@ -102,5 +103,32 @@ export class TaskQueues {
     this.byTask.clear();
     this.order = [];
     this.cursor = 0;
+  }
+}
+
+/** RUNNABLE jobs: on-demand jobs are dispatched before economy ones, each priority round-robin over tasks. */
+export class RunnableQueues {
+  /** In dispatch order: ON_DEMAND_PRIORITY, then ON_DEMAND_ECONOMY. */
+  readonly byPriority: readonly [TaskQueues, TaskQueues] = [new TaskQueues(), new TaskQueues()];
+
+  private queueOf(run: Run): TaskQueues {
+    return this.byPriority[run.priority === Priority.ON_DEMAND_ECONOMY ? 1 : 0];
+  }
+
+  push(run: Run): void {
+    this.queueOf(run).push(run);
+  }
+
+  /** Puts a single job (a retry, a released job) at the head of its task's queue. */
+  pushFront(run: Run): void {
+    this.queueOf(run).pushFront(run);
+  }
+
+  dropTask(taskSeq: number): void {
+    for (const queue of this.byPriority) queue.dropTask(taskSeq);
+  }
+
+  clear(): void {
+    for (const queue of this.byPriority) queue.clear();
   }
 }

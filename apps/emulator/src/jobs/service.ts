@@ -45,7 +45,7 @@ export class JobService {
     this.executor = faulty ?? options.makeExecutor(this.scheduler.events);
     context.needsEnvironment = this.executor.name !== "simulated";
     this.scheduler.attach(this.executor);
-    faults?.attach(this.scheduler, faulty);
+    faults?.attach(this.scheduler.controls, faulty);
   }
 
   /** Forgets cached batches and tasks (after a reset or an import replaced the rows). */

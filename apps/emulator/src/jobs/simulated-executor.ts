@@ -3,6 +3,7 @@
 // any scale. Time is the emulator's clock, so a faster clock makes simulated jobs finish sooner.
 import { z } from "zod";
 import type { Clock } from "../clock.js";
+import { seededRandom } from "../random.js";
 import type { Executor, ExecutorEvents, JobLaunch, JobOutcome } from "./executor.js";
 
 export const simulationProfileSchema = z.object({
@@ -34,28 +35,6 @@ export const simulationProfileSchema = z.object({
 });
 
 export type SimulationProfile = z.input<typeof simulationProfileSchema>;
-
-/** 32-bit FNV-1a of a string: the seed of one attempt's PRNG. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: small, fast and good enough to draw simulated outcomes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Plan {
   seq: number;
@@ -141,7 +120,7 @@ export class SimulatedExecutor implements Executor {
   /** Draws the attempt's fate; the same job and attempt always draw the same. */
   plan(job: Pick<JobLaunch, "seq" | "jobId" | "attempt" | "execTimeoutSeconds">, startAt: number): Plan {
     const p = this.profile;
-    const random = prng(hash(`${p.seed}|${job.jobId}|${job.attempt}`));
+    const random = seededRandom(`${p.seed}|${job.jobId}|${job.attempt}`);
     const [lo, hi] = p.startDelayMs;
     const runningAt = startAt + Math.round(lo + random() * Math.max(0, hi - lo));
     const d = p.duration;

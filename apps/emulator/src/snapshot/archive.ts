@@ -1,32 +1,32 @@
-// The snapshot file: a gzip stream of
-//   "HTC-EMULATOR-SNAPSHOT 1\n"
-//   one line of JSON, the header (what wrote it, the schema version, the clock, and the entries with their sizes)
-//   the bytes of each entry, in the header's order: `database` (a SQLite file), then `objects/<blob name>`.
-// Written and read as streams, so a snapshot with large stored objects never sits in memory.
+// The snapshot file: a standard tar archive compressed with gzip (`tar -xzf` unpacks it), holding
+//   snapshot.json        the header: what wrote it, the schema version and the clock's state (written first)
+//   emulator.sqlite      the database
+//   objects/<blob name>  the files of the stored objects, named as the object store names them
+// Written and read as streams (tar-stream), so a snapshot with large stored objects never sits in memory. Reading
+// takes the entries in any order, with or without a leading "./", and skips directories, so an archive unpacked
+// and packed again with `tar` still imports. Format version 1 (a gzip stream with a line-based header, written
+// before snapshots were tar archives) had no users outside this repository's tests and is not read.
 import { createReadStream } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
+import tar from "tar-stream";
 import { z } from "zod";
 import { BLOB_NAME } from "./storage-files.js";
 
-export const SNAPSHOT_MAGIC = "HTC-EMULATOR-SNAPSHOT 1\n";
-const HEADER_LIMIT = 256 * 1024 * 1024;
+export const HEADER_ENTRY = "snapshot.json";
+export const DATABASE_ENTRY = "emulator.sqlite";
+const OBJECTS = "objects/";
+const HEADER_LIMIT = 1024 * 1024;
 
 export const snapshotHeaderSchema = z.object({
   format: z.literal("htc-emulator-snapshot"),
-  version: z.literal(1),
+  version: z.literal(2),
   createdAt: z.string(),
   emulatorVersion: z.string(),
   schemaVersion: z.number().int().min(1),
   clock: z.object({ now: z.number(), speed: z.number().positive() }),
-  entries: z.array(
-    z.object({
-      name: z.string().refine((n) => n === "database" || (n.startsWith("objects/") && BLOB_NAME.test(n.slice(8))), "is not a valid entry name"),
-      size: z.number().int().min(0),
-    }),
-  ),
 });
 
 export type SnapshotHeader = z.output<typeof snapshotHeaderSchema>;
@@ -34,76 +34,42 @@ export type SnapshotHeader = z.output<typeof snapshotHeaderSchema>;
 /** A snapshot that cannot be read: the admin API answers 400 with its message. */
 export class SnapshotError extends Error {}
 
-/** The archive of `header` with the files' bytes; each file must have the size the header gives it. */
+/**
+ * The archive of `header` and `files` (entry name → file; the database under DATABASE_ENTRY, blobs under
+ * `objects/<name>`), as a gzip stream. A file that changes size while it is written fails the stream.
+ */
 export function writeArchive(header: SnapshotHeader, files: Map<string, string>): Readable {
-  async function* bytes() {
-    yield Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify(header)}\n`, "utf8");
-    for (const entry of header.entries) {
-      let size = 0;
-      for await (const chunk of createReadStream(files.get(entry.name)!)) {
-        size += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-      if (size !== entry.size) throw new Error(`snapshot entry ${entry.name} changed while it was written`);
-    }
-  }
-  const source = Readable.from(bytes());
+  const pack = tar.pack();
   const gzip = createGzip();
-  source.on("error", (error) => gzip.destroy(error));
-  return source.pipe(gzip);
-}
-
-/** Reads bytes from an async iterator of chunks: lines, exact lengths, and lengths copied to a file. */
-class ByteReader {
-  private buffer: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly chunks: AsyncIterator<Buffer>) {}
-
-  private async fill(): Promise<boolean> {
-    const next = await this.chunks.next();
-    if (next.done) return false;
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, next.value]) : next.value;
-    return true;
-  }
-
-  async readLine(limit: number): Promise<string> {
-    let from = 0;
-    for (;;) {
-      const end = this.buffer.indexOf(10, from);
-      if (end >= 0) {
-        const line = this.buffer.subarray(0, end).toString("utf8");
-        this.buffer = this.buffer.subarray(end + 1);
-        return line;
+  pack.on("error", (error: Error) => gzip.destroy(error));
+  pack.pipe(gzip);
+  // Real time, not the emulator's clock: an advanced clock would make `tar` warn of times in the future.
+  const mtime = new Date();
+  const add = (name: string, size: number, fill: (entry: ReturnType<typeof pack.entry>) => void) =>
+    new Promise<void>((resolve, reject) => {
+      const entry = pack.entry({ name, size, mode: 0o644, mtime }, (error) => (error ? reject(error) : resolve()));
+      fill(entry);
+    });
+  (async () => {
+    const json = Buffer.from(`${JSON.stringify(header, null, 2)}\n`, "utf8");
+    await add(HEADER_ENTRY, json.length, (entry) => entry.end(json));
+    for (const [name, path] of files) {
+      const file = await open(path, "r");
+      let size: number;
+      try {
+        size = (await file.stat()).size;
+      } finally {
+        await file.close();
       }
-      from = this.buffer.length;
-      if (this.buffer.length > limit) throw new SnapshotError("the snapshot's header is too long");
-      if (!(await this.fill())) throw new SnapshotError("the snapshot ends too early");
+      await add(name, size, (entry) =>
+        createReadStream(path)
+          .on("error", (error) => pack.destroy(error))
+          .pipe(entry as unknown as NodeJS.WritableStream),
+      );
     }
-  }
-
-  async readExactly(n: number): Promise<Buffer> {
-    while (this.buffer.length < n) if (!(await this.fill())) throw new SnapshotError("the snapshot ends too early");
-    const out = this.buffer.subarray(0, n);
-    this.buffer = this.buffer.subarray(n);
-    return out;
-  }
-
-  async copyTo(path: string, n: number): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
-    const file = await open(path, "wx");
-    try {
-      let left = n;
-      while (left > 0) {
-        if (this.buffer.length === 0 && !(await this.fill())) throw new SnapshotError("the snapshot ends too early");
-        const part = this.buffer.subarray(0, Math.min(left, this.buffer.length));
-        await file.write(part);
-        this.buffer = this.buffer.subarray(part.length);
-        left -= part.length;
-      }
-    } finally {
-      await file.close();
-    }
-  }
+    pack.finalize();
+  })().catch((error: Error) => pack.destroy(error));
+  return gzip;
 }
 
 export interface ExtractedSnapshot {
@@ -117,39 +83,89 @@ export interface ExtractedSnapshot {
 /** Extracts a snapshot into `dir`; throws SnapshotError for anything that is not a complete snapshot. */
 export async function readArchive(source: Readable, dir: string): Promise<ExtractedSnapshot> {
   const gunzip = createGunzip();
+  const extract = tar.extract();
   source.on("error", (error) => gunzip.destroy(error));
-  const reader = new ByteReader(source.pipe(gunzip)[Symbol.asyncIterator]());
+  gunzip.on("error", (error) => extract.destroy(error));
+  source.pipe(gunzip).pipe(extract);
+  let header: SnapshotHeader | undefined;
+  let database: string | undefined;
+  const blobs = new Map<string, string>();
   try {
-    const magic = await reader.readExactly(SNAPSHOT_MAGIC.length);
-    if (magic.toString("utf8") !== SNAPSHOT_MAGIC) throw new SnapshotError("this is not an htc-emulator snapshot");
-    let header: SnapshotHeader;
-    try {
-      header = snapshotHeaderSchema.parse(JSON.parse(await reader.readLine(HEADER_LIMIT)));
-    } catch (error) {
-      if (error instanceof SnapshotError) throw error;
-      throw new SnapshotError(`the snapshot's header is invalid: ${(error as Error).message}`);
-    }
-    if (header.entries[0]?.name !== "database") throw new SnapshotError("the snapshot holds no database");
-    const blobs = new Map<string, string>();
-    let database = "";
-    for (const [i, entry] of header.entries.entries()) {
-      const path = join(dir, entry.name === "database" ? "emulator.sqlite" : entry.name);
-      if (entry.name === "database") {
-        if (i !== 0) throw new SnapshotError("the snapshot holds two databases");
-        database = path;
-      } else if (blobs.has(entry.name.slice(8))) {
-        throw new SnapshotError(`the snapshot holds ${entry.name} twice`);
-      } else {
-        blobs.set(entry.name.slice(8), path);
+    for await (const entry of extract) {
+      const name = entry.header.name.replace(/^(\.\/)+/, "");
+      const type = entry.header.type ?? "file";
+      if (type === "directory") {
+        entry.resume();
+        continue;
       }
-      await reader.copyTo(path, entry.size);
+      if (type !== "file") throw new SnapshotError(`the snapshot holds ${name}, which is not a plain file (${type})`);
+      if (name === HEADER_ENTRY) {
+        if (header) throw new SnapshotError(`the snapshot holds ${HEADER_ENTRY} twice`);
+        header = parseHeader(await readSmall(entry, HEADER_LIMIT));
+      } else if (name === DATABASE_ENTRY) {
+        if (database) throw new SnapshotError(`the snapshot holds ${DATABASE_ENTRY} twice`);
+        database = join(dir, DATABASE_ENTRY);
+        await copyTo(entry, database);
+      } else if (name.startsWith(OBJECTS) && BLOB_NAME.test(name.slice(OBJECTS.length))) {
+        const blob = name.slice(OBJECTS.length);
+        if (blobs.has(blob)) throw new SnapshotError(`the snapshot holds ${name} twice`);
+        const path = join(dir, "objects", blob);
+        blobs.set(blob, path);
+        await copyTo(entry, path);
+      } else {
+        throw new SnapshotError(`the snapshot holds an unexpected entry: ${JSON.stringify(name)}`);
+      }
     }
-    return { header, database, blobs };
   } catch (error) {
+    source.unpipe(gunzip);
     gunzip.destroy();
+    extract.destroy();
     if (error instanceof SnapshotError) throw error;
+    // Files written here fail with an errno code; a stream that is not gzip, or not tar, fails without one or with zlib's.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") throw new SnapshotError("the snapshot is not a gzip stream, or it is damaged");
+    if (code === undefined || code.startsWith("Z_")) {
+      throw new SnapshotError(`the snapshot is not a tar.gz archive, or it is damaged (${(error as Error).message})`);
+    }
     throw error;
+  }
+  if (!header) throw new SnapshotError(`the snapshot holds no ${HEADER_ENTRY}: it is not an htc-emulator snapshot`);
+  if (!database) throw new SnapshotError(`the snapshot holds no database (${DATABASE_ENTRY})`);
+  return { header, database, blobs };
+}
+
+function parseHeader(text: string): SnapshotHeader {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotError(`the snapshot's ${HEADER_ENTRY} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = snapshotHeaderSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SnapshotError(`the snapshot's ${HEADER_ENTRY} is invalid: ${issue.path.join(".") || "(root)"} ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+// Entries yield Buffers (tar-stream's types say unknown).
+async function readSmall(entry: AsyncIterable<unknown>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of entry as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new SnapshotError(`the snapshot's ${HEADER_ENTRY} is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function copyTo(entry: AsyncIterable<unknown>, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const file = await open(path, "wx");
+  try {
+    for await (const chunk of entry as AsyncIterable<Buffer>) await file.write(chunk);
+  } finally {
+    await file.close();
   }
 }

@@ -1,6 +1,6 @@
 // Snapshots of the whole state (admin API GET/POST /snapshot, and `--import <file>` on start): an online backup
-// of the SQLite database (better-sqlite3's db.backup()) plus the files of the stored objects and the clock's
-// reading, in the archive format of archive.ts. Registry image layers (kept by the registry process) are not
+// of the SQLite database plus the files of the stored objects and the clock's reading, in the archive format of
+// archive.ts (a tar.gz). Registry image layers (kept by the registry process) are not
 // included.
 //
 // Importing into a running emulator replaces the rows of every table through an ATTACHed copy of the snapshot,
@@ -9,17 +9,17 @@
 // its storage secret (the `signing_keys` and `meta` tables), so what it issued stays valid; an emulator started
 // with `--import` takes both from the snapshot.
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import Database from "better-sqlite3";
 import { EMULATOR_VERSION } from "../admin/routes.js";
 import { isoTime, type VirtualClock } from "../clock.js";
-import { type Db, migrate } from "../db/database.js";
+import type { Db } from "../db/database.js";
+import { backupDatabase, DatabaseFileError, describeDatabaseFile, migrateDatabaseFile, replaceDatabase } from "../db/database-files.js";
 import type { Services } from "../services.js";
 import type { StorageService } from "../storage/service.js";
-import { type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
+import { DATABASE_ENTRY, type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
 import { blobPath, installBlob, linkOrCopy, referencedBlobs, removeUnreferenced, stagingRoot } from "./storage-files.js";
 
 export { SnapshotError } from "./archive.js";
@@ -28,20 +28,11 @@ export { SnapshotError } from "./archive.js";
 export async function exportSnapshot(s: Services, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "export-"));
   try {
-    const database = join(staging, "emulator.sqlite");
-    await s.db.backup(database);
-    const copy = new Database(database, { readonly: true });
-    let blobs: string[];
-    let schemaVersion: number;
-    try {
-      blobs = [...referencedBlobs(copy)].sort();
-      schemaVersion = copy.pragma("user_version", { simple: true }) as number;
-    } finally {
-      copy.close();
-    }
-    const files = new Map<string, string>([["database", database]]);
-    const entries: SnapshotHeader["entries"] = [{ name: "database", size: (await stat(database)).size }];
-    for (const name of blobs) {
+    const database = join(staging, DATABASE_ENTRY);
+    await backupDatabase(s.db, database);
+    const { schemaVersion, blobs } = describeDatabaseFile(database);
+    const files = new Map<string, string>([[DATABASE_ENTRY, database]]);
+    for (const name of [...blobs].sort()) {
       // Linked first: an object deleted while the snapshot streams keeps its bytes here.
       const path = join(staging, "objects", name);
       try {
@@ -51,17 +42,15 @@ export async function exportSnapshot(s: Services, log: (line: string) => void = 
         continue;
       }
       files.set(`objects/${name}`, path);
-      entries.push({ name: `objects/${name}`, size: (await stat(path)).size });
     }
     const now = s.clock.now();
     const header: SnapshotHeader = {
       format: "htc-emulator-snapshot",
-      version: 1,
+      version: 2,
       createdAt: isoTime(now),
       emulatorVersion: EMULATOR_VERSION,
       schemaVersion,
       clock: { now, speed: s.clock.speed },
-      entries,
     };
     const stream = writeArchive(header, files);
     const cleanUp = () => void rm(staging, { recursive: true, force: true });
@@ -76,62 +65,21 @@ export async function exportSnapshot(s: Services, log: (line: string) => void = 
 
 /** Brings an extracted snapshot's database to this emulator's schema (refusing one from a newer emulator). */
 function prepareDatabase(file: string): void {
-  let db: Db;
   try {
-    db = new Database(file);
+    migrateDatabaseFile(file);
   } catch (error) {
-    throw new SnapshotError(`the snapshot's database cannot be opened: ${(error as Error).message}`);
-  }
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'jobs', 'workspaces')").all();
-    if (tables.length !== 3) throw new SnapshotError("the snapshot's database is not an emulator's");
-    migrate(db);
-  } catch (error) {
-    if (error instanceof SnapshotError) throw error;
-    throw new SnapshotError(`the snapshot cannot be used: ${(error as Error).message}`);
-  } finally {
-    db.close();
+    if (error instanceof DatabaseFileError) throw new SnapshotError(`the snapshot's database ${error.message}`);
+    throw error;
   }
 }
 
-/**
- * Replaces the rows of every table of `db` with those of the SQLite file `file` (same schema), in one
- * transaction. `live` keeps the signing keys and `meta` (storage secret, instance id) of the running emulator;
- * `start` takes them from the snapshot, except the instance id (which labels this emulator's containers).
- */
-export function replaceDatabase(db: Db, file: string, mode: "live" | "start"): void {
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-  db.prepare("ATTACH DATABASE ? AS snap").run(file);
+/** Replaces the live rows with the snapshot's (one transaction); a snapshot that breaks references is refused. */
+function replaceRows(db: Db, file: string, mode: "live" | "start"): void {
   try {
-    db.pragma("foreign_keys = OFF");
-    db.transaction(() => {
-      const tablesOf = (schema: string) =>
-        (db.prepare(`SELECT name FROM ${schema}.sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
-      const theirs = new Set(tablesOf("snap"));
-      for (const table of tablesOf("main")) {
-        if (table === "sqlite_sequence") continue;
-        if (mode === "live" && (table === "meta" || table === "signing_keys")) continue;
-        if (table === "meta") {
-          db.prepare("DELETE FROM main.meta WHERE key <> 'instance_id'").run();
-          db.prepare("INSERT OR REPLACE INTO main.meta (key, value) SELECT key, value FROM snap.meta WHERE key <> 'instance_id'").run();
-          continue;
-        }
-        db.prepare(`DELETE FROM main.${quote(table)}`).run();
-        if (!theirs.has(table)) continue;
-        const columns = (db.prepare("SELECT name FROM pragma_table_info(?, 'main')").all(table) as { name: string }[])
-          .map((c) => quote(c.name))
-          .join(", ");
-        db.prepare(`INSERT INTO main.${quote(table)} (${columns}) SELECT ${columns} FROM snap.${quote(table)}`).run();
-      }
-      // AUTOINCREMENT counters come along, so ids keep growing from where the snapshot was.
-      db.prepare("DELETE FROM main.sqlite_sequence").run();
-      if (theirs.has("sqlite_sequence")) db.prepare("INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM snap.sqlite_sequence").run();
-      const broken = db.pragma("foreign_key_check") as unknown[];
-      if (broken.length) throw new SnapshotError(`the snapshot's database is inconsistent (${broken.length} broken reference(s))`);
-    })();
-  } finally {
-    db.pragma("foreign_keys = ON");
-    db.prepare("DETACH DATABASE snap").run();
+    replaceDatabase(db, file, mode);
+  } catch (error) {
+    if (error instanceof DatabaseFileError) throw new SnapshotError(`the snapshot's database ${error.message}`);
+    throw error;
   }
 }
 
@@ -157,15 +105,8 @@ export interface StateSummary {
 }
 
 export function stateSummary(s: Services): StateSummary {
-  const count = (table: string) => (s.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  return {
-    workspaces: count("workspaces"),
-    projects: count("projects"),
-    tasks: count("tasks"),
-    jobs: count("jobs"),
-    objects: count("storage_objects"),
-    clock: { now: isoTime(s.clock.now()), speed: s.clock.speed },
-  };
+  const { workspaces, projects, tasks, jobs, objects } = s.repos.state.counts();
+  return { workspaces, projects, tasks, jobs, objects, clock: { now: isoTime(s.clock.now()), speed: s.clock.speed } };
 }
 
 /**
@@ -177,15 +118,16 @@ export async function importSnapshot(s: Services, source: Readable): Promise<Sta
   try {
     const snapshot = await extract(source, staging);
     const scheduler = s.jobs.scheduler;
+    const controls = scheduler.controls;
     const before = referencedBlobs(s.db);
     for (const [name, path] of snapshot.blobs) await installBlob(s.storage, name, path);
-    const resume = scheduler.suspend();
+    const resume = controls.suspend();
     try {
-      await scheduler.discard();
+      await controls.discard();
       // Runs queued while the attempts drained belong to the state being replaced.
-      void scheduler.discard();
+      void controls.discard();
       try {
-        replaceDatabase(s.db, snapshot.database, "live");
+        replaceRows(s.db, snapshot.database, "live");
         s.jobs.clearCaches();
         s.tokens.clearCache();
         s.counters.clear();
@@ -216,7 +158,7 @@ export async function importAtStart(
   const staging = await mkdtemp(join(tmpdir(), "htc-emulator-import-"));
   try {
     const snapshot = await extract(createReadStream(file), staging);
-    replaceDatabase(db, snapshot.database, "start");
+    replaceRows(db, snapshot.database, "start");
     catchUp(clock, snapshot.header);
     return {
       async installFiles(storage) {

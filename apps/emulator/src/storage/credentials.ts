@@ -5,6 +5,7 @@
 // session token by another HMAC, so the three parts only work together, and a restart keeps them valid.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/database.js";
+import { MetaRepository } from "../db/repositories/meta.js";
 import { storageNameOf } from "../domain/catalog.js";
 import { s3Errors } from "./errors.js";
 
@@ -59,9 +60,9 @@ export class CredentialAuthority {
   private readonly secret: Buffer;
 
   constructor(db: Db) {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'storage_secret'").get() as { value: string } | undefined;
-    if (!row) throw new Error("the storage secret is missing (migration 3 was not applied)");
-    this.secret = Buffer.from(row.value, "hex");
+    const secret = new MetaRepository(db).storageSecret();
+    if (!secret) throw new Error("the storage secret is missing (migration 3 was not applied)");
+    this.secret = Buffer.from(secret, "hex");
   }
 
   issue(scope: StorageScope): StorageCredentials {

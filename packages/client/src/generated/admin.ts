@@ -379,11 +379,13 @@ export interface paths {
         };
         /**
          * Export the whole state as a snapshot file
-         * @description A gzip-compressed archive (format `htc-emulator-snapshot`, version 1) holding an online backup of the
-         *     emulator's SQLite database (identities, signing key, projects, tasks, jobs with their attempts, events
-         *     and logs, limits, policies, registry metadata) and the files of every stored object, plus the clock's
-         *     reading. Registry image layers (kept by the registry process) are not included. Import it with
-         *     `POST /snapshot`, or start an emulator with `--import <file>`.
+         * @description A standard tar archive compressed with gzip (`tar -xzf` unpacks it; format `htc-emulator-snapshot`,
+         *     version 2) of `snapshot.json` (what wrote it, the schema version, the clock's reading and speed),
+         *     `emulator.sqlite` (an online backup of the emulator's SQLite database: identities, signing key, projects,
+         *     tasks, jobs with their attempts, events and logs, limits, policies, registry metadata) and
+         *     `objects/<name>` (the files of every stored object). Registry image layers (kept by the registry
+         *     process) are not included. Import it with `POST /snapshot`, or start an emulator with
+         *     `--import <file>`.
          */
         get: operations["exportSnapshot"];
         put?: never;
@@ -396,7 +398,8 @@ export interface paths {
          *     it issued before the import stay valid and those issued by the exporting emulator do not (an emulator
          *     started with `--import` takes both from the snapshot). The clock moves forward to the snapshot's
          *     reading if it is behind. A snapshot written by an older emulator is migrated; one written by a newer
-         *     emulator is refused.
+         *     emulator is refused, and so is anything that is not a complete snapshot (400 `INVALID_SNAPSHOT`). The
+         *     archive may have been unpacked and packed again with `tar` (entries in any order, `./` prefixes).
          */
         post: operations["importSnapshot"];
         delete?: never;

@@ -1,6 +1,7 @@
 // Persistence of job batches, jobs, their counts, earlier attempts and output lines.
-import type { Statement } from "better-sqlite3";
+import { JobStatus, statusNames } from "../../jobs/status.js";
 import type { Db } from "../database.js";
+import { StatementCache } from "../statement-cache.js";
 
 export interface BatchRow {
   seq: number;
@@ -67,13 +68,14 @@ export interface JobFilter {
   seqs?: number[];
 }
 
-const STATUS_COUNT = 7;
+const STATUS_COUNT = statusNames.length;
 
 export class JobRepository {
   private readonly stmts;
-  private readonly dynamic = new Map<string, Statement>();
+  private readonly dynamic: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.dynamic = new StatementCache(db);
     this.stmts = {
       group: db.prepare("SELECT id FROM job_groups WHERE task_seq = ? AND name = ?"),
       insertGroup: db.prepare("INSERT INTO job_groups (task_seq, name) VALUES (?, ?)"),
@@ -90,7 +92,8 @@ export class JobRepository {
          VALUES (@parent_job_id, @task_seq, @group_id, @first_job, @batch_size, @created_by, @received_at, @vcpus, @priority, @max_retries, @request)`,
       ),
       insertJob: db.prepare(
-        "INSERT INTO jobs (seq, batch_seq, task_seq, group_id, status, region, submitted_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+        `INSERT INTO jobs (seq, batch_seq, task_seq, group_id, status, region, submitted_at, updated_at)
+         VALUES (?, ?, ?, ?, ${JobStatus.SUBMITTED_TO_RESCALE}, ?, ?, ?)`,
       ),
       batchByParent: db.prepare("SELECT * FROM job_batches WHERE parent_job_id = ?"),
       batch: db.prepare("SELECT * FROM job_batches WHERE seq = ?"),
@@ -105,6 +108,9 @@ export class JobRepository {
       insertLog: db.prepare("INSERT INTO job_logs (job_seq, at, stream, message) VALUES (?, ?, ?, ?)"),
       logsAsc: db.prepare("SELECT at, stream, message FROM job_logs WHERE job_seq = ? AND at > ? ORDER BY at LIMIT ?"),
       logsDesc: db.prepare("SELECT at, stream, message FROM job_logs WHERE job_seq = ? AND at < ? ORDER BY at DESC LIMIT ?"),
+      seqsOfTask: db.prepare("SELECT seq FROM jobs WHERE task_seq = ? ORDER BY seq LIMIT ?"),
+      seqsOfGroup: db.prepare("SELECT seq FROM jobs WHERE task_seq = ? AND group_id = ? ORDER BY seq LIMIT ?"),
+      publicId: db.prepare("SELECT b.parent_job_id, b.first_job FROM jobs j JOIN job_batches b ON b.seq = j.batch_seq WHERE j.seq = ?"),
       deleteLogsOfTask: db.prepare("DELETE FROM job_logs WHERE job_seq IN (SELECT seq FROM jobs WHERE task_seq = ?)"),
     };
   }
@@ -188,7 +194,7 @@ export class JobRepository {
       }
     }
     const sql = `SELECT * FROM jobs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
-    return this.prepared(sql).all(...args, limit) as JobRow[];
+    return this.dynamic.get(sql).all(...args, limit) as JobRow[];
   }
 
   /** What launching a job needs of its row. */
@@ -225,14 +231,18 @@ export class JobRepository {
     this.stmts.deleteLogsOfTask.run(taskSeq);
   }
 
-  /** A statement for SQL built at run time, prepared once per distinct text. */
-  prepared(sql: string): Statement {
-    let stmt = this.dynamic.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.dynamic.set(sql, stmt);
-    }
-    return stmt;
+  /** The first `limit` jobs of a task (of one group, if given), in submission order. */
+  seqsOf(taskSeq: number, groupId: number | undefined, limit: number): number[] {
+    const rows = (groupId === undefined ? this.stmts.seqsOfTask.all(taskSeq, limit) : this.stmts.seqsOfGroup.all(taskSeq, groupId, limit)) as {
+      seq: number;
+    }[];
+    return rows.map((r) => r.seq);
+  }
+
+  /** The job's public id, `<parentJobId>:<index>`. */
+  publicId(seq: number): string | undefined {
+    const row = this.stmts.publicId.get(seq) as { parent_job_id: string; first_job: number } | undefined;
+    return row && `${row.parent_job_id}:${seq - row.first_job}`;
   }
 }
 

@@ -76,6 +76,8 @@ export class ProjectRepository {
       ),
       deleteRetention: db.prepare("DELETE FROM retention_policies WHERE scope = ? AND owner_id = ?"),
       retentionPolicies: db.prepare("SELECT * FROM retention_policies"),
+      all: db.prepare("SELECT id, workspace_id FROM projects ORDER BY seq"),
+      ofWorkspace: db.prepare("SELECT id, workspace_id, name FROM projects WHERE workspace_id = ? ORDER BY seq"),
     };
   }
 
@@ -157,5 +159,15 @@ export class ProjectRepository {
 
   retentionPolicies(): RetentionRow[] {
     return this.stmts.retentionPolicies.all() as RetentionRow[];
+  }
+
+  /** Every project, with its workspace, in creation order. */
+  all(): Pick<ProjectRow, "id" | "workspace_id">[] {
+    return this.stmts.all.all() as Pick<ProjectRow, "id" | "workspace_id">[];
+  }
+
+  /** The projects of a workspace, in creation order. */
+  ofWorkspace(workspaceId: string): Pick<ProjectRow, "id" | "workspace_id" | "name">[] {
+    return this.stmts.ofWorkspace.all(workspaceId) as Pick<ProjectRow, "id" | "workspace_id" | "name">[];
   }
 }

@@ -39,6 +39,8 @@ export class TaskRepository {
       activeInactiveSince: db.prepare(
         "SELECT * FROM tasks WHERE lifecycle_status = 'ACTIVE' AND project_id = ? AND last_active_at <= ?",
       ),
+      seqsOfWorkspace: db.prepare("SELECT seq FROM tasks WHERE workspace_id = ?"),
+      countsByStatus: db.prepare("SELECT lifecycle_status AS status, COUNT(*) AS n FROM tasks WHERE workspace_id = ? GROUP BY lifecycle_status"),
       archivedSince: db.prepare(
         "SELECT * FROM tasks WHERE lifecycle_status = 'ARCHIVED' AND project_id = ? AND archived_at <= ?",
       ),
@@ -76,5 +78,15 @@ export class TaskRepository {
 
   archivedSince(projectId: string, cutoff: number): TaskRow[] {
     return this.stmts.archivedSince.all(projectId, cutoff) as TaskRow[];
+  }
+
+  seqsOfWorkspace(workspaceId: string): number[] {
+    return (this.stmts.seqsOfWorkspace.all(workspaceId) as { seq: number }[]).map((r) => r.seq);
+  }
+
+  /** Tasks of a workspace per lifecycle status (statuses without a task are left out). */
+  countsByStatus(workspaceId: string): Map<LifecycleStatus, number> {
+    const rows = this.stmts.countsByStatus.all(workspaceId) as { status: LifecycleStatus; n: number }[];
+    return new Map(rows.map((r) => [r.status, r.n]));
   }
 }
