@@ -409,13 +409,7 @@ export class Session {
     const headers: Record<string, string> = {};
     const environment = nonEmpty(this.env["X_RESCALE_ENVIRONMENT"]);
     if (environment) headers["X-Rescale-Environment"] = environment;
-    const timeoutSeconds = Number(this.env["HTC_REQUEST_TIMEOUT"] ?? 120);
-    const common = {
-      baseUrl,
-      userAgent: USER_AGENT,
-      headers,
-      ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
-    };
+    const common = { baseUrl, userAgent: USER_AGENT, headers, timeoutMs: this.requestTimeoutMs() };
     if (credential.kind === "bearerToken") {
       this.client_ = createHtcClient({ ...common, bearerToken: credential.value });
       return this.client_;
@@ -431,6 +425,12 @@ export class Session {
     this.auth_ = new CachingAuth(manager, this.tokenCache());
     this.client_ = createHtcClient({ ...common, auth: this.auth_ });
     return this.client_;
+  }
+
+  /** The time budget of each request (HTC_REQUEST_TIMEOUT seconds, default 120), for every client of the session. */
+  requestTimeoutMs(): number {
+    const seconds = Number(this.env["HTC_REQUEST_TIMEOUT"] ?? 120);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
   }
 
   /** The caching auth provider (undefined with a ready bearer token). */

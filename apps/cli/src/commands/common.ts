@@ -107,6 +107,14 @@ export function enumOption<T extends string>(values: readonly T[]): (value: stri
   };
 }
 
+/** A commander parser for a fixed list of (case-sensitive) values. */
+export function choice<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
+    return value as T;
+  };
+}
+
 /** A repeatable enum option: each value checked (and upper-cased) as it is parsed. */
 export function repeatableEnum<T extends string>(values: readonly T[]): (value: string, previous: T[] | undefined) => T[] {
   const parse = enumOption(values);
