@@ -102,7 +102,7 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
       if (opts.use) session.store.data.currentContext = opts.name;
       session.store.save();
       // Verify the key (and cache a token) through the new context.
-      const probe = new Session({ config: session.globals.config, context: opts.name, json: session.globals.json } as GlobalOptions, session.env, session.out);
+      const probe = new Session({ config: session.globals.config, context: opts.name } as GlobalOptions, session.env, session.out);
       const me = await unwrap(probe.client().api.GET("/auth/whoami", { signal: session.signal }));
       const result = { context: opts.name, current: session.store.data.currentContext === opts.name, baseUrl: info.baseUrl, user: me.user.email, workspaceId: me.user.workspace.id };
       session.out.result(result, () =>

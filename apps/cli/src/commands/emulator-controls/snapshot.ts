@@ -15,20 +15,20 @@ export function registerSnapshot(emulator: Command): void {
   withEmulatorUrl(
     snapshot
       .command("export")
-      .description("write a snapshot of the whole state (database and stored objects, gzip) to a file")
-      .option("-o, --output <file>", "the file (- for stdout; default: the name the emulator suggests, in the current folder)"),
-  ).action(async (opts: { output?: string }, command: Command) => {
+      .argument("[file]", "the file (- for stdout; default: the name the emulator suggests, in the current folder)")
+      .description("write a snapshot of the whole state (database and stored objects, gzip) to a file"),
+  ).action(async (output: string | undefined, _opts, command: Command) => {
     const { admin, session } = adminClientOf(command);
-    if (opts.output === "-" && process.stdout.isTTY) throw usageError("a snapshot is binary: not writing it to a terminal", "use -o <file>, or redirect stdout");
+    if (output === "-" && process.stdout.isTTY) throw usageError("a snapshot is binary: not writing it to a terminal", "name a file, or redirect stdout");
     const { data, response } = await admin.api.GET("/snapshot", { parseAs: "stream" });
     if (!response.ok || !data) throw await HtcApiError.fromResponse(response, { method: "GET", url: response.url });
     // The transport's abort covers the wait for the headers; Ctrl-C also ends the body's download.
     const body = Readable.fromWeb(data as Parameters<typeof Readable.fromWeb>[0], { signal: session.signal });
-    if (opts.output === "-") {
+    if (output === "-") {
       for await (const chunk of body) if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
       return;
     }
-    const file = resolve(opts.output ?? suggestedName(response.headers.get("content-disposition")));
+    const file = resolve(output ?? suggestedName(response.headers.get("content-disposition")));
     // Written next to the target and renamed, so an interrupted export never leaves half a snapshot under its name.
     const partial = `${file}.${process.pid}.part`;
     try {
