@@ -164,6 +164,13 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   // the folder they typed the command in.
   const here = invocationDir();
   if (here !== process.cwd()) process.chdir(here);
+  // `htc job get | head`: a reader that stops early ends the command quietly, as with other Unix tools.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const code = await main(argv);
   process.exitCode = code;
   // Idle keep-alive sockets must not hold a finished command open.
