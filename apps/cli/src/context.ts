@@ -5,7 +5,7 @@
 //   1. flags --url / --key (and --project-id / --task-id);
 //   2. a context chosen explicitly with --context or HTC_CONTEXT;
 //   3. the environment (HTC_BASE_URL, RESCALE_API_KEY, … as resolved by @htcemu/client/node; HTC_PROJECT_ID…);
-//   4. the current context of the config file;
+//   4. the current context of the config file, then its global settings (`htc config set api_url … --global`);
 //   5. the Rescale profile file ~/.config/rescale/apiconfig (HTC_PROFILE selects its section);
 //   6. the production URL https://htc.rescale.com/api/v1.
 import { createHash } from "node:crypto";
@@ -29,7 +29,7 @@ import {
 import { defaultProfileFile, readProfiles } from "@htcemu/client/node";
 import type { Command } from "commander";
 import { usageError } from "./errors.js";
-import { createOutput, type Output } from "./output.js";
+import { createOutput, OUTPUT_FORMATS, type Output, type OutputFormat } from "./output.js";
 
 export const CLI_VERSION = "0.1.0";
 export const USER_AGENT = `htcemu-cli/${CLI_VERSION} htcemu-client/${CLIENT_VERSION}`;
@@ -38,7 +38,8 @@ const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The options every command accepts (declared on the program). */
 export interface GlobalOptions {
-  json?: boolean;
+  /** `-o/--output`; `--json` stores "json" here too. */
+  output?: OutputFormat;
   context?: string;
   url?: string;
   key?: string;
@@ -55,9 +56,18 @@ export interface ContextConfig {
   taskId?: string;
 }
 
+/** Settings of the config file outside any context (the official CLI's global section). */
+export interface GlobalConfig {
+  /** The API URL of contexts that have none. */
+  url?: string;
+  /** The default of `-o/--output`. */
+  outputFormat?: OutputFormat;
+}
+
 export interface ConfigData {
   version: 1;
   currentContext?: string;
+  global?: GlobalConfig;
   contexts: Record<string, ContextConfig>;
 }
 
@@ -125,7 +135,13 @@ export class ConfigStore {
     for (const [name, value] of Object.entries(raw.contexts ?? {})) {
       if (value && typeof value === "object") contexts[name] = pickContext(value as Record<string, unknown>);
     }
-    return { version: 1, ...(typeof raw.currentContext === "string" ? { currentContext: raw.currentContext } : {}), contexts };
+    const global = pickGlobal(raw.global);
+    return {
+      version: 1,
+      ...(typeof raw.currentContext === "string" ? { currentContext: raw.currentContext } : {}),
+      ...(Object.keys(global).length > 0 ? { global } : {}),
+      contexts,
+    };
   }
 
   save(): void {
@@ -149,6 +165,15 @@ export class ConfigStore {
     return current;
   }
 
+  /** Sets (or with undefined removes) a global setting. */
+  setGlobal<K extends keyof GlobalConfig>(key: K, value: GlobalConfig[K] | undefined): void {
+    const global: GlobalConfig = { ...this.data.global };
+    if (value === undefined) delete global[key];
+    else global[key] = value;
+    if (Object.keys(global).length > 0) this.data.global = global;
+    else delete this.data.global;
+  }
+
   remove(name: string): boolean {
     if (!this.data.contexts[name]) return false;
     delete this.data.contexts[name];
@@ -160,6 +185,15 @@ export class ConfigStore {
   tokenFile(context: string): string {
     return join(dirname(this.path), "tokens", `${context}.json`);
   }
+}
+
+function pickGlobal(raw: unknown): GlobalConfig {
+  const out: GlobalConfig = {};
+  if (!raw || typeof raw !== "object") return out;
+  const { url, outputFormat } = raw as Record<string, unknown>;
+  if (typeof url === "string" && url) out.url = url;
+  if ((OUTPUT_FORMATS as readonly unknown[]).includes(outputFormat)) out.outputFormat = outputFormat as OutputFormat;
+  return out;
 }
 
 function pickContext(raw: Record<string, unknown>): ContextConfig {
@@ -310,8 +344,8 @@ export class Session {
     /** Share another session's (possibly unsaved) config. */
     store?: ConfigStore,
   ) {
-    this.out = out ?? createOutput({ json: Boolean(globals.json) });
     this.store = store ?? new ConfigStore(configFilePath(globals.config, env));
+    this.out = out ?? createOutput({ format: outputFormatOf(globals, this.store) });
   }
 
   get signal(): AbortSignal {
@@ -359,8 +393,9 @@ export class Session {
     const name = this.contextName;
     const ctx = this.context;
     const explicit = this.explicitContext !== undefined;
+    const globalUrl = this.store.data.global?.url;
     const options = {
-      baseUrl: nonEmpty(this.globals.url) ?? (explicit ? ctx.url : undefined),
+      baseUrl: nonEmpty(this.globals.url) ?? (explicit ? (ctx.url ?? globalUrl) : undefined),
       apiKey: nonEmpty(this.globals.key) ?? (explicit ? ctx.apiKey : undefined),
     };
     // The current context sits between the environment and the Rescale profile file: it takes the place of the
@@ -369,7 +404,7 @@ export class Session {
     const fileProfiles: Profiles = readProfiles(defaultProfileFile(this.env)) ?? {};
     const fileSection = lowerKeys(fileProfiles[profileName]);
     const section: Record<string, unknown> = {
-      apibaseurl: ctx.url ?? fileSection["apibaseurl"],
+      apibaseurl: ctx.url ?? globalUrl ?? fileSection["apibaseurl"],
       apikey: ctx.apiKey ?? fileSection["apikey"],
     };
     const profiles: Profiles = { ...fileProfiles, [profileName]: section };
@@ -379,18 +414,20 @@ export class Session {
       profiles,
     });
     const profileFile = `${defaultProfileFile(this.env)} [${profileName}]`;
-    const label = (source: string, flag: "--url" | "--key", fromContext: boolean): string => {
+    // Where a value of the config file came from: the context, the file's global settings, or the profile file.
+    const label = (source: string, flag: "--url" | "--key", fromContext: boolean, fromGlobal: boolean): string => {
       const flagged = nonEmpty(flag === "--url" ? this.globals.url : this.globals.key);
-      if (source === "options") return flagged ? `flag ${flag}` : `context ${name}`;
-      if (source.startsWith("profile:")) return fromContext ? `context ${name}` : profileFile;
+      const stored = fromContext ? `context ${name}` : fromGlobal ? `global ${flag === "--url" ? "api_url" : "api_key"} of the config file` : profileFile;
+      if (source === "options") return flagged ? `flag ${flag}` : stored;
+      if (source.startsWith("profile:")) return stored;
       return source;
     };
     return {
       baseUrl: resolved.baseUrl,
       credential: resolved.credential,
       sources: {
-        baseUrl: label(resolved.sources.baseUrl, "--url", Boolean(ctx.url)),
-        credential: requireCredential ? label(resolved.sources.credential, "--key", Boolean(ctx.apiKey)) : "",
+        baseUrl: label(resolved.sources.baseUrl, "--url", Boolean(ctx.url), Boolean(globalUrl)),
+        credential: requireCredential ? label(resolved.sources.credential, "--key", Boolean(ctx.apiKey), false) : "",
       },
     };
   }
@@ -409,13 +446,7 @@ export class Session {
     const headers: Record<string, string> = {};
     const environment = nonEmpty(this.env["X_RESCALE_ENVIRONMENT"]);
     if (environment) headers["X-Rescale-Environment"] = environment;
-    const timeoutSeconds = Number(this.env["HTC_REQUEST_TIMEOUT"] ?? 120);
-    const common = {
-      baseUrl,
-      userAgent: USER_AGENT,
-      headers,
-      ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
-    };
+    const common = { baseUrl, userAgent: USER_AGENT, headers, timeoutMs: this.requestTimeoutMs() };
     if (credential.kind === "bearerToken") {
       this.client_ = createHtcClient({ ...common, bearerToken: credential.value });
       return this.client_;
@@ -431,6 +462,12 @@ export class Session {
     this.auth_ = new CachingAuth(manager, this.tokenCache());
     this.client_ = createHtcClient({ ...common, auth: this.auth_ });
     return this.client_;
+  }
+
+  /** The time budget of each request (HTC_REQUEST_TIMEOUT seconds, default 120), for every client of the session. */
+  requestTimeoutMs(): number {
+    const seconds = Number(this.env["HTC_REQUEST_TIMEOUT"] ?? 120);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
   }
 
   /** The caching auth provider (undefined with a ready bearer token). */
@@ -475,6 +512,19 @@ export class Session {
     this.store.data.currentContext ??= name;
     this.store.save();
     return name;
+  }
+}
+
+/**
+ * The output format: `-o/--output` (or `--json`), else the config file's `output_format`, else text. A config file
+ * that cannot be read does not stop here: the command reports it when it reads the file itself.
+ */
+export function outputFormatOf(globals: GlobalOptions, store: ConfigStore): OutputFormat {
+  if (globals.output) return globals.output;
+  try {
+    return store.data.global?.outputFormat ?? "text";
+  } catch {
+    return "text";
   }
 }
 

@@ -1,6 +1,7 @@
 // Exit codes and the one place errors become messages. Every failure of a command ends here, so the same kind of
 // problem always gives the same exit code and the same shape of message (or of JSON, with --json).
 import { HtcApiError, HtcError, HtcNetworkError, HtcSubmitError, HtcTimeoutError } from "@htcemu/client";
+import { ADMIN_PREFIX } from "@htcemu/client/admin";
 import { CommanderError } from "commander";
 
 /** The exit codes of `htc` (documented in README.md). */
@@ -99,6 +100,13 @@ export function describeError(error: unknown): DescribedError {
     };
   }
   if (error instanceof HtcNetworkError || error instanceof HtcTimeoutError) {
+    const emulator = emulatorRoot(error.request?.url);
+    if (emulator !== undefined) {
+      // The test controls talk to an emulator's admin API: say so, and how to get one.
+      const why = error instanceof HtcTimeoutError ? `no answer within ${error.timeoutMs / 1000} s` : describeCause(error.cause);
+      const message = `no emulator answers at ${emulator}: ${why}`;
+      return { exitCode: ExitCode.NETWORK, message, hint: "start one with `htc emulator start`, or pass --emulator-url", json: { code: error.code, message } };
+    }
     return {
       exitCode: ExitCode.NETWORK,
       message: error.message,
@@ -128,6 +136,18 @@ export function describeError(error: unknown): DescribedError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return { exitCode: ExitCode.API, message, json: { message } };
+}
+
+/** The emulator's root URL when `url` is one of its admin API's. */
+function emulatorRoot(url: string | undefined): string | undefined {
+  const at = url?.indexOf(`${ADMIN_PREFIX}/`) ?? -1;
+  return at > 0 ? url!.slice(0, at) : undefined;
+}
+
+/** `ECONNREFUSED` rather than fetch's "fetch failed". */
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
 function hintForStatus(error: HtcApiError): string | undefined {

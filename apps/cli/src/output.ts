@@ -1,12 +1,19 @@
-// Output: human-readable tables by default, the API's JSON with --json. Results go to stdout; progress, notices
-// and errors go to stderr, so `htc … --json | jq` always reads clean JSON.
+// Output: human-readable tables by default (`-o text`), the API's JSON with `-o json` (or `--json`), the same as
+// YAML with `-o yaml`. Results go to stdout; progress, notices and errors go to stderr, so `htc … -o json | jq`
+// always reads clean JSON.
+import { createRequire } from "node:module";
 import Table from "cli-table3";
 
 export type Cell = string | number | boolean | null | undefined;
 
+/** The values of the global `-o/--output` option (and of the config file's `output_format`). */
+export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export interface Output {
-  /** True with --json. */
-  readonly json: boolean;
+  readonly format: OutputFormat;
+  /** True with `-o json` and `-o yaml`: results are data, not tables, and progress stays off stdout. */
+  readonly machine: boolean;
   /** Whether stdout is a terminal (live displays, colours). */
   readonly isTTY: boolean;
   /** Writes a line (or lines) to stdout. */
@@ -15,23 +22,38 @@ export interface Output {
   write(text: string): void;
   /** Writes a notice to stderr (never mixed into results). */
   info(text: string): void;
-  /** Prints a value as indented JSON. */
-  printJson(value: unknown): void;
-  /** Prints a value as one line of JSON (streams: `job logs -f --json`). */
-  printJsonLine(value: unknown): void;
+  /** Prints a value as indented JSON, or as YAML with `-o yaml`. */
+  print(value: unknown): void;
+  /** Prints one record of a stream (`job logs -f -o json`): a line of JSON, or a YAML document. */
+  printRecord(value: unknown): void;
   /** A borderless table with a header row. */
   table(columns: string[], rows: Cell[][]): void;
   /** Key/value lines for a single resource. */
   details(entries: [string, Cell | Cell[]][]): void;
-  /** JSON with --json, otherwise the human rendering. */
+  /** The data with `-o json|yaml`, otherwise the human rendering. */
   result(value: unknown, human: () => void): void;
 }
 
-export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }): Output {
+/** A value as the format prints it (a JSON record on one line, a YAML record as its own document). */
+export function formatData(format: Exclude<OutputFormat, "text">, value: unknown, record = false): string {
+  if (format === "yaml") return `${record ? "---\n" : ""}${yaml().stringify(value ?? null)}`;
+  return `${record ? JSON.stringify(value ?? null) : JSON.stringify(value ?? null, null, 2)}\n`;
+}
+
+// The YAML library takes longer to load than most commands run: only `-o yaml` loads it.
+let yamlModule: typeof import("yaml") | undefined;
+function yaml(): typeof import("yaml") {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yamlModule;
+}
+
+export function createOutput(options: { format: OutputFormat; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const data = options.format === "text" ? "json" : options.format;
   const out: Output = {
-    json: options.json,
+    format: options.format,
+    machine: options.format !== "text",
     isTTY: Boolean(stdout.isTTY),
     line: (text = "") => {
       stdout.write(`${text}\n`);
@@ -42,11 +64,11 @@ export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStre
     info: (text) => {
       stderr.write(`${text}\n`);
     },
-    printJson: (value) => {
-      stdout.write(`${JSON.stringify(value ?? null, null, 2)}\n`);
+    print: (value) => {
+      stdout.write(formatData(data, value));
     },
-    printJsonLine: (value) => {
-      stdout.write(`${JSON.stringify(value ?? null)}\n`);
+    printRecord: (value) => {
+      stdout.write(formatData(data, value, true));
     },
     table: (columns, rows) => {
       stdout.write(`${renderTable(columns, rows)}\n`);
@@ -59,7 +81,7 @@ export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStre
       }
     },
     result: (value, human) => {
-      if (options.json) out.printJson(value);
+      if (out.machine) out.print(value);
       else human();
     },
   };

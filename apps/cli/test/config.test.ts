@@ -161,6 +161,42 @@ describe("htc config", () => {
     }
   });
 
+  it("official keys: set KEY VALUE on the current context or --global, unset, context get|use|delete", async () => {
+    const h = new TestHome();
+    try {
+      // A fresh file: the key goes to the context "default", which becomes current.
+      expect((await h.run(["config", "set", "project_id", "p-1"])).code).toBe(0);
+      expect(JSON.parse(readFileSync(h.configFile, "utf8"))).toMatchObject({ currentContext: "default", contexts: { default: { projectId: "p-1" } } });
+      expect((await h.run(["config", "set", "api_url", emulator.baseUrl, "--global"])).code).toBe(0);
+      expect((await h.run(["config", "set", "api_key", emulator.apiKey])).code).toBe(0);
+      // The context has no URL of its own: the global one applies, and says where it came from.
+      const get = (await h.run(["config", "get", "--json"])).json();
+      expect(get.effective).toMatchObject({ baseUrl: emulator.baseUrl, sources: { baseUrl: "global api_url of the config file", credential: "context default" } });
+      expect((await h.run(["project", "list", "--json"])).code).toBe(0);
+
+      // --context names another context, created when missing; config context use creates one too.
+      expect((await h.run(["--context", "second", "config", "set", "task_id", "t-2"])).code).toBe(0);
+      expect((await h.run(["config", "context", "use", "third"])).code).toBe(0);
+      const list = (await h.run(["config", "context", "get", "--json"])).json();
+      expect(list).toMatchObject({ currentContext: "third", global: { url: emulator.baseUrl }, contexts: { second: { taskId: "t-2" }, third: {} } });
+      expect((await h.run(["config", "set", "selected_context", "second", "--global"])).code).toBe(0);
+      expect((await h.run(["config", "list", "--json"])).json().currentContext).toBe("second");
+      expect((await h.run(["config", "unset", "task_id"])).code).toBe(0);
+      expect((await h.run(["config", "get", "second", "--json"])).json().taskId).toBeUndefined();
+      expect((await h.run(["config", "context", "delete", "third"])).code).toBe(0);
+
+      // output_format is the default of -o; -o (and --json) override it.
+      expect((await h.run(["config", "set", "output_format", "yaml", "--global"])).code).toBe(0);
+      expect((await h.run(["config", "path"])).stdout).toMatch(/^configFile: /m);
+      expect((await h.run(["config", "path", "--json"])).json()).toMatchObject({ exists: true });
+      expect((await h.run(["config", "path", "-o", "text"])).stdout.trim()).toBe(h.configFile);
+      expect((await h.run(["config", "unset", "output_format", "--global"])).code).toBe(0);
+      expect((await h.run(["config", "path"])).stdout.trim()).toBe(h.configFile);
+    } finally {
+      h.remove();
+    }
+  });
+
   it("rejects invalid context names and URLs", async () => {
     expect((await home.run(["config", "set", "bad name", "--url", emulator.baseUrl])).code).toBe(2);
     expect((await home.run(["config", "set", "x", "--url", "not a url"])).code).toBe(2);

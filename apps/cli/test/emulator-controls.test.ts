@@ -270,7 +270,7 @@ describe("htc emulator reset and snapshot", () => {
   it("exports a snapshot, and importing it restores a project and a task deleted since", async () => {
     const ids = await createProjectAndTask(own, "keep-me");
     const file = join(dir.dir, "state.snapshot");
-    const exported = await run(["snapshot", "export", "-o", file, "--json"]);
+    const exported = await run(["snapshot", "export", file, "--json"]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.json()).toMatchObject({ file, bytes: expect.any(Number) });
     expect(exported.json().bytes).toBeGreaterThan(100);
@@ -294,7 +294,7 @@ describe("htc emulator reset and snapshot", () => {
     expect(task.lifecycleStatus).toBe("ACTIVE");
   });
 
-  it("names the export as the emulator suggests without -o, and reports bad snapshots (1) and missing files (5)", async () => {
+  it("names the export as the emulator suggests without a file, and reports bad snapshots (1) and missing files (5)", async () => {
     const exported = await run(["snapshot", "export"]);
     expect(exported.code, exported.stderr).toBe(0);
     const written = readdirSync(dir.dir).filter((f) => /^htc-emulator-.*\.snapshot$/.test(f));

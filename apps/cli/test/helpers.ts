@@ -2,6 +2,7 @@
 // config, against an emulator started in the test process. Everything talks to 127.0.0.1 only.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -230,5 +231,23 @@ export function exitOf(child: ChildProcessWithoutNullStreams): Promise<number> {
     const code = (exitCode: number | null, signal: NodeJS.Signals | null) => exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
     if (child.exitCode !== null || child.signalCode !== null) return resolve(code(child.exitCode, child.signalCode));
     child.once("exit", (exitCode, signal) => resolve(code(exitCode, signal)));
+  });
+}
+
+/** Whether something accepts TCP connections at `host:port` (on loopback: a registry, a server). */
+export function reachable(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(":");
+  return new Promise((resolve) => {
+    const socket = connect({ host: host!, port: Number(port ?? 80) });
+    socket.setTimeout(2000);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }

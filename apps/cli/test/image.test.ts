@@ -4,10 +4,9 @@
 // image and the emulator's registry are all there).
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configureContext, createProjectAndTask, isServed, startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
+import { configureContext, createProjectAndTask, isServed, reachable, startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
 
 let emulator: TestEmulator;
 let home: TestHome;
@@ -53,7 +52,7 @@ describe("htc image", () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("Repository exists:");
     expect((await home.run(["image", "create-repo", "Not_Valid"])).code).toBe(2);
-    const project = (await home.run(["project", "get", "--json"])).json();
+    const project = (await home.run(["project", "get", ids.projectId, "--json"])).json();
     expect(project.repositories).toContain("my-app");
   });
 
@@ -72,7 +71,7 @@ describe("htc image", () => {
     writeFileSync(dockerLog, "");
     const login = await home.run(["image", "login-repo", "--json"], withFakeDocker());
     expect(login.code).toBe(0);
-    const registry = (await home.run(["project", "get", "--json"])).json().containerRegistry as string;
+    const registry = (await home.run(["project", "get", ids.projectId, "--json"])).json().containerRegistry as string;
     const host = registry.split("/")[0];
     expect(login.json()).toEqual({ registry, host, loggedIn: true });
     expect(readFileSync(dockerLog, "utf8").trim()).toBe(`login -u AWS --password-stdin ${host}`);
@@ -84,13 +83,13 @@ describe("htc image", () => {
     writeFileSync(dockerLog, "");
     const push = await home.run(["image", "push", "my-tool:v3", "--repo", "tools/solver", "--no-wait", "--json"], withFakeDocker());
     expect(push.code).toBe(0);
-    const registry = (await home.run(["project", "get", "--json"])).json().containerRegistry as string;
+    const registry = (await home.run(["project", "get", ids.projectId, "--json"])).json().containerRegistry as string;
     const target = `${registry}tools/solver:v3`;
     expect(push.json()).toEqual({ image: "tools/solver:v3", reference: target, status: "PUSHED" });
     const calls = readFileSync(dockerLog, "utf8").trim().split("\n");
     expect(calls).toEqual([`login -u AWS --password-stdin ${registry.split("/")[0]}`, `tag my-tool:v3 ${target}`, `push ${target}`]);
     // The repository was created first.
-    expect((await home.run(["project", "get", "--json"])).json().repositories).toContain("tools/solver");
+    expect((await home.run(["project", "get", ids.projectId, "--json"])).json().repositories).toContain("tools/solver");
   });
 
   it("a failing or missing docker CLI is a local tool error (exit 5)", async (ctx) => {
@@ -109,7 +108,7 @@ describe("htc image", () => {
     if (spawnSync("docker", ["image", "inspect", local], { stdio: "ignore" }).status !== 0) {
       return ctx.skip(`no Docker engine with the local image ${local} (built by images/build.sh)`);
     }
-    const registry = (await home.run(["project", "get", "--json"])).json().containerRegistry as string;
+    const registry = (await home.run(["project", "get", ids.projectId, "--json"])).json().containerRegistry as string;
     if (!(await reachable(registry.split("/")[0]!))) return ctx.skip(`the emulator's registry ${registry} does not answer`);
     const push = await home.run(["image", "push", local, "--repo", "shell", "--tag", "t1", "--interval", "0.5", "--json"], { timeoutMs: 120_000 });
     const target = `${registry}shell:t1`;
@@ -125,20 +124,3 @@ describe("htc image", () => {
     }
   }, 150_000);
 });
-
-function reachable(hostPort: string): Promise<boolean> {
-  const [host, port] = hostPort.split(":");
-  return new Promise((resolve) => {
-    const socket = connect({ host: host!, port: Number(port ?? 80) });
-    socket.setTimeout(2000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}

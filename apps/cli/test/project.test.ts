@@ -29,7 +29,7 @@ describe("htc project", () => {
     projectId = project.projectId;
     expect((await home.run(["config", "get", "emulator", "--json"])).json().projectId).toBe(projectId);
 
-    const got = await home.run(["project", "get", "--json"]);
+    const got = await home.run(["project", "get", projectId, "--json"]);
     expect(got.code).toBe(0);
     expect(got.json()).toEqual(project);
 
@@ -46,6 +46,9 @@ describe("htc project", () => {
     const table = await home.run(["project", "list"]);
     expect(table.stdout).toMatch(/^\s*ID\s+NAME\s+REGIONS/m);
     expect(table.stdout).toMatch(new RegExp(`^\\*\\s+${projectId}\\s+cli-project`, "m"));
+    // Without an id, get lists (as the official CLI), -l bounds the list.
+    expect((await home.run(["project", "get", "--json"])).json()).toEqual(list.json());
+    expect((await home.run(["project", "get", "-l", "1", "--json"])).json()).toEqual(list.json().slice(0, 1));
   });
 
   it("an unknown project is the API's error (exit 1) with errorType and errorDescription", async () => {
@@ -61,7 +64,7 @@ describe("htc project", () => {
     const bare = new TestHome();
     try {
       await configureContext(bare, emulator);
-      const result = await bare.run(["project", "get"]);
+      const result = await bare.run(["project", "limits", "get"]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("no project id");
       expect((await bare.run(["project", "create"])).code).toBe(2);

@@ -7,9 +7,11 @@
 //   await admin.addFault({ match: { operations: ["getJobs"] }, times: 3, api: { status: 429, retryAfterSeconds: 1 } });
 //   await admin.advanceClock({ hours: 7 });
 import createClient, { type Client } from "openapi-fetch";
+import { DEFAULT_USER_AGENT } from "./client.js";
 import { HtcApiError } from "./errors.js";
 import type { components, paths } from "./generated/admin.js";
-import type { FetchFn } from "./transport.js";
+import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
+import { createTransport, DEFAULT_TIMEOUT_MS, type FetchFn, type Transport } from "./transport.js";
 
 export type { components as adminComponents, paths as adminPaths } from "./generated/admin.js";
 
@@ -40,9 +42,25 @@ export function durationSeconds(duration: Duration): number {
   return (duration.days ?? 0) * 86400 + (duration.hours ?? 0) * 3600 + (duration.minutes ?? 0) * 60 + (duration.seconds ?? 0);
 }
 
+/** The admin client runs on the same transport as the HTC client (timeouts, abort, retries), without auth. */
 export interface AdminClientOptions {
-  /** Custom fetch (defaults to globalThis.fetch). */
+  /** Custom fetch under the transport (defaults to globalThis.fetch). */
   fetch?: FetchFn;
+  /**
+   * Time budget of each request until its answer's headers arrive (a snapshot's body may take longer).
+   * Default 60 000 ms; 0 disables it.
+   */
+  timeoutMs?: number;
+  /**
+   * Retry policy. Default: no retries, so that a test sees the emulator's first answer (opt in with `{}` for the
+   * HTC client's defaults).
+   */
+  retry?: RetryOptions | false;
+  /** Ends every request of this client when it aborts (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+  userAgent?: string;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
 }
 
 export interface AdminClient {
@@ -98,16 +116,24 @@ async function ok<T>(method: string, call: Promise<{ data?: T; error?: unknown; 
 export function createAdminClient(rootUrl: string, options: AdminClientOptions = {}): AdminClient {
   const root = rootUrl.replace(/\/+$/, "").replace(/\/api\/v1$/, "");
   const baseUrl = `${root}${ADMIN_PREFIX}`;
-  const fetchImpl: FetchFn = options.fetch ?? ((request) => globalThis.fetch(request));
-  const api = createClient<paths>({ baseUrl, fetch: fetchImpl });
+  const transport: Transport = createTransport({
+    fetch: options.fetch ?? ((request) => globalThis.fetch(request)),
+    retry: resolveRetryPolicy(options.retry ?? false),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    baseUrl,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const headers: Record<string, string> = { "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT, ...options.headers };
+  const api = createClient<paths>({ baseUrl, fetch: transport, headers });
 
   const raw = async (method: string, path: string, body?: RequestInit["body"], contentType?: string): Promise<Response> => {
-    const headers = new Headers();
-    if (contentType) headers.set("content-type", contentType);
-    const init: RequestInit & { duplex?: "half" } = { method, headers, body: body ?? null };
-    // A stream body needs half duplex in fetch implementations that stream uploads (Node's undici).
-    if (body && typeof (body as ReadableStream).getReader === "function") init.duplex = "half";
-    const response = await fetchImpl(new Request(`${baseUrl}${path}`, init));
+    const requestHeaders = new Headers(headers);
+    if (contentType) requestHeaders.set("content-type", contentType);
+    const stream = Boolean(body && typeof (body as ReadableStream).getReader === "function");
+    const init: RequestInit & { duplex?: "half" } = { method, headers: requestHeaders, body: body ?? null };
+    if (stream) init.duplex = "half";
+    // A stream (a snapshot read from a file) goes out as it is read, once; bytes are buffered like any body.
+    const response = await transport(new Request(`${baseUrl}${path}`, init), { streamBody: stream });
     if (!response.ok) throw await HtcApiError.fromResponse(response, { method, url: `${baseUrl}${path}` });
     return response;
   };

@@ -4,9 +4,7 @@ import createClient, { type Client } from "openapi-fetch";
 import { type AuthProvider, bearerTokenAuth, TokenManager } from "./auth.js";
 import type { paths } from "./generated/schema.js";
 import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
-import { createTransport, type FetchFn } from "./transport.js";
-
-const DEFAULT_TIMEOUT_MS = 60_000;
+import { createTransport, DEFAULT_TIMEOUT_MS, type FetchFn } from "./transport.js";
 
 export const CLIENT_VERSION = "0.1.0";
 export const DEFAULT_USER_AGENT = `htcemu-client/${CLIENT_VERSION}`;

@@ -36,19 +36,22 @@ export function resolveRetryPolicy(options: RetryOptions | false | undefined): R
   return { ...merged, methods: merged.methods.map((m) => m.toUpperCase()) };
 }
 
-/** A request in replayable form: the body is buffered once so every attempt can resend it. */
+/**
+ * A request in replayable form: the body is buffered once so every attempt can resend it. A streamed body (an
+ * upload of unknown size) is sent once as it comes: never buffered, never retried.
+ */
 export interface PreparedRequest {
   url: string;
   method: string;
   headers: Headers;
-  body: ArrayBuffer | undefined;
+  body: ArrayBuffer | ReadableStream<Uint8Array> | undefined;
   redirect: Request["redirect"];
   /** The caller's signal; aborting it ends everything, including waits between attempts. */
   signal: AbortSignal | undefined;
 }
 
-export async function prepareRequest(request: Request): Promise<PreparedRequest> {
-  const body = request.body === null ? undefined : await request.arrayBuffer();
+export async function prepareRequest(request: Request, options: { streamBody?: boolean } = {}): Promise<PreparedRequest> {
+  const body = request.body === null ? undefined : options.streamBody ? request.body : await request.arrayBuffer();
   return {
     url: request.url,
     method: request.method.toUpperCase(),
@@ -71,7 +74,7 @@ export interface SendOptions {
 /** Sends `req`, retrying transient failures; returns the last response or throws the last error. */
 export async function sendWithRetry(req: PreparedRequest, opts: SendOptions): Promise<Response> {
   const info: HtcRequestInfo = { method: req.method, url: req.url };
-  const retryable = opts.retry.methods.includes(req.method);
+  const retryable = opts.retry.methods.includes(req.method) && !isStreamed(req);
   for (let attempt = 0; ; attempt++) {
     const canRetry = retryable && attempt < opts.retry.retries;
     let response: Response;
@@ -111,15 +114,16 @@ async function attemptOnce(req: PreparedRequest, opts: SendOptions, info: HtcReq
   let pending: Promise<Response> | undefined;
   try {
     if (req.signal?.aborted) throw req.signal.reason;
-    pending = opts.fetch(
-      new Request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body?.slice(0),
-        redirect: req.redirect,
-        signal: controller.signal,
-      }),
-    );
+    const init: RequestInit & { duplex?: "half" } = {
+      method: req.method,
+      headers: req.headers,
+      body: req.body instanceof ArrayBuffer ? req.body.slice(0) : req.body,
+      redirect: req.redirect,
+      signal: controller.signal,
+    };
+    // A stream body needs half duplex in fetch implementations that stream uploads (Node's undici).
+    if (isStreamed(req)) init.duplex = "half";
+    pending = opts.fetch(new Request(req.url, init));
     return await Promise.race([pending, aborted]);
   } catch (error) {
     // If the abort won the race, release whatever the fetch still delivers.
@@ -133,6 +137,11 @@ async function attemptOnce(req: PreparedRequest, opts: SendOptions, info: HtcReq
     if (timer) clearTimeout(timer);
     req.signal?.removeEventListener("abort", onCallerAbort);
   }
+}
+
+/** Whether the body is sent as a stream (once) rather than from a buffer. */
+export function isStreamed(req: PreparedRequest): boolean {
+  return req.body !== undefined && !(req.body instanceof ArrayBuffer);
 }
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of many clients spread out. */

@@ -2,7 +2,7 @@
 // binary snapshots both ways, and errors as HtcApiError. (The emulator's own suites run it for real.)
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdminClient, durationSeconds } from "../src/admin.js";
-import { HtcApiError } from "../src/errors.js";
+import { HtcApiError, HtcTimeoutError } from "../src/errors.js";
 import { type Fixture, startFixture } from "./fixture.js";
 
 let fixture: Fixture | undefined;
@@ -74,6 +74,31 @@ describe("createAdminClient", () => {
     expect(error).toMatchObject({ status: 400, errorType: "SCHEDULER_NOT_PAUSED", request: { method: "POST" } });
     const raw = await admin.exportSnapshot().catch((e) => e);
     expect(raw).toBeInstanceOf(HtcApiError);
+  });
+
+  it("runs on the shared transport: a stream uploads unbuffered, requests time out, the client's signal aborts them", async () => {
+    fixture = await startFixture((req) => {
+      if (req.path.endsWith("/snapshot")) return { body: { workspaces: 1, projects: 0, tasks: 0, jobs: 0, objects: 0, clock, received: req.body } };
+      return { delayMs: 5_000, body: clock };
+    });
+    const upload = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("part-1,"));
+        controller.enqueue(new TextEncoder().encode("part-2"));
+        controller.close();
+      },
+    });
+    expect(await createAdminClient(fixture.origin).importSnapshot(upload)).toMatchObject({ received: "part-1,part-2" });
+    // Streamed, so no Content-Length: the body was never buffered.
+    expect(fixture.requests[0]!.headers["transfer-encoding"]).toBe("chunked");
+
+    const slow = createAdminClient(fixture.origin, { timeoutMs: 100 });
+    expect(await slow.clock().catch((e) => e)).toBeInstanceOf(HtcTimeoutError);
+
+    const controller = new AbortController();
+    const aborted = createAdminClient(fixture.origin, { signal: controller.signal }).clock();
+    setTimeout(() => controller.abort(Object.assign(new Error("stop"), { name: "AbortError" })), 50);
+    expect(await aborted.catch((e) => e)).toMatchObject({ name: "AbortError", message: "stop" });
   });
 
   it("adds up durations", () => {

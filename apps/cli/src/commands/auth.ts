@@ -17,15 +17,16 @@ export function registerAuthCommands(program: Command): void {
     .summary("store the API key of a context, exchange it, show who it belongs to")
     .description(
       "store an API key in the current context (or --context), exchange it for a bearer token and show who it belongs to. " +
-        "The key comes from --key, else from stdin (piped), else from a prompt.",
+        "The key comes from --key, else RESCALE_API_KEY, else stdin (piped), else a prompt.",
     )
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       // `htc --context new auth login …` creates the context (saved only once the key has been accepted).
       const explicit = session.explicitContext;
       if (explicit !== undefined && !session.store.context(explicit)) session.store.upsert(checkContextName(explicit), {});
-      const key = nonEmpty(session.globals.key) ?? (await readKey());
-      if (!key) throw usageError("no API key given", "pass --key, pipe the key to stdin, or type it at the prompt");
+      // As the official CLI, a key in RESCALE_API_KEY is taken without asking.
+      const key = nonEmpty(session.globals.key) ?? nonEmpty(session.env["RESCALE_API_KEY"]) ?? (await readKey());
+      if (!key) throw usageError("no API key given", "pass --key, set RESCALE_API_KEY, pipe the key to stdin, or type it at the prompt");
       const name = session.contextName;
       const url = session.baseUrl();
       // Verify with exactly the URL and key that will be stored, caching the token for this context.

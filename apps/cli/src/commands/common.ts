@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { components, Readable, Writable } from "@htcemu/client";
 import { contractPath } from "@htcemu/openapi";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Option } from "commander";
 import { usageError } from "../errors.js";
 
 /** Parses an integer option within bounds. */
@@ -13,6 +13,15 @@ export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: s
     if (n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be ${min}…${max}`);
     return n;
   };
+}
+
+/**
+ * Makes `option` another spelling of the option stored as `target` (e.g. `--json` for `-o json`, `--filter` for
+ * `--status`): its value lands under the same name, so the command reads one place and has one implementation.
+ */
+export function aliasOf(option: Option, target: string): Option {
+  option.attributeName = () => target;
+  return option;
 }
 
 /** Parses a positive number of seconds (fractions allowed). */
@@ -98,12 +107,28 @@ export function keyValue(value: string, previous: [string, string][] | undefined
   return [...(previous ?? []), [value.slice(0, eq), value.slice(eq + 1)]];
 }
 
+/**
+ * Collects `KEY=VALUE` pairs given as repeatable options and/or comma-separated (`-e A=1,B=2`, as the official
+ * CLI). A comma starts a new pair only where `NAME=` follows, so `LIST=a,b` stays one value.
+ */
+export function keyValueList(value: string, previous: [string, string][] | undefined): [string, string][] {
+  return value.split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/).reduce<[string, string][]>((pairs, pair) => keyValue(pair, pairs), previous ?? []);
+}
+
 /** Upper-cases a value and checks it against a list (enums of the API). */
 export function enumOption<T extends string>(values: readonly T[]): (value: string) => T {
   return (value) => {
     const v = value.toUpperCase() as T;
     if (!values.includes(v)) throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
     return v;
+  };
+}
+
+/** A commander parser for a fixed list of (case-sensitive) values. */
+export function choice<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
+    return value as T;
   };
 }
 
@@ -163,14 +188,27 @@ export function compareValues(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b), "en", { numeric: true });
 }
 
+type ContractSchema = { enum?: unknown[]; properties?: Record<string, unknown> };
+
+function contractSchema(name: string): ContractSchema | undefined {
+  contractSchemas ??= (JSON.parse(readFileSync(contractPath, "utf8")) as { components: { schemas: Record<string, ContractSchema> } }).components.schemas;
+  return contractSchemas[name];
+}
+let contractSchemas: Record<string, ContractSchema> | undefined;
+
 /** The values of an enum of the contract: the contract is their one home, the generated types check their use. */
 function contractEnum<N extends keyof Schemas>(name: N): readonly Schemas[N][] {
-  contractSchemas ??= (JSON.parse(readFileSync(contractPath, "utf8")) as { components: { schemas: Record<string, { enum?: unknown[] }> } }).components.schemas;
-  const values = contractSchemas[name]?.enum?.filter((v) => v !== null);
+  const values = contractSchema(name)?.enum?.filter((v) => v !== null);
   if (!values?.length) throw new Error(`the contract has no enum ${name}`);
   return values as Schemas[N][];
 }
-let contractSchemas: Record<string, { enum?: unknown[] }> | undefined;
+
+/** The member names of an object schema of the contract. */
+export function contractProperties(name: keyof Schemas): string[] {
+  const properties = Object.keys(contractSchema(name)?.properties ?? {});
+  if (properties.length === 0) throw new Error(`the contract has no object schema ${name}`);
+  return properties;
+}
 
 /** The regions of the API (RescaleRegion), for option validation and help. */
 export const RESCALE_REGIONS = contractEnum("RescaleRegion");

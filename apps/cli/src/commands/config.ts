@@ -1,12 +1,23 @@
-// `htc config init|set|get|list|use|delete|path`: contexts of the config file, each a base URL, an API key and
-// default project and task ids. `--url`, `--key`, `--project-id` and `--task-id` are the program's options; here
-// they say what to store.
+// `htc config init|set|unset|get|list|use|delete|path|context`: contexts of the config file, each a base URL, an
+// API key and default project and task ids, and the file's global settings. Two ways into the same settings:
+// the official CLI's `config set KEY VALUE [--global]` (keys api_url, api_key, project_id, task_id; globally
+// api_url, output_format, selected_context) and `config context get|use|delete`, and this CLI's
+// `config set <context> --url … --key …`, where `--url`, `--key`, `--project-id` and `--task-id` (the program's
+// options) say what to store.
 import { rmSync } from "node:fs";
 import { DEFAULT_BASE_URL, HtcError, normalizeBaseUrl } from "@htcemu/client";
 import type { Command } from "commander";
 import { checkContextName, type ContextConfig, DEFAULT_CONTEXT, nonEmpty, type Session, sessionOf } from "../context.js";
 import { usageError } from "../errors.js";
-import { maskSecret, time } from "../output.js";
+import { maskSecret, OUTPUT_FORMATS, type OutputFormat, time } from "../output.js";
+
+/** The official CLI's keys of a context, and the fields they are stored in. */
+const CONTEXT_KEYS = { api_url: "url", api_key: "apiKey", project_id: "projectId", task_id: "taskId" } as const satisfies Record<string, keyof ContextConfig>;
+/** The official CLI's global keys (api_url is both: a context's wins). */
+const GLOBAL_KEYS = ["api_url", "output_format", "selected_context"] as const;
+type ContextKey = keyof typeof CONTEXT_KEYS;
+type GlobalKey = (typeof GLOBAL_KEYS)[number];
+const KEY_LIST = `${Object.keys(CONTEXT_KEYS).join(", ")}; with --global: ${GLOBAL_KEYS.join(", ")}`;
 
 export function registerConfigCommands(program: Command): void {
   const config = program
@@ -40,32 +51,32 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command("set")
-    .argument("<name>", "context name (created when missing)")
-    .summary("create or update a context")
+    .argument("<key|context>", `a key (${Object.keys(CONTEXT_KEYS).join(", ")}, …) followed by its value, or a context to change with the flags`)
+    .argument("[value]", "the key's value")
+    .summary("set a key of the current context (or --global), or create or update a context from flags")
     .description(
-      "create or update a context from --url, --key, --project-id, --task-id (an empty value removes the setting), " +
-        "e.g. htc config set emulator --url http://127.0.0.1:8787/api/v1 --key …",
+      "set KEY VALUE: sets a key of the current context (--context for another; created when missing), or with " +
+        `--global of the file's global settings. Keys: ${KEY_LIST}.\n` +
+        "set <context> [--url …] [--key …] [--project-id …] [--task-id …] [--use]: creates or updates that context " +
+        "(an empty value removes a setting), e.g. htc config set emulator --url http://127.0.0.1:8787/api/v1 --key …",
     )
-    .option("--use", "also make it the current context")
-    .action((name: string, opts: { use?: boolean }, command: Command) => {
+    .option("--global", "KEY VALUE: change the global settings instead of a context")
+    .option("--use", "<context>: also make it the current context")
+    .action((target: string, value: string | undefined, opts: { global?: boolean; use?: boolean }, command: Command) => {
       const session = sessionOf(command);
-      checkContextName(name);
+      if (value !== undefined) return setKey(session, target, value, opts);
+      if (isKey(target)) throw usageError(`missing the value: htc config set ${target} VALUE`, `unset it with \`htc config unset ${target}\``);
+      if (opts.global) throw usageError("--global goes with KEY VALUE, e.g. htc config set api_url https://htc.rescale.com/api/v1 --global");
       const g = session.globals;
-      const created = !session.store.context(name);
-      const urlChanged = g.url !== undefined && g.url !== session.store.context(name)?.url;
-      const keyChanged = g.key !== undefined && g.key !== session.store.context(name)?.apiKey;
-      session.store.upsert(name, {
-        url: g.url === undefined || g.url === "" ? g.url : checkedUrl(g.url),
-        apiKey: g.key,
-        projectId: g.projectId,
-        taskId: g.taskId,
-      });
-      if (opts.use || !session.store.data.currentContext) session.store.data.currentContext = name;
-      session.store.save();
-      // A token cached for another URL or key is useless now.
-      if (urlChanged || keyChanged) rmSync(session.store.tokenFile(name), { force: true });
-      printContext(session, name, `${created ? "Created" : "Updated"} context ${name}${session.store.data.currentContext === name ? " (current)" : ""}`);
+      updateContext(session, target, { url: g.url, apiKey: g.key, projectId: g.projectId, taskId: g.taskId }, Boolean(opts.use));
     });
+
+  config
+    .command("unset")
+    .argument("<key>", `the key (${KEY_LIST})`)
+    .description("remove a key from the current context (--context for another), or with --global from the global settings")
+    .option("--global", "change the global settings instead of a context")
+    .action((key: string, opts: { global?: boolean }, command: Command) => setKey(sessionOf(command), key, undefined, opts));
 
   config
     .command("get")
@@ -121,59 +132,32 @@ export function registerConfigCommands(program: Command): void {
       });
     });
 
-  config
-    .command("list")
-    .alias("ls")
-    .description("list the contexts of the config file")
-    .option("--show-keys", "print API keys in full")
-    .action((opts: { showKeys?: boolean }, command: Command) => {
-      const session = sessionOf(command);
-      const { contexts, currentContext } = session.store.data;
-      const names = Object.keys(contexts).sort();
-      const result = {
-        configFile: session.store.path,
-        currentContext: currentContext ?? null,
-        contexts: Object.fromEntries(names.map((n) => [n, show(contexts[n]!, opts.showKeys)])),
-      };
-      session.out.result(result, () => {
-        if (names.length === 0) {
-          session.out.info(`no contexts in ${session.store.path}; create one with \`htc config set <name> --url … --key …\``);
-          return;
-        }
-        session.out.table(
-          ["current", "name", "url", "key", "project", "task"],
-          names.map((n) => {
-            const c = contexts[n]!;
-            return [n === currentContext ? "*" : "", n, c.url, opts.showKeys ? c.apiKey : maskSecret(c.apiKey), c.projectId, c.taskId];
-          }),
-        );
-      });
-    });
-
+  config.command("list").alias("ls").description("list the contexts of the config file").option("--show-keys", "print API keys in full").action(listContexts);
   config
     .command("use")
     .argument("<name>", "context name")
     .description("make a context the current one (e.g. htc config use emulator, htc config use prod)")
-    .action((name: string, _opts, command: Command) => {
-      const session = sessionOf(command);
-      if (!session.store.context(name)) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`, "create it with `htc config set`");
-      session.store.data.currentContext = name;
-      session.store.save();
-      session.out.result({ currentContext: name }, () => session.out.line(`Switched to context ${name} (${session.store.context(name)?.url ?? "no URL"})`));
-    });
-
+    .action((name: string, _opts, command: Command) => useContext(sessionOf(command), name, false));
   config
     .command("delete")
     .alias("rm")
     .argument("<name>", "context name")
     .description("delete a context and its cached token")
-    .action((name: string, _opts, command: Command) => {
-      const session = sessionOf(command);
-      if (!session.store.remove(name)) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`);
-      session.store.save();
-      rmSync(session.store.tokenFile(name), { force: true });
-      session.out.result({ deleted: name, currentContext: session.store.data.currentContext ?? null }, () => session.out.line(`Deleted context ${name}`));
-    });
+    .action((name: string, _opts, command: Command) => deleteContext(sessionOf(command), name));
+
+  // The official CLI's spellings of list, use and delete.
+  const context = config.command("context").description("the contexts of the config file: get (list), use, delete");
+  context.command("get").description("list the contexts; the current one is marked *").option("--show-keys", "print API keys in full").action(listContexts);
+  context
+    .command("use")
+    .argument("<name>", "context name (created empty when missing)")
+    .description("make a context the current one, creating it when missing (then set its keys with htc config set)")
+    .action((name: string, _opts, command: Command) => useContext(sessionOf(command), name, true));
+  context
+    .command("delete")
+    .argument("<name>", "context name")
+    .description("delete a context and its cached token")
+    .action((name: string, _opts, command: Command) => deleteContext(sessionOf(command), name));
 
   config
     .command("path")
@@ -182,6 +166,118 @@ export function registerConfigCommands(program: Command): void {
       const session = sessionOf(command);
       session.out.result({ configFile: session.store.path, exists: session.store.exists }, () => session.out.line(session.store.path));
     });
+}
+
+function listContexts(opts: { showKeys?: boolean }, command: Command): void {
+  const session = sessionOf(command);
+  const { contexts, currentContext, global } = session.store.data;
+  const names = Object.keys(contexts).sort();
+  const result = {
+    configFile: session.store.path,
+    currentContext: currentContext ?? null,
+    global: global ?? {},
+    contexts: Object.fromEntries(names.map((n) => [n, show(contexts[n]!, opts.showKeys)])),
+  };
+  session.out.result(result, () => {
+    if (names.length === 0) {
+      session.out.info(`no contexts in ${session.store.path}; create one with \`htc config set <name> --url … --key …\``);
+      return;
+    }
+    session.out.table(
+      ["current", "name", "url", "key", "project", "task"],
+      names.map((n) => {
+        const c = contexts[n]!;
+        return [n === currentContext ? "*" : "", n, c.url ?? (global?.url ? `(${global.url})` : ""), opts.showKeys ? c.apiKey : maskSecret(c.apiKey), c.projectId, c.taskId];
+      }),
+    );
+  });
+}
+
+/** Makes `name` current; `create` makes a missing context (the official CLI's `config context use`). */
+function useContext(session: Session, name: string, create: boolean): void {
+  checkContextName(name);
+  const created = !session.store.context(name);
+  if (created && !create) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`, "create it with `htc config set`");
+  if (created) session.store.upsert(name, {});
+  session.store.data.currentContext = name;
+  session.store.save();
+  session.out.result({ currentContext: name }, () =>
+    session.out.line(`Switched to context ${name} (${created ? "new, empty" : (session.store.context(name)?.url ?? "no URL")})`),
+  );
+}
+
+function deleteContext(session: Session, name: string): void {
+  if (!session.store.remove(name)) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`);
+  session.store.save();
+  rmSync(session.store.tokenFile(name), { force: true });
+  session.out.result({ deleted: name, currentContext: session.store.data.currentContext ?? null }, () => session.out.line(`Deleted context ${name}`));
+}
+
+function isKey(name: string): boolean {
+  return name in CONTEXT_KEYS || (GLOBAL_KEYS as readonly string[]).includes(name);
+}
+
+/**
+ * Creates or updates a context (`undefined` leaves a field alone, an empty string removes it) and saves the file;
+ * both forms of `config set` end here.
+ */
+function updateContext(session: Session, name: string, changes: Partial<Record<keyof ContextConfig, string | undefined>>, use: boolean): void {
+  checkContextName(name);
+  const before = session.store.context(name);
+  const url = changes.url;
+  session.store.upsert(name, { ...changes, url: url === undefined || url === "" ? url : checkedUrl(url) });
+  if (use || !session.store.data.currentContext) session.store.data.currentContext = name;
+  session.store.save();
+  const after = session.store.context(name);
+  // A token cached for another URL or key is useless now.
+  if (after?.url !== before?.url || after?.apiKey !== before?.apiKey) rmSync(session.store.tokenFile(name), { force: true });
+  printContext(session, name, `${before ? "Updated" : "Created"} context ${name}${session.store.data.currentContext === name ? " (current)" : ""}`);
+}
+
+/** `config set KEY VALUE [--global]` and `config unset KEY [--global]` (value undefined). */
+function setKey(session: Session, key: string, value: string | undefined, opts: { global?: boolean; use?: boolean }): void {
+  if (!isKey(key)) throw usageError(`unknown config key ${JSON.stringify(key)}: use ${KEY_LIST}`, "a context is changed with flags: htc config set <context> --url … --key …");
+  if (opts.use) throw usageError("--use goes with a context: htc config set <context> --url … --use (or htc config context use NAME)");
+  const contextKey = (key in CONTEXT_KEYS ? key : undefined) as ContextKey | undefined;
+  const global = opts.global || contextKey === undefined;
+  if (!global) {
+    // The context named by --context (created when missing), else the current one.
+    const name = session.explicitContext ?? session.store.data.currentContext ?? DEFAULT_CONTEXT;
+    updateContext(session, name, { [CONTEXT_KEYS[contextKey!]]: value ?? "" }, false);
+    return;
+  }
+  if (!(GLOBAL_KEYS as readonly string[]).includes(key)) {
+    throw usageError(`${key} belongs to a context and cannot be set globally`, `drop --global, or name the context: htc --context <name> config set ${key} …`);
+  }
+  switch (key as GlobalKey) {
+    case "selected_context":
+      if (value === undefined) {
+        delete session.store.data.currentContext;
+        break;
+      }
+      useContext(session, value, true);
+      return;
+    case "output_format":
+      if (value !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(value.toLowerCase())) {
+        throw usageError(`output_format must be one of ${OUTPUT_FORMATS.join(", ")}`);
+      }
+      session.store.setGlobal("outputFormat", value?.toLowerCase() as OutputFormat | undefined);
+      break;
+    case "api_url":
+      session.store.setGlobal("url", value === undefined || value === "" ? undefined : checkedUrl(value));
+      break;
+  }
+  session.store.save();
+  const global_ = session.store.data.global ?? {};
+  const result = { configFile: session.store.path, currentContext: session.store.data.currentContext ?? null, global: global_ };
+  session.out.result(result, () => {
+    session.out.line(`${value === undefined ? "Unset" : "Set"} ${key} in the global settings of ${session.store.path}`);
+    session.out.details([
+      ["API URL", global_.url],
+      ["Output format", global_.outputFormat],
+      ["Current context", session.store.data.currentContext],
+    ]);
+  });
 }
 
 function checkedUrl(url: string): string {

@@ -63,7 +63,7 @@ export function registerProxyCommand(emulator: Command): void {
       try {
         // Loaded here: the contract and its validator are only needed by this command.
         const { runProxyCommand } = await import("@htcemu/contract");
-        const print = session.out.json ? (line: string) => session.out.info(line) : (line: string) => session.out.line(line);
+        const print = session.out.machine ? (line: string) => session.out.info(line) : (line: string) => session.out.line(line);
         const report = await runProxyCommand({
           target: target.href,
           port: flags.port,
@@ -76,7 +76,7 @@ export function registerProxyCommand(emulator: Command): void {
           print,
           signal: AbortSignal.any([session.signal, terminated.signal]),
         });
-        if (session.out.json) session.out.printJson(report);
+        if (session.out.machine) session.out.print(report);
       } finally {
         process.off("SIGTERM", onTerm);
       }

@@ -1,7 +1,7 @@
 // `htc emulator start|exec|config|proxy` and the test controls: run the local emulator (the same flags as
 // `htc-emulator`, defined once in apps/emulator/src/cli-options.ts), run a command against a throwaway one, point a
 // context at a running one, check a server against the contract through a proxy, and drive a running emulator
-// through its admin API (emulator-controls.ts).
+// through its admin API (emulator-controls/).
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { unwrap } from "@htcemu/client";
@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { EmulatorFlags } from "@htcemu/emulator/cli-options";
 import { checkContextName, type GlobalOptions, nonEmpty, Session, sessionOf, signalForwarding } from "../context.js";
 import { CliError, ExitCode, ExitSignal, usageError } from "../errors.js";
-import { registerControlCommands } from "./emulator-controls.js";
+import { registerControlCommands } from "./emulator-controls/index.js";
 import { registerProxyCommand } from "./emulator-proxy.js";
 
 const DEFAULT_EMULATOR_URL = "http://127.0.0.1:8787";
@@ -102,7 +102,7 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
       if (opts.use) session.store.data.currentContext = opts.name;
       session.store.save();
       // Verify the key (and cache a token) through the new context.
-      const probe = new Session({ config: session.globals.config, context: opts.name, json: session.globals.json } as GlobalOptions, session.env, session.out);
+      const probe = new Session({ config: session.globals.config, context: opts.name } as GlobalOptions, session.env, session.out);
       const me = await unwrap(probe.client().api.GET("/auth/whoami", { signal: session.signal }));
       const result = { context: opts.name, current: session.store.data.currentContext === opts.name, baseUrl: info.baseUrl, user: me.user.email, workspaceId: me.user.workspace.id };
       session.out.result(result, () =>

@@ -164,7 +164,7 @@ async function waitReady(session: Session, imageName: string, timeoutMs: number,
       last = "not found yet";
     }
     if (Date.now() >= deadline) throw new HtcTimeoutError(`image ${imageName} not READY after ${timeoutMs / 1000} s (last status: ${last})`, timeoutMs);
-    if (!session.out.json) session.out.info(`waiting for ${imageName} to be READY (${last})`);
+    if (!session.out.machine) session.out.info(`waiting for ${imageName} to be READY (${last})`);
     await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), session.signal);
   }
 }

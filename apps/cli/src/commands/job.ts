@@ -1,4 +1,5 @@
 // `htc job submit|get|events|logs|cancel|watch`.
+import { isAbsolute } from "node:path";
 import {
   collect,
   type GroupSummary,
@@ -10,18 +11,21 @@ import {
   unwrap,
   waitForGroup,
 } from "@htcemu/client";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Session, sessionOf } from "../context.js";
 import { ExitCode, ExitSignal, usageError } from "../errors.js";
 import { duration, time } from "../output.js";
 import {
+  aliasOf,
   type Api,
   ARCHITECTURES,
   compareValues,
+  contractProperties,
   enumOption,
   intOption,
   JOB_STATUSES,
   keyValue,
+  keyValueList,
   PRIORITIES,
   RESCALE_REGIONS,
   readJsonInput,
@@ -73,7 +77,7 @@ export function registerJobCommands(program: Command): void {
     )
     .option("--image <name>", "image of the project's registry, repo[:tag]")
     .option("--command <arg>", "the command: repeat for argv elements, or give one shell string (run with sh -c)", repeatable)
-    .option("--env <KEY=VALUE>", "environment variable of the jobs (repeatable)", keyValue)
+    .option("-e, --env <KEY=VALUE[,KEY=VALUE…]>", "environment variables of the jobs (repeatable, or comma-separated pairs)", keyValueList)
     .option("--claim <name=value>", "claim added to the jobs' bearer tokens as userDefined_<name> (repeatable)", keyValue)
     .option("--name <jobName>", "job name")
     .option("--count <n>", "number of jobs (any number; split into batches)", intOption(1))
@@ -87,7 +91,13 @@ export function registerJobCommands(program: Command): void {
     .option("--priority <priority>", `${PRIORITIES.join(" or ")}`, enumOption(PRIORITIES))
     .option("--region <region>", "allowed region (repeatable)", repeatableEnum(RESCALE_REGIONS))
     .option("--retries <n>", "retries of a failed job, 0…10", intOption(0, 10))
-    .option("--working-dir <dir>", "working directory of the commands")
+    .addOption(
+      new Option("-w, --working-dir [dir]", "absolute working directory of the commands, with the project's storage mounted (a bare -w: the current folder)")
+        .preset(".")
+        .argParser(workingDirOption),
+    )
+    // The official CLI spells it -W.
+    .addOption(aliasOf(new Option("-W [dir]").preset(".").argParser(workingDirOption).hideHelp(), "workingDir"))
     .option("--wait", "then watch the jobs like `htc job watch` (exit code 3 if any failed)")
     .option("--interval <seconds>", "poll interval with --wait", secondsOption, 5)
     .option("--wait-timeout <seconds>", "give up waiting after this long (exit code 4)", secondsOption)
@@ -141,7 +151,7 @@ export function registerJobCommands(program: Command): void {
           intervalMs: flags.interval * 1000,
           ...(flags.waitTimeout !== undefined ? { timeoutMs: flags.waitTimeout * 1000 } : {}),
           ...(flags.group !== undefined ? { expectedJobs: submitted.totalJobs } : {}),
-          quiet: session.out.json,
+          quiet: session.out.machine,
         });
         if (summary.failed > 0) throw new ExitSignal(ExitCode.JOBS_FAILED);
       }
@@ -152,19 +162,24 @@ export function registerJobCommands(program: Command): void {
     .alias("list")
     .argument("[jobId]", "one job (<parentJobId>:<index>); without it, the task's jobs")
     .description("list the task's jobs (filtered, sorted) or show one job")
-    .option("--status <status>", `only jobs in this status (${JOB_STATUSES.join(", ")})`, enumOption(JOB_STATUSES))
+    .addOption(new Option("--filter <status>", `only jobs in this status (${JOB_STATUSES.join(", ")})`).argParser(enumOption(JOB_STATUSES)))
+    .addOption(aliasOf(new Option("--status <status>", "same as --filter").argParser(enumOption(JOB_STATUSES)), "filter"))
     .option("--group <group>", "only jobs of this group")
     .option("--job-id <id>", "only these jobs (repeatable)", repeatable)
     .option("--view <view>", "SIMPLE or FULL (server-side detail level)", enumOption(["SIMPLE", "FULL"] as const), "FULL")
-    .option("--sort <field[:order]>", "sort by a job field, e.g. createdAt, completedAt:desc, status, container.exitCode")
-    .option("--limit <n>", "print at most n jobs", intOption(1))
+    .option("--sort <field[:order]>", "sort by created, completed, status or any job field, e.g. completedAt:desc, container.exitCode", sortOption)
+    .option("-r, --reverse", "reverse the order (by default of creation)")
+    .option("-l, --limit <n>", "print at most n jobs", intOption(1))
+    .option("-L, --latest <n>", "the n latest jobs: like --limit n --reverse --sort created", intOption(1))
     .action(
       async (
         jobId: string | undefined,
-        opts: { status?: Job["status"]; group?: string; jobId?: string[]; view: "SIMPLE" | "FULL"; sort?: string; limit?: number },
+        opts: { filter?: Job["status"]; group?: string; jobId?: string[]; view: "SIMPLE" | "FULL"; sort?: JobSort; reverse?: boolean; limit?: number; latest?: number },
         command: Command,
       ) => {
         const session = sessionOf(command);
+        if (opts.latest !== undefined && opts.limit !== undefined) throw usageError("-L/--latest and -l/--limit exclude each other (--latest n is --limit n --reverse --sort created)");
+        if (opts.latest !== undefined && (opts.sort || opts.reverse)) throw usageError("-L/--latest sorts by itself: it cannot be combined with --sort or -r/--reverse");
         const ids = session.ids();
         const client = session.client();
         if (jobId !== undefined) {
@@ -174,18 +189,22 @@ export function registerJobCommands(program: Command): void {
           session.out.result(found, () => showJob(session, found));
           return;
         }
-        const sort = opts.sort ? parseSort(opts.sort) : undefined;
+        const limit = opts.latest ?? opts.limit;
+        const reverse = Boolean(opts.reverse || opts.latest !== undefined);
+        // -r (and -L) without --sort reverse the order of creation.
+        const base = opts.sort ?? (reverse ? parseSort("created") : undefined);
+        const sort = base && reverse ? { ...base, direction: -base.direction as 1 | -1 } : base;
         const query = {
           viewType: opts.view,
-          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.filter ? { status: opts.filter } : {}),
           ...(opts.group !== undefined ? { group: opts.group } : {}),
           ...(opts.jobId ? { jobId: opts.jobId } : {}),
         };
         const source = paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query } }, { pageSize: PAGE_SIZE, signal: session.signal });
         // Without sorting, stop reading once --limit jobs arrived; sorting needs them all.
-        let jobs = await collect(source, sort || opts.limit === undefined ? { limit: Number.MAX_SAFE_INTEGER } : { limit: opts.limit, onOverflow: "truncate" });
+        let jobs = await collect(source, sort || limit === undefined ? { limit: Number.MAX_SAFE_INTEGER } : { limit, onOverflow: "truncate" });
         if (sort) jobs = [...jobs].sort((a, b) => sort.direction * compareValues(fieldOf(a, sort.field), fieldOf(b, sort.field)));
-        if (opts.limit !== undefined) jobs = jobs.slice(0, opts.limit);
+        if (limit !== undefined) jobs = jobs.slice(0, limit);
         session.out.result(jobs, () =>
           session.out.table(
             ["job id", "status", "group", "created", "started", "completed", "exit", "failure"],
@@ -225,7 +244,7 @@ export function registerJobCommands(program: Command): void {
     .description("the output of a job, newest first (--asc: oldest first); -f follows a running job until it ends")
     .option("-f, --follow", "keep reading and print new lines until the job has finished (oldest first)")
     .option("--asc", "oldest lines first")
-    .option("--limit <n>", "print at most n lines", intOption(1))
+    .option("-l, --limit <n>", "print at most n lines", intOption(1))
     .option("--no-timestamps", "print the messages only")
     .option("--interval <seconds>", "poll interval of --follow", secondsOption, 5)
     .action(
@@ -234,7 +253,7 @@ export function registerJobCommands(program: Command): void {
         const ids = session.ids();
         const client = session.client();
         const print = (line: Api<"HTCLogEvent">) => {
-          if (session.out.json) session.out.printJsonLine(line);
+          if (session.out.machine) session.out.printRecord(line);
           else session.out.line(opts.timestamps ? `${line.timestamp}  ${line.message}` : line.message);
         };
         const read = (sort: "asc" | "desc", limit?: number) =>
@@ -249,7 +268,7 @@ export function registerJobCommands(program: Command): void {
           );
         if (!opts.follow) {
           const lines = await read(opts.asc ? "asc" : "desc", opts.limit);
-          if (session.out.json) session.out.printJson(lines);
+          if (session.out.machine) session.out.print(lines);
           else for (const line of lines) print(line);
           return;
         }
@@ -281,7 +300,7 @@ export function registerJobCommands(program: Command): void {
           }
           // The status was read before the logs, so a terminal status means every line has been printed.
           if (isTerminalStatus(current.status)) {
-            if (!session.out.json) session.out.info(`job ${jobId} ${current.status}${current.failureCode ? ` (${current.failureCode})` : ""}`);
+            if (!session.out.machine) session.out.info(`job ${jobId} ${current.status}${current.failureCode ? ` (${current.failureCode})` : ""}`);
             return;
           }
           await sleep(opts.interval * 1000, session.signal);
@@ -291,20 +310,23 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command("cancel")
-    .description("cancel jobs of the task: a --group, some --job-id, or --all (best effort: finished jobs stay as they are)")
+    .description(
+      "cancel jobs of the task: a --group, some --job-id, or without them every job of the task (as the official CLI; " +
+        "--all says so explicitly). Best effort: finished jobs stay as they are",
+    )
     .option("--group <group>", "cancel the jobs of this group")
     .option("--job-id <id>", "cancel this job (repeatable)", repeatable)
-    .option("--all", "cancel every job of the task")
+    .option("--all", "cancel every job of the task (the default without --group and --job-id)")
     .action(async (opts: { group?: string; jobId?: string[]; all?: boolean }, command: Command) => {
       const session = sessionOf(command);
-      if (!opts.group && !opts.jobId && !opts.all) throw usageError("say what to cancel: --group <group>, --job-id <id> or --all");
       if (opts.all && (opts.group || opts.jobId)) throw usageError("--all cannot be combined with --group or --job-id");
       const ids = session.ids();
       const query = { ...(opts.group ? { group: opts.group } : {}), ...(opts.jobId ? { jobId: opts.jobId } : {}) };
       await unwrap(session.client().api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids, query }, signal: session.signal }));
+      const all = !opts.group && !opts.jobId;
       const result = { cancelRequested: true, ...ids, group: opts.group ?? null, jobIds: opts.jobId ?? null };
       session.out.result(result, () => {
-        const what = opts.all ? "every job of the task" : [opts.group ? `group ${opts.group}` : "", opts.jobId ? `${opts.jobId.length} job(s)` : ""].filter(Boolean).join(" and ");
+        const what = all ? `every job of task ${ids.taskId}` : [opts.group ? `group ${opts.group}` : "", opts.jobId ? `${opts.jobId.length} job(s)` : ""].filter(Boolean).join(" and ");
         session.out.line(`Cancellation requested for ${what} (jobs not yet finished end FAILED)`);
       });
     });
@@ -325,9 +347,9 @@ export function registerJobCommands(program: Command): void {
         intervalMs: opts.interval * 1000,
         ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}),
         ...(opts.expected !== undefined ? { expectedJobs: opts.expected } : {}),
-        quiet: session.out.json,
+        quiet: session.out.machine,
       });
-      if (session.out.json) session.out.printJson(summary);
+      if (session.out.machine) session.out.print(summary);
       if (summary.failed > 0) throw new ExitSignal(ExitCode.JOBS_FAILED);
     });
 }
@@ -413,6 +435,14 @@ function breakdown(s: GroupSummary): { total: number; succeeded: number; failed:
   return { total: s.total, succeeded: s.succeeded, failed: s.failed, running, queued: Math.max(0, s.active - running) };
 }
 
+/** `-w` alone or `.` is the current folder; anything else must be absolute (`-w=/dir` is read as `/dir`). */
+function workingDirOption(value: string): string {
+  const dir = value.replace(/^=/, "");
+  if (dir === "" || dir === ".") return process.cwd();
+  if (!isAbsolute(dir)) throw new InvalidArgumentError(`must be an absolute path, not ${JSON.stringify(dir)} (a bare -w means the current folder; put it after the JSON file)`);
+  return dir;
+}
+
 /** The batch template of the flags. */
 function templateFromFlags(flags: SubmitFlags): Omit<JobBatchRequest, "batchSize"> {
   const definition: JobDefinition = {
@@ -430,6 +460,7 @@ function templateFromFlags(flags: SubmitFlags): Omit<JobBatchRequest, "batchSize
   };
   return {
     ...(flags.name ? { jobName: flags.name } : {}),
+    ...(flags.workingDir ? { experimental: { cloudFileSystems: true } } : {}),
     htcJobDefinition: definition,
     ...(flags.region ? { regions: flags.region } : {}),
     ...(flags.retries !== undefined ? { retryStrategy: { maxRetries: flags.retries } } : {}),
@@ -458,6 +489,11 @@ function batchesFromJson(value: unknown, flags: SubmitFlags): JobBatchRequest[] 
     if (flags.maxVcpus !== undefined) definition.maxVCpus = flags.maxVcpus;
     if (flags.maxMemory !== undefined) definition.maxMemory = flags.maxMemory;
     if (flags.timeout !== undefined) definition.execTimeoutSeconds = flags.timeout;
+    if (flags.workingDir !== undefined) {
+      // As the official CLI: the folder, and the project's storage mounted as a file system.
+      definition.workingDir = flags.workingDir;
+      batch.experimental = { ...batch.experimental, cloudFileSystems: true };
+    }
     batch.htcJobDefinition = definition;
     return batch;
   });
@@ -475,14 +511,29 @@ const SORT_ALIASES: Record<string, string> = {
   failure: "failureCode",
 };
 
-/** `field[:asc|desc]`, with a few short names (created, completed, exit…). */
-export function parseSort(text: string): { field: string; direction: 1 | -1 } {
+/** The members of an HTCJob, from the contract (what --sort may name). */
+const JOB_FIELDS = contractProperties("HTCJob");
+
+interface JobSort {
+  field: string;
+  direction: 1 | -1;
+}
+
+/** `field[:asc|desc]`, with a few short names (created, completed, exit…); the field must be one of HTCJob's. */
+export function parseSort(text: string): JobSort {
   const [rawField, order = "asc", ...rest] = text.split(":");
   if (!rawField || rest.length > 0 || !["asc", "desc"].includes(order.toLowerCase())) {
-    throw usageError(`invalid --sort ${JSON.stringify(text)}: expected field[:asc|desc], e.g. createdAt:desc`);
+    throw new InvalidArgumentError(`expected field[:asc|desc], e.g. created, completedAt:desc`);
   }
-  return { field: SORT_ALIASES[rawField.toLowerCase()] ?? rawField, direction: order.toLowerCase() === "desc" ? -1 : 1 };
+  const field = SORT_ALIASES[rawField.toLowerCase()] ?? rawField;
+  const top = field.split(".")[0]!;
+  if (!JOB_FIELDS.includes(top)) {
+    throw new InvalidArgumentError(`${JSON.stringify(rawField)} is not a job field: use created, completed, status or one of ${JOB_FIELDS.join(", ")}`);
+  }
+  return { field, direction: order.toLowerCase() === "desc" ? -1 : 1 };
 }
+
+const sortOption = (value: string): JobSort => parseSort(value);
 
 function fieldOf(job: Job, path: string): unknown {
   let value: unknown = job;

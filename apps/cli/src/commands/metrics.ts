@@ -19,8 +19,8 @@ export function registerMetricsCommands(program: Command): void {
       const session = sessionOf(command);
       const text = await unwrap(session.client().api.GET("/htc/metrics", { parseAs: "text", signal: session.signal }));
       const keep = (name: string) => !opts.filter || name.includes(opts.filter);
-      if (session.out.json) {
-        session.out.printJson(parseExposition(text).filter((s) => keep(s.name)));
+      if (session.out.machine) {
+        session.out.print(parseExposition(text).filter((s) => keep(s.name)));
         return;
       }
       for (const line of text.split("\n")) {

@@ -99,7 +99,7 @@ export function registerStorageCommands(program: Command): void {
         abortController: session.controller,
       });
       await s3Call(upload.done(), `upload ${item.file}`);
-      if (!session.out.json) session.out.info(`uploaded ${item.file} → ${item.key}`);
+      if (!session.out.machine) session.out.info(`uploaded ${item.file} → ${item.key}`);
     });
     session.out.result(
       plan.map((p) => ({ file: p.file, path: p.key, size: p.size })),
@@ -271,7 +271,7 @@ async function download(st: Storage, key: string, target: string, session: Sessi
   if (!body) throw externalError(`download ${key}: empty response`);
   mkdirSync(dirname(resolve(target)), { recursive: true });
   await pipeline(body, createWriteStream(target));
-  if (!session.out.json) session.out.info(`downloaded ${key.slice(st.base.length)} → ${target}`);
+  if (!session.out.machine) session.out.info(`downloaded ${key.slice(st.base.length)} → ${target}`);
 }
 
 async function s3Call<T>(promise: Promise<T>, what: string): Promise<T> {

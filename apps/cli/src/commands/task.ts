@@ -1,11 +1,14 @@
-// `htc task create|get|list|delete|archive|unarchive|stats|groups`.
+// `htc task create|get|delete|archive|unarchive|stats|groups`, with the official CLI's command lines
+// (`task create NAME [DESCRIPTION]`, `task get [-l N]`, `task stats`) and this CLI's flags as two ways into the
+// same commands.
 import { collect, paginate, unwrap } from "@htcemu/client";
 import type { Command } from "commander";
 import { type Session, sessionOf } from "../context.js";
+import { usageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { time } from "../output.js";
-import { type Api, enumOption, JOB_STATUSES, LIFECYCLE_STATUSES, repeatable } from "./common.js";
-import { PAGE_SIZE } from "./project.js";
+import { type Api, enumOption, intOption, JOB_STATUSES, LIFECYCLE_STATUSES, repeatable } from "./common.js";
+import { PAGE_SIZE, safe } from "./project.js";
 
 type Task = Api<"HTCTask">;
 
@@ -17,17 +20,23 @@ export function registerTaskCommands(program: Command): void {
 
   task
     .command("create")
+    .argument("[name]", "task name (or --name)")
+    .argument("[description]", "task description (or --description)")
     .description("create a task in the project")
-    .requiredOption("--name <name>", "task name")
-    .option("--description <text>", "task description", "")
+    .option("--name <name>", "task name")
+    .option("--description <text>", "task description (default empty)")
     .option("--use", "store the new task id in the current context")
-    .action(async (opts: { name: string; description: string; use?: boolean }, command: Command) => {
+    .action(async (name: string | undefined, description: string | undefined, opts: { name?: string; description?: string; use?: boolean }, command: Command) => {
       const session = sessionOf(command);
+      if (name !== undefined && opts.name !== undefined) throw usageError("give the task's name once: as an argument or with --name");
+      if (description !== undefined && opts.description !== undefined) throw usageError("give the task's description once: as an argument or with --description");
+      const taskName = name ?? opts.name;
+      if (taskName === undefined || taskName.trim() === "") throw usageError("the task needs a name: htc task create NAME [DESCRIPTION]");
       const projectId = session.projectId();
       const created = await unwrap(
         session.client().api.POST("/htc/projects/{projectId}/tasks", {
           params: { path: { projectId } },
-          body: { taskName: opts.name, taskDescription: opts.description },
+          body: { taskName, taskDescription: description ?? opts.description ?? "" },
           signal: session.signal,
         }),
       );
@@ -40,28 +49,30 @@ export function registerTaskCommands(program: Command): void {
 
   task
     .command("get")
-    .argument("[taskId]", "task id (default: --task-id, HTC_TASK_ID or the context's)")
-    .description("show a task")
-    .action(async (taskId: string | undefined, _opts, command: Command) => {
-      const session = sessionOf(command);
-      const ids = session.ids(taskId);
-      const found = await unwrap(session.client().api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids }, signal: session.signal }));
-      session.out.result(found, () => showTask(session.out, found));
-    });
-
-  task
-    .command("list")
+    .alias("list")
     .alias("ls")
-    .description("list the project's tasks")
+    .argument("[taskId]", "one task; without it, the project's tasks")
+    .description("list the project's tasks, or show one")
+    .option("-l, --limit <n>", "list at most n tasks", intOption(1))
     .option("--status <status>", `only tasks in this lifecycle status (${LIFECYCLE_STATUSES.join(", ")})`, enumOption(LIFECYCLE_STATUSES))
-    .action(async (opts: { status?: string }, command: Command) => {
+    .action(async (taskId: string | undefined, opts: { limit?: number; status?: string }, command: Command) => {
       const session = sessionOf(command);
       const projectId = session.projectId();
-      const all = await collect(
-        paginate(session.client(), "/htc/projects/{projectId}/tasks", { params: { path: { projectId } } }, { pageSize: PAGE_SIZE, signal: session.signal }),
-        { limit: Number.MAX_SAFE_INTEGER },
-      );
-      const tasks = opts.status ? all.filter((t) => t.lifecycleStatus === opts.status) : all;
+      if (taskId !== undefined) {
+        const found = await unwrap(
+          session.client().api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } }, signal: session.signal }),
+        );
+        session.out.result(found, () => showTask(session.out, found));
+        return;
+      }
+      const pages = paginate(session.client(), "/htc/projects/{projectId}/tasks", { params: { path: { projectId } } }, { pageSize: PAGE_SIZE, signal: session.signal });
+      // The status is filtered here (the API has no such parameter), so a limit counts the tasks that pass.
+      const tasks: Api<"HTCTask">[] = [];
+      for await (const t of pages) {
+        if (opts.status && t.lifecycleStatus !== opts.status) continue;
+        tasks.push(t);
+        if (opts.limit !== undefined && tasks.length >= opts.limit) break;
+      }
       session.out.result(tasks, () => {
         const current = safe(() => session.taskId());
         session.out.table(
@@ -190,12 +201,4 @@ function showTask(out: Output, t: Task): void {
     ["Deleted", time(t.deletedAt)],
     ["Folder", t.taskFolderPath],
   ]);
-}
-
-function safe(read: () => string): string | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
 }
