@@ -11,7 +11,7 @@ import { HtcApiError } from "./errors.js";
 import type { components, paths } from "./generated/admin.js";
 import type { FetchFn } from "./transport.js";
 
-export type { components as adminComponents, paths as adminPaths } from "./generated/admin.js";
+export type { components as adminComponents, operations as adminOperations, paths as adminPaths } from "./generated/admin.js";
 
 type Schemas = components["schemas"];
 export type FaultRuleCreate = Schemas["FaultRuleCreate"];

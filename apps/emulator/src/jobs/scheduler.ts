@@ -6,7 +6,7 @@
 // SQLite transaction, then hands the dispatched jobs to the executor. Every state change is committed before
 // anything acts on it, so a crash at any point loses no job and runs none twice (see recover()).
 import type { Statement } from "better-sqlite3";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
 import type { Executor, ExecutorEvents, JobLaunch, JobOutcome, LogLine } from "./executor.js";
 import { CANCELLED_REASON, endingOf } from "./outcomes.js";
 import { type Run, TaskQueues } from "./queues.js";
@@ -43,6 +43,8 @@ export interface SchedulerOptions {
   inboxPerTick?: number;
   /** Builds what the executor needs to run an attempt (environment, tokens, image). */
   buildLaunch: (seq: number) => Promise<JobLaunch>;
+  /** Makes the executor, which reports into the scheduler's `events`. */
+  makeExecutor: (events: ExecutorEvents) => Executor;
   log?: (line: string) => void;
   /**
    * Test control (fault injection): asked before a RUNNABLE job is dispatched. A returned tag keeps the job
@@ -76,11 +78,10 @@ export class Scheduler {
   private closed = false;
   private readonly stmts: Record<string, Statement>;
   readonly events: ExecutorEvents;
-
-  private executor!: Executor;
+  readonly executor: Executor;
 
   constructor(
-    private readonly s: Services,
+    private readonly s: Core,
     private readonly options: SchedulerOptions,
   ) {
     const db = s.db;
@@ -120,11 +121,7 @@ export class Scheduler {
       log: (seq, lines) => this.enqueue({ kind: "log", seq, lines }),
       finished: (seq, outcome, at) => this.enqueue({ kind: "finished", seq, outcome, at }),
     };
-  }
-
-  /** The executor is created after the scheduler, because it reports into `scheduler.events`. */
-  attach(executor: Executor): void {
-    this.executor = executor;
+    this.executor = options.makeExecutor(this.events);
   }
 
   get executorName(): string {

@@ -10,30 +10,25 @@
 // Either way the scheduler forgets the removed jobs first and their attempts in flight are stopped (containers
 // removed) before reset returns; caches derived from rows are cleared, counters of the metrics start again, and
 // the files of removed objects are deleted. The clock, the scheduler's pause and the fault rules stay.
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
 import { applySeed } from "../domain/identity.js";
-import { notFound } from "../http/errors.js";
-import type { Services } from "../services.js";
+import { notFound } from "../errors.js";
+import type { JobService } from "../jobs/service.js";
 import { referencedBlobs, removeUnreferenced } from "./storage-files.js";
 
-export interface ResetResult {
-  workspaces: number;
-  users: number;
-  projects: number;
-  tasks: number;
-  jobs: number;
-  objects: number;
-}
+export type ResetResult = adminComponents["schemas"]["ResetResult"];
 
 /** Tables whose rows survive a full reset as they are (the default user's rows are kept selectively). */
 const KEPT = new Set(["meta", "signing_keys", "workspaces", "users", "api_keys"]);
 
-export async function resetState(s: Services, workspaceId?: string): Promise<ResetResult> {
+export async function resetState(s: Core, jobs: JobService, workspaceId?: string): Promise<ResetResult> {
   if (workspaceId !== undefined && !s.repos.identity.workspace(workspaceId)) throw notFound(`Workspace ${workspaceId} does not exist.`);
   const blobs = referencedBlobs(s.db);
   // Synchronous up to the promise: the rows change right below, before anything else runs.
-  const drained = s.jobs.scheduler.discard(workspaceId);
+  const drained = jobs.scheduler.discard(workspaceId);
   const removed = s.db.transaction(() => (workspaceId === undefined ? resetAll(s) : resetWorkspace(s, workspaceId)))();
-  s.jobs.clearCaches();
+  jobs.clearCaches();
   s.tokens.clearCache();
   s.counters.clear(workspaceId);
   await drained;
@@ -41,16 +36,16 @@ export async function resetState(s: Services, workspaceId?: string): Promise<Res
   return removed;
 }
 
-function count(s: Services, sql: string, ...args: unknown[]): number {
+function count(s: Core, sql: string, ...args: unknown[]): number {
   return (s.db.prepare(sql).get(...args) as { n: number }).n;
 }
 
-function startLimit(s: Services, workspaceId: string): number | null {
+function startLimit(s: Core, workspaceId: string): number | null {
   const first = s.repos.identity.firstUser();
   return first?.workspace_id === workspaceId ? (s.options.workspaceVcpuLimit ?? null) : null;
 }
 
-function resetAll(s: Services): ResetResult {
+function resetAll(s: Core): ResetResult {
   const db = s.db;
   const user = s.repos.identity.firstUser();
   const result: ResetResult = {
@@ -81,7 +76,7 @@ function resetAll(s: Services): ResetResult {
   return result;
 }
 
-function resetWorkspace(s: Services, workspaceId: string): ResetResult {
+function resetWorkspace(s: Core, workspaceId: string): ResetResult {
   const db = s.db;
   const tasks = "(SELECT seq FROM tasks WHERE workspace_id = @ws)";
   const jobs = `(SELECT seq FROM jobs WHERE task_seq IN ${tasks})`;

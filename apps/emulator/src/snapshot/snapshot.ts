@@ -14,18 +14,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import Database from "better-sqlite3";
-import { EMULATOR_VERSION } from "../admin/routes.js";
 import { isoTime, type VirtualClock } from "../clock.js";
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
 import { type Db, migrate } from "../db/database.js";
-import type { Services } from "../services.js";
+import type { JobService } from "../jobs/service.js";
 import type { StorageService } from "../storage/service.js";
+import { EMULATOR_VERSION } from "../version.js";
 import { type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
 import { blobPath, installBlob, linkOrCopy, referencedBlobs, removeUnreferenced, stagingRoot } from "./storage-files.js";
 
 export { SnapshotError } from "./archive.js";
 
 /** Writes a snapshot of the current state; the stream removes its staging files once it ends or fails. */
-export async function exportSnapshot(s: Services, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
+export async function exportSnapshot(s: Core, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "export-"));
   try {
     const database = join(staging, "emulator.sqlite");
@@ -147,16 +149,9 @@ function catchUp(clock: VirtualClock, header: SnapshotHeader): void {
   if (behind > 0) clock.advance(behind);
 }
 
-export interface StateSummary {
-  workspaces: number;
-  projects: number;
-  tasks: number;
-  jobs: number;
-  objects: number;
-  clock: { now: string; speed: number };
-}
+export type StateSummary = adminComponents["schemas"]["SnapshotSummary"];
 
-export function stateSummary(s: Services): StateSummary {
+export function stateSummary(s: Core): StateSummary {
   const count = (table: string) => (s.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   return {
     workspaces: count("workspaces"),
@@ -172,11 +167,11 @@ export function stateSummary(s: Services): StateSummary {
  * Replaces the running emulator's state with a snapshot. Attempts in flight are stopped first (their reports
  * dropped); the snapshot's jobs in STARTING or RUNNING are then handed to the executor as after a restart.
  */
-export async function importSnapshot(s: Services, source: Readable): Promise<StateSummary> {
+export async function importSnapshot(s: Core, jobs: JobService, source: Readable): Promise<StateSummary> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "import-"));
   try {
     const snapshot = await extract(source, staging);
-    const scheduler = s.jobs.scheduler;
+    const scheduler = jobs.scheduler;
     const before = referencedBlobs(s.db);
     for (const [name, path] of snapshot.blobs) await installBlob(s.storage, name, path);
     const resume = scheduler.suspend();
@@ -186,7 +181,7 @@ export async function importSnapshot(s: Services, source: Readable): Promise<Sta
       void scheduler.discard();
       try {
         replaceDatabase(s.db, snapshot.database, "live");
-        s.jobs.clearCaches();
+        jobs.clearCaches();
         s.tokens.clearCache();
         s.counters.clear();
         catchUp(s.clock, snapshot.header);
