@@ -3,9 +3,10 @@
 // Production configures these per workspace; the emulator gives every workspace the same catalogue.
 import type { components, Readable } from "../contract-types.js";
 
-export type Architecture = "AARCH64" | "X86" | "A100";
-export type CloudProvider = "AWS" | "GCP" | "NGC" | "AZURE" | "RC" | "COREWEAVE" | "UNASSIGNED";
-export type JobPriority = "ON_DEMAND_PRIORITY" | "ON_DEMAND_ECONOMY";
+type Schemas = components["schemas"];
+export type Architecture = Schemas["Architecture"];
+export type CloudProvider = Schemas["CloudProvider"];
+export type JobPriority = Schemas["JobPriority"];
 
 /** The regions a `{region}` path parameter may name (upstream's `SupportedRescaleRegion`). */
 export const supportedRegions = [
@@ -34,7 +35,7 @@ export const supportedRegions = [
   "GCP_CA_CENTRAL_1",
   "AZURE_US_WEST_2",
   "AZURE_US_SOUTHCENTRAL",
-] as const;
+] as const satisfies readonly Schemas["SupportedRescaleRegion"][];
 
 /** Every value of upstream's `RescaleRegion`. */
 export const allRegions = [
@@ -45,7 +46,7 @@ export const allRegions = [
   "RC_ICELAND_1",
   "COREWEAVE_US_EAST_4",
   "UNASSIGNED",
-] as const;
+] as const satisfies readonly Schemas["RescaleRegion"][];
 
 export type Region = (typeof allRegions)[number];
 
