@@ -3,7 +3,7 @@
 // in STARTING or RUNNING through the executor decorator. The rules themselves, the decisions and the injection
 // log are the injector's (injector.ts), which the job side takes at construction; this service is built after
 // the job side, from both.
-import { isoTime } from "../clock.js";
+import { type Clock, isoTime } from "../clock.js";
 import type { adminComponents } from "../contract-types.js";
 import type { FaultInjection, FaultInjector, RuleState } from "./injector.js";
 import type { FaultRuleSpec } from "./rules.js";
@@ -32,7 +32,7 @@ export class FaultService {
     readonly injector: FaultInjector,
     private readonly scheduler: HeldJobs,
     private readonly attempts: HeldAttempts | undefined,
-    private readonly clock: { now(): number },
+    private readonly clock: Clock,
   ) {}
 
   close(): void {

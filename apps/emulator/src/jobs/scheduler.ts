@@ -124,10 +124,6 @@ export class Scheduler {
     this.executor = options.makeExecutor(this.events);
   }
 
-  get executorName(): string {
-    return this.executor.name;
-  }
-
   /** Rebuilds the queues and usage from the database and re-attaches to attempts in flight. */
   async recover(): Promise<void> {
     const db = this.s.db;
