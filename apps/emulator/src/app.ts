@@ -1,32 +1,34 @@
 // The HTTP application: every HTC operation under `/api/v1` and again at the root (production answers some
 // operations there, and the official tutorial calls them that way), the emulator's own admin API under
-// `/_emulator`, and one error handler that turns every failure into the contract's error bodies.
+// `/_emulator/v1`, the S3-compatible endpoint, and one error handler that turns every failure into the
+// contract's error bodies. The HTC API and the admin API are both served by an OperationRegistry, so --strict,
+// fault rules and metrics apply to both.
 import { Hono } from "hono";
-import { controlRoutes } from "./admin/controls.js";
-import { ADMIN_PREFIX, adminRoutes } from "./admin/routes.js";
+import { registerControlRoutes } from "./admin/controls.js";
+import { registerAdminRoutes } from "./admin/routes.js";
+import type { adminOperations as AdminOperationMap, operations } from "./contract-types.js";
+import { ApiError } from "./errors.js";
 import { injectApiFaults } from "./faults/api-faults.js";
-import { ApiError } from "./http/errors.js";
-import type { AppEnv } from "./http/env.js";
-import { OperationRegistry } from "./http/router.js";
+import { ADMIN_PREFIX, API_PREFIX } from "./http/contracts.js";
+import type { AppEnv, Emulator } from "./http/env.js";
+import { type OperationAround, OperationRegistry } from "./http/router.js";
 import { strictResponses } from "./http/strict.js";
+import { registryInternalRoutes } from "./registry/routes.js";
+import { REGISTRY_INTERNAL_PREFIX } from "./registry/service.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerProjectRoutes } from "./routes/projects.js";
 import { registerProviderRoutes } from "./routes/provider.js";
-import { registerStorageRoutes } from "./routes/storage.js";
 import { registerRegistryRoutes } from "./routes/registry.js";
+import { registerStorageRoutes } from "./routes/storage.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
 import { registerWorkspaceRoutes } from "./routes/workspace.js";
-import { REGISTRY_INTERNAL_PREFIX } from "./registry/service.js";
-import { registryInternalRoutes } from "./registry/routes.js";
-import type { Services } from "./services.js";
-import { S3_PREFIX, s3Routes } from "./storage/s3-routes.js";
-
-export const API_PREFIX = "/api/v1";
+import { S3_PREFIX } from "./storage/layout.js";
+import { s3Routes } from "./storage/s3-routes.js";
 
 /** Every HTC operation the emulator serves, by operationId. */
-export function htcOperations(): OperationRegistry {
-  const api = new OperationRegistry();
+export function htcOperations(around?: OperationAround): OperationRegistry<operations> {
+  const api = new OperationRegistry<operations>("htc", around);
   registerAuthRoutes(api);
   registerProjectRoutes(api);
   registerTaskRoutes(api);
@@ -38,33 +40,48 @@ export function htcOperations(): OperationRegistry {
   return api;
 }
 
-export function createApp(services: Services, log: (line: string) => void = () => {}): Hono<AppEnv> {
+/** Every operation of the emulator's admin API, by operationId. */
+export function adminOperations(around?: OperationAround, log: (line: string) => void = () => {}): OperationRegistry<AdminOperationMap> {
+  const api = new OperationRegistry<AdminOperationMap>("admin", around);
+  registerAdminRoutes(api);
+  // Test controls: fault rules, the scheduler's pause and stepping, reset, snapshots.
+  registerControlRoutes(api, log);
+  return api;
+}
+
+export function createApp(emulator: Emulator, log: (line: string) => void = () => {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const { core } = emulator;
 
   app.use(async (c, next) => {
-    c.set("services", services);
+    c.set("core", core);
+    c.set("jobs", emulator.jobs);
+    c.set("faults", emulator.faults);
+    c.set("registry", emulator.registry);
     const started = performance.now();
     await next();
-    const operation = c.get("operationId");
-    const principal = c.get("principal");
-    if (operation && principal) {
-      services.counters.inc(principal.workspace.id, "htc_api_requests_total", { operation, code: String(c.res.status) });
+    const operation = c.get("operation");
+    if (operation) {
+      const code = String(c.res.status);
+      if (operation.api === "admin") {
+        core.counters.incEmulatorWide("htc_emulator_admin_requests_total", { operation: operation.operationId, code });
+      } else {
+        const principal = c.get("principal");
+        if (principal) core.counters.inc(principal.workspace.id, "htc_api_requests_total", { operation: operation.operationId, code });
+      }
     }
-    if (services.options.logRequests) {
+    if (core.options.logRequests) {
       log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
     }
   });
 
-  if (services.options.strict) app.use(strictResponses(log));
-  app.route(ADMIN_PREFIX, adminRoutes(() => ({ executor: services.executorName() })));
-  // Test controls: fault rules, the scheduler's pause and stepping, reset, snapshots.
-  app.route(ADMIN_PREFIX, controlRoutes(log));
+  if (core.options.strict) app.use(strictResponses(log));
+  adminOperations(injectApiFaults, log).mount(app, ADMIN_PREFIX);
   // The registry's token realm and notification endpoint (not HTC operations, not the admin API).
   app.route(REGISTRY_INTERNAL_PREFIX, registryInternalRoutes());
   // The S3-compatible storage endpoint (path-style): <root>/s3/<bucket>/<key>.
   app.route(S3_PREFIX, s3Routes(log));
-  const api = htcOperations();
-  api.around = injectApiFaults;
+  const api = htcOperations(injectApiFaults);
   api.mount(app, API_PREFIX);
   api.mount(app, "");
 

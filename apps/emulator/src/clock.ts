@@ -1,8 +1,5 @@
 // The emulator's notion of "now". Everything time-dependent (token expiry, timestamps, retention, simulated job
 // durations) reads this clock instead of Date.now(), so tests can advance it or speed it up.
-import type { Db } from "./db/database.js";
-import { clockStoreIn } from "./db/clock-store.js";
-
 export interface Clock {
   /** Milliseconds since the Unix epoch, as the emulator sees it. */
   now(): number;
@@ -24,7 +21,8 @@ export interface ClockStore {
 }
 
 /**
- * A clock that follows real time, optionally shifted forward and running faster or slower.
+ * A clock that follows real time, optionally shifted forward and running faster or slower. The emulator's clock
+ * keeps its state in the database (`new VirtualClock(clockStoreIn(db))`, see db/clock-store.ts).
  *
  * With a store, every change (advance, speed) is saved, and a new clock on the same store continues from it as
  * though it had run all along: its reading is the saved reading plus the real time elapsed since, times the
@@ -39,11 +37,6 @@ export class VirtualClock implements Clock {
 
   constructor(private readonly store?: ClockStore) {
     this.loaded = store === undefined;
-  }
-
-  /** A clock kept in the database's `meta` table. */
-  static persistedIn(db: Db): VirtualClock {
-    return new VirtualClock(clockStoreIn(db));
   }
 
   now(): number {

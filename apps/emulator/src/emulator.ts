@@ -1,24 +1,34 @@
-// startEmulator(): the one place an emulator is assembled (database, keys, services, HTTP server) and torn down.
-// The command line and the test helpers both call it.
+// startEmulator(): the one place an emulator is assembled and torn down. The command line and the test helpers
+// both call it. Parts are built in dependency order, each complete when built: the database and clock, storage,
+// then the HTTP server's port (so every URL is known), the registry, the core, the fault injector, the job side,
+// the fault service, and last the HTTP application, which the server starts answering with.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createHtcClient, type HtcClient } from "@htcemu/client";
-import { createApp, API_PREFIX } from "./app.js";
+import { createApp } from "./app.js";
 import { loadOrCreateSigningKey } from "./auth/keys.js";
+import { TokenService } from "./auth/tokens.js";
 import { VirtualClock } from "./clock.js";
-import { openDatabase } from "./db/database.js";
+import type { Core } from "./core.js";
+import { clockStoreIn } from "./db/clock-store.js";
+import { type Db, openDatabase } from "./db/database.js";
 import { MetaRepository } from "./db/repositories/meta.js";
-import { applySeed } from "./domain/identity.js";
-import { enforceRetention } from "./domain/tasks.js";
+import { createRepositories } from "./db/repositories/index.js";
+import { Counters } from "./domain/counters.js";
 import { newUuid } from "./domain/ids.js";
+import { applySeed, IdentityService } from "./domain/identity.js";
+import { enforceRetention } from "./domain/tasks.js";
+import { FaultInjector } from "./faults/injector.js";
+import { FaultService } from "./faults/service.js";
+import { API_PREFIX } from "./http/contracts.js";
+import type { Emulator } from "./http/env.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
 import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
-import { FaultService } from "./faults/service.js";
-import { createServices, type Services } from "./services.js";
 import { importAtStart } from "./snapshot/snapshot.js";
 import { StorageService } from "./storage/service.js";
 
@@ -41,31 +51,64 @@ export interface RunningEmulator {
   workspaceId: string;
   /** A client already configured for this emulator and key. */
   client: HtcClient;
-  /** Internals, for tests and the admin API. */
-  services: Services;
+  /** How jobs run: `docker` or `simulated`. */
+  executor: string;
+  /** `host:port` of the project registries (for `docker login` and pushes); undefined when they are off. */
+  registryHost: string | undefined;
+  /**
+   * The emulator's parts (its core, the job service, the fault rules, the registry), for tests and diagnostics.
+   * Not a stable API: they change as the emulator does.
+   */
+  internals: Emulator;
   /** Stops the server and releases the database. Safe to call twice. */
   stop(): Promise<void>;
 }
 
+type StopMode = "stop" | "detach";
+
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
-  const { log = () => {}, detachJobsOnStop: _detach, ...rest } = options;
+  const { log = () => {}, detachJobsOnStop, ...rest } = options;
   // HTC_EMULATOR_STRICT=1 turns strict mode on for every emulator a test run embeds, without touching its code.
   const resolved = resolveOptions({ ...rest, strict: rest.strict ?? strictFromEnvironment() });
   const inMemory = resolved.inMemory || !resolved.dataDir;
-  const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
-  let storage: StorageService | undefined;
+  // What is started so far, released in reverse order by stop(), or at once when the start fails halfway. Each
+  // step runs even when an earlier one failed: a stuck engine must not leave the port or the database open.
+  const started: { name: string; release: (mode: StopMode) => unknown }[] = [];
+  const release = async (mode: StopMode) => {
+    const errors: unknown[] = [];
+    for (const step of started.splice(0).reverse()) {
+      try {
+        await step.release(mode);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+
   try {
-    const clock = VirtualClock.persistedIn(db);
+    const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
+    started.push({ name: "database", release: () => db.close() });
+    const clock = new VirtualClock(clockStoreIn(db));
     // --import <file>: the snapshot's rows replace the database's before anything reads them.
     const imported = resolved.importSnapshot ? await importAtStart(db, clock, resolved.importSnapshot) : undefined;
     const key = await loadOrCreateSigningKey(db, clock.now());
-    const services = createServices(resolved, db, clock, key);
+    const repos = createRepositories(db);
     // Objects live in <dataDir>/storage, or in a temporary folder that stop() removes.
-    storage = await StorageService.open({ root: inMemory ? undefined : join(resolved.dataDir!, "storage"), db, clock, log });
-    services.storage = storage;
+    const storage = await StorageService.open({ root: inMemory ? undefined : join(resolved.dataDir!, "storage"), db, clock, log });
+    started.push({ name: "storage", release: () => storage.close() });
     await imported?.installFiles(storage);
-    services.faults = new FaultService(services, log);
-    services.registry = new RegistryService(services.repos.registry, clock, {
+
+    // The port first: the URLs that the core hands out (links, the registry's address, the API URL of jobs)
+    // depend on it. Until the application is assembled, the server answers 503.
+    const server = await listen(resolved.port, resolved.host);
+    started.push({ name: "server", release: () => closeServer(server) });
+    const { port } = server.address() as AddressInfo;
+    const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+    const rootUrl = resolved.publicUrl?.replace(/\/+$/, "") ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    const baseUrl = `${rootUrl}${API_PREFIX}`;
+
+    const registry = new RegistryService(repos.registry, clock, {
       mode: resolved.registry,
       bin: resolved.registryBin,
       port: resolved.registryPort,
@@ -73,104 +116,68 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       dataDir: inMemory ? undefined : resolved.dataDir,
       log,
     });
+    started.push({ name: "registry", release: () => registry.stop() });
+    // The registry reaches the emulator (token realm, notifications) on loopback, whatever it advertises.
+    const local = resolved.host === "0.0.0.0" || resolved.host === "::" || resolved.host === "localhost" ? "127.0.0.1" : host;
+    await registry.start(`http://${local}:${port}`);
+
+    const identity = new IdentityService(repos.identity, clock);
     const bootstrap = db.transaction(() => {
-      const created = services.identity.ensureDefaultUser(resolved.apiKey);
+      const created = identity.ensureDefaultUser(resolved.apiKey);
       if (created.created && resolved.workspaceVcpuLimit !== undefined) {
-        services.repos.identity.setWorkspaceLimit(created.workspace.id, resolved.workspaceVcpuLimit, clock.now());
+        repos.identity.setWorkspaceLimit(created.workspace.id, resolved.workspaceVcpuLimit, clock.now());
       }
-      if (resolved.seed) applySeed(services.identity, services.repos.identity, resolved.seed);
+      if (resolved.seed) applySeed(identity, repos.identity, resolved.seed);
       return created;
     })();
     const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log);
-    // Images of the project's registry first, then the executor's own (the local engine's, or any name).
-    services.images = registryImages(() => services.registry, choice.images, log);
-    const jobs = new JobService(services, {
-      makeExecutor: choice.make,
-      apiUrlForJobs: () => {
-        const url = new URL(services.urls.root);
-        if (url.hostname === "127.0.0.1" || url.hostname === "localhost") url.hostname = choice.hostForContainers;
-        return `${url.origin}${API_PREFIX}`;
-      },
-      log,
-    });
-    services.jobs = jobs;
-    services.executorName = () => jobs.executor.name;
-    services.taskJobs = {
-      unfinished: (task) => jobs.unfinished(task.seq),
-      cancelAll: (task) => jobs.scheduler.cancel({ taskSeq: task.seq }, clock.now()),
-      onDeleted: (task) => services.storage.deleteTaskStorage(task.project_id, task.id),
-    };
-    const app = createApp(services, log);
 
-    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: resolved.port, hostname: resolved.host }, () => resolve(s));
-      s.once("error", reject);
-    });
-    const { port } = server.address() as AddressInfo;
-    const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
-    const rootUrl = resolved.publicUrl?.replace(/\/+$/, "") ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-    const baseUrl = `${rootUrl}${API_PREFIX}`;
-    services.urls.root = rootUrl;
-    services.urls.registryHost = new URL(rootUrl).host;
-    // Everything started so far, released in reverse order by stop(), or at once when the start fails halfway.
-    const stopMode = options.detachJobsOnStop ? "detach" : "stop";
-    let retentionTimer: NodeJS.Timeout | undefined;
-    const release = async (mode: "stop" | "detach") => {
-      const errors: unknown[] = [];
-      const attempt = async (step: () => unknown) => {
-        try {
-          await step();
-        } catch (error) {
-          errors.push(error);
-        }
-      };
-      // Each step runs even when an earlier one failed: a stuck engine must not leave the port or database open.
-      await attempt(() => clearInterval(retentionTimer));
-      await attempt(() => services.faults.close());
-      await attempt(() => jobs.close(mode));
-      await attempt(() => services.registry.stop());
-      await attempt(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            // Idle keep-alive connections would otherwise hold the server open.
-            if ("closeAllConnections" in server) (server as { closeAllConnections(): void }).closeAllConnections();
-          }),
-      );
-      await attempt(() => services.storage.close());
-      await attempt(() => db.close());
-      if (errors.length > 0) throw errors[0];
+    const core: Core = {
+      options: resolved,
+      db,
+      clock,
+      repos,
+      counters: new Counters(),
+      tokens: new TokenService(key, clock),
+      identity,
+      storage,
+      // Images of the project's registry first, then the executor's own (the local engine's, or any name).
+      images: registryImages(registry, choice.images, log),
+      urls: {
+        root: rootUrl,
+        registryHost: registry.host ?? new URL(rootUrl).host,
+        fixedOrigin: resolved.publicUrl ? new URL(resolved.publicUrl).origin : undefined,
+      },
     };
-    try {
-      // The registry reaches the emulator (token realm, notifications) on loopback, whatever it advertises.
-      const local = resolved.host === "0.0.0.0" || resolved.host === "::" || resolved.host === "localhost" ? "127.0.0.1" : host;
-      await services.registry.start(`http://${local}:${port}`);
-      if (services.registry.host) services.urls.registryHost = services.registry.host;
-      await jobs.start();
-    } catch (error) {
-      // The outer catch must not close storage and database a second time.
-      storage = undefined;
-      await release("stop").catch(() => {});
-      throw error;
-    }
+    const injector = new FaultInjector(core, log);
+    // Containers reach the API on the host's loopback, or under the name the engine gives the host.
+    const apiUrl = new URL(rootUrl);
+    if (apiUrl.hostname === "127.0.0.1" || apiUrl.hostname === "localhost") apiUrl.hostname = choice.hostForContainers;
+    const jobs = new JobService(core, { makeExecutor: choice.make, apiUrlForJobs: `${apiUrl.origin}${API_PREFIX}`, faults: injector, log });
+    started.push({ name: "jobs", release: (mode) => jobs.close(mode) });
+    const faults = new FaultService(injector, jobs.scheduler.controls, jobs.faultyExecutor, clock);
+    started.push({ name: "faults", release: () => faults.close() });
+    const emulator: Emulator = { core, jobs, faults, registry };
+
+    const app = createApp(emulator, log);
+    server.off("request", starting);
+    server.on("request", getRequestListener(app.fetch, { hostname: resolved.host }));
+    await jobs.start();
 
     // Retention policies are applied in the background; the admin API can also run a sweep on demand.
-    retentionTimer = setInterval(() => {
+    const retentionTimer = setInterval(() => {
       try {
-        enforceRetention(services);
+        enforceRetention(core, jobs);
       } catch (error) {
         log(`retention sweep failed: ${(error as Error).message}`);
       }
     }, 5000);
     retentionTimer.unref();
+    started.push({ name: "retention", release: () => clearInterval(retentionTimer) });
 
-    let stopped: Promise<void> | undefined;
     // Embedded emulators stop their containers; the command line detaches when a data dir keeps state for a restart.
-    const stop = () => {
-      stopped ??= release(stopMode);
-      return stopped;
-    };
-
+    const stopMode: StopMode = detachJobsOnStop ? "detach" : "stop";
+    let stopped: Promise<void> | undefined;
     return {
       baseUrl,
       rootUrl,
@@ -178,16 +185,43 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       apiKey: bootstrap.apiKey,
       workspaceId: bootstrap.workspace.id,
       client: createHtcClient({ baseUrl, apiKey: bootstrap.apiKey }),
-      services,
-      stop,
+      executor: jobs.executor.name,
+      registryHost: registry.host,
+      internals: emulator,
+      stop: () => {
+        stopped ??= release(stopMode);
+        return stopped;
+      },
     };
   } catch (error) {
-    if (db.open) {
-      await storage?.close();
-      db.close();
-    }
+    await release("stop").catch(() => {});
     throw error;
   }
+}
+
+/** The server's answer while the emulator is still being assembled. */
+function starting(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+  response.end(JSON.stringify({ error: "unavailable", errorDescription: "The emulator is starting." }));
+}
+
+function listen(port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = createServer(starting);
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive connections would otherwise hold the server open.
+    server.closeAllConnections();
+  });
 }
 
 function strictFromEnvironment(): boolean {
@@ -195,6 +229,6 @@ function strictFromEnvironment(): boolean {
 }
 
 /** A stable id of this emulator's state: labels its containers, so emulators sharing an engine stay apart. */
-function instanceIdOf(db: ReturnType<typeof openDatabase>): string {
+function instanceIdOf(db: Db): string {
   return new MetaRepository(db).instanceId(newUuid);
 }

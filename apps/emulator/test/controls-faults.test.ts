@@ -222,6 +222,51 @@ describe("API faults", () => {
   });
 });
 
+describe("the admin API", () => {
+  const root = () => `${emulator.rootUrl}/_emulator/v1`;
+
+  it("is hit by the rules that name its operations, and only by them", async () => {
+    // A rule for every request leaves the admin API alone, so a test can always remove it.
+    await admin.addFault({ id: "everything", api: { status: 503 } });
+    expect((await http(`${root()}/clock`)).status).toBe(200);
+    await admin.removeFault("everything");
+
+    await admin.addFault({ id: "clock-down", match: { operations: ["getClock"] }, times: 1, api: { status: 503, retryAfterSeconds: 2 } });
+    const hit = await http(`${root()}/clock`);
+    expect(hit.status).toBe(503);
+    expect(hit.headers.get("x-htc-emulator-fault")).toBe("clock-down");
+    expect(hit.headers.get("retry-after")).toBe("2");
+    expect(hit.body).toMatchObject({ error: "service_unavailable" });
+    expect((await http(`${root()}/clock`)).status).toBe(200);
+    // A 400 of an admin operation has the body its contract declares for 400.
+    await admin.addFault({ match: { operations: ["changeClock"] }, times: 1, api: { status: 400 } });
+    const invalid = await http(`${root()}/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({ errorType: "VALIDATION_ERROR", message: null });
+    expect((await admin.faultLog()).items.at(-1)).toMatchObject({ operation: "changeClock", method: "POST", path: "/_emulator/v1/clock", status: 400 });
+  });
+
+  it("never lets a rule name the fault rules' own operations", async () => {
+    const refused = await http(`${root()}/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ match: { operations: ["getClock", "removeFaultRule"] }, api: { status: 500 } }),
+    });
+    expect(refused.status).toBe(400);
+    expect((refused.body as { errorDescription: string }).errorDescription).toMatch(/^match\.operations\[1\]: /);
+  });
+
+  it("counts its requests, by operation and status, in every workspace's metrics", async () => {
+    await admin.clock();
+    await http(`${root()}/faults/no-such-rule`);
+    const token = await bearerFor(emulator, emulator.apiKey);
+    const metrics = (await http(`${emulator.baseUrl}/htc/metrics`, { headers: { Authorization: `Bearer ${token}` } })).body as string;
+    expect(metrics).toContain("# TYPE htc_emulator_admin_requests_total counter");
+    expect(metrics).toMatch(/^htc_emulator_admin_requests_total\{operation="getClock",code="200"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^htc_emulator_admin_requests_total\{operation="getFaultRule",code="404"\} [1-9]\d*$/m);
+  });
+});
+
 describe("determinism", () => {
   /** Runs the same request sequence against an emulator with one probabilistic rule; returns the statuses. */
   async function statuses(target: SpawnedEmulator, seed: number): Promise<number[]> {

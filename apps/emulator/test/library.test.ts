@@ -73,7 +73,7 @@ describe("startEmulator()", () => {
 
   it.skipIf(!engine.ok)("stops the containers it started", async () => {
     const emulator = await startEmulator({ executor: "docker" });
-    const instance = emulator.services.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string };
+    const instance = emulator.internals.core.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string };
     const client = emulator.client;
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
     const ids = { projectId: project.projectId, taskId: (await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }))).taskId };

@@ -92,7 +92,7 @@ describeRegistry("the registry process", () => {
     const lines: string[] = [];
     const emulator = await startEmulator({ inMemory: true, executor: "simulated", registry: "on", registryBin: REGISTRY_BIN, log: (l) => lines.push(l) });
     const dir = /data in (\S+)\)/.exec(lines.join("\n"))?.[1];
-    const pid = emulator.services.registry.process!.pid!;
+    const pid = emulator.internals.registry.process!.pid!;
     try {
       expect(dir).toMatch(/htc-emulator-registry-/);
       expect(existsSync(join(dir!, "config.yml"))).toBe(true);
@@ -110,12 +110,12 @@ describeRegistry("the registry process", () => {
       const { projectId, password } = await projectWithRepo(emulator, "notified");
       const name = `rescale/${projectId}/notified`;
       const { token } = await realmToken(emulator.rootUrl, password, [`repository:${name}:pull,push,delete`]);
-      const registryUrl = `http://${emulator.services.registry.host}`;
+      const registryUrl = `http://${emulator.internals.registry.host}`;
       const digest = await pushTestImage(registryUrl, token!, name, "v1");
-      const repo = emulator.services.repos.registry;
+      const repo = emulator.internals.core.repos.registry;
       const row = await until(() => repo.image(projectId, "notified", "v1"), (r) => r?.complete_at != null);
       expect(row).toMatchObject({ digest, tag: "v1" });
-      expect(emulator.services.registry.statusOf(row!)).toBe("READY");
+      expect(emulator.internals.registry.statusOf(row!)).toBe("READY");
       // A new push of the tag replaces the digest; deleting the manifest removes the row.
       const second = await pushTestImage(registryUrl, token!, name, "v1", "another layer");
       await until(() => repo.image(projectId, "notified", "v1")?.digest, (d) => d === second);
@@ -137,7 +137,7 @@ describeRegistry("the registry process", () => {
     try {
       const made = await projectWithRepo(emulator, "kept");
       projectId = made.projectId;
-      host = emulator.services.registry.host!;
+      host = emulator.internals.registry.host!;
       tokenBefore = (await realmToken(emulator.rootUrl, made.password, [`repository:rescale/${projectId}/kept:pull,push`])).token!;
       await pushTestImage(`http://${host}`, tokenBefore, `rescale/${projectId}/kept`, "v1");
     } finally {
@@ -146,7 +146,7 @@ describeRegistry("the registry process", () => {
     expect(readdirSync(join(dataDir, "registry"))).toEqual(expect.arrayContaining(["config.yml", "storage", "token-issuer.pem"]));
     emulator = await startEmulator(options);
     try {
-      expect(emulator.services.registry.host).toBe(host);
+      expect(emulator.internals.registry.host).toBe(host);
       const images = await unwrap(emulator.client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
       expect(images).toEqual({ containerRegistry: `${host}/rescale/${projectId}/`, images: ["kept:v1"] });
       // A registry token signed before the restart is still accepted: the key and certificate were kept.

@@ -1,19 +1,29 @@
 // The zod schemas that validate requests must say what the contract says: the same operations, the same body
 // members with the same types, enums and bounds, the same query parameters. This compares them structurally
-// (zod → JSON Schema against the contract's request view, readOnly members left out).
-import { contractPath, surfacePath } from "@htcemu/openapi";
+// (zod → JSON Schema against the contract's request view, readOnly members left out), for the HTC API and for
+// the emulator's admin API.
+import { adminContractPath, contractPath, surfacePath } from "@htcemu/openapi";
 import { readFileSync } from "node:fs";
-import { deriveView } from "@htcemu/contract";
+import { deriveView, HTTP_METHODS } from "@htcemu/contract";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { htcOperations } from "../src/app.js";
+import { adminOperations, htcOperations } from "../src/app.js";
+import type { RegisteredOperation } from "../src/http/router.js";
 
 type Schema = Record<string, unknown>;
 
-const document = JSON.parse(readFileSync(contractPath, "utf8")) as Schema;
-const requestView = deriveView(document as never, "request") as Schema;
 const surface = JSON.parse(readFileSync(surfacePath, "utf8")) as { method: string; path: string; operationId: string }[];
-const operations = htcOperations().operations;
+const adminDocument = JSON.parse(readFileSync(adminContractPath, "utf8")) as Schema;
+
+/** Every operation of a document, as `METHOD path operationId`. */
+function operationsOf(document: Schema): { method: string; path: string; operationId: string }[] {
+  return Object.entries(document.paths as Record<string, Schema>).flatMap(([path, item]) =>
+    HTTP_METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, operationId: (item[m] as Schema).operationId as string })),
+  );
+}
+
+// The functions below read the request view of the document being checked.
+let requestView: Schema = {};
 
 /** Follows $refs and single-member allOf wrappers (used to put a description next to a $ref). */
 function resolve(schema: Schema | undefined): Schema | undefined {
@@ -114,71 +124,87 @@ const bodyExceptions: Record<string, string> = {
   createRepo: "any JSON object is accepted and ignored",
 };
 
-const notServedYet: string[] = [];
+const apis = [
+  { name: "the HTC contract", path: contractPath, operations: htcOperations().operations, expected: surface },
+  { name: "the admin API", path: adminContractPath, operations: adminOperations().operations, expected: operationsOf(adminDocument) },
+];
 
-describe("the emulator serves exactly the contract's operations", () => {
-  it("registers the 57 operations of the surface, with the contract's methods and paths", () => {
-    const served = operations.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort();
-    const expected = surface.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort();
-    const missing = expected.filter((e) => !served.includes(e));
-    expect(served.filter((s) => !expected.includes(s))).toEqual([]);
-    // Operations not served yet (storage and registry are still being built); this list only shrinks.
-    expect(missing.map((m) => m.split(" ")[2]).sort()).toEqual(notServedYet.sort());
+describe("the emulator serves exactly the operations of its two APIs", () => {
+  for (const api of apis) {
+    it(`registers every operation of ${api.name} (${api.expected.length}), with its method and path`, () => {
+      const served = api.operations.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort();
+      const expected = api.expected.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort();
+      expect(served).toEqual(expected);
+    });
+  }
+
+  it("uses every operationId once across both APIs (strict checks, faults and metrics key on it)", () => {
+    const ids = apis.flatMap((api) => api.operations.map((o) => o.operationId));
+    expect(ids.length).toBe(new Set(ids).size);
   });
 });
 
-describe("request schemas match the contract", () => {
-  for (const op of operations) {
-    it(`${op.operationId}`, () => {
-      const spec = specOperation(op.operationId);
-      const problems: string[] = [];
-      const content = (spec.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined;
-      const specBody = content?.["application/json"]?.schema as Schema | undefined;
-      if (bodyExceptions[op.operationId]) {
-        // documented exception
-      } else if (specBody && !op.body) problems.push("the contract declares a JSON body the emulator does not read");
-      else if (!specBody && op.body) problems.push("the emulator reads a body the contract does not declare");
-      else if (specBody && op.body) compare(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" }) as Schema, specBody, "body", problems);
+for (const api of apis) {
+  describe(`request schemas match ${api.name}`, () => {
+    const document = JSON.parse(readFileSync(api.path, "utf8")) as Schema;
+    const view = deriveView(document as never, "request") as Schema;
+    for (const op of api.operations) {
+      it(`${op.operationId}`, () => {
+        requestView = view;
+        checkOperation(op);
+      });
+    }
+  });
+}
 
-      const specQuery = ((spec.parameters as Schema[] | undefined) ?? []).map((p) => resolve(p)!).filter((p) => p.in === "query");
-      const myQuery = op.query ? ((z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as Schema).properties as Record<string, Schema>) : {};
-      for (const param of specQuery) {
-        const name = param.name as string;
-        if (!(name in myQuery)) {
-          problems.push(`query ${name}: not read by the emulator`);
-          continue;
-        }
-        const schema = resolve(param.schema as Schema)!;
-        const isArray = schema.type === "array";
-        if (isArray !== (op.arrayQuery ?? []).includes(name)) problems.push(`query ${name}: array ${isArray} in the contract`);
-        const target = isArray ? resolve(schema.items as Schema)! : schema;
-        const mine = isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!;
-        if (Array.isArray(target.enum)) {
-          const want = (target.enum as unknown[]).map(String).sort();
-          const have = ((nonNull(mine).enum as unknown[]) ?? []).map(String).sort();
-          if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`query ${name}: enum ${have} vs contract ${want}`);
-        }
-        // Bounds must agree too, not only names and enums. Query values arrive as text, so numbers are checked by
-        // what the emulator accepts at and just past each bound; patterns are compared as regular expressions.
-        const field = (op.query as unknown as { shape: Record<string, z.ZodType> }).shape[name]!;
-        const accepts = (value: string) => field.safeParse(isArray ? [value] : value).success;
-        if (target.type === "integer" || target.type === "number") {
-          for (const [key, outside] of [["minimum", -1], ["maximum", 1]] as const) {
-            const bound = target[key] as number | undefined;
-            if (bound === undefined) continue;
-            if (!accepts(String(bound)) || accepts(String(bound + outside))) problems.push(`query ${name}: ${key} ${bound} of the contract not enforced`);
-          }
-          if (target.type === "integer" && accepts("1.5")) problems.push(`query ${name}: the contract says integer, 1.5 is accepted`);
-        }
-        if (typeof target.pattern === "string") {
-          const mine = nonNull(isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!).pattern;
-          if (typeof mine !== "string" || new RegExp(target.pattern).source !== new RegExp(mine).source) problems.push(`query ${name}: pattern ${mine} vs contract ${target.pattern}`);
-        }
+function checkOperation(op: RegisteredOperation): void {
+  const spec = specOperation(op.operationId);
+  const problems: string[] = [];
+  const content = (spec.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined;
+  const specBody = content?.["application/json"]?.schema as Schema | undefined;
+  if (bodyExceptions[op.operationId]) {
+    // documented exception
+  } else if (specBody && !op.body) problems.push("the contract declares a JSON body the emulator does not read");
+  else if (!specBody && op.body) problems.push("the emulator reads a body the contract does not declare");
+  else if (specBody && op.body) compare(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" }) as Schema, specBody, "body", problems);
+
+  const specQuery = ((spec.parameters as Schema[] | undefined) ?? []).map((p) => resolve(p)!).filter((p) => p.in === "query");
+  const myQuery = op.query ? ((z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as Schema).properties as Record<string, Schema>) : {};
+  for (const param of specQuery) {
+    const name = param.name as string;
+    if (!(name in myQuery)) {
+      problems.push(`query ${name}: not read by the emulator`);
+      continue;
+    }
+    const schema = resolve(param.schema as Schema)!;
+    const isArray = schema.type === "array";
+    if (isArray !== (op.arrayQuery ?? []).includes(name)) problems.push(`query ${name}: array ${isArray} in the contract`);
+    const target = isArray ? resolve(schema.items as Schema)! : schema;
+    const mine = isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!;
+    if (Array.isArray(target.enum)) {
+      const want = (target.enum as unknown[]).map(String).sort();
+      const have = ((nonNull(mine).enum as unknown[]) ?? []).map(String).sort();
+      if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`query ${name}: enum ${have} vs contract ${want}`);
+    }
+    // Bounds must agree too, not only names and enums. Query values arrive as text, so numbers are checked by
+    // what the emulator accepts at and just past each bound; patterns are compared as regular expressions.
+    const field = (op.query as unknown as { shape: Record<string, z.ZodType> }).shape[name]!;
+    const accepts = (value: string) => field.safeParse(isArray ? [value] : value).success;
+    if (target.type === "integer" || target.type === "number") {
+      for (const [key, outside] of [["minimum", -1], ["maximum", 1]] as const) {
+        const bound = target[key] as number | undefined;
+        if (bound === undefined) continue;
+        if (!accepts(String(bound)) || accepts(String(bound + outside))) problems.push(`query ${name}: ${key} ${bound} of the contract not enforced`);
       }
-      for (const name of Object.keys(myQuery)) {
-        if (!specQuery.some((p) => p.name === name)) problems.push(`query ${name}: not in the contract`);
-      }
-      expect(problems).toEqual([]);
-    });
+      if (target.type === "integer" && accepts("1.5")) problems.push(`query ${name}: the contract says integer, 1.5 is accepted`);
+    }
+    if (typeof target.pattern === "string") {
+      const mine = nonNull(isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!).pattern;
+      if (typeof mine !== "string" || new RegExp(target.pattern).source !== new RegExp(mine).source) problems.push(`query ${name}: pattern ${mine} vs contract ${target.pattern}`);
+    }
   }
-});
+  for (const name of Object.keys(myQuery)) {
+    if (!specQuery.some((p) => p.name === name)) problems.push(`query ${name}: not in the contract`);
+  }
+  expect(problems).toEqual([]);
+}

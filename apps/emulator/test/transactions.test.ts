@@ -1,8 +1,7 @@
 // Multi-row changes that must happen entirely or not at all: a user with its first API key, and a retention
 // sweep (its archives and deletions), whose storage is released only once the sweep committed.
 import { unwrap } from "@htcemu/client";
-import { describe, expect, it } from "vitest";
-import type { TaskRow } from "../src/db/repositories/tasks.js";
+import { describe, expect, it, vi } from "vitest";
 import { putPolicy } from "../src/domain/retention.js";
 import { changeLifecycle, enforceRetention } from "../src/domain/tasks.js";
 import { useEmulator } from "../src/testing/vitest.js";
@@ -12,7 +11,7 @@ const HOUR = 3_600_000;
 
 describe("IdentityService.createUser", () => {
   it("leaves no user behind when its API key cannot be stored", () => {
-    const s = htc.emulator.services;
+    const s = htc.emulator.internals.core;
     const workspaceId = htc.emulator.workspaceId;
     const users = () => s.repos.identity.usersOfWorkspace(workspaceId).map((u) => u.email);
     const before = users();
@@ -30,7 +29,7 @@ describe("IdentityService.createUser", () => {
 
 describe("enforceRetention", () => {
   it("changes the rows of a sweep in one transaction and releases storage after it committed", async () => {
-    const s = htc.emulator.services;
+    const { core: s, jobs } = htc.emulator.internals;
     const project = await unwrap(htc.client.api.POST("/htc/projects", { body: { projectName: "retention", projectDescription: "" } }));
     const newTask = (name: string) =>
       unwrap(
@@ -42,14 +41,15 @@ describe("enforceRetention", () => {
     const old = await newTask("archived-long-ago");
     const idle = await newTask("idle");
     const row = (taskId: string) => s.repos.tasks.get(taskId, project.projectId)!;
-    changeLifecycle(s, row(old.taskId), "ARCHIVED");
+    changeLifecycle(s, jobs, row(old.taskId), "ARCHIVED");
 
     const released: { taskId: string; status: string; inTransaction: boolean }[] = [];
-    const onDeleted = s.taskJobs.onDeleted;
-    s.taskJobs.onDeleted = (task: TaskRow) => {
-      released.push({ taskId: task.id, status: row(task.id).lifecycle_status, inTransaction: s.db.inTransaction });
-      onDeleted(task);
-    };
+    // A deleted task's storage is released through the storage service: watch when, and in what state.
+    const deleteTaskStorage = s.storage.deleteTaskStorage.bind(s.storage);
+    const release = vi.spyOn(s.storage, "deleteTaskStorage").mockImplementation((projectId, taskId) => {
+      released.push({ taskId, status: row(taskId).lifecycle_status, inTransaction: s.db.inTransaction });
+      deleteTaskStorage(projectId, taskId);
+    });
     try {
       // From here on synchronous, so the emulator's own background sweep cannot interleave.
       s.clock.advance(3 * HOUR);
@@ -60,7 +60,7 @@ describe("enforceRetention", () => {
          WHEN NEW.lifecycle_status = 'DELETED' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
       );
       try {
-        expect(() => enforceRetention(s)).toThrow(/injected failure/);
+        expect(() => enforceRetention(s, jobs)).toThrow(/injected failure/);
       } finally {
         s.db.exec("DROP TRIGGER temp.refuse_delete");
       }
@@ -68,11 +68,11 @@ describe("enforceRetention", () => {
       expect(row(old.taskId).lifecycle_status).toBe("ARCHIVED");
       expect(released).toEqual([]);
 
-      expect(enforceRetention(s)).toEqual({ archived: [idle.taskId], deleted: [old.taskId] });
+      expect(enforceRetention(s, jobs)).toEqual({ archived: [idle.taskId], deleted: [old.taskId] });
       expect(row(idle.taskId).lifecycle_status).toBe("ARCHIVED");
       expect(released).toEqual([{ taskId: old.taskId, status: "DELETED", inTransaction: false }]);
     } finally {
-      s.taskJobs.onDeleted = onDeleted;
+      release.mockRestore();
     }
   });
 });

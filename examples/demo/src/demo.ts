@@ -9,7 +9,7 @@ const step = (text: string) => console.log(`\n▶ ${text}`);
 const emulator = await startEmulator({ log: (line) => console.log(`  [emulator] ${line}`) });
 try {
   const htc = emulator.client;
-  const executor = emulator.services.executorName();
+  const executor = emulator.executor;
   console.log(`Emulator at ${emulator.baseUrl} (jobs run with the ${executor} executor)`);
 
   step("Who am I?");

@@ -53,7 +53,7 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
     ...(options.emulatorOnly ? { strict: true } : {}),
     log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
   });
-  const executor = emulator.services.executorName();
+  const executor = emulator.executor;
   if (executor !== "docker") throw new Error(`the emulator runs jobs with the ${executor} executor: the tutorial needs Docker`);
   return {
     kind: "emulator",
@@ -61,9 +61,9 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
     apiKey: emulator.apiKey,
     htc: emulator.client,
     admin: createAdminClient(emulator.rootUrl),
-    registry: emulator.services.registry.enabled,
+    registry: emulator.registryHost !== undefined,
     pollMs: 500,
-    describe: `an emulator at ${emulator.baseUrl} (Docker executor${emulator.services.registry.enabled ? ", project registry" : ""}; its log: ${relative(process.cwd(), join(outDir, "emulator.log"))})`,
+    describe: `an emulator at ${emulator.baseUrl} (Docker executor${emulator.registryHost !== undefined ? ", project registry" : ""}; its log: ${relative(process.cwd(), join(outDir, "emulator.log"))})`,
     stop: async () => {
       await emulator.stop();
       log.end();

@@ -13,7 +13,7 @@ import type { components, paths } from "./generated/admin.js";
 import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
 import { createTransport, DEFAULT_TIMEOUT_MS, type FetchFn, type Transport } from "./transport.js";
 
-export type { components as adminComponents, paths as adminPaths } from "./generated/admin.js";
+export type { components as adminComponents, operations as adminOperations, paths as adminPaths } from "./generated/admin.js";
 
 type Schemas = components["schemas"];
 export type FaultRuleCreate = Schemas["FaultRuleCreate"];

@@ -64,7 +64,7 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
         rootUrl: running.rootUrl,
         apiKey: running.apiKey,
         workspaceId: running.workspaceId,
-        executor: running.services.executorName(),
+        executor: running.executor,
         context: contextName ?? null,
       },
       () => {

@@ -1,51 +1,29 @@
 // The test controls of the admin API (openapi/admin/admin.yaml, tags Faults and Control), under /_emulator/v1:
-// fault rules and their log, the scheduler's pause and stepping, reset, and snapshots. Not part of the HTC
-// contract.
+// fault rules and their log, the scheduler's pause and stepping, reset, and snapshots. Served through the admin
+// OperationRegistry like the rest of the admin API (routes.ts).
 import { Readable } from "node:stream";
-import { loadContract } from "@htcemu/contract";
-import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
+import { invalidField, invalidRequest, notFound } from "../errors.js";
+import { FaultRuleError } from "../faults/injector.js";
 import { outcomeOfFault } from "../faults/job-faults.js";
 import { faultRuleCreateSchema } from "../faults/rules.js";
-import { FaultRuleError } from "../faults/service.js";
-import type { AppEnv } from "../http/env.js";
-import { invalidField, invalidRequest, notFound } from "../http/errors.js";
-import { jsonBody, parseWith } from "../http/validation.js";
+import { contractOf } from "../http/contracts.js";
+import type { AdminApi } from "../http/router.js";
 import type { JobOutcome } from "../jobs/executor.js";
+import type { JobService } from "../jobs/service.js";
 import { JobStatus, statusCode, statusNames } from "../jobs/status.js";
 import { DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_SECONDS } from "../jobs/submit.js";
-import type { Services } from "../services.js";
+import { faultLogQuery, resetBody, STEP_LIMIT, stepBody } from "../schemas/admin.js";
 import { resetState } from "../snapshot/reset.js";
 import { exportSnapshot, importSnapshot, SnapshotError } from "../snapshot/snapshot.js";
 
-const STEP_LIMIT = 1000;
+type StepRequest = z.output<typeof stepBody>;
+type StepView = adminComponents["schemas"]["StepResult"]["jobs"][number];
 
-const stepSchema = z
-  .object({
-    projectId: z.string().min(1),
-    taskId: z.string().min(1),
-    jobIds: z.array(z.string()).max(STEP_LIMIT).optional(),
-    group: z.string().optional(),
-    to: z.enum(["SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"]).optional(),
-    exitCode: z.number().int().min(0).max(255).optional(),
-    failure: z.enum(["timeout", "outOfMemory", "vanish"]).optional(),
-  })
-  .strict();
-
-type StepRequest = z.output<typeof stepSchema>;
-
-interface StepView {
-  jobId: string;
-  from: string;
-  status: string;
-  attempt: number;
-  moved: boolean;
-  reason?: string;
-}
-
-function schedulerView(s: Services) {
-  return s.jobs.scheduler.state;
-}
+/** The fault rules' own operations: a rule may not name them, or it could lock a test out of removing it. */
+const FAULT_CONTROL_OPERATIONS = new Set(["listFaultRules", "addFaultRule", "clearFaultRules", "getFaultLog", "getFaultRule", "removeFaultRule"]);
 
 /** The outcome a stepped job ends with. */
 function stepOutcome(request: StepRequest): JobOutcome {
@@ -54,7 +32,7 @@ function stepOutcome(request: StepRequest): JobOutcome {
 }
 
 /** The jobs a step request names, in job order. */
-function jobsToStep(s: Services, request: StepRequest): { seq: number; jobId: string }[] {
+function jobsToStep(s: Core, jobs: JobService, request: StepRequest): { seq: number; jobId: string }[] {
   const task = s.repos.tasks.get(request.taskId, request.projectId);
   if (!task) throw notFound(`Task ${request.taskId} of project ${request.projectId} does not exist.`);
   const groupId = request.group === undefined ? undefined : s.repos.jobs.findGroupId(task.seq, request.group);
@@ -62,7 +40,7 @@ function jobsToStep(s: Services, request: StepRequest): { seq: number; jobId: st
   let seqs: number[];
   if (request.jobIds) {
     seqs = request.jobIds.map((jobId, i) => {
-      const seq = s.jobs.seqOf(task.seq, jobId);
+      const seq = jobs.seqOf(task.seq, jobId);
       if (seq === undefined) throw invalidField(`jobIds[${i}]`, "is not a job of the task");
       return seq;
     });
@@ -75,14 +53,14 @@ function jobsToStep(s: Services, request: StepRequest): { seq: number; jobId: st
   return seqs.map((seq) => ({ seq, jobId: s.repos.jobs.publicId(seq)! }));
 }
 
-function stepJobs(s: Services, request: StepRequest): StepView[] {
-  const scheduler = s.jobs.scheduler;
+function stepJobs(s: Core, jobs: JobService, request: StepRequest): StepView[] {
+  const scheduler = jobs.scheduler;
   const end = stepOutcome(request);
   const target = request.to === undefined ? undefined : statusCode(request.to)!;
   const rowOf = (seq: number) => s.repos.jobStates.place(seq)!;
-  return jobsToStep(s, request).map(({ seq, jobId }) => {
+  return jobsToStep(s, jobs, request).map(({ seq, jobId }) => {
     const first = rowOf(seq);
-    const definition = s.jobs.batches.get(first.batch_seq).request.htcJobDefinition;
+    const definition = jobs.batches.get(first.batch_seq).request.htcJobDefinition;
     const limits = {
       memoryMiB: definition.maxMemory ?? DEFAULT_MEMORY_MIB,
       execTimeoutSeconds: definition.execTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
@@ -120,8 +98,7 @@ function stepJobs(s: Services, request: StepRequest): StepView[] {
   });
 }
 
-export function controlRoutes(log: (line: string) => void = () => {}): Hono<AppEnv> {
-  const admin = new Hono<AppEnv>();
+export function registerControlRoutes(api: AdminApi, log: (line: string) => void = () => {}): void {
   // Reset and import replace state wholesale: one at a time.
   let exclusive: Promise<unknown> = Promise.resolve();
   const serialized = <T>(work: () => Promise<T>): Promise<T> => {
@@ -132,102 +109,181 @@ export function controlRoutes(log: (line: string) => void = () => {}): Hono<AppE
 
   // --- faults ---------------------------------------------------------------------------------------------------
 
-  admin.get("/faults", (c) => c.json(c.var.services.faults.list()));
-
-  admin.post("/faults", async (c) => {
-    const spec = await jsonBody(c, faultRuleCreateSchema);
-    const operations = loadContract().operationIds;
-    // A job rule is refused for naming operations at all (FaultService.add), whatever they are.
-    if (spec.api) {
-      spec.match.operations?.forEach((operation, i) => {
-        if (!operations.includes(operation)) throw invalidField(`match.operations[${i}]`, "is not an operationId of the HTC contract");
-      });
-    }
-    try {
-      return c.json(c.var.services.faults.add(spec), 201);
-    } catch (error) {
-      if (error instanceof FaultRuleError) throw invalidField(error.field, error.message);
-      throw error;
-    }
+  api.add({
+    operationId: "listFaultRules",
+    method: "GET",
+    path: "/faults",
+    auth: "none",
+    handler: (c) => c.get("faults").list(),
   });
 
-  admin.delete("/faults", (c) => c.json(c.var.services.faults.clear()));
-
-  admin.get("/faults/log", (c) => {
-    const query = parseWith(
-      z.object({ ruleId: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }),
-      { ruleId: c.req.query("ruleId"), limit: c.req.query("limit") },
-    );
-    return c.json(c.var.services.faults.injections(query));
+  api.add({
+    operationId: "addFaultRule",
+    method: "POST",
+    path: "/faults",
+    status: 201,
+    auth: "none",
+    body: faultRuleCreateSchema,
+    handler: (c, { body: spec }) => {
+      // A job rule is refused for naming operations at all (FaultInjector.add), whatever they are.
+      if (spec.api) {
+        const htc = contractOf("htc");
+        const admin = contractOf("admin");
+        spec.match.operations?.forEach((operation, i) => {
+          const field = `match.operations[${i}]`;
+          if (FAULT_CONTROL_OPERATIONS.has(operation)) throw invalidField(field, "is an operation of the fault rules themselves, which faults never hit");
+          if (!htc.findOperation(operation) && !admin.findOperation(operation)) {
+            throw invalidField(field, "is not an operationId of the HTC contract or of the admin API");
+          }
+        });
+      }
+      try {
+        return c.get("faults").add(spec);
+      } catch (error) {
+        if (error instanceof FaultRuleError) throw invalidField(error.field, error.message);
+        throw error;
+      }
+    },
   });
 
-  admin.get("/faults/:ruleId", (c) => {
-    const rule = c.var.services.faults.get(c.req.param("ruleId"));
-    if (!rule) throw notFound(`Fault rule ${c.req.param("ruleId")} does not exist.`);
-    return c.json(rule);
+  api.add({
+    operationId: "clearFaultRules",
+    method: "DELETE",
+    path: "/faults",
+    auth: "none",
+    handler: (c) => c.get("faults").clear(),
   });
 
-  admin.delete("/faults/:ruleId", (c) => {
-    const rule = c.var.services.faults.remove(c.req.param("ruleId"));
-    if (!rule) throw notFound(`Fault rule ${c.req.param("ruleId")} does not exist.`);
-    return c.json(rule);
+  api.add({
+    operationId: "getFaultLog",
+    method: "GET",
+    path: "/faults/log",
+    auth: "none",
+    query: faultLogQuery,
+    handler: (c, { query }) => c.get("faults").injections(query),
+  });
+
+  api.add({
+    operationId: "getFaultRule",
+    method: "GET",
+    path: "/faults/{ruleId}",
+    auth: "none",
+    handler: (c) => {
+      const rule = c.get("faults").get(c.req.param("ruleId")!);
+      if (!rule) throw notFound(`Fault rule ${c.req.param("ruleId")} does not exist.`);
+      return rule;
+    },
+  });
+
+  api.add({
+    operationId: "removeFaultRule",
+    method: "DELETE",
+    path: "/faults/{ruleId}",
+    auth: "none",
+    handler: (c) => {
+      const rule = c.get("faults").remove(c.req.param("ruleId")!);
+      if (!rule) throw notFound(`Fault rule ${c.req.param("ruleId")} does not exist.`);
+      return rule;
+    },
   });
 
   // --- the scheduler ----------------------------------------------------------------------------------------------
 
-  admin.get("/scheduler", (c) => c.json(schedulerView(c.var.services)));
-
-  admin.post("/scheduler/pause", (c) => {
-    c.var.services.jobs.scheduler.pause();
-    log("scheduler paused (admin API)");
-    return c.json(schedulerView(c.var.services));
+  api.add({
+    operationId: "getSchedulerState",
+    method: "GET",
+    path: "/scheduler",
+    auth: "none",
+    handler: (c) => c.get("jobs").scheduler.state,
   });
 
-  admin.post("/scheduler/resume", (c) => {
-    c.var.services.jobs.scheduler.resume();
-    log("scheduler resumed (admin API)");
-    return c.json(schedulerView(c.var.services));
+  api.add({
+    operationId: "pauseScheduler",
+    method: "POST",
+    path: "/scheduler/pause",
+    auth: "none",
+    handler: (c) => {
+      const { scheduler } = c.get("jobs");
+      scheduler.pause();
+      log("scheduler paused (admin API)");
+      return scheduler.state;
+    },
   });
 
-  admin.post("/jobs/step", async (c) => {
-    const s = c.var.services;
-    const request = await jsonBody(c, stepSchema);
-    if (!s.jobs.scheduler.isPaused) {
-      throw invalidRequest("SCHEDULER_NOT_PAUSED", "Pause the scheduler (POST /_emulator/v1/scheduler/pause) before stepping jobs.");
-    }
-    return c.json({ jobs: stepJobs(s, request) });
+  api.add({
+    operationId: "resumeScheduler",
+    method: "POST",
+    path: "/scheduler/resume",
+    auth: "none",
+    handler: (c) => {
+      const { scheduler } = c.get("jobs");
+      scheduler.resume();
+      log("scheduler resumed (admin API)");
+      return scheduler.state;
+    },
+  });
+
+  api.add({
+    operationId: "stepJobs",
+    method: "POST",
+    path: "/jobs/step",
+    auth: "none",
+    body: stepBody,
+    handler: (c, { body }) => {
+      const jobs = c.get("jobs");
+      if (!jobs.scheduler.isPaused) {
+        throw invalidRequest("SCHEDULER_NOT_PAUSED", "Pause the scheduler (POST /_emulator/v1/scheduler/pause) before stepping jobs.");
+      }
+      return { jobs: stepJobs(c.get("core"), jobs, body) };
+    },
   });
 
   // --- reset and snapshots --------------------------------------------------------------------------------------
 
-  admin.post("/reset", async (c) => {
-    const s = c.var.services;
-    const body = (await jsonBody(c, z.object({ workspaceId: z.string().min(1).optional() }).strict().optional())) ?? {};
-    const removed = await serialized(() => resetState(s, body.workspaceId));
-    log(`state reset${body.workspaceId ? ` (workspace ${body.workspaceId})` : ""}: ${JSON.stringify(removed)}`);
-    return c.json(removed);
+  api.add({
+    operationId: "resetState",
+    method: "POST",
+    path: "/reset",
+    auth: "none",
+    body: resetBody,
+    handler: async (c, { body }) => {
+      const workspaceId = body?.workspaceId;
+      const removed = await serialized(() => resetState(c.get("core"), c.get("jobs"), workspaceId));
+      log(`state reset${workspaceId ? ` (workspace ${workspaceId})` : ""}: ${JSON.stringify(removed)}`);
+      return removed;
+    },
   });
 
-  admin.get("/snapshot", async (c) => {
-    const { stream, fileName } = await serialized(() => exportSnapshot(c.var.services, log));
-    return new Response(Readable.toWeb(stream) as unknown as ReadableStream, {
-      headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${fileName}"` },
-    });
+  api.add({
+    operationId: "exportSnapshot",
+    method: "GET",
+    path: "/snapshot",
+    auth: "none",
+    handler: async (c) => {
+      const { stream, fileName } = await serialized(() => exportSnapshot(c.get("core"), log));
+      return new Response(Readable.toWeb(stream) as unknown as ReadableStream, {
+        headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${fileName}"` },
+      });
+    },
   });
 
-  admin.post("/snapshot", async (c) => {
-    const s = c.var.services;
-    const body = c.req.raw.body;
-    if (!body) throw invalidField("(body)", "is required: a snapshot file");
-    try {
-      const summary = await serialized(() => importSnapshot(s, Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0])));
-      log(`snapshot imported: ${JSON.stringify(summary)}`);
-      return c.json(summary);
-    } catch (error) {
-      if (error instanceof SnapshotError) throw invalidRequest("INVALID_SNAPSHOT", error.message);
-      throw error;
-    }
+  api.add({
+    operationId: "importSnapshot",
+    method: "POST",
+    path: "/snapshot",
+    auth: "none",
+    handler: async (c) => {
+      const body = c.req.raw.body;
+      if (!body) throw invalidField("(body)", "is required: a snapshot file");
+      try {
+        const source = Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]);
+        const summary = await serialized(() => importSnapshot(c.get("core"), c.get("jobs"), source));
+        log(`snapshot imported: ${JSON.stringify(summary)}`);
+        return summary;
+      } catch (error) {
+        if (error instanceof SnapshotError) throw invalidRequest("INVALID_SNAPSHOT", error.message);
+        throw error;
+      }
+    },
   });
-
-  return admin;
 }

@@ -1,41 +1,27 @@
-// The emulator's admin API (openapi/admin/admin.yaml), under /_emulator/v1. Not part of the HTC contract.
-import { Hono } from "hono";
-import { z } from "zod";
+// The emulator's admin API (openapi/admin/admin.yaml), under /_emulator/v1: what this emulator is, workspaces,
+// users and keys, the clock, job tokens and the retention sweep. Not part of the HTC contract, but served like
+// it, through an OperationRegistry: --strict, fault rules and metrics apply to it too. The test controls (fault
+// rules, the scheduler, reset, snapshots) are in controls.ts.
 import { isoTime } from "../clock.js";
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
 import { newUuid } from "../domain/ids.js";
 import { enforceRetention } from "../domain/tasks.js";
 import { issueJobTokens } from "../domain/tokens.js";
-import type { AppEnv } from "../http/env.js";
-import { invalidField, notFound } from "../http/errors.js";
-import { jsonBody } from "../http/validation.js";
-import type { Services } from "../services.js";
+import { invalidField, notFound } from "../errors.js";
+import { API_PREFIX } from "../http/contracts.js";
+import type { AdminApi } from "../http/router.js";
+import { apiKeyCreateBody, clockChangeBody, jobTokenCreateBody, userCreateBody, workspaceCreateBody, workspaceLimitBody } from "../schemas/admin.js";
+import { EMULATOR_VERSION } from "../version.js";
 
-export const ADMIN_PREFIX = "/_emulator/v1";
-export const EMULATOR_VERSION = "0.1.0";
+type Schemas = adminComponents["schemas"];
 
-const vcpus = z.number().int().min(0).max(999999).nullable();
-
-const workspaceCreate = z.object({
-  name: z.string().min(1),
-  organizationCode: z.string().nullable().optional(),
-  vCPUs: vcpus.optional(),
-});
-
-const userCreate = z.object({
-  email: z.string().min(1),
-  fullName: z.string().min(1),
-  workspaceAdmin: z.boolean().default(false),
-  organizationAdmin: z.boolean().default(false),
-  rescaleAdmin: z.boolean().default(false),
-  apiKey: z.string().min(8).optional(),
-});
-
-function workspaceView(w: WorkspaceRow) {
+function workspaceView(w: WorkspaceRow): Schemas["AdminWorkspace"] {
   return { id: w.id, name: w.name, organizationCode: w.organization_code, vCPUs: w.vcpu_limit, createdAt: isoTime(w.created_at) };
 }
 
-function userView(s: Services, u: UserRow) {
+function userView(s: Core, u: UserRow): Schemas["AdminUser"] {
   return {
     userId: u.id,
     workspaceId: u.workspace_id,
@@ -48,112 +34,172 @@ function userView(s: Services, u: UserRow) {
   };
 }
 
-export function adminRoutes(describe: () => { executor: string }): Hono<AppEnv> {
-  const admin = new Hono<AppEnv>();
-  const workspaceOf = (s: Services, id: string) => {
-    const workspace = s.repos.identity.workspace(id);
-    if (!workspace) throw notFound(`Workspace ${id} does not exist.`);
-    return workspace;
-  };
+function clockView(s: Core): Schemas["Clock"] {
+  return { now: isoTime(s.clock.now()), speed: s.clock.speed };
+}
 
-  admin.get("/info", (c) => {
-    const s = c.var.services;
-    return c.json({
-      name: "htc-emulator",
-      version: EMULATOR_VERSION,
-      baseUrl: `${s.urls.root}/api/v1`,
-      rootUrl: s.urls.root,
-      executor: describe().executor,
-      inMemory: s.options.inMemory || !s.options.dataDir,
-      now: isoTime(s.clock.now()),
-    });
+function workspaceOf(s: Core, id: string): WorkspaceRow {
+  const workspace = s.repos.identity.workspace(id);
+  if (!workspace) throw notFound(`Workspace ${id} does not exist.`);
+  return workspace;
+}
+
+export function registerAdminRoutes(api: AdminApi): void {
+  api.add({
+    operationId: "getEmulatorInfo",
+    method: "GET",
+    path: "/info",
+    auth: "none",
+    handler: (c) => {
+      const s = c.get("core");
+      return {
+        name: "htc-emulator",
+        version: EMULATOR_VERSION,
+        baseUrl: `${s.urls.root}${API_PREFIX}`,
+        rootUrl: s.urls.root,
+        executor: c.get("jobs").executor.name,
+        inMemory: s.options.inMemory || !s.options.dataDir,
+        now: isoTime(s.clock.now()),
+      };
+    },
   });
 
-  admin.get("/workspaces", (c) => c.json(c.var.services.repos.identity.workspaces().map(workspaceView)));
-
-  admin.post("/workspaces", async (c) => {
-    const body = await jsonBody(c, workspaceCreate);
-    const workspace = c.var.services.identity.createWorkspace({
-      name: body.name,
-      organizationCode: body.organizationCode ?? null,
-      vcpuLimit: body.vCPUs ?? null,
-    });
-    return c.json(workspaceView(workspace), 201);
+  api.add({
+    operationId: "listWorkspaces",
+    method: "GET",
+    path: "/workspaces",
+    auth: "none",
+    handler: (c) => c.get("core").repos.identity.workspaces().map(workspaceView),
   });
 
-  admin.put("/workspaces/:workspaceId/limit", async (c) => {
-    const s = c.var.services;
-    const body = await jsonBody(c, z.object({ vCPUs: vcpus }));
-    const workspace = workspaceOf(s, c.req.param("workspaceId"));
-    s.repos.identity.setWorkspaceLimit(workspace.id, body.vCPUs, s.clock.now());
-    return c.json(workspaceView(workspaceOf(s, workspace.id)));
+  api.add({
+    operationId: "createWorkspace",
+    method: "POST",
+    path: "/workspaces",
+    status: 201,
+    auth: "none",
+    body: workspaceCreateBody,
+    handler: (c, { body }) =>
+      workspaceView(
+        c.get("core").identity.createWorkspace({ name: body.name, organizationCode: body.organizationCode ?? null, vcpuLimit: body.vCPUs ?? null }),
+      ),
   });
 
-  admin.get("/workspaces/:workspaceId/users", (c) => {
-    const s = c.var.services;
-    const workspace = workspaceOf(s, c.req.param("workspaceId"));
-    return c.json(s.repos.identity.usersOfWorkspace(workspace.id).map((u) => userView(s, u)));
+  api.add({
+    operationId: "setWorkspaceLimit",
+    method: "PUT",
+    path: "/workspaces/{workspaceId}/limit",
+    auth: "none",
+    body: workspaceLimitBody,
+    handler: (c, { body }) => {
+      const s = c.get("core");
+      const workspace = workspaceOf(s, c.req.param("workspaceId")!);
+      s.repos.identity.setWorkspaceLimit(workspace.id, body.vCPUs, s.clock.now());
+      return workspaceView(workspaceOf(s, workspace.id));
+    },
   });
 
-  admin.post("/workspaces/:workspaceId/users", async (c) => {
-    const s = c.var.services;
-    const body = await jsonBody(c, userCreate);
-    const workspace = workspaceOf(s, c.req.param("workspaceId"));
-    if (body.apiKey && s.repos.identity.userByApiKey(body.apiKey)) throw invalidField("apiKey", "is already in use");
-    const { user } = s.identity.createUser({ workspaceId: workspace.id, ...body });
-    return c.json(userView(s, user), 201);
+  api.add({
+    operationId: "listUsers",
+    method: "GET",
+    path: "/workspaces/{workspaceId}/users",
+    auth: "none",
+    handler: (c) => {
+      const s = c.get("core");
+      const workspace = workspaceOf(s, c.req.param("workspaceId")!);
+      return s.repos.identity.usersOfWorkspace(workspace.id).map((u) => userView(s, u));
+    },
   });
 
-  admin.post("/users/:userId/api-keys", async (c) => {
-    const s = c.var.services;
-    const body = (await jsonBody(c, z.object({ apiKey: z.string().min(8).optional() }).optional())) ?? {};
-    const user = s.repos.identity.user(c.req.param("userId"));
-    if (!user) throw notFound(`User ${c.req.param("userId")} does not exist.`);
-    if (body.apiKey && s.repos.identity.userByApiKey(body.apiKey)) throw invalidField("apiKey", "is already in use");
-    return c.json({ apiKey: s.identity.createApiKey(user.id, body.apiKey), userId: user.id }, 201);
+  api.add({
+    operationId: "createUser",
+    method: "POST",
+    path: "/workspaces/{workspaceId}/users",
+    status: 201,
+    auth: "none",
+    body: userCreateBody,
+    handler: (c, { body }) => {
+      const s = c.get("core");
+      const workspace = workspaceOf(s, c.req.param("workspaceId")!);
+      if (body.apiKey && s.repos.identity.userByApiKey(body.apiKey)) throw invalidField("apiKey", "is already in use");
+      const { user } = s.identity.createUser({ workspaceId: workspace.id, ...body });
+      return userView(s, user);
+    },
   });
 
-  admin.delete("/api-keys/:apiKey", (c) => {
-    if (!c.var.services.repos.identity.deleteApiKey(c.req.param("apiKey"))) throw notFound("No such API key.");
-    return c.body(null, 204);
+  api.add({
+    operationId: "createApiKey",
+    method: "POST",
+    path: "/users/{userId}/api-keys",
+    status: 201,
+    auth: "none",
+    body: apiKeyCreateBody,
+    handler: (c, { body }) => {
+      const s = c.get("core");
+      const userId = c.req.param("userId")!;
+      const apiKey = body?.apiKey;
+      const user = s.repos.identity.user(userId);
+      if (!user) throw notFound(`User ${userId} does not exist.`);
+      if (apiKey && s.repos.identity.userByApiKey(apiKey)) throw invalidField("apiKey", "is already in use");
+      return { apiKey: s.identity.createApiKey(user.id, apiKey), userId: user.id };
+    },
   });
 
-  admin.post("/retention/run", (c) => c.json(enforceRetention(c.var.services)));
-
-  const clockView = (s: Services) => ({ now: isoTime(s.clock.now()), speed: s.clock.speed });
-
-  admin.get("/clock", (c) => c.json(clockView(c.var.services)));
-
-  admin.post("/clock", async (c) => {
-    const s = c.var.services;
-    const body = await jsonBody(c, z.object({ advanceSeconds: z.number().min(0).optional(), speed: z.number().positive().optional() }));
-    if (body.advanceSeconds) s.clock.advance(body.advanceSeconds * 1000);
-    if (body.speed !== undefined) s.clock.setSpeed(body.speed);
-    enforceRetention(s);
-    return c.json(clockView(s));
+  api.add({
+    operationId: "deleteApiKey",
+    method: "DELETE",
+    path: "/api-keys/{apiKey}",
+    status: 204,
+    auth: "none",
+    handler: (c) => {
+      if (!c.get("core").repos.identity.deleteApiKey(c.req.param("apiKey")!)) throw notFound("No such API key.");
+    },
   });
 
-  admin.post("/job-tokens", async (c) => {
-    const s = c.var.services;
-    const body = await jsonBody(
-      c,
-      z.object({
-        userId: z.string(),
-        projectId: z.string(),
-        taskId: z.string(),
-        jobId: z.string().optional(),
-        claims: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
-      }),
-    );
-    const user = s.repos.identity.user(body.userId);
-    if (!user) throw notFound(`User ${body.userId} does not exist.`);
-    const tokens = await issueJobTokens(s, user, {
-      projectId: body.projectId,
-      taskId: body.taskId,
-      jobId: body.jobId ?? `${newUuid()}:0`,
-    }, Object.fromEntries(body.claims.map((claim) => [claim.name, claim.value])));
-    return c.json(tokens, 201);
+  api.add({
+    operationId: "runRetention",
+    method: "POST",
+    path: "/retention/run",
+    auth: "none",
+    handler: (c) => enforceRetention(c.get("core"), c.get("jobs")),
   });
 
-  return admin;
+  api.add({
+    operationId: "getClock",
+    method: "GET",
+    path: "/clock",
+    auth: "none",
+    handler: (c) => clockView(c.get("core")),
+  });
+
+  api.add({
+    operationId: "changeClock",
+    method: "POST",
+    path: "/clock",
+    auth: "none",
+    body: clockChangeBody,
+    handler: (c, { body }) => {
+      const s = c.get("core");
+      if (body.advanceSeconds) s.clock.advance(body.advanceSeconds * 1000);
+      if (body.speed !== undefined) s.clock.setSpeed(body.speed);
+      enforceRetention(s, c.get("jobs"));
+      return clockView(s);
+    },
+  });
+
+  api.add({
+    operationId: "createJobToken",
+    method: "POST",
+    path: "/job-tokens",
+    status: 201,
+    auth: "none",
+    body: jobTokenCreateBody,
+    handler: async (c, { body }) => {
+      const s = c.get("core");
+      const user = s.repos.identity.user(body.userId);
+      if (!user) throw notFound(`User ${body.userId} does not exist.`);
+      const job = { projectId: body.projectId, taskId: body.taskId, jobId: body.jobId ?? `${newUuid()}:0` };
+      return issueJobTokens(s, user, job, Object.fromEntries(body.claims.map((claim) => [claim.name, claim.value])));
+    },
+  });
 }

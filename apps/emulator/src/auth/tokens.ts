@@ -5,6 +5,7 @@
 // Verified tokens are cached until they expire: signature checks would otherwise dominate every request.
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.js";
+import type { components } from "../contract-types.js";
 import type { SigningKey } from "./keys.js";
 
 export const ISSUER = "htc-emulator";
@@ -17,23 +18,12 @@ export interface JobScope {
   jobId: string;
 }
 
-/** The claims that describe the token's owner; the registered claims are added when signing. */
-export interface SubjectClaims {
-  sub: string;
-  userFullName: string;
-  userEmail: string;
-  workspaceName: string;
-  workspaceId: string;
-  organizationCode: string | null;
-  groups: string[];
-  [claim: string]: unknown;
-}
+/** A verified token's payload (`HTCTokenPayload`, what `GET /auth/token/whoami` answers). */
+export type TokenClaims = components["schemas"]["HTCTokenPayload"];
 
-export interface TokenClaims extends SubjectClaims {
-  iss: string;
-  iat: number;
-  exp: number;
-}
+/** The claims that describe the token's owner (and user-defined ones); the registered claims are added when signing. */
+export type SubjectClaims = Pick<TokenClaims, "sub" | "userFullName" | "userEmail" | "workspaceName" | "workspaceId" | "organizationCode" | "groups"> &
+  Record<string, unknown>;
 
 export interface VerifiedToken {
   kind: "access" | "job" | "refresh";
@@ -66,7 +56,7 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  get jwks(): { keys: Record<string, unknown>[] } {
+  get jwks(): components["schemas"]["JsonWebKeySet"] {
     return { keys: [this.key.publicJwk] };
   }
 

@@ -1,10 +1,12 @@
 // What the emulated cloud offers: regions with their providers and architectures, the machine types of each
-// region (the workspace "dimensions"), and one storage bucket per region. Production configures these per
-// workspace; the emulator gives every workspace the same catalogue.
+// region (the workspace "dimensions"; each enabled region also has a storage bucket, see storage/layout.ts).
+// Production configures these per workspace; the emulator gives every workspace the same catalogue.
+import type { components, Readable } from "../contract-types.js";
 
-export type Architecture = "AARCH64" | "X86" | "A100";
-export type CloudProvider = "AWS" | "GCP" | "NGC" | "AZURE" | "RC" | "COREWEAVE" | "UNASSIGNED";
-export type JobPriority = "ON_DEMAND_PRIORITY" | "ON_DEMAND_ECONOMY";
+type Schemas = components["schemas"];
+export type Architecture = Schemas["Architecture"];
+export type CloudProvider = Schemas["CloudProvider"];
+export type JobPriority = Schemas["JobPriority"];
 
 /** The regions a `{region}` path parameter may name (upstream's `SupportedRescaleRegion`). */
 export const supportedRegions = [
@@ -33,7 +35,7 @@ export const supportedRegions = [
   "GCP_CA_CENTRAL_1",
   "AZURE_US_WEST_2",
   "AZURE_US_SOUTHCENTRAL",
-] as const;
+] as const satisfies readonly Schemas["SupportedRescaleRegion"][];
 
 /** Every value of upstream's `RescaleRegion`. */
 export const allRegions = [
@@ -44,7 +46,7 @@ export const allRegions = [
   "RC_ICELAND_1",
   "COREWEAVE_US_EAST_4",
   "UNASSIGNED",
-] as const;
+] as const satisfies readonly Schemas["RescaleRegion"][];
 
 export type Region = (typeof allRegions)[number];
 
@@ -112,14 +114,8 @@ const machineTypesByProvider: Partial<Record<CloudProvider, MachineType[]>> = {
   ],
 };
 
-export interface ComputeEnvironment {
-  machineType: string;
-  priority: JobPriority;
-  region: Region;
-  derived: { architecture: Architecture; vCPUs: number; memory: number; swap?: boolean };
-  computeScalingPolicy?: "BALANCED" | "OPTIMIZE_UTILIZATION" | "PROFILE_UNSPECIFIED" | "UNRECOGNIZED";
-  hyperthreading: boolean;
-}
+/** `HTCComputeEnvironment`: a machine type of a region at one priority. */
+export type ComputeEnvironment = Readable<components["schemas"]["HTCComputeEnvironment"]>;
 
 /** The workspace dimensions: every machine type of every enabled region, at both priorities. */
 export const workspaceEnvironments: ComputeEnvironment[] = regionCatalog
@@ -144,9 +140,4 @@ export const workspaceEnvironments: ComputeEnvironment[] = regionCatalog
 
 export function findEnvironment(machineType: string, priority: string, region: string): ComputeEnvironment | undefined {
   return workspaceEnvironments.find((e) => e.machineType === machineType && e.priority === priority && e.region === region);
-}
-
-/** The bucket that backs storage in a region. */
-export function storageNameOf(region: string): string {
-  return `htc-storage-${region.toLowerCase().replace(/_/g, "-")}`;
 }

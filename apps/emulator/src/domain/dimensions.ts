@@ -2,15 +2,20 @@
 // workspace's; an empty list means the project sets no restriction of its own.
 import type { z } from "zod";
 import type { ProjectRow } from "../db/repositories/projects.js";
-import type { Principal } from "../http/auth.js";
-import { invalidField } from "../http/errors.js";
+import type { Principal } from "./principal.js";
+import { invalidField } from "../errors.js";
 import type { projectDimensionsBody } from "../schemas/projects.js";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
 import { type ComputeEnvironment, findEnvironment, providerOf } from "./catalog.js";
 import { requireAdministrator } from "./permissions.js";
 
+/** The project's own dimensions (empty: no restriction of its own). */
+export function projectDimensions(s: Core, project: ProjectRow): ComputeEnvironment[] {
+  return s.repos.projects.dimensions(project.id) as ComputeEnvironment[];
+}
+
 export function setProjectDimensions(
-  s: Services,
+  s: Core,
   principal: Principal,
   project: ProjectRow,
   body: z.output<typeof projectDimensionsBody>,

@@ -3,18 +3,22 @@
 import { isoTime } from "../clock.js";
 import type { WorkspaceRow } from "../db/repositories/identity.js";
 import type { LimitRow, ProjectRow } from "../db/repositories/projects.js";
-import type { Principal } from "../http/auth.js";
-import { notFound } from "../http/errors.js";
-import type { Services } from "../services.js";
+import type { Principal } from "./principal.js";
+import { notFound } from "../errors.js";
+import type { components, Readable } from "../contract-types.js";
+import type { Core } from "../core.js";
 import { requireAdministrator, requireProjectAdministrator } from "./permissions.js";
 
-export function limitView(row: LimitRow) {
+type Schemas = components["schemas"];
+
+export function limitView(row: LimitRow): Readable<Schemas["HTCProjectLimit"]> {
   return {
     id: row.id,
     projectId: row.project_id,
     workspaceId: row.workspace_id,
     vCPUs: row.vcpus,
-    modifierRole: row.modifier_role,
+    // Stored from the request's enum.
+    modifierRole: row.modifier_role as Schemas["ModifierRole"],
     createdBy: row.created_by,
     createdAt: isoTime(row.created_at),
     updatedBy: row.updated_by,
@@ -33,7 +37,7 @@ function requireMayModify(principal: Principal, project: ProjectRow, role: strin
   else requireProjectAdministrator(principal, project.created_by, "change a PROJECT_ADMIN limit");
 }
 
-export function setLimit(s: Services, principal: Principal, project: ProjectRow, role: string, vcpus: number): LimitRow {
+export function setLimit(s: Core, principal: Principal, project: ProjectRow, role: string, vcpus: number): LimitRow {
   requireMayModify(principal, project, role);
   const now = s.clock.now();
   const existing = s.repos.projects.limitByRole(project.id, role);
@@ -54,27 +58,27 @@ export function setLimit(s: Services, principal: Principal, project: ProjectRow,
   return s.repos.projects.limit(project.id, id)!;
 }
 
-export function requireLimit(s: Services, project: ProjectRow, id: number): LimitRow {
+export function requireLimit(s: Core, project: ProjectRow, id: number): LimitRow {
   const limit = s.repos.projects.limit(project.id, id);
   if (!limit) throw notFound(`Project ${project.id} has no limit ${id}.`);
   return limit;
 }
 
-export function updateLimit(s: Services, principal: Principal, project: ProjectRow, id: number, vcpus: number): LimitRow {
+export function updateLimit(s: Core, principal: Principal, project: ProjectRow, id: number, vcpus: number): LimitRow {
   const limit = requireLimit(s, project, id);
   requireMayModify(principal, project, limit.modifier_role);
   s.repos.projects.updateLimit(id, vcpus, principal.user.id, s.clock.now());
   return s.repos.projects.limit(project.id, id)!;
 }
 
-export function deleteLimit(s: Services, principal: Principal, project: ProjectRow, id: number): void {
+export function deleteLimit(s: Core, principal: Principal, project: ProjectRow, id: number): void {
   const limit = requireLimit(s, project, id);
   requireMayModify(principal, project, limit.modifier_role);
   s.repos.projects.deleteLimit(project.id, id);
 }
 
 /** All or nothing: a caller who may not remove one of the limits removes none. */
-export function deleteLimits(s: Services, principal: Principal, project: ProjectRow): void {
+export function deleteLimits(s: Core, principal: Principal, project: ProjectRow): void {
   for (const limit of s.repos.projects.limits(project.id)) requireMayModify(principal, project, limit.modifier_role);
   s.repos.projects.deleteLimits(project.id);
 }

@@ -1,7 +1,7 @@
 // Who may change what. Production's roles: workspace, organization and Rescale administrators (and superusers);
 // a project's administrator is, in the emulator, the user who created the project.
-import type { Principal } from "../http/auth.js";
-import { forbidden } from "../http/errors.js";
+import type { Principal } from "./principal.js";
+import { forbidden } from "../errors.js";
 
 export function isAdministrator(principal: Principal): boolean {
   const u = principal.user;

@@ -1,22 +1,20 @@
 // Projects: creation, region changes, and their JSON representation (`HTCProject`).
 import type { z } from "zod";
 import type { ProjectRow } from "../db/repositories/projects.js";
-import type { Principal } from "../http/auth.js";
-import { invalidField, notFound } from "../http/errors.js";
+import type { Principal } from "./principal.js";
+import { invalidField, notFound } from "../errors.js";
 import type { createProjectBody, regionSettingsSchema } from "../schemas/projects.js";
-import { DEFAULT_REGION, isEnabledRegion } from "./catalog.js";
+import type { components, Readable } from "../contract-types.js";
+import { DEFAULT_REGION, isEnabledRegion, type Region } from "./catalog.js";
 import { newUuid } from "./ids.js";
 import { isoTime } from "../clock.js";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
+import { projectFolderPath } from "../storage/layout.js";
 
 type RegionSettings = z.infer<typeof regionSettingsSchema>;
 
-export function projectFolderPath(projectId: string): string {
-  return `projects/${projectId}/`;
-}
-
 /** The project of the caller's workspace, or 404. */
-export function requireProject(s: Services, principal: Principal, projectId: string): ProjectRow {
+export function requireProject(s: Core, principal: Principal, projectId: string): ProjectRow {
   const project = s.repos.projects.get(projectId, principal.workspace.id);
   if (!project) throw notFound(`Project ${projectId} does not exist.`);
   return project;
@@ -46,7 +44,7 @@ function settingsFor(regions: readonly string[], given: readonly RegionSettings[
 }
 
 export function createProject(
-  s: Services,
+  s: Core,
   principal: Principal,
   input: z.output<typeof createProjectBody>,
 ): ProjectRow {
@@ -68,7 +66,7 @@ export function createProject(
 }
 
 /** Adds regions (never removes any). */
-export function addRegions(s: Services, project: ProjectRow, regions: readonly string[]): ProjectRow {
+export function addRegions(s: Core, project: ProjectRow, regions: readonly Region[]): ProjectRow {
   checkRegions(regions, "regions");
   const current = regionsOf(project);
   const added = regions.filter((r) => !current.includes(r));
@@ -79,11 +77,12 @@ export function addRegions(s: Services, project: ProjectRow, regions: readonly s
   return s.repos.projects.get(project.id, project.workspace_id)!;
 }
 
-export function regionsOf(project: ProjectRow): string[] {
-  return JSON.parse(project.regions) as string[];
+/** The project's regions (checked when stored), the first one its default. */
+export function regionsOf(project: ProjectRow): Region[] {
+  return JSON.parse(project.regions) as Region[];
 }
 
-export function projectView(s: Services, project: ProjectRow, organizationCode: string | null) {
+export function projectView(s: Core, project: ProjectRow, organizationCode: string | null): Readable<components["schemas"]["HTCProject"]> {
   return {
     projectId: project.id,
     projectName: project.name,

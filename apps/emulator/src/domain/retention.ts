@@ -3,7 +3,7 @@
 // workspace policy; 0 switches a step off.
 import { isoTime } from "../clock.js";
 import type { RetentionRow } from "../db/repositories/projects.js";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
 
 export function projectPolicyView(row: RetentionRow) {
   return {
@@ -24,7 +24,7 @@ export function workspacePolicyView(row: RetentionRow) {
 }
 
 export function putPolicy(
-  s: Services,
+  s: Core,
   scope: RetentionRow["scope"],
   ownerId: string,
   policy: { archiveAfter: number; deleteAfter: number },

@@ -1,18 +1,17 @@
 // Storage as the HTC API hands it out: temporary credentials for a project's shared folder or a task's folder
 // (one set per region), the regional overview of a task, and presigned URLs for single objects. The layout is
-// production's: every region has one bucket (`storageNameOf`), a project owns `projects/<projectId>/` in it,
-// with `shared/` and `tasks/<taskId>/`. The emulator's S3-compatible endpoint (`endpointUrl`) serves them all.
+// production's (storage/layout.ts). The emulator's S3-compatible endpoint (`endpointUrl`) serves them all; the
+// caller says where it reaches it, so nothing here depends on a request.
 import { isoTime } from "../clock.js";
+import type { Core } from "../core.js";
 import type { ProjectRow } from "../db/repositories/projects.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
-import type { Principal } from "../http/auth.js";
-import type { AppContext } from "../http/env.js";
-import { notFound } from "../http/errors.js";
-import type { Services } from "../services.js";
-import { type StorageCredentials, scopeBucket, scopePrefix } from "../storage/credentials.js";
-import { S3_PREFIX } from "../storage/s3-routes.js";
+import { notFound } from "../errors.js";
+import type { StorageCredentials } from "../storage/credentials.js";
+import { S3_PREFIX, s3Uri, scopeBucket, scopePrefix, storageNameOf } from "../storage/layout.js";
 import { presignUrl } from "../storage/sigv4.js";
-import { providerOf, storageNameOf } from "./catalog.js";
+import { providerOf, type Region } from "./catalog.js";
+import type { Principal } from "./principal.js";
 import { regionsOf } from "./projects.js";
 
 /** How long credentials and presigned URLs issued by the API stay valid. */
@@ -20,20 +19,22 @@ export const STORAGE_CREDENTIAL_SECONDS = 3600;
 /** The cloud account the emulator's credentials act in (`user` is `<account>:<userId>`). */
 export const STORAGE_ACCOUNT_ID = "000000000000";
 
-/** The S3-compatible endpoint as the caller reaches the emulator. */
-export function storageEndpointUrl(s: Services, c: AppContext): string {
-  return `${s.publicOrigin(c)}${S3_PREFIX}`;
+/** Who asks for storage access, and the S3-compatible endpoint as they reach the emulator. */
+export interface StorageAsker {
+  principal: Principal;
+  endpointUrl: string;
 }
 
 /** The project's default region: the first of its regions. */
-export function defaultRegion(project: ProjectRow): string {
+export function defaultRegion(project: ProjectRow): Region {
   return regionsOf(project)[0]!;
 }
 
 /** `{region}` of the path, which must be one of the project's regions (404 otherwise). */
-export function projectRegion(project: ProjectRow, region: string): string {
-  if (!regionsOf(project).includes(region)) throw notFound(`Region ${region} is not enabled for project ${project.id}.`);
-  return region;
+export function projectRegion(project: ProjectRow, region: string): Region {
+  const found = regionsOf(project).find((r) => r === region);
+  if (!found) throw notFound(`Region ${region} is not enabled for project ${project.id}.`);
+  return found;
 }
 
 /** Storage operations answer 404 for a deleted task. */
@@ -42,17 +43,13 @@ export function requireLiveTask(task: TaskRow): TaskRow {
   return task;
 }
 
-export function s3Uri(bucket: string, prefix: string): string {
-  return `s3://${bucket}/${prefix}`;
-}
-
 interface Owner {
   workspaceId: string;
   projectId: string;
   userId: string;
 }
 
-function issue(s: Services, owner: Owner, taskId: string | null, region: string, lifetimeSeconds: number, object?: { key: string; method: "GET" | "PUT" }): StorageCredentials {
+function issue(s: Core, owner: Owner, taskId: string | null, region: string, lifetimeSeconds: number, object?: { key: string; method: "GET" | "PUT" }): StorageCredentials {
   return s.storage.credentials.issue({
     ...owner,
     taskId,
@@ -75,8 +72,8 @@ function credentialsView(credentials: StorageCredentials) {
 }
 
 /** `StorageAccessToken`: credentials for the shared folder (task null) or a task's folder in one region. */
-export function storageAccessToken(s: Services, c: AppContext, project: ProjectRow, task: TaskRow | null, region: string) {
-  const principal = c.var.principal;
+export function storageAccessToken(s: Core, asker: StorageAsker, project: ProjectRow, task: TaskRow | null, region: Region) {
+  const { principal } = asker;
   const credentials = issue(s, ownerOf(principal, project), task?.id ?? null, region, STORAGE_CREDENTIAL_SECONDS);
   const bucket = storageNameOf(region);
   const shared = s3Uri(bucket, scopePrefix({ projectId: project.id, taskId: null }));
@@ -90,21 +87,21 @@ export function storageAccessToken(s: Services, c: AppContext, project: ProjectR
     expiration: isoTime(credentials.scope.expiresAt),
     credentials: credentialsView(credentials),
     provider: providerOf(region),
-    endpointUrl: storageEndpointUrl(s, c),
+    endpointUrl: asker.endpointUrl,
   };
 }
 
 /** `StorageAccessTokens`: one set per region of the project, in the project's order. */
-export function storageAccessTokens(s: Services, c: AppContext, project: ProjectRow, task: TaskRow | null) {
+export function storageAccessTokens(s: Core, asker: StorageAsker, project: ProjectRow, task: TaskRow | null) {
   return {
     defaultRegion: defaultRegion(project),
-    regionStores: regionsOf(project).map((region) => storageAccessToken(s, c, project, task, region)),
+    regionStores: regionsOf(project).map((region) => storageAccessToken(s, asker, project, task, region)),
   };
 }
 
 /** `RegionalStorageResponse` of a task. */
-export function regionalStorage(s: Services, c: AppContext, project: ProjectRow, task: TaskRow) {
-  const owner = ownerOf(c.var.principal, project);
+export function regionalStorage(s: Core, asker: StorageAsker, project: ProjectRow, task: TaskRow) {
+  const owner = ownerOf(asker.principal, project);
   return {
     rescaleRegion: defaultRegion(project),
     regionalStores: regionsOf(project).map((region) => {
@@ -115,19 +112,19 @@ export function regionalStorage(s: Services, c: AppContext, project: ProjectRow,
         taskPath: s3Uri(bucket, scopePrefix({ projectId: project.id, taskId: task.id })),
         credentials: credentialsView(issue(s, owner, task.id, region, STORAGE_CREDENTIAL_SECONDS)),
         provider: providerOf(region),
-        endpointUrl: storageEndpointUrl(s, c),
+        endpointUrl: asker.endpointUrl,
       };
     }),
   };
 }
 
 /** `PresignedPutUrlResponse`: a URL for one object of the shared folder or a task's folder, default region. */
-export async function presignedUrl(s: Services, c: AppContext, project: ProjectRow, task: TaskRow | null, filePath: string, method: "GET" | "PUT") {
+export async function presignedUrl(s: Core, asker: StorageAsker, project: ProjectRow, task: TaskRow | null, filePath: string, method: "GET" | "PUT") {
   const region = defaultRegion(project);
   const key = scopePrefix({ projectId: project.id, taskId: task?.id ?? null }) + filePath;
-  const credentials = issue(s, ownerOf(c.var.principal, project), task?.id ?? null, region, STORAGE_CREDENTIAL_SECONDS, { key, method });
+  const credentials = issue(s, ownerOf(asker.principal, project), task?.id ?? null, region, STORAGE_CREDENTIAL_SECONDS, { key, method });
   const url = await presignUrl({
-    endpointUrl: storageEndpointUrl(s, c),
+    endpointUrl: asker.endpointUrl,
     method,
     bucket: scopeBucket(credentials.scope),
     key,
@@ -147,7 +144,7 @@ export async function presignedUrl(s: Services, c: AppContext, project: ProjectR
  * job token (`GET …/storage/token`).
  */
 export function jobStorageEnvironment(
-  s: Services,
+  s: Core,
   job: { workspaceId: string; projectId: string; taskId: string; userId: string; region: string; timeoutSeconds: number },
   apiUrlForJobs: string,
 ): Record<string, string> {

@@ -2,16 +2,21 @@
 import { isoTime } from "../clock.js";
 import type { ProjectRow } from "../db/repositories/projects.js";
 import type { LifecycleStatus, TaskRow } from "../db/repositories/tasks.js";
-import type { Principal } from "../http/auth.js";
-import { invalidField, notFound } from "../http/errors.js";
-import type { Services } from "../services.js";
+import type { Principal } from "./principal.js";
+import { invalidField, notFound } from "../errors.js";
+import type { Core } from "../core.js";
+import { taskFolderPath } from "../storage/layout.js";
 import { newUuid } from "./ids.js";
-import { projectFolderPath, requireProject } from "./projects.js";
+import { requireProject } from "./projects.js";
 
 const HOUR_MS = 3600_000;
 
-export function taskFolderPath(projectId: string, taskId: string): string {
-  return `${projectFolderPath(projectId)}tasks/${taskId}`;
+/** What the task lifecycle needs from the job side (the job service implements it). */
+export interface TaskJobs {
+  /** How many jobs of the task have not reached SUCCEEDED or FAILED. */
+  unfinished(task: TaskRow): number;
+  /** Cancels every unfinished job of the task (inside the caller's transaction). */
+  cancelAll(task: TaskRow): void;
 }
 
 export function taskView(task: TaskRow) {
@@ -32,14 +37,14 @@ export function taskView(task: TaskRow) {
 }
 
 /** The project and task of the path, both of the caller's workspace, or 404. */
-export function requireTask(s: Services, principal: Principal, projectId: string, taskId: string): { project: ProjectRow; task: TaskRow } {
+export function requireTask(s: Core, principal: Principal, projectId: string, taskId: string): { project: ProjectRow; task: TaskRow } {
   const project = requireProject(s, principal, projectId);
   const task = s.repos.tasks.get(taskId, project.id);
   if (!task) throw notFound(`Task ${taskId} does not exist in project ${projectId}.`);
   return { project, task };
 }
 
-export function createTask(s: Services, principal: Principal, project: ProjectRow, name: string, description: string): TaskRow {
+export function createTask(s: Core, principal: Principal, project: ProjectRow, name: string, description: string): TaskRow {
   const now = s.clock.now();
   const id = newUuid();
   s.repos.tasks.insert({
@@ -58,14 +63,14 @@ export function createTask(s: Services, principal: Principal, project: ProjectRo
   return s.repos.tasks.get(id, project.id)!;
 }
 
-export function changeLifecycle(s: Services, task: TaskRow, target: LifecycleStatus): TaskRow {
+export function changeLifecycle(s: Core, jobs: TaskJobs, task: TaskRow, target: LifecycleStatus): TaskRow {
   const now = s.clock.now();
   const refuse = (why: string) => invalidField("lifecycleStatus", why);
   if (task.lifecycle_status === "DELETED") throw refuse("a deleted task cannot change status");
   if (target === "DELETED") throw refuse("use DELETE to delete a task");
   if (target === task.lifecycle_status) throw refuse(`the task is already ${target}`);
   if (target === "ARCHIVED") {
-    if (s.taskJobs.unfinished(task) > 0) throw refuse("a task with unfinished jobs cannot be archived");
+    if (jobs.unfinished(task) > 0) throw refuse("a task with unfinished jobs cannot be archived");
     s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
   } else {
     s.repos.tasks.setStatus({ ...task, lifecycle_status: "ACTIVE", archived_at: null, last_active_at: now });
@@ -74,18 +79,23 @@ export function changeLifecycle(s: Services, task: TaskRow, target: LifecycleSta
 }
 
 /** Deletes a task (idempotent): cancels its unfinished jobs and releases its storage. */
-export function deleteTask(s: Services, task: TaskRow): TaskRow {
+export function deleteTask(s: Core, jobs: TaskJobs, task: TaskRow): TaskRow {
   if (task.lifecycle_status === "DELETED") return task;
   const now = s.clock.now();
-  s.db.transaction(() => markDeleted(s, task, now))();
-  s.taskJobs.onDeleted(task);
+  s.db.transaction(() => markDeleted(s, jobs, task, now))();
+  releaseStorage(s, task);
   return s.repos.tasks.get(task.id, task.project_id)!;
 }
 
 /** The rows of a deletion (inside the caller's transaction); its storage is released by the caller after commit. */
-function markDeleted(s: Services, task: TaskRow, now: number): void {
-  s.taskJobs.cancelAll(task);
+function markDeleted(s: Core, jobs: TaskJobs, task: TaskRow, now: number): void {
+  jobs.cancelAll(task);
   s.repos.tasks.setStatus({ ...task, lifecycle_status: "DELETED", deleted_at: now });
+}
+
+/** A deleted task's files: removed once its deletion committed (no rollback could bring files back). */
+function releaseStorage(s: Core, task: TaskRow): void {
+  s.storage.deleteTaskStorage(task.project_id, task.id);
 }
 
 /**
@@ -95,7 +105,7 @@ function markDeleted(s: Services, task: TaskRow, now: number): void {
  * deleted tasks, which includes files that no rollback could bring back, is released once it committed. Returns
  * what it did, for logs and tests.
  */
-export function enforceRetention(s: Services): { archived: string[]; deleted: string[] } {
+export function enforceRetention(s: Core, jobs: TaskJobs): { archived: string[]; deleted: string[] } {
   const now = s.clock.now();
   const result = { archived: [] as string[], deleted: [] as string[] };
   const policies = s.repos.projects.retentionPolicies();
@@ -109,21 +119,21 @@ export function enforceRetention(s: Services): { archived: string[]; deleted: st
       if (!policy) continue;
       if (policy.archive_after_hours > 0) {
         for (const task of s.repos.tasks.activeInactiveSince(project.id, now - policy.archive_after_hours * HOUR_MS)) {
-          if (s.taskJobs.unfinished(task) > 0) continue;
+          if (jobs.unfinished(task) > 0) continue;
           s.repos.tasks.setStatus({ ...task, lifecycle_status: "ARCHIVED", archived_at: now });
           result.archived.push(task.id);
         }
       }
       if (policy.delete_after_hours > 0) {
         for (const task of s.repos.tasks.archivedSince(project.id, now - policy.delete_after_hours * HOUR_MS)) {
-          markDeleted(s, task, now);
+          markDeleted(s, jobs, task, now);
           deleted.push(task);
         }
       }
     }
   })();
   for (const task of deleted) {
-    s.taskJobs.onDeleted(task);
+    releaseStorage(s, task);
     result.deleted.push(task.id);
   }
   return result;

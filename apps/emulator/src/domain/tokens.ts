@@ -1,10 +1,17 @@
 // The claims the emulator's tokens carry, and the exchange rules of `GET /auth/token` and `POST /oauth2/token`.
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
 import type { JobScope, SubjectClaims, TokenClaims } from "../auth/tokens.js";
-import type { Services } from "../services.js";
+import type { adminOperations, components } from "../contract-types.js";
+import type { Core } from "../core.js";
 import { rolesOf } from "./identity.js";
 
 const TOKENS_ISSUED = "htc_tokens_issued_total";
+
+/** `HTCToken`: a bearer token and its lifetime. */
+export type IssuedToken = components["schemas"]["HTCToken"];
+
+/** What a running job receives (and the admin API's `createJobToken` answers). */
+export type JobTokens = adminOperations["createJobToken"]["responses"][201]["content"]["application/json"];
 
 /** Refresh tokens live long: they stand for a key that is not available (inside a job). */
 export const REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600;
@@ -25,11 +32,11 @@ export function claimsFor(user: UserRow, workspace: WorkspaceRow, userDefined: R
 
 /** Issues an access token (a job token when `job` is given) and returns it with its lifetime. */
 export async function issueAccessToken(
-  s: Pick<Services, "tokens" | "counters">,
+  s: Pick<Core, "tokens" | "counters">,
   claims: SubjectClaims,
   lifetimeSeconds: number,
   job?: JobScope,
-): Promise<{ tokenValue: string; expiresIn: number }> {
+): Promise<IssuedToken> {
   const kind = job ? "job" : "access";
   const tokenValue = await s.tokens.sign(kind, claims, lifetimeSeconds, job);
   s.counters.inc(claims.workspaceId, TOKENS_ISSUED, { kind });
@@ -47,11 +54,11 @@ export function userDefinedClaims(claims: TokenClaims): Record<string, string> {
 
 /** The bearer and refresh tokens a running job receives (`RESCALE_HTC_BEARER_TOKEN`, `RESCALE_HTC_REFRESH_TOKEN`). */
 export async function issueJobTokens(
-  s: Services,
+  s: Pick<Core, "repos" | "options" | "tokens" | "counters">,
   user: UserRow,
   job: JobScope,
   userDefined: Record<string, string>,
-): Promise<{ bearerToken: string; refreshToken: string; expiresIn: number; jobId: string }> {
+): Promise<JobTokens> {
   const workspace = s.repos.identity.workspace(user.workspace_id)!;
   const claims = claimsFor(user, workspace, userDefined);
   const lifetime = s.options.tokenLifetimeSeconds;

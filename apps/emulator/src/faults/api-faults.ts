@@ -1,26 +1,24 @@
-// API faults: wraps every HTC operation (see OperationRegistry.around) once its operationId is known and before
-// it authenticates, so a rule can hit any request, the token exchange included. A hit waits `latencyMs` (real
+// API faults: wraps every operation of the HTC API and the admin API (see OperationRegistry) once its operationId
+// is known and before it authenticates, so a rule can hit any request, the token exchange included (admin
+// operations only when a rule names them, see FaultInjector.matchApi). A hit waits `latencyMs` (real
 // time: client timeouts are real time), then drops the connection (before the operation ran, or after it ran
 // and committed) or answers `status` with the error body the contract declares for that status on this
 // operation; injected answers carry X-HTC-Emulator-Fault (and --strict lets them through unchecked).
 import type { IncomingMessage } from "node:http";
-import { type Contract, loadContract } from "@htcemu/contract";
-import type { AppContext } from "../http/env.js";
-import type { OperationSpec } from "../http/router.js";
+import { contractOf } from "../http/contracts.js";
+import type { AppContext, ServedOperation } from "../http/env.js";
+import type { RegisteredOperation } from "../http/router.js";
 import type { ApiFault } from "./rules.js";
 
 export const FAULT_HEADER = "X-HTC-Emulator-Fault";
 
-let contract: Contract | undefined;
-
 /** Which error body the contract declares for `status` on an operation: HTCRequestError or OAuth2ErrorResponse. */
-function bodyShape(operationId: string, status: number): "request" | "oauth" {
-  contract ??= loadContract();
-  const responses = contract.findOperation(operationId)?.responses ?? {};
+function bodyShape(operation: ServedOperation, status: number): "request" | "oauth" {
+  const responses = contractOf(operation.api).findOperation(operation.operationId)?.responses ?? {};
   const spec = responses[String(status)] ?? responses[`${Math.floor(status / 100)}XX`];
   const ref = JSON.stringify((spec?.content as Record<string, { schema?: unknown } | undefined> | undefined)?.["application/json"]?.schema ?? {});
-  // HTCImageError is HTCRequestError by another name (allOf).
-  return /HTCRequestError|HTCImageError/.test(ref) ? "request" : "oauth";
+  // HTCImageError is HTCRequestError by another name (allOf); the admin API calls it RequestError.
+  return /HTCRequestError|HTCImageError|\/RequestError"/.test(ref) ? "request" : "oauth";
 }
 
 const codes: Record<number, [oauth: string, request: string, text: string]> = {
@@ -37,11 +35,11 @@ const codes: Record<number, [oauth: string, request: string, text: string]> = {
 };
 
 /** The injected answer: the contract's error body for the status, Retry-After, and the fault header. */
-export function faultResponse(operationId: string, ruleId: string, fault: ApiFault & { status: number }): Response {
+export function faultResponse(operation: ServedOperation, ruleId: string, fault: ApiFault & { status: number }): Response {
   const [oauth, request, text] = codes[fault.status] ?? ["error", "ERROR", `Error ${fault.status}`];
   const description = fault.errorDescription ?? `${text} (injected by the emulator's fault rule ${ruleId}).`;
   const body =
-    bodyShape(operationId, fault.status) === "request"
+    bodyShape(operation, fault.status) === "request"
       ? { errorType: request, errorDescription: description, message: null }
       : { error: oauth, errorDescription: description };
   const headers = new Headers({ "content-type": "application/json", [FAULT_HEADER]: ruleId });
@@ -68,13 +66,15 @@ function jobIndexOf(jobId: string | undefined): number | undefined {
 }
 
 /** The OperationRegistry `around` hook that injects API faults. */
-export async function injectApiFaults(c: AppContext, op: OperationSpec, run: () => Promise<Response>): Promise<Response> {
-  const faults = c.var.services.faults;
-  if (!faults?.hasApiRules) return run();
+export async function injectApiFaults(c: AppContext, op: RegisteredOperation, run: () => Promise<Response>): Promise<Response> {
+  const faults = c.get("faults").injector;
+  if (!faults.hasApiRules) return run();
+  const operation = c.get("operation");
   const param = (name: string): string | undefined => c.req.param(name) || undefined;
   const hit = faults.matchApi(
     {
       operation: op.operationId,
+      api: operation.api,
       method: c.req.method,
       projectId: param("projectId"),
       taskId: param("taskId"),
@@ -92,7 +92,7 @@ export async function injectApiFaults(c: AppContext, op: OperationSpec, run: () 
     await run().catch(() => undefined);
     return dropConnection(c, ruleId);
   }
-  if (fault.status !== undefined) return faultResponse(op.operationId, ruleId, { ...fault, status: fault.status });
+  if (fault.status !== undefined) return faultResponse(operation, ruleId, { ...fault, status: fault.status });
   const response = await run();
   return response;
 }

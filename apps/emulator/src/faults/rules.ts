@@ -110,6 +110,8 @@ export function jobKindOf(fault: JobFault): FaultKind {
 /** What a request of the HTC API offers to match on. */
 export interface ApiRequestFacts {
   operation: string;
+  /** The HTC API, or the emulator's admin API. */
+  api: "htc" | "admin";
   method: string;
   projectId?: string | undefined;
   taskId?: string | undefined;
@@ -134,6 +136,9 @@ export interface JobFacts {
 
 export function matchesApi(match: FaultMatch, req: ApiRequestFacts): boolean {
   if (match.operations && !match.operations.includes(req.operation)) return false;
+  // Admin operations only for rules that name them: a rule for every request must not lock a test out of the
+  // admin API that removes it.
+  if (req.api === "admin" && !match.operations) return false;
   if (match.methods && !(match.methods as readonly string[]).includes(req.method)) return false;
   if (match.projectId !== undefined && match.projectId !== req.projectId) return false;
   if (match.taskId !== undefined && match.taskId !== req.taskId) return false;

@@ -1,9 +1,9 @@
 // Authentication of every operation: who is calling (a user with a bearer token, a running job with its job
 // token, or an API key on the two key-authenticated operations), and whether a job token may act here.
-import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
 import { type JobScope, TokenError, type VerifiedToken } from "../auth/tokens.js";
+import type { Principal } from "../domain/principal.js";
+import { forbidden, unauthorized } from "../errors.js";
 import type { AppContext } from "./env.js";
-import { forbidden, unauthorized } from "./errors.js";
 
 export type AuthMode = "bearer" | "apiKey" | "none";
 
@@ -13,19 +13,11 @@ export type AuthMode = "bearer" | "apiKey" | "none";
  */
 export type JobTokenScope = "self" | "any";
 
-export interface Principal {
-  user: UserRow;
-  workspace: WorkspaceRow;
-  /** The verified bearer token, absent when the caller used an API key. */
-  token?: VerifiedToken;
-  /** Set when the caller is a running job. */
-  job?: JobScope;
-}
-
 export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: JobTokenScope): Promise<void> {
   if (mode === "none") return;
   const header = c.req.header("authorization");
-  const { identity } = c.var.services.repos;
+  const core = c.get("core");
+  const { identity } = core.repos;
   if (mode === "apiKey") {
     const key = credential(header, "token");
     if (!key) throw unauthorized("Send the API key as 'Authorization: Token <apiKey>'.");
@@ -44,7 +36,7 @@ export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: Job
   }
   let verified: VerifiedToken;
   try {
-    verified = await c.var.services.tokens.verify(token);
+    verified = await core.tokens.verify(token);
   } catch (error) {
     if (error instanceof TokenError) throw unauthorized(error.message);
     throw error;
@@ -65,7 +57,7 @@ export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: Job
 }
 
 function checkJobScope(c: AppContext, job: JobScope, scope: JobTokenScope | undefined): void {
-  if (!scope) throw forbidden(`A job token may not call ${c.var.operationId}.`);
+  if (!scope) throw forbidden(`A job token may not call ${c.get("operation").operationId}.`);
   if (scope === "any") return;
   const projectId = c.req.param("projectId");
   const taskId = c.req.param("taskId");

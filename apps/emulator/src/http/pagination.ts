@@ -1,17 +1,9 @@
 // Keyset pagination over a table's insertion order (`seq`), and the `next` link every client shape can follow:
 // an absolute URL on the request's own origin, with every original query parameter and the cursor in
 // `pageIndex`, left out on the last page.
-import { z } from "zod";
 import type { AppContext } from "./env.js";
-import { invalidField } from "./errors.js";
-
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 10_000;
-
-export const pageQuery = {
-  pageIndex: z.string().optional(),
-  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-};
+import { invalidField } from "../errors.js";
+import { publicOrigin } from "./origin.js";
 
 export interface PageRequest {
   /** Return rows after this key (exclusive); `undefined` for the first page. */
@@ -63,7 +55,7 @@ export function pageBody<Row, Item>(
 
 export function nextUrl(c: AppContext, cursor: string): string {
   const url = new URL(c.req.url);
-  const origin = c.var.services.publicOrigin(c);
+  const origin = publicOrigin(c);
   const params = new URLSearchParams();
   const seen = new Set<string>();
   for (const [key, value] of url.searchParams) {

@@ -1,11 +1,15 @@
 // Operations are registered by operationId with their OpenAPI path template and their zod input schemas, so
 // that (1) the set of served operations can be compared with the contract, (2) the input schemas can be checked
-// against the contract's (test/request-schemas.test.ts), and (3) auth, job-token scope, strict response checks
-// and fault injection can all key on the operationId.
+// against the contract's (test/request-schemas.test.ts), (3) auth, job-token scope, strict response checks,
+// fault injection and metrics can all key on the operationId, and (4) a handler returns the body of the
+// operation's success response as the contract's generated types declare it, so drift fails the type check.
+// The HTC API and the emulator's admin API are served the same way, each by its own registry.
 import type { Hono } from "hono";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import type { adminOperations, operations, Readable } from "../contract-types.js";
 import { type AuthMode, authenticate, type JobTokenScope } from "./auth.js";
-import type { AppContext, AppEnv } from "./env.js";
+import type { AppContext, AppEnv, ServedOperation } from "./env.js";
 import { jsonBody, queryParams } from "./validation.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -15,8 +19,34 @@ export interface OperationInput<B, Q> {
   query: Q;
 }
 
-export interface OperationSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  operationId: string;
+type SuccessCode = 200 | 201 | 202 | 204;
+
+/** The success status an operation declares (every operation of both APIs declares exactly one). */
+export type SuccessStatus<Op> = Op extends { responses: infer R } ? Extract<keyof R, SuccessCode> : never;
+
+type ContentBody<C> = C extends { "application/json": infer B }
+  ? Readable<B>
+  : C extends { "text/plain": unknown }
+    ? string
+    : C extends { "application/octet-stream": unknown }
+      ? Response
+      : never;
+
+/**
+ * What a handler returns: the body of the operation's success response. JSON bodies as the contract's schema
+ * says (readOnly members included), text as a string, binary content as a whole Response; operations whose
+ * success response has no body return nothing.
+ */
+export type SuccessBody<Op> = Op extends { responses: infer R }
+  ? R[SuccessStatus<Op> & keyof R] extends { content: infer C }
+    ? ContentBody<C>
+    : // biome-ignore lint/suspicious/noConfusingVoidType: a handler of an operation without a response body returns nothing
+      void
+  : never;
+
+type MaybePromise<T> = T | Promise<T>;
+
+interface OperationShape<B extends z.ZodType, Q extends z.ZodType> {
   method: HttpMethod;
   /** The path as the contract writes it, e.g. `/htc/projects/{projectId}`. */
   path: string;
@@ -34,38 +64,62 @@ export interface OperationSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodT
   /** The query parameters (each key's first value, or all distinct values for keys listed in `arrayQuery`). */
   query?: Q;
   arrayQuery?: readonly string[];
-  handler: (c: AppContext, input: OperationInput<z.output<B>, z.output<Q>>) => Response | Promise<Response>;
+}
+
+/** An operation as a route file registers it: typed by the operations map `Ops` of its API. */
+export type OperationSpec<Ops, Id extends keyof Ops, B extends z.ZodType, Q extends z.ZodType> = OperationShape<B, Q> & {
+  operationId: Id;
+  handler: (c: AppContext, input: OperationInput<z.output<B>, z.output<Q>>) => MaybePromise<SuccessBody<Ops[Id]>>;
+} & (SuccessStatus<Ops[Id]> extends 200 ? { status?: 200 } : { status: SuccessStatus<Ops[Id]> });
+
+/** An operation as the registry keeps it. */
+export interface RegisteredOperation extends OperationShape<z.ZodType, z.ZodType> {
+  operationId: string;
+  /** The success status. */
+  status: number;
+  handler: (c: AppContext, input: OperationInput<unknown, unknown>) => unknown;
 }
 
 /** Runs around an operation once its operationId is set, before it authenticates (fault injection). */
-export type OperationAround = (c: AppContext, op: OperationSpec, run: () => Promise<Response>) => Promise<Response>;
+export type OperationAround = (c: AppContext, op: RegisteredOperation, run: () => Promise<Response>) => Promise<Response>;
 
-export class OperationRegistry {
-  readonly operations: OperationSpec[] = [];
-  /** Set before mount(): wraps every operation (see faults/api-faults.ts). */
-  around: OperationAround | undefined;
+export class OperationRegistry<Ops> {
+  readonly operations: RegisteredOperation[] = [];
 
-  add<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: OperationSpec<B, Q>): void {
+  /**
+   * @param api Which API the operations belong to (strict checks, faults and metrics look it up).
+   * @param around Wraps every operation (see faults/api-faults.ts).
+   */
+  constructor(
+    readonly api: ServedOperation["api"],
+    private readonly around?: OperationAround,
+  ) {}
+
+  add<Id extends keyof Ops & string, B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(
+    spec: OperationSpec<Ops, Id, B, Q>,
+  ): void {
     if (this.operations.some((o) => o.operationId === spec.operationId)) {
       throw new Error(`operation ${spec.operationId} is registered twice`);
     }
-    this.operations.push(spec as unknown as OperationSpec);
+    this.operations.push({ ...(spec as unknown as RegisteredOperation), status: spec.status ?? 200 });
   }
 
-  /** Mounts every operation on `app` under `prefix` ("" or "/api/v1"). */
+  /** Mounts every operation on `app` under `prefix` ("" or "/api/v1" for the HTC API, "/_emulator/v1" for admin). */
   mount(app: Hono<AppEnv>, prefix: string): void {
     // Paths with fewer parameters first, so a literal segment wins over a parameter on the same level.
     const ordered = [...this.operations].sort((a, b) => paramCount(a.path) - paramCount(b.path));
+    const around = this.around;
     for (const op of ordered) {
       const honoPath = prefix + op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
-      const around = this.around;
+      const served: ServedOperation = Object.freeze({ operationId: op.operationId, api: this.api });
       app.on(op.method, honoPath, async (c) => {
-        c.set("operationId", op.operationId);
+        c.set("operation", served);
         const run = async () => {
           await authenticate(c, op.auth ?? "bearer", op.jobToken);
           const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
           const body = op.body ? await jsonBody(c, op.body) : undefined;
-          return op.handler(c, { body, query });
+          const result = op.handler(c, { body, query });
+          return result instanceof Promise ? result.then((value) => respond(c, op.status, value)) : respond(c, op.status, result);
         };
         return around ? around(c, op, run) : run();
       });
@@ -73,6 +127,19 @@ export class OperationRegistry {
   }
 }
 
+/** The HTTP answer of a handler's result (see SuccessBody). */
+function respond(c: AppContext, status: number, result: unknown): Response {
+  if (result instanceof Response) return result;
+  if (result === undefined) return c.body(null, status as StatusCode);
+  // Text is text/plain unless the handler set another Content-Type.
+  if (typeof result === "string") return c.body(result, status as ContentfulStatusCode);
+  return c.json(result, status as ContentfulStatusCode);
+}
+
 function paramCount(path: string): number {
   return (path.match(/\{/g) ?? []).length;
 }
+
+/** The registries of the two APIs. */
+export type HtcApi = OperationRegistry<operations>;
+export type AdminApi = OperationRegistry<adminOperations>;

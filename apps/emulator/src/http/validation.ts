@@ -2,7 +2,7 @@
 // contract's `HTCRequestError` body; nothing reaches the domain layer unvalidated.
 import type { z } from "zod";
 import type { AppContext } from "./env.js";
-import { invalidField } from "./errors.js";
+import { invalidField } from "../errors.js";
 
 /** Largest JSON body accepted; a full submit (100 batches with long definitions) stays far below it. */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;

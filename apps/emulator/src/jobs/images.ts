@@ -1,7 +1,9 @@
 // Where job images come from. Until a project registry holds the image, the emulator runs images of the local
 // Docker engine by the name the job gives (`repo:tag`); the simulated executor accepts any valid name.
 import type { ProjectRow } from "../db/repositories/projects.js";
-import type { ImageState } from "./submit.js";
+
+/** The image's state as the project's registry (or the local engine) reports it. */
+export type ImageState = "ready" | "pending" | "missing";
 
 export interface ResolvedImage {
   /** The reference the engine runs. */

@@ -2,7 +2,7 @@
 // runtime injects (array index, ids, region, a job bearer token with the definition's claims, the API URL).
 import { jobStorageEnvironment } from "../domain/storage.js";
 import { issueJobTokens } from "../domain/tokens.js";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
 import type { JobLaunch } from "./executor.js";
 import { DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_SECONDS, DEFAULT_VCPUS, withDefaultTag } from "./submit.js";
 import type { BatchCache } from "./views.js";
@@ -14,10 +14,10 @@ export interface LaunchContext {
   /** False for the simulation: it needs no environment, image or tokens (and must stay cheap at scale). */
   needsEnvironment: boolean;
   /** The API base URL as a container sees it (the host's loopback, or host.docker.internal on Docker Desktop). */
-  apiUrlForJobs: () => string;
+  apiUrlForJobs: string;
 }
 
-export async function buildLaunch(s: Services, ctx: LaunchContext, seq: number): Promise<JobLaunch> {
+export async function buildLaunch(s: Core, ctx: LaunchContext, seq: number): Promise<JobLaunch> {
   const job = s.repos.jobs.launchFacts(seq);
   if (!job) throw new Error(`job ${seq} does not exist`);
   const batch = ctx.batches.get(job.batch_seq);
@@ -59,7 +59,7 @@ export async function buildLaunch(s: Services, ctx: LaunchContext, seq: number):
   if (!user) throw new Error(`the job's owner ${batch.row.created_by} no longer exists`);
   const claims = Object.fromEntries((definition.claims ?? []).map((c) => [c.name, c.value]));
   const tokens = await issueJobTokens(s, user, { projectId: task.project_id, taskId: task.id, jobId }, claims);
-  const apiUrl = ctx.apiUrlForJobs();
+  const apiUrl = ctx.apiUrlForJobs;
   const env: Record<string, string> = {};
   for (const { name, value } of definition.envs ?? []) env[name] = value;
   // Injected last: where a user variable has the same name, the runtime's value wins.

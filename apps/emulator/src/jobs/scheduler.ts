@@ -6,7 +6,7 @@
 // (admission.ts) inside one SQLite transaction, then hands the dispatched jobs to the executor. Every state change
 // is committed before anything acts on it, so a crash at any point loses no job and runs none twice (see
 // recover()). What the loop knows in memory is in scheduler-books.ts; the test controls in scheduler-controls.ts.
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
 import { admit, dispatch } from "./admission.js";
 import { endAttempt } from "./attempt-end.js";
 import type { Executor, ExecutorEvents, JobLaunch, JobOutcome } from "./executor.js";
@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   inboxPerTick?: number;
   /** Builds what the executor needs to run an attempt (environment, tokens, image). */
   buildLaunch: (seq: number) => Promise<JobLaunch>;
+  /** Makes the executor, which reports into the scheduler's `events`. */
+  makeExecutor: (events: ExecutorEvents) => Executor;
   log?: (line: string) => void;
   /**
    * Test control (fault injection): asked before a RUNNABLE job is dispatched. A returned tag keeps the job
@@ -45,10 +47,10 @@ export class Scheduler {
   private scheduled = false;
   private paused = false;
   private closed = false;
-  private executor!: Executor;
+  readonly executor: Executor;
 
   constructor(
-    private readonly s: Services,
+    private readonly s: Core,
     private readonly options: SchedulerOptions,
   ) {
     this.books = new SchedulerBooks(s.repos.jobStates, s.repos, () => this.executor.capacityVcpus);
@@ -68,20 +70,12 @@ export class Scheduler {
       log: options.log,
       hold: options.hold,
     });
+    this.executor = options.makeExecutor(this.reports.events);
   }
 
   /** What executors report to. */
   get events(): ExecutorEvents {
     return this.reports.events;
-  }
-
-  /** The executor is created after the scheduler, because it reports into `scheduler.events`. */
-  attach(executor: Executor): void {
-    this.executor = executor;
-  }
-
-  get executorName(): string {
-    return this.executor.name;
   }
 
   /** Rebuilds the queues and usage from the database and re-attaches to attempts in flight. */

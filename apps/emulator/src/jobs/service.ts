@@ -1,10 +1,12 @@
-// The job side of the emulator, assembled: scheduler + executor + image catalogue, and the operations the
-// routes call (submit, cancel, queries).
+// The job side of the emulator, assembled: scheduler + executor (+ the fault decorator), and the operations the
+// routes call (submit, cancel, queries). Built from the core; the routes and the admin API reach it through the
+// Hono environment, the task lifecycle through TaskJobs.
+import type { Core } from "../core.js";
 import type { ProjectRow } from "../db/repositories/projects.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
-import type { Principal } from "../http/auth.js";
-import { FaultyExecutor } from "../faults/job-faults.js";
-import type { Services } from "../services.js";
+import type { Principal } from "../domain/principal.js";
+import type { TaskJobs } from "../domain/tasks.js";
+import { FaultyExecutor, type JobFaultSource } from "../faults/job-faults.js";
 import type { Executor } from "./executor.js";
 import { buildLaunch, type LaunchContext } from "./launch.js";
 import type { Run } from "./queues.js";
@@ -13,39 +15,53 @@ import { checkBatches, type SubmitRequest, storeBatches } from "./submit.js";
 import { BatchCache } from "./views.js";
 import { JobStatus } from "./status.js";
 
+/** What the job side asks the fault rules (implemented by FaultInjector). */
+export interface JobFaults extends JobFaultSource {
+  /** The scheduler's `hold` hook: a tag keeps a RUNNABLE job off the queues (see Scheduler). */
+  holdRunnable(seq: number): string | undefined;
+}
+
 export interface JobServiceOptions {
   makeExecutor: (events: Scheduler["events"]) => Executor;
   /** The API base URL as a container sees it. */
-  apiUrlForJobs: () => string;
+  apiUrlForJobs: string;
+  /** Fault injection (admin API): the scheduler asks the rules before dispatching, and a decorator around the
+   * executor spoils the attempts they hit. */
+  faults?: JobFaults;
   log: (line: string) => void;
 }
 
-export class JobService {
+export class JobService implements TaskJobs {
   readonly batches: BatchCache;
   readonly scheduler: Scheduler;
   readonly executor: Executor;
+  /** The executor decorator of fault injection, when faults are on (it holds attempts for `stuck` rules). */
+  readonly faultyExecutor: FaultyExecutor | undefined;
   private readonly context: LaunchContext;
 
   constructor(
-    private readonly s: Services,
+    private readonly s: Core,
     options: JobServiceOptions,
   ) {
     this.batches = new BatchCache((seq) => s.repos.jobs.batch(seq));
     const context: LaunchContext = { batches: this.batches, tasks: new Map(), needsEnvironment: true, apiUrlForJobs: options.apiUrlForJobs };
     this.context = context;
-    // Fault injection (admin API): the scheduler asks the rules before dispatching, and a decorator around the
-    // executor spoils the attempts they hit.
-    const faults = s.faults as Services["faults"] | undefined;
+    const { faults } = options;
+    let faulty: FaultyExecutor | undefined;
+    // The executor reports into the scheduler's inbox and the scheduler drives the executor: the scheduler makes
+    // its executor with the factory, handing it its event sink.
     this.scheduler = new Scheduler(s, {
       buildLaunch: (seq) => buildLaunch(s, context, seq),
+      makeExecutor: (events) => {
+        faulty = faults ? new FaultyExecutor(faults, events, s.clock, options.makeExecutor) : undefined;
+        return faulty ?? options.makeExecutor(events);
+      },
       log: options.log,
       ...(faults ? { hold: (seq: number) => faults.holdRunnable(seq) } : {}),
     });
-    const faulty = faults ? new FaultyExecutor(faults, this.scheduler.events, s.clock, options.makeExecutor) : undefined;
-    this.executor = faulty ?? options.makeExecutor(this.scheduler.events);
+    this.faultyExecutor = faulty;
+    this.executor = this.scheduler.executor;
     context.needsEnvironment = this.executor.name !== "simulated";
-    this.scheduler.attach(this.executor);
-    faults?.attach(this.scheduler.controls, faulty);
   }
 
   /** Forgets cached batches and tasks (after a reset or an import replaced the rows). */
@@ -87,9 +103,14 @@ export class JobService {
   }
 
   /** Jobs of the task that have not reached SUCCEEDED or FAILED. */
-  unfinished(taskSeq: number): number {
-    const counts = this.s.repos.jobs.countsOfTask(taskSeq);
+  unfinished(task: Pick<TaskRow, "seq">): number {
+    const counts = this.s.repos.jobs.countsOfTask(task.seq);
     return counts.slice(0, JobStatus.SUCCEEDED).reduce((a, b) => a + b, 0);
+  }
+
+  /** Cancels every unfinished job of the task (inside the caller's transaction): the task is being deleted. */
+  cancelAll(task: Pick<TaskRow, "seq">): void {
+    this.scheduler.cancel({ taskSeq: task.seq }, this.s.clock.now());
   }
 
   /** The job's seq for a public id `<parentJobId>:<index>` within a task, if it exists. */

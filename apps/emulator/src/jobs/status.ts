@@ -1,4 +1,6 @@
 // Job statuses as stored (small integers keep the jobs table and its indexes compact) and as served.
+import type { components } from "../contract-types.js";
+
 export const JobStatus = {
   SUBMITTED_TO_RESCALE: 0,
   SUBMITTED_TO_PROVIDER: 1,
@@ -19,7 +21,7 @@ export const statusNames = [
   "RUNNING",
   "SUCCEEDED",
   "FAILED",
-] as const;
+] as const satisfies readonly components["schemas"]["RescaleJobStatus"][];
 
 export type JobStatusName = (typeof statusNames)[number];
 

@@ -1,27 +1,29 @@
 // Batch submission: the business rules beyond the schema (task state, regions, provider, architecture, image),
 // then one transaction that stores every batch and job of the request.
 import type { z } from "zod";
+import type { components, Readable } from "../contract-types.js";
 import { isoTime } from "../clock.js";
 import { type Architecture, providerOf, regionInfo } from "../domain/catalog.js";
 import { newUuid } from "../domain/ids.js";
 import { regionsOf } from "../domain/projects.js";
 import type { ProjectRow } from "../db/repositories/projects.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
-import type { Principal } from "../http/auth.js";
-import { invalidField } from "../http/errors.js";
+import type { Principal } from "../domain/principal.js";
+import { invalidField } from "../errors.js";
 import type { submitRequestSchema } from "../schemas/jobs.js";
-import type { Services } from "../services.js";
+import type { Core } from "../core.js";
+import type { ImageState } from "./images.js";
 import { Priority } from "./status.js";
 
 export type SubmitRequest = z.output<typeof submitRequestSchema>;
+
+/** A stored batch as the submit answer echoes it. */
+export type SubmittedBatch = Readable<components["schemas"]["HTCJobSubmitRequest"]>;
 
 /** Defaults for members a definition leaves out. */
 export const DEFAULT_VCPUS = 1;
 export const DEFAULT_MEMORY_MIB = 4000;
 export const DEFAULT_TIMEOUT_SECONDS = 1_209_600;
-
-/** The image's state as the project's registry (or the local engine) reports it. */
-export type ImageState = "ready" | "pending" | "missing";
 
 export interface AcceptedBatch {
   batchSeq: number;
@@ -40,7 +42,7 @@ export function withDefaultTag(imageName: string): string {
 }
 
 /** Validates what the schema cannot: throws a 400 naming the first offending member. */
-export async function checkBatches(s: Services, project: ProjectRow, task: TaskRow, requests: SubmitRequest[]): Promise<CheckedBatch[]> {
+export async function checkBatches(s: Core, project: ProjectRow, task: TaskRow, requests: SubmitRequest[]): Promise<CheckedBatch[]> {
   if (task.lifecycle_status !== "ACTIVE") {
     throw invalidField("taskId", `task ${task.id} is ${task.lifecycle_status} and accepts no jobs${task.lifecycle_status === "ARCHIVED" ? " until it is reactivated" : ""}`);
   }
@@ -87,24 +89,24 @@ export async function checkBatches(s: Services, project: ProjectRow, task: TaskR
 
 /** Stores the batches and their jobs (one transaction) and returns what the submit answer echoes. */
 export function storeBatches(
-  s: Services,
+  s: Core,
   principal: Principal,
   project: ProjectRow,
   task: TaskRow,
   group: string,
   batches: CheckedBatch[],
-): { accepted: AcceptedBatch[]; echo: Record<string, unknown>[] } {
+): { accepted: AcceptedBatch[]; echo: SubmittedBatch[] } {
   const { jobs } = s.repos;
   const now = s.clock.now();
   const accepted: AcceptedBatch[] = [];
-  const echo: Record<string, unknown>[] = [];
+  const echo: SubmittedBatch[] = [];
   s.db.transaction(() => {
     const groupId = jobs.groupId(task.seq, group);
     let next = jobs.nextJobSeq();
     for (const { request, regions } of batches) {
       const parentJobId = newUuid();
       const definition = request.htcJobDefinition;
-      const element: Record<string, unknown> = {
+      const element: SubmittedBatch = {
         ...request,
         batchSize: request.batchSize,
         parentJobId,

@@ -2,11 +2,16 @@
 // `JobStatusSummary`, built from the compact rows the scheduler keeps.
 import { createHash } from "node:crypto";
 import { isoTime } from "../clock.js";
-import { regionInfo } from "../domain/catalog.js";
+import type { components, Readable } from "../contract-types.js";
+import { type Region, regionInfo } from "../domain/catalog.js";
 import type { AttemptRow, BatchRow, JobRow } from "../db/repositories/jobs.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
 import { DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_SECONDS, DEFAULT_VCPUS, type SubmitRequest } from "./submit.js";
-import { JobStatus, statusNames } from "./status.js";
+import { JobStatus, type JobStatusName, statusNames } from "./status.js";
+
+type Schemas = components["schemas"];
+export type JobView = Readable<Schemas["HTCJob"]>;
+export type JobEventView = Readable<Schemas["RescaleJobStatusEvent"]>;
 
 export interface BatchInfo {
   row: BatchRow;
@@ -67,29 +72,29 @@ function instanceLabels(batch: BatchInfo, job: JobRow) {
   };
 }
 
-function container(exitCode: number | null, reason: string | null) {
+function container(exitCode: number | null, reason: string | null): Schemas["ContainerDetails"] {
   return exitCode === null && reason === null ? null : { exitCode: exitCode ?? -1, reason: reason ?? "Container exited" };
 }
 
-export function jobView(task: TaskRow, batch: BatchInfo, job: JobRow, view: "FULL" | "SIMPLE") {
+export function jobView(task: TaskRow, batch: BatchInfo, job: JobRow, view: "FULL" | "SIMPLE"): JobView {
   const definition = batch.request.htcJobDefinition;
   const architecture = architectureOf(batch, job.region);
-  const base: Record<string, unknown> = {
+  const base: JobView = {
     jobUUID: jobIdOf(batch.row, job),
-    region: job.region,
+    region: job.region as Region,
     taskId: task.id,
     projectId: task.project_id,
     workspaceId: task.workspace_id,
     createdBy: batch.row.created_by,
     ...(batch.request.group ? { group: batch.request.group } : {}),
-    status: statusNames[job.status],
+    status: statusNames[job.status]!,
     statusReason: job.reason,
     container: container(job.exit_code, job.container_reason),
     createdAt: isoTime(job.submitted_at),
     updatedAt: isoTime(job.updated_at),
     startedAt: job.running_at === null ? null : isoTime(job.running_at),
     completedAt: job.ended_at === null ? null : isoTime(job.ended_at),
-    failureCode: job.failure_code,
+    failureCode: job.failure_code as JobView["failureCode"],
     architecture,
     maxVCpus: definition.maxVCpus ?? DEFAULT_VCPUS,
     minVCpus: definition.maxVCpus ?? DEFAULT_VCPUS,
@@ -140,16 +145,16 @@ interface AttemptLike {
 }
 
 /** The status history of a job: submission and admission once, then the run-up and end of every attempt. */
-export function jobEvents(batch: BatchInfo, job: JobRow, attempts: AttemptRow[]) {
+export function jobEvents(batch: BatchInfo, job: JobRow, attempts: AttemptRow[]): JobEventView[] {
   const jobId = jobIdOf(batch.row, job);
-  const events: Record<string, unknown>[] = [];
+  const events: JobEventView[] = [];
   const push = (status: number, at: number | null, attempt: number, extra: Partial<AttemptLike> = {}, final = false) => {
     if (at === null) return;
     events.push({
       eventId: eventId(jobId, attempt, status),
       jobId,
       dateTime: isoTime(at),
-      status: statusNames[status],
+      status: statusNames[status]!,
       statusReason: final ? (extra.reason ?? null) : null,
       container: final ? container(extra.exit_code ?? null, extra.container_reason ?? null) : null,
       instanceId: status >= JobStatus.STARTING ? (extra.instance_id ?? null) : null,
@@ -178,10 +183,7 @@ export function jobEvents(batch: BatchInfo, job: JobRow, attempts: AttemptRow[])
   return events;
 }
 
-export function summaryView(group: string | null, counts: number[]) {
-  const jobStatuses: Record<string, number> = {};
-  statusNames.forEach((name, i) => {
-    jobStatuses[name] = counts[i] ?? 0;
-  });
+export function summaryView(group: string | null, counts: number[]): Schemas["JobStatusSummary"] {
+  const jobStatuses = Object.fromEntries(statusNames.map((name, i) => [name, counts[i] ?? 0])) as Record<JobStatusName, number>;
   return { group, jobStatuses };
 }

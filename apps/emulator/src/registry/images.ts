@@ -10,15 +10,14 @@
 // References to the emulator's registry outside the job's project are refused, never looked up in the engine:
 // its cache may hold another project's pulls.
 import type { ProjectRow } from "../db/repositories/projects.js";
-import type { ImageCatalog, ResolvedImage } from "../jobs/images.js";
-import type { ImageState } from "../jobs/submit.js";
+import type { ImageCatalog, ImageState, ResolvedImage } from "../jobs/images.js";
 import { fullRepositoryName, type ImageRef, parseImageName, registryUri } from "./names.js";
 import type { RegistryService } from "./service.js";
 
-export function registryImages(registry: () => RegistryService, base: ImageCatalog, log: (line: string) => void): ImageCatalog {
+export function registryImages(registry: RegistryService, base: ImageCatalog, log: (line: string) => void): ImageCatalog {
   /** The registry image `imageName` names for `project`, `foreign` for another project's, or undefined. */
   const lookup = (project: ProjectRow, imageName: string): ImageRef | "foreign" | undefined => {
-    const r = registry();
+    const r = registry;
     const host = r.host;
     if (!r.enabled || !host) return undefined;
     const ref = parseImageName(imageName, registryUri(host, project.id));
@@ -32,7 +31,7 @@ export function registryImages(registry: () => RegistryService, base: ImageCatal
       if (ref === "foreign") return "missing";
       if (ref) {
         try {
-          const status = await registry().imageStatus(project.id, ref.repo, ref.tag);
+          const status = await registry.imageStatus(project.id, ref.repo, ref.tag);
           if (status) return status === "READY" ? "ready" : "pending";
         } catch (error) {
           log(`registry: could not look up ${ref.repo}:${ref.tag}: ${(error as Error).message}`);
@@ -46,7 +45,7 @@ export function registryImages(registry: () => RegistryService, base: ImageCatal
       // Submission refuses these; never let the engine's cache serve one.
       if (ref === "foreign") throw new Error(`image ${imageName} belongs to another project's registry`);
       if (!ref) return base.resolve(project, imageName);
-      const r = registry();
+      const r = registry;
       const repository = `${r.host}/${fullRepositoryName(project.id, ref.repo)}`;
       let digest: string | undefined;
       try {

@@ -19,7 +19,7 @@ export function registryInternalRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.get("/token", async (c) => {
-    const registry = c.var.services.registry;
+    const registry = c.get("registry");
     const fail = (message: string, status: 401 | 503 = 401) => {
       if (status === 401) c.header("WWW-Authenticate", 'Basic realm="htc-emulator registry"');
       return c.json(deniedBody(message, status === 401 ? "UNAUTHORIZED" : "UNAVAILABLE"), status);
@@ -41,14 +41,14 @@ export function registryInternalRoutes(): Hono<AppEnv> {
     if (!checked.ok) return fail(checked.reason);
     const { project_id: projectId, user_id: userId } = checked.credential;
     const scopes = parseScopes(c.req.queries("scope") ?? []);
-    const repos = c.var.services.repos.registry;
+    const repos = c.get("core").repos.registry;
     const access = grantAccess(projectId, scopes, (repo) => repos.repository(projectId, repo) !== undefined);
     const { token, issuedAt, expiresIn } = await registry.issuer.sign(userId, access);
     return c.json({ token, access_token: token, expires_in: expiresIn, issued_at: issuedAt.toISOString() });
   });
 
   routes.post("/events", async (c) => {
-    const registry = c.var.services.registry;
+    const registry = c.get("registry");
     if (credential(c.req.header("authorization"), "bearer") !== registry.notificationSecret) {
       return c.json({ error: "unauthorized", errorDescription: "Only the emulator's registry posts events here." }, 401);
     }

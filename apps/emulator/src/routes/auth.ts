@@ -2,19 +2,19 @@
 import { z } from "zod";
 import { TokenError } from "../auth/tokens.js";
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
-import { claimsFor, issueAccessToken, userDefinedClaims } from "../domain/tokens.js";
+import { claimsFor, type IssuedToken, issueAccessToken, userDefinedClaims } from "../domain/tokens.js";
+import { ApiError, unauthorized } from "../errors.js";
 import { credential } from "../http/auth.js";
 import type { AppContext } from "../http/env.js";
-import { ApiError, unauthorized } from "../http/errors.js";
-import type { OperationRegistry } from "../http/router.js";
+import type { HtcApi } from "../http/router.js";
 
-export function registerAuthRoutes(api: OperationRegistry): void {
+export function registerAuthRoutes(api: HtcApi): void {
   api.add({
     operationId: "getJwks",
     method: "GET",
     path: "/.well-known/jwks.json",
     auth: "none",
-    handler: (c) => c.json(c.var.services.tokens.jwks),
+    handler: (c) => c.get("core").tokens.jwks,
   });
 
   api.add({
@@ -22,7 +22,7 @@ export function registerAuthRoutes(api: OperationRegistry): void {
     method: "GET",
     path: "/auth/token",
     auth: "none",
-    handler: async (c) => c.json(await exchange(c, c.req.header("authorization"))),
+    handler: (c) => exchange(c, c.req.header("authorization")),
   });
 
   api.add({
@@ -30,7 +30,7 @@ export function registerAuthRoutes(api: OperationRegistry): void {
     method: "GET",
     path: "/auth/token/whoami",
     jobToken: "any",
-    handler: (c) => c.json(c.var.principal.token!.claims),
+    handler: (c) => c.get("principal").token!.claims,
   });
 
   api.add({
@@ -39,8 +39,8 @@ export function registerAuthRoutes(api: OperationRegistry): void {
     path: "/auth/whoami",
     auth: "apiKey",
     handler: (c) => {
-      const { user, workspace } = c.var.principal;
-      return c.json({ user: rescaleUser(user, workspace), userFeatures: { count: 0, results: [] } });
+      const { user, workspace } = c.get("principal");
+      return { user: rescaleUser(user, workspace), userFeatures: { count: 0, results: [] } };
     },
   });
 
@@ -58,27 +58,25 @@ export function registerAuthRoutes(api: OperationRegistry): void {
       }
       const secret = form.get("client_secret") ?? credential(c.req.header("authorization"), "token");
       if (!secret) throw oauthError("invalid_client", "Send the API key as client_secret or as 'Authorization: Token <key>'.");
-      const user = c.var.services.repos.identity.userByApiKey(secret);
+      const core = c.get("core");
+      const user = core.repos.identity.userByApiKey(secret);
       if (!user) throw oauthError("invalid_client", "The API key is not recognised.");
-      const workspace = c.var.services.repos.identity.workspace(user.workspace_id)!;
-      const { tokenValue, expiresIn } = await issueAccessToken(
-        c.var.services,
-        claimsFor(user, workspace),
-        c.var.services.options.tokenLifetimeSeconds,
-      );
-      return c.json({ access_token: tokenValue, token_type: "Bearer", expires_in: expiresIn });
+      const workspace = core.repos.identity.workspace(user.workspace_id)!;
+      const { tokenValue, expiresIn } = await issueAccessToken(core, claimsFor(user, workspace), core.options.tokenLifetimeSeconds);
+      return { access_token: tokenValue, token_type: "Bearer", expires_in: expiresIn };
     },
   });
 }
 
 /** `Authorization: Token <apiKey>` or `Authorization: Refresh <refreshToken>` → a fresh bearer token. */
-async function exchange(c: AppContext, header: string | undefined): Promise<{ tokenValue: string; expiresIn: number }> {
-  const { tokens, repos, options } = c.var.services;
+async function exchange(c: AppContext, header: string | undefined): Promise<IssuedToken> {
+  const core = c.get("core");
+  const { tokens, repos, options } = core;
   const apiKey = credential(header, "token");
   if (apiKey) {
     const user = repos.identity.userByApiKey(apiKey);
     if (!user) throw unauthorized("The API key is not recognised.");
-    return issueAccessToken(c.var.services, claimsFor(user, repos.identity.workspace(user.workspace_id)!), options.tokenLifetimeSeconds);
+    return issueAccessToken(core, claimsFor(user, repos.identity.workspace(user.workspace_id)!), options.tokenLifetimeSeconds);
   }
   const refresh = credential(header, "refresh");
   if (refresh) {
@@ -94,7 +92,7 @@ async function exchange(c: AppContext, header: string | undefined): Promise<{ to
     if (!user) throw unauthorized("The refresh token's user no longer exists.");
     const workspace = repos.identity.workspace(user.workspace_id)!;
     return issueAccessToken(
-      c.var.services,
+      core,
       claimsFor(user, workspace, userDefinedClaims(verified.claims)),
       options.tokenLifetimeSeconds,
       verified.job,

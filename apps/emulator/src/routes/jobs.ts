@@ -1,10 +1,10 @@
 // Job resource (submit, list, get, events, logs, cancel) and the job statistics of the Task resource.
+import { isoTime } from "../clock.js";
 import { requireTask } from "../domain/tasks.js";
+import { ApiError, invalidField, jobNotFound } from "../errors.js";
 import type { AppContext } from "../http/env.js";
-import { ApiError, jobNotFound } from "../http/errors.js";
 import { decodeCursor, encodeCursor, nextUrl, pageBody, pageRequest } from "../http/pagination.js";
-import type { OperationRegistry } from "../http/router.js";
-import { invalidField } from "../http/errors.js";
+import type { HtcApi } from "../http/router.js";
 import { jobEvents, jobView, summaryView } from "../jobs/views.js";
 import { statusCode } from "../jobs/status.js";
 import {
@@ -17,11 +17,10 @@ import {
   submitJobsBody,
   submitJobsQuery,
 } from "../schemas/jobs.js";
-import { isoTime } from "../clock.js";
 import { taskPath } from "./tasks.js";
 
 function task(c: AppContext) {
-  return requireTask(c.var.services, c.var.principal, c.req.param("projectId")!, c.req.param("taskId")!);
+  return requireTask(c.get("core"), c.get("principal"), c.req.param("projectId")!, c.req.param("taskId")!);
 }
 
 /** The job operations answer their 404s in the `HTCRequestError` shape. */
@@ -37,10 +36,11 @@ function jobTask(c: AppContext) {
 function pathJob(c: AppContext) {
   const found = jobTask(c);
   const jobId = c.req.param("jobId")!;
-  const seq = c.var.services.jobs.seqOf(found.task.seq, jobId);
-  const job = seq === undefined ? undefined : c.var.services.repos.jobs.job(seq);
+  const jobs = c.get("jobs");
+  const seq = jobs.seqOf(found.task.seq, jobId);
+  const job = seq === undefined ? undefined : c.get("core").repos.jobs.job(seq);
   if (!job) throw jobNotFound(`Job ${jobId} does not exist in task ${found.task.id}.`);
-  return { ...found, job, batch: c.var.services.jobs.batches.get(job.batch_seq) };
+  return { ...found, job, batch: jobs.batches.get(job.batch_seq) };
 }
 
 /** Integer offsets as cursors, for short derived lists (events, group summaries). */
@@ -58,7 +58,7 @@ function slicePage<T>(c: AppContext, all: T[], pageIndex: string | undefined, si
   return offset + size < all.length ? { items, next: nextUrl(c, encodeCursor(offset + size)) } : { items };
 }
 
-export function registerJobRoutes(api: OperationRegistry): void {
+export function registerJobRoutes(api: HtcApi): void {
   api.add({
     operationId: "submitJobs",
     method: "POST",
@@ -67,7 +67,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
     query: submitJobsQuery,
     handler: async (c, { body, query }) => {
       const { project, task: t } = task(c);
-      return c.json(await c.var.services.jobs.submit(c.var.principal, project, t, query.group ?? "", body));
+      return c.get("jobs").submit(c.get("principal"), project, t, query.group ?? "", body);
     },
   });
 
@@ -80,12 +80,11 @@ export function registerJobRoutes(api: OperationRegistry): void {
     arrayQuery: ["jobId"],
     handler: (c, { query }) => {
       const { task: t } = task(c);
-      const { jobs, repos } = c.var.services;
-      const groupId = query.group ? repos.jobs.findGroupId(t.seq, query.group) : undefined;
-      if (query.group && groupId === undefined) return c.body(null, 200);
+      const jobs = c.get("jobs");
+      const groupId = query.group ? c.get("core").repos.jobs.findGroupId(t.seq, query.group) : undefined;
+      if (query.group && groupId === undefined) return;
       const seqs = query.jobId?.map((id) => jobs.seqOf(t.seq, id)).filter((s): s is number => s !== undefined);
       jobs.cancel(t, { ...(groupId !== undefined ? { groupId } : {}), ...(seqs ? { seqs } : {}) });
-      return c.body(null, 200);
     },
   });
 
@@ -98,9 +97,10 @@ export function registerJobRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c, { query }) => {
       const { task: t } = jobTask(c);
-      const { jobs, repos } = c.var.services;
+      const jobs = c.get("jobs");
+      const { repos } = c.get("core");
       const page = pageRequest(query);
-      const empty = () => c.json({ items: [] });
+      const empty = () => ({ items: [] });
       let groupId: number | undefined;
       if (query.group !== undefined) {
         groupId = repos.jobs.findGroupId(t.seq, query.group);
@@ -117,7 +117,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
         page.size + 1,
       );
       const view = query.viewType ?? "FULL";
-      return c.json(pageBody(c, rows, page, (r) => r.seq, (r) => jobView(t, jobs.batches.get(r.batch_seq), r, view)));
+      return pageBody(c, rows, page, (r) => r.seq, (r) => jobView(t, jobs.batches.get(r.batch_seq), r, view));
     },
   });
 
@@ -128,7 +128,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const { task: t, job, batch } = pathJob(c);
-      return c.json(jobView(t, batch, job, "FULL"));
+      return jobView(t, batch, job, "FULL");
     },
   });
 
@@ -140,8 +140,8 @@ export function registerJobRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c, { query }) => {
       const { job, batch } = pathJob(c);
-      const events = jobEvents(batch, job, job.attempt > 1 ? c.var.services.repos.jobs.attempts(job.seq) : []);
-      return c.json(slicePage(c, events, query.pageIndex, query.pageSize));
+      const events = jobEvents(batch, job, job.attempt > 1 ? c.get("core").repos.jobs.attempts(job.seq) : []);
+      return slicePage(c, events, query.pageIndex, query.pageSize);
     },
   });
 
@@ -156,8 +156,8 @@ export function registerJobRoutes(api: OperationRegistry): void {
       const page = pageRequest(query);
       const cursor = page.after === undefined ? undefined : Number(page.after);
       if (cursor !== undefined && !Number.isSafeInteger(cursor)) throw invalidField("pageIndex", "is not a cursor this server issued");
-      const rows = c.var.services.repos.jobs.logs(job.seq, query.sort, cursor, page.size + 1);
-      return c.json(pageBody(c, rows, page, (r) => r.at, (r) => ({ timestamp: isoTime(r.at), message: r.message })));
+      const rows = c.get("core").repos.jobs.logs(job.seq, query.sort, cursor, page.size + 1);
+      return pageBody(c, rows, page, (r) => r.at, (r) => ({ timestamp: isoTime(r.at), message: r.message }));
     },
   });
 
@@ -167,7 +167,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
     path: `${taskPath}/summary-statistics`,
     handler: (c) => {
       const { task: t } = task(c);
-      return c.json(summaryView(null, c.var.services.repos.jobs.countsOfTask(t.seq)));
+      return summaryView(null, c.get("core").repos.jobs.countsOfTask(t.seq));
     },
   });
 
@@ -179,7 +179,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
     arrayQuery: ["group"],
     handler: (c, { query }) => {
       const { task: t } = task(c);
-      const repo = c.var.services.repos.jobs;
+      const repo = c.get("core").repos.jobs;
       const groups = query.group
         ? query.group.map((name) => ({ name, id: repo.findGroupId(t.seq, name) }))
         : repo.groupsOfTask(t.seq).filter((g) => g.name !== "");
@@ -187,7 +187,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
       const slice = groups.slice(offset, offset + query.pageSize);
       const items = slice.map((g) => summaryView(g.name, g.id === undefined ? [] : repo.countsOfGroup(g.id)));
       const more = offset + query.pageSize < groups.length;
-      return c.json(more ? { items, next: nextUrl(c, encodeCursor(offset + query.pageSize)) } : { items });
+      return more ? { items, next: nextUrl(c, encodeCursor(offset + query.pageSize)) } : { items };
     },
   });
 
@@ -198,7 +198,7 @@ export function registerJobRoutes(api: OperationRegistry): void {
     query: pageOnlyQuery,
     handler: (c) => {
       const { task: t } = task(c);
-      return c.json(c.var.services.repos.jobs.groupsOfTask(t.seq).filter((g) => g.name !== "").map((g) => g.name));
+      return c.get("core").repos.jobs.groupsOfTask(t.seq).filter((g) => g.name !== "").map((g) => g.name);
     },
   });
 }

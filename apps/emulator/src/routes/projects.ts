@@ -1,13 +1,13 @@
 // Project resource: projects, dimensions, limits and the project task retention policy.
-import { setProjectDimensions } from "../domain/dimensions.js";
+import { projectDimensions, setProjectDimensions } from "../domain/dimensions.js";
 import { deleteLimit, deleteLimits, limitView, requireLimit, setLimit, updateLimit } from "../domain/limits.js";
 import { requireProjectAdministrator } from "../domain/permissions.js";
 import { addRegions, createProject, projectView, requireProject } from "../domain/projects.js";
 import { projectPolicyView, putPolicy } from "../domain/retention.js";
 import type { AppContext } from "../http/env.js";
-import { notFound } from "../http/errors.js";
+import { notFound } from "../errors.js";
 import { afterSeq, pageBody, pageRequest } from "../http/pagination.js";
-import type { OperationRegistry } from "../http/router.js";
+import type { HtcApi } from "../http/router.js";
 import {
   createLimitBody,
   createProjectBody,
@@ -21,11 +21,11 @@ import {
 const projectPath = "/htc/projects/{projectId}";
 
 function project(c: AppContext) {
-  return requireProject(c.var.services, c.var.principal, c.req.param("projectId")!);
+  return requireProject(c.get("core"), c.get("principal"), c.req.param("projectId")!);
 }
 
 function view(c: AppContext, row: ReturnType<typeof project>) {
-  return projectView(c.var.services, row, c.var.principal.workspace.organization_code);
+  return projectView(c.get("core"), row, c.get("principal").workspace.organization_code);
 }
 
 /** `{id}` of the limit operations: an int32; anything else cannot name a limit. */
@@ -37,7 +37,7 @@ function limitId(c: AppContext): number {
   return id;
 }
 
-export function registerProjectRoutes(api: OperationRegistry): void {
+export function registerProjectRoutes(api: HtcApi): void {
   api.add({
     operationId: "getProjects",
     method: "GET",
@@ -45,14 +45,14 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     query: getProjectsQuery,
     handler: (c, { query }) => {
       const page = pageRequest(query);
-      const { principal } = c.var;
-      const rows = c.var.services.repos.projects.page(
+      const principal = c.get("principal");
+      const rows = c.get("core").repos.projects.page(
         principal.workspace.id,
         afterSeq(page),
         page.size + 1,
         query.onlyMyProjects ? principal.user.id : undefined,
       );
-      return c.json(pageBody(c, rows, page, (r) => r.seq, (r) => view(c, r)));
+      return pageBody(c, rows, page, (r) => r.seq, (r) => view(c, r));
     },
   });
 
@@ -61,7 +61,7 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     method: "POST",
     path: "/htc/projects",
     body: createProjectBody,
-    handler: (c, { body }) => c.json(view(c, createProject(c.var.services, c.var.principal, body))),
+    handler: (c, { body }) => view(c, createProject(c.get("core"), c.get("principal"), body)),
   });
 
   api.add({
@@ -69,7 +69,7 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     method: "GET",
     path: projectPath,
     jobToken: "self",
-    handler: (c) => c.json(view(c, project(c))),
+    handler: (c) => view(c, project(c)),
   });
 
   api.add({
@@ -79,8 +79,8 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     body: updateProjectBody,
     handler: (c, { body }) => {
       const row = project(c);
-      requireProjectAdministrator(c.var.principal, row.created_by, "change the project's regions");
-      return c.json(view(c, addRegions(c.var.services, row, body.regions ?? [])));
+      requireProjectAdministrator(c.get("principal"), row.created_by, "change the project's regions");
+      return view(c, addRegions(c.get("core"), row, body.regions ?? []));
     },
   });
 
@@ -88,40 +88,42 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     operationId: "getProjectDimensions",
     method: "GET",
     path: `${projectPath}/dimensions`,
-    handler: (c) => c.json(c.var.services.repos.projects.dimensions(project(c).id)),
+    handler: (c) => projectDimensions(c.get("core"), project(c)),
   });
 
   api.add({
     operationId: "createProjectDimensions",
+    status: 201,
     method: "PUT",
     path: `${projectPath}/dimensions`,
     body: projectDimensionsBody,
-    handler: (c, { body }) => c.json(setProjectDimensions(c.var.services, c.var.principal, project(c), body), 201),
+    handler: (c, { body }) => setProjectDimensions(c.get("core"), c.get("principal"), project(c), body),
   });
 
   api.add({
     operationId: "getProjectLimits",
     method: "GET",
     path: `${projectPath}/limits`,
-    handler: (c) => c.json(c.var.services.repos.projects.limits(project(c).id).map(limitView)),
+    handler: (c) => c.get("core").repos.projects.limits(project(c).id).map(limitView),
   });
 
   api.add({
     operationId: "createProjectLimit",
+    status: 201,
     method: "POST",
     path: `${projectPath}/limits`,
     body: createLimitBody,
     handler: (c, { body }) =>
-      c.json(limitView(setLimit(c.var.services, c.var.principal, project(c), body.modifierRole, body.vCPUs)), 201),
+      limitView(setLimit(c.get("core"), c.get("principal"), project(c), body.modifierRole, body.vCPUs)),
   });
 
   api.add({
     operationId: "deleteProjectLimits",
+    status: 204,
     method: "DELETE",
     path: `${projectPath}/limits`,
     handler: (c) => {
-      deleteLimits(c.var.services, c.var.principal, project(c));
-      return c.body(null, 204);
+      deleteLimits(c.get("core"), c.get("principal"), project(c));
     },
   });
 
@@ -129,7 +131,7 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     operationId: "getProjectLimit",
     method: "GET",
     path: `${projectPath}/limits/{id}`,
-    handler: (c) => c.json(limitView(requireLimit(c.var.services, project(c), limitId(c)))),
+    handler: (c) => limitView(requireLimit(c.get("core"), project(c), limitId(c))),
   });
 
   api.add({
@@ -139,18 +141,18 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     body: updateLimitBody,
     handler: (c, { body }) => {
       const row = project(c);
-      return c.json(limitView(updateLimit(c.var.services, c.var.principal, row, limitId(c), body.vCPUs)));
+      return limitView(updateLimit(c.get("core"), c.get("principal"), row, limitId(c), body.vCPUs));
     },
   });
 
   api.add({
     operationId: "deleteProjectLimit",
+    status: 204,
     method: "DELETE",
     path: `${projectPath}/limits/{id}`,
     handler: (c) => {
       const row = project(c);
-      deleteLimit(c.var.services, c.var.principal, row, limitId(c));
-      return c.body(null, 204);
+      deleteLimit(c.get("core"), c.get("principal"), row, limitId(c));
     },
   });
 
@@ -160,33 +162,34 @@ export function registerProjectRoutes(api: OperationRegistry): void {
     path: `${projectPath}/task-retention-policy`,
     handler: (c) => {
       const row = project(c);
-      const policy = c.var.services.repos.projects.retention("project", row.id);
+      const policy = c.get("core").repos.projects.retention("project", row.id);
       if (!policy) throw notFound(`Project ${row.id} has no task retention policy of its own.`);
-      return c.json(projectPolicyView(policy));
+      return projectPolicyView(policy);
     },
   });
 
   api.add({
     operationId: "putProjectTaskRetentionPolicy",
+    status: 201,
     method: "PUT",
     path: `${projectPath}/task-retention-policy`,
     body: retentionPolicyBody,
     handler: (c, { body }) => {
       const row = project(c);
-      requireProjectAdministrator(c.var.principal, row.created_by, "set the project's retention policy");
-      return c.json(projectPolicyView(putPolicy(c.var.services, "project", row.id, body)), 201);
+      requireProjectAdministrator(c.get("principal"), row.created_by, "set the project's retention policy");
+      return projectPolicyView(putPolicy(c.get("core"), "project", row.id, body));
     },
   });
 
   api.add({
     operationId: "deleteProjectTaskRetentionPolicy",
+    status: 204,
     method: "DELETE",
     path: `${projectPath}/task-retention-policy`,
     handler: (c) => {
       const row = project(c);
-      requireProjectAdministrator(c.var.principal, row.created_by, "remove the project's retention policy");
-      c.var.services.repos.projects.deleteRetention("project", row.id);
-      return c.body(null, 204);
+      requireProjectAdministrator(c.get("principal"), row.created_by, "remove the project's retention policy");
+      c.get("core").repos.projects.deleteRetention("project", row.id);
     },
   });
 }

@@ -1,11 +1,12 @@
 // Provider resource and catalogues: regions, regional storages, GCP clusters and the Prometheus metrics.
 import { isoTime } from "../clock.js";
-import { regionCatalog, regionInfo, type RegionInfo, storageNameOf, supportedRegions } from "../domain/catalog.js";
+import { regionCatalog, regionInfo, type RegionInfo, supportedRegions } from "../domain/catalog.js";
 import { renderMetrics } from "../domain/metrics.js";
 import type { AppContext } from "../http/env.js";
-import { notFound } from "../http/errors.js";
-import type { OperationRegistry } from "../http/router.js";
+import { notFound } from "../errors.js";
+import type { HtcApi } from "../http/router.js";
 import { getRegionsQuery } from "../schemas/provider.js";
+import { storageNameOf } from "../storage/layout.js";
 import { ownWorkspace } from "./workspace.js";
 
 /** The catalogue's fixed "last changed" time: when this emulator's state was created. */
@@ -14,7 +15,7 @@ function regionView(c: AppContext, r: RegionInfo) {
     region: r.region,
     enabled: r.enabled,
     weight: r.weight,
-    updatedAt: isoTime(c.var.principal.workspace.created_at),
+    updatedAt: isoTime(c.get("principal").workspace.created_at),
     supportedArchitectures: r.supportedArchitectures,
     cloudProvider: r.provider,
   };
@@ -32,7 +33,7 @@ function storageOption(r: RegionInfo) {
   return { storageName: storageNameOf(r.region), region: r.region, provider: r.provider };
 }
 
-export function registerProviderRoutes(api: OperationRegistry): void {
+export function registerProviderRoutes(api: HtcApi): void {
   api.add({
     operationId: "getRegions",
     method: "GET",
@@ -40,11 +41,9 @@ export function registerProviderRoutes(api: OperationRegistry): void {
     query: getRegionsQuery,
     jobToken: "any",
     handler: (c, { query }) =>
-      c.json(
-        regionCatalog
-          .filter((r) => (query.cloudProvider === undefined || r.provider === query.cloudProvider) && (query.enabled === undefined || r.enabled === query.enabled))
-          .map((r) => regionView(c, r)),
-      ),
+      regionCatalog
+        .filter((r) => (query.cloudProvider === undefined || r.provider === query.cloudProvider) && (query.enabled === undefined || r.enabled === query.enabled))
+        .map((r) => regionView(c, r)),
   });
 
   api.add({
@@ -52,14 +51,14 @@ export function registerProviderRoutes(api: OperationRegistry): void {
     method: "GET",
     path: "/htc/regions/{region}",
     jobToken: "any",
-    handler: (c) => c.json(regionView(c, pathRegion(c))),
+    handler: (c) => regionView(c, pathRegion(c)),
   });
 
   api.add({
     operationId: "getStorages",
     method: "GET",
     path: "/htc/storage",
-    handler: (c) => c.json(regionCatalog.filter((r) => r.enabled).map(storageOption)),
+    handler: () => regionCatalog.filter((r) => r.enabled).map(storageOption),
   });
 
   api.add({
@@ -69,7 +68,7 @@ export function registerProviderRoutes(api: OperationRegistry): void {
     handler: (c) => {
       const info = pathRegion(c);
       if (!info.enabled) throw notFound(`Region ${info.region} is not enabled for the workspace.`);
-      return c.json(storageOption(info));
+      return storageOption(info);
     },
   });
 
@@ -89,7 +88,7 @@ export function registerProviderRoutes(api: OperationRegistry): void {
             version: "1.30.5-gke.1014001",
             status: "RUNNING",
             subnetwork: `htc-${location}-subnet`,
-            autoscaling: "BALANCED",
+            autoscaling: "BALANCED" as const,
             nodePools: ["t2d-standard-16", "t2a-standard-8"].map((instanceType) => ({
               name: `pool-${instanceType}`,
               version: "1.30.5-gke.1014001",
@@ -99,7 +98,7 @@ export function registerProviderRoutes(api: OperationRegistry): void {
             })),
           };
         });
-      return c.json({ gcpProjectId: `htc-emulator-${workspace.id}`, clusters });
+      return { gcpProjectId: `htc-emulator-${workspace.id}`, clusters };
     },
   });
 
@@ -109,7 +108,7 @@ export function registerProviderRoutes(api: OperationRegistry): void {
     path: "/htc/metrics",
     handler: (c) => {
       c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      return c.body(renderMetrics(c.var.services, c.var.principal.workspace.id));
+      return renderMetrics(c.get("core"), c.get("principal").workspace.id);
     },
   });
 }

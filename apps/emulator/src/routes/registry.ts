@@ -2,8 +2,8 @@
 // `{repoName}` and `{imageName}` may contain `/`, sent as `%2F` or raw (nothing follows them in their paths).
 import { requireProject } from "../domain/projects.js";
 import type { AppContext } from "../http/env.js";
-import { ApiError, invalidField } from "../http/errors.js";
-import type { OperationRegistry } from "../http/router.js";
+import { ApiError, invalidField } from "../errors.js";
+import type { HtcApi } from "../http/router.js";
 import { parseImageName, registryUri, repoNameProblem } from "../registry/names.js";
 import type { ImageStatus } from "../registry/service.js";
 import { createRepoBody } from "../schemas/registry.js";
@@ -16,14 +16,14 @@ function imageError(errorType: "IMAGE_UNAVAILABLE" | "NOT_FOUND", description: s
 }
 
 function project(c: AppContext) {
-  return requireProject(c.var.services, c.var.principal, c.req.param("projectId")!);
+  return requireProject(c.get("core"), c.get("principal"), c.req.param("projectId")!);
 }
 
 function containerRegistry(c: AppContext, projectId: string): string {
-  return registryUri(c.var.services.urls.registryHost, projectId);
+  return registryUri(c.get("core").urls.registryHost, projectId);
 }
 
-export function registerRegistryRoutes(api: OperationRegistry): void {
+export function registerRegistryRoutes(api: HtcApi): void {
   api.add({
     operationId: "getImages",
     method: "GET",
@@ -31,7 +31,8 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: async (c) => {
       const { id } = project(c);
-      const { registry, repos } = c.var.services;
+      const registry = c.get("registry");
+      const { repos } = c.get("core");
       let images: string[];
       try {
         images = await registry.listImages(id);
@@ -40,7 +41,7 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
         registry.log(`registry: listing images from the database: ${(error as Error).message}`);
         images = repos.registry.images(id).map((row) => `${row.repository}:${row.tag}`);
       }
-      return c.json({ containerRegistry: containerRegistry(c, id), images });
+      return { containerRegistry: containerRegistry(c, id), images };
     },
   });
 
@@ -51,9 +52,10 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
     pathPatterns: { imageName: ".+" },
     jobToken: "self",
     handler: async (c) => {
-      const s = c.var.services;
+      const s = c.get("core");
+      const registry = c.get("registry");
       const projectId = c.req.param("projectId")!;
-      const row = s.repos.projects.get(projectId, c.var.principal.workspace.id);
+      const row = s.repos.projects.get(projectId, c.get("principal").workspace.id);
       if (!row) throw imageError("NOT_FOUND", `projectId: project ${projectId} does not exist`, `Project ${projectId} does not exist.`);
       const name = c.req.param("imageName") ?? "";
       const ref = parseImageName(name, containerRegistry(c, row.id));
@@ -61,17 +63,17 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
       const image = `${ref.repo}:${ref.tag}`;
       const unavailable = () =>
         imageError("IMAGE_UNAVAILABLE", `imageName: ${image} does not exist in the project's registry`, `Image ${image} is unavailable.`);
-      if (!s.registry.repositoryExists(row.id, ref.repo)) throw unavailable();
+      if (!registry.repositoryExists(row.id, ref.repo)) throw unavailable();
       let status: ImageStatus | undefined;
       try {
-        status = await s.registry.imageStatus(row.id, ref.repo, ref.tag);
+        status = await registry.imageStatus(row.id, ref.repo, ref.tag);
       } catch (error) {
-        s.registry.log(`registry: status of ${image} from the database: ${(error as Error).message}`);
+        registry.log(`registry: status of ${image} from the database: ${(error as Error).message}`);
         const known = s.repos.registry.image(row.id, ref.repo, ref.tag);
-        status = known ? s.registry.statusOf(known) : undefined;
+        status = known ? registry.statusOf(known) : undefined;
       }
       if (!status) throw unavailable();
-      return c.json({ status });
+      return { status };
     },
   });
 
@@ -82,7 +84,7 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
     pathPatterns: { repoName: ".+" },
     body: createRepoBody,
     handler: (c) => {
-      const s = c.var.services;
+      const s = c.get("core");
       const row = project(c);
       const name = c.req.param("repoName") ?? "";
       const problem = repoNameProblem(row.id, name);
@@ -90,18 +92,18 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
       const created = s.repos.registry.createRepository({
         project_id: row.id,
         name,
-        created_by: c.var.principal.user.id,
+        created_by: c.get("principal").user.id,
         created_at: s.clock.now(),
       });
       const repository = s.repos.registry.repository(row.id, name)!;
-      return c.json({
+      return {
         repositoryName: name,
         successfullyCreated: created,
         projectId: row.id,
         createdBy: repository.created_by,
         workspaceId: row.workspace_id,
         registryURI: containerRegistry(c, row.id),
-      });
+      };
     },
   });
 
@@ -111,10 +113,10 @@ export function registerRegistryRoutes(api: OperationRegistry): void {
     path: `${registryPath}/token`,
     handler: (c) => {
       const row = project(c);
-      const { password } = c.var.services.registry.credentials.issue(row.id, c.var.principal.user.id);
+      const { password } = c.get("registry").credentials.issue(row.id, c.get("principal").user.id);
       c.header("Cache-Control", "no-store");
       c.header("Content-Type", "text/plain; charset=utf-8");
-      return c.body(password, 200);
+      return password;
     },
   });
 }

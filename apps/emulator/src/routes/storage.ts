@@ -9,9 +9,11 @@ import {
   storageAccessToken,
   storageAccessTokens,
   defaultRegion,
+  type StorageAsker,
 } from "../domain/storage.js";
 import type { AppContext } from "../http/env.js";
-import type { OperationRegistry } from "../http/router.js";
+import { storageEndpointUrl } from "../http/origin.js";
+import type { HtcApi } from "../http/router.js";
 import { presignedUrlQuery } from "../schemas/storage.js";
 import { pathTask } from "./tasks.js";
 
@@ -19,7 +21,12 @@ const projectStorage = "/htc/projects/{projectId}/storage";
 const taskStorage = "/htc/projects/{projectId}/tasks/{taskId}/storage";
 
 function project(c: AppContext) {
-  return requireProject(c.var.services, c.var.principal, c.req.param("projectId")!);
+  return requireProject(c.get("core"), c.get("principal"), c.req.param("projectId")!);
+}
+
+/** The caller, and the S3 endpoint as it reaches the emulator. */
+function asker(c: AppContext): StorageAsker {
+  return { principal: c.get("principal"), endpointUrl: storageEndpointUrl(c) };
 }
 
 function task(c: AppContext) {
@@ -27,7 +34,7 @@ function task(c: AppContext) {
   return { project, task: requireLiveTask(task) };
 }
 
-export function registerStorageRoutes(api: OperationRegistry): void {
+export function registerStorageRoutes(api: HtcApi): void {
   api.add({
     operationId: "getProjectStorageToken",
     method: "GET",
@@ -35,7 +42,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const p = project(c);
-      return c.json(storageAccessToken(c.var.services, c, p, null, defaultRegion(p)));
+      return storageAccessToken(c.get("core"), asker(c), p, null, defaultRegion(p));
     },
   });
 
@@ -46,7 +53,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const p = project(c);
-      return c.json(storageAccessToken(c.var.services, c, p, null, projectRegion(p, c.req.param("region")!)));
+      return storageAccessToken(c.get("core"), asker(c), p, null, projectRegion(p, c.req.param("region")!));
     },
   });
 
@@ -55,7 +62,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     method: "GET",
     path: `${projectStorage}/tokens`,
     jobToken: "self",
-    handler: (c) => c.json(storageAccessTokens(c.var.services, c, project(c), null)),
+    handler: (c) => storageAccessTokens(c.get("core"), asker(c), project(c), null),
   });
 
   api.add({
@@ -64,7 +71,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     path: `${projectStorage}/presigned-url`,
     jobToken: "self",
     query: presignedUrlQuery,
-    handler: async (c, { query }) => c.json(await presignedUrl(c.var.services, c, project(c), null, query.filePath, query.method)),
+    handler: (c, { query }) => presignedUrl(c.get("core"), asker(c), project(c), null, query.filePath, query.method),
   });
 
   api.add({
@@ -74,7 +81,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const t = task(c);
-      return c.json(storageAccessToken(c.var.services, c, t.project, t.task, defaultRegion(t.project)));
+      return storageAccessToken(c.get("core"), asker(c), t.project, t.task, defaultRegion(t.project));
     },
   });
 
@@ -85,7 +92,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const t = task(c);
-      return c.json(storageAccessToken(c.var.services, c, t.project, t.task, projectRegion(t.project, c.req.param("region")!)));
+      return storageAccessToken(c.get("core"), asker(c), t.project, t.task, projectRegion(t.project, c.req.param("region")!));
     },
   });
 
@@ -96,7 +103,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const t = task(c);
-      return c.json(storageAccessTokens(c.var.services, c, t.project, t.task));
+      return storageAccessTokens(c.get("core"), asker(c), t.project, t.task);
     },
   });
 
@@ -107,7 +114,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     jobToken: "self",
     handler: (c) => {
       const t = task(c);
-      return c.json(regionalStorage(c.var.services, c, t.project, t.task));
+      return regionalStorage(c.get("core"), asker(c), t.project, t.task);
     },
   });
 
@@ -119,7 +126,7 @@ export function registerStorageRoutes(api: OperationRegistry): void {
     query: presignedUrlQuery,
     handler: async (c, { query }) => {
       const t = task(c);
-      return c.json(await presignedUrl(c.var.services, c, t.project, t.task, query.filePath, query.method));
+      return await presignedUrl(c.get("core"), asker(c), t.project, t.task, query.filePath, query.method);
     },
   });
 }

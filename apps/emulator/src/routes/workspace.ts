@@ -4,19 +4,19 @@ import { workspaceLimitView } from "../domain/limits.js";
 import { requireAdministrator } from "../domain/permissions.js";
 import { putPolicy, workspacePolicyView } from "../domain/retention.js";
 import type { AppContext } from "../http/env.js";
-import { notFound } from "../http/errors.js";
-import type { OperationRegistry } from "../http/router.js";
+import { notFound } from "../errors.js";
+import type { HtcApi } from "../http/router.js";
 import { retentionPolicyBody } from "../schemas/projects.js";
 
 /** Only the caller's own workspace is visible; any other id is a 404. */
 export function ownWorkspace(c: AppContext) {
   const id = c.req.param("workspaceId");
-  const { workspace } = c.var.principal;
+  const { workspace } = c.get("principal");
   if (id !== workspace.id) throw notFound(`Workspace ${id} does not exist.`);
   return workspace;
 }
 
-export function registerWorkspaceRoutes(api: OperationRegistry): void {
+export function registerWorkspaceRoutes(api: HtcApi): void {
   const base = "/htc/workspaces/{workspaceId}";
 
   api.add({
@@ -25,7 +25,7 @@ export function registerWorkspaceRoutes(api: OperationRegistry): void {
     path: `${base}/dimensions`,
     handler: (c) => {
       ownWorkspace(c);
-      return c.json(workspaceEnvironments);
+      return workspaceEnvironments;
     },
   });
 
@@ -33,7 +33,7 @@ export function registerWorkspaceRoutes(api: OperationRegistry): void {
     operationId: "getWorkspaceLimits",
     method: "GET",
     path: `${base}/limits`,
-    handler: (c) => c.json(workspaceLimitView(ownWorkspace(c))),
+    handler: (c) => workspaceLimitView(ownWorkspace(c)),
   });
 
   api.add({
@@ -42,21 +42,22 @@ export function registerWorkspaceRoutes(api: OperationRegistry): void {
     path: `${base}/task-retention-policy`,
     handler: (c) => {
       const workspace = ownWorkspace(c);
-      const policy = c.var.services.repos.projects.retention("workspace", workspace.id);
+      const policy = c.get("core").repos.projects.retention("workspace", workspace.id);
       if (!policy) throw notFound(`Workspace ${workspace.id} has no task retention policy.`);
-      return c.json(workspacePolicyView(policy));
+      return workspacePolicyView(policy);
     },
   });
 
   api.add({
     operationId: "putWorkspaceTaskRetentionPolicy",
+    status: 201,
     method: "PUT",
     path: `${base}/task-retention-policy`,
     body: retentionPolicyBody,
     handler: (c, { body }) => {
       const workspace = ownWorkspace(c);
-      requireAdministrator(c.var.principal, "set the workspace's retention policy");
-      return c.json(workspacePolicyView(putPolicy(c.var.services, "workspace", workspace.id, body)), 201);
+      requireAdministrator(c.get("principal"), "set the workspace's retention policy");
+      return workspacePolicyView(putPolicy(c.get("core"), "workspace", workspace.id, body));
     },
   });
 }

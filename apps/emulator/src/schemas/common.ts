@@ -2,7 +2,7 @@
 // pagination parameters); test/request-schemas.test.ts checks every request schema against the contract.
 import { z } from "zod";
 import { allRegions } from "../domain/catalog.js";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../http/pagination.js";
+import { statusNames } from "../jobs/status.js";
 
 export const regionSchema = z.enum(allRegions);
 export const architectureSchema = z.enum(["AARCH64", "X86", "A100"]);
@@ -11,17 +11,8 @@ export const jobPrioritySchema = z.enum(["ON_DEMAND_PRIORITY", "ON_DEMAND_ECONOM
 export const modifierRoleSchema = z.enum(["WORKSPACE_ADMIN", "PROJECT_ADMIN"]);
 export const lifecycleStatusSchema = z.enum(["DELETED", "ACTIVE", "ARCHIVED"]);
 export const autoscalingProfileSchema = z.enum(["PROFILE_UNSPECIFIED", "OPTIMIZE_UTILIZATION", "BALANCED", "UNRECOGNIZED"]);
-export const jobStatusSchema = z.enum([
-  "SUBMITTED_TO_RESCALE",
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-  "POD_SUCCEEDED",
-  "POD_FAILED",
-]);
+/** The statuses a job has (jobs/status.ts), and two of production's that the emulator never reaches. */
+export const jobStatusSchema = z.enum([...statusNames, "POD_SUCCEEDED", "POD_FAILED"]);
 
 export const int32 = () => z.number().int().min(-2147483648).max(2147483647);
 
@@ -45,6 +36,9 @@ export function queryInt(min: number, max: number) {
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 }
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 10_000;
 
 export const pageQueryShape = {
   pageIndex: z.string().optional(),

@@ -10,22 +10,23 @@
 // Either way the scheduler forgets the removed jobs first and their attempts in flight are stopped (containers
 // removed) before reset returns; caches derived from rows are cleared, counters of the metrics start again, and
 // the files of removed objects are deleted. The clock, the scheduler's pause and the fault rules stay.
-import type { StateCounts } from "../db/repositories/state.js";
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
 import { applySeed } from "../domain/identity.js";
-import { notFound } from "../http/errors.js";
-import type { Services } from "../services.js";
+import { notFound } from "../errors.js";
+import type { JobService } from "../jobs/service.js";
 import { referencedBlobs, removeUnreferenced } from "./storage-files.js";
 
-/** What a reset removed. */
-export type ResetResult = StateCounts;
+/** What a reset removed (the repository's counts, typed by the contract). */
+export type ResetResult = adminComponents["schemas"]["ResetResult"];
 
-export async function resetState(s: Services, workspaceId?: string): Promise<ResetResult> {
+export async function resetState(s: Core, jobs: JobService, workspaceId?: string): Promise<ResetResult> {
   if (workspaceId !== undefined && !s.repos.identity.workspace(workspaceId)) throw notFound(`Workspace ${workspaceId} does not exist.`);
   const blobs = referencedBlobs(s.db);
   // Synchronous up to the promise: the rows change right below, before anything else runs.
-  const drained = s.jobs.scheduler.controls.discard(workspaceId);
+  const drained = jobs.scheduler.controls.discard(workspaceId);
   const removed = s.db.transaction(() => (workspaceId === undefined ? resetAll(s) : s.repos.state.resetWorkspace(workspaceId, startLimit(s, workspaceId))))();
-  s.jobs.clearCaches();
+  jobs.clearCaches();
   s.tokens.clearCache();
   s.counters.clear(workspaceId);
   await drained;
@@ -34,12 +35,12 @@ export async function resetState(s: Services, workspaceId?: string): Promise<Res
 }
 
 /** The vCPU limit a workspace starts with: the option's for the default user's workspace, none for others. */
-function startLimit(s: Services, workspaceId: string): number | null {
+function startLimit(s: Core, workspaceId: string): number | null {
   const first = s.repos.identity.firstUser();
   return first?.workspace_id === workspaceId ? (s.options.workspaceVcpuLimit ?? null) : null;
 }
 
-function resetAll(s: Services): ResetResult {
+function resetAll(s: Core): ResetResult {
   const user = s.repos.identity.firstUser();
   const removed = s.repos.state.resetAll(
     user && { userId: user.id, workspaceId: user.workspace_id, workspaceLimit: startLimit(s, user.workspace_id) },

@@ -13,19 +13,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { EMULATOR_VERSION } from "../admin/routes.js";
 import { isoTime, type VirtualClock } from "../clock.js";
+import type { adminComponents } from "../contract-types.js";
+import type { Core } from "../core.js";
 import type { Db } from "../db/database.js";
 import { backupDatabase, DatabaseFileError, describeDatabaseFile, migrateDatabaseFile, replaceDatabase } from "../db/database-files.js";
-import type { Services } from "../services.js";
+import type { JobService } from "../jobs/service.js";
 import type { StorageService } from "../storage/service.js";
+import { EMULATOR_VERSION } from "../version.js";
 import { DATABASE_ENTRY, type ExtractedSnapshot, readArchive, type SnapshotHeader, SnapshotError, writeArchive } from "./archive.js";
 import { blobPath, installBlob, linkOrCopy, referencedBlobs, removeUnreferenced, stagingRoot } from "./storage-files.js";
 
 export { SnapshotError } from "./archive.js";
 
 /** Writes a snapshot of the current state; the stream removes its staging files once it ends or fails. */
-export async function exportSnapshot(s: Services, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
+export async function exportSnapshot(s: Core, log: (line: string) => void = () => {}): Promise<{ stream: Readable; fileName: string }> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "export-"));
   try {
     const database = join(staging, DATABASE_ENTRY);
@@ -95,16 +97,9 @@ function catchUp(clock: VirtualClock, header: SnapshotHeader): void {
   if (behind > 0) clock.advance(behind);
 }
 
-export interface StateSummary {
-  workspaces: number;
-  projects: number;
-  tasks: number;
-  jobs: number;
-  objects: number;
-  clock: { now: string; speed: number };
-}
+export type StateSummary = adminComponents["schemas"]["SnapshotSummary"];
 
-export function stateSummary(s: Services): StateSummary {
+export function stateSummary(s: Core): StateSummary {
   const { workspaces, projects, tasks, jobs, objects } = s.repos.state.counts();
   return { workspaces, projects, tasks, jobs, objects, clock: { now: isoTime(s.clock.now()), speed: s.clock.speed } };
 }
@@ -113,12 +108,11 @@ export function stateSummary(s: Services): StateSummary {
  * Replaces the running emulator's state with a snapshot. Attempts in flight are stopped first (their reports
  * dropped); the snapshot's jobs in STARTING or RUNNING are then handed to the executor as after a restart.
  */
-export async function importSnapshot(s: Services, source: Readable): Promise<StateSummary> {
+export async function importSnapshot(s: Core, jobs: JobService, source: Readable): Promise<StateSummary> {
   const staging = await mkdtemp(join(stagingRoot(s.storage), "import-"));
   try {
     const snapshot = await extract(source, staging);
-    const scheduler = s.jobs.scheduler;
-    const controls = scheduler.controls;
+    const controls = jobs.scheduler.controls;
     const before = referencedBlobs(s.db);
     for (const [name, path] of snapshot.blobs) await installBlob(s.storage, name, path);
     const resume = controls.suspend();
@@ -128,13 +122,13 @@ export async function importSnapshot(s: Services, source: Readable): Promise<Sta
       void controls.discard();
       try {
         replaceRows(s.db, snapshot.database, "live");
-        s.jobs.clearCaches();
+        jobs.clearCaches();
         s.tokens.clearCache();
         s.counters.clear();
         catchUp(s.clock, snapshot.header);
       } finally {
         // From the new rows, or from the old ones if the replacement failed (it is one transaction).
-        await scheduler.recover();
+        await jobs.scheduler.recover();
       }
     } finally {
       resume();

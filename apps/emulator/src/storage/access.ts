@@ -3,9 +3,10 @@
 // presigned URLs) the URL's own, by the emulator's clock. Credentials reach one bucket and one folder: a task's
 // folder, or a project's shared folder; presigned URLs reach one object with one method. Credentials of a
 // deleted task, or of a project that no longer exists, stop working at once.
-import type { Services } from "../services.js";
-import { type StorageScope, scopeBucket, scopePrefix } from "./credentials.js";
+import type { Core } from "../core.js";
+import type { StorageScope } from "./credentials.js";
 import { s3Errors } from "./errors.js";
+import { scopeBucket, scopePrefix } from "./layout.js";
 import { type AuthInfo, longDateMs, parseAuth, type RequestView, verifySignature } from "./sigv4.js";
 
 export interface Access {
@@ -18,7 +19,7 @@ export interface Access {
   prefix: string;
 }
 
-export async function authenticate(s: Services, view: RequestView, query: Record<string, string | string[]>): Promise<Access> {
+export async function authenticate(s: Pick<Core, "storage" | "clock" | "repos">, view: RequestView, query: Record<string, string | string[]>): Promise<Access> {
   const auth = parseAuth(view, query);
   if (!auth) throw s3Errors.accessDenied("Anonymous access is not allowed: sign requests with the credentials of a storage token.");
   if (!auth.sessionToken) throw s3Errors.missingToken();

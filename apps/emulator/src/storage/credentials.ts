@@ -6,7 +6,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/database.js";
 import { MetaRepository } from "../db/repositories/meta.js";
-import { storageNameOf } from "../domain/catalog.js";
 import { s3Errors } from "./errors.js";
 
 /** What a set of credentials may reach. */
@@ -33,15 +32,6 @@ export interface StorageCredentials {
 
 const TOKEN_PREFIX = "HTCEMU1";
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** The key prefix (folder) a scope reaches: `projects/<p>/shared/` or `projects/<p>/tasks/<t>/`. */
-export function scopePrefix(scope: Pick<StorageScope, "projectId" | "taskId">): string {
-  return scope.taskId ? `projects/${scope.projectId}/tasks/${scope.taskId}/` : `projects/${scope.projectId}/shared/`;
-}
-
-export function scopeBucket(scope: Pick<StorageScope, "region">): string {
-  return storageNameOf(scope.region);
-}
 
 interface TokenPayload {
   v: 1;

@@ -9,14 +9,14 @@ import { pipeline } from "node:stream/promises";
 import { Hono } from "hono";
 import type { ObjectRow } from "../db/repositories/storage.js";
 import type { AppContext, AppEnv } from "../http/env.js";
+import { publicOrigin } from "../http/origin.js";
 import { type Access, authenticate, checkBucketAccess, checkListAccess, checkObjectAccess } from "./access.js";
 import { planBody } from "./body.js";
 import { S3Error, s3Errors } from "./errors.js";
+import { S3_PREFIX } from "./layout.js";
 import { MAX_PARTS, normalizeEtag, type ObjectMeta } from "./service.js";
 import { encodeKey, parseQuery, type RequestView } from "./sigv4.js";
 import { parseXml, renderXml, textOf, type XmlNode, xmlTime } from "./xml.js";
-
-export const S3_PREFIX = "/s3";
 
 const MAX_KEY_BYTES = 1024;
 const MAX_XML_BODY = 4 * 1024 * 1024;
@@ -81,9 +81,9 @@ async function handle(c: AppContext): Promise<Response> {
   const { bucket, key } = parsePath(rawPath);
   const query = parseQuery(rawQuery);
   const request: S3Request = { c, view, query, method: c.req.method, bucket, key, requestId, bindings };
-  const access = await authenticate(c.var.services, view, query);
+  const access = await authenticate(c.get("core"), view, query);
   if (bucket === undefined) return serviceLevel(request, access);
-  if (!c.var.services.storage.buckets.has(bucket)) throw s3Errors.noSuchBucket(bucket);
+  if (!c.get("core").storage.buckets.has(bucket)) throw s3Errors.noSuchBucket(bucket);
   if (key === undefined) return bucketLevel(request, access, bucket);
   validateKey(key);
   return objectLevel(request, access, bucket, key);
@@ -142,7 +142,7 @@ function bodyStream(r: S3Request): Readable {
 }
 
 async function readXmlBody(r: S3Request, access: Access, root: string): Promise<Record<string, unknown>> {
-  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.var.services.storage.hashes, false);
+  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.get("core").storage.hashes, false);
   const chunks: Buffer[] = [];
   let size = 0;
   const collector = new Writable({
@@ -162,7 +162,7 @@ async function readXmlBody(r: S3Request, access: Access, root: string): Promise<
 
 function serviceLevel(r: S3Request, access: Access): Response {
   if (r.method !== "GET") throw s3Errors.methodNotAllowed(r.method);
-  const project = r.c.var.services.repos.projects.get(access.scope.projectId, access.scope.workspaceId)!;
+  const project = r.c.get("core").repos.projects.get(access.scope.projectId, access.scope.workspaceId)!;
   return xml(r, "ListAllMyBucketsResult", {
     Owner: { ID: access.scope.userId, DisplayName: access.scope.userId },
     Buckets: { Bucket: [{ Name: access.bucket, CreationDate: xmlTime(project.created_at) }] },
@@ -222,7 +222,7 @@ function listObjects(r: S3Request, access: Access, bucket: string, v2: boolean):
   const continuation = v2 ? one(r.query, "continuation-token") : undefined;
   const startAfter = v2 ? one(r.query, "start-after") : one(r.query, "marker");
   const start = continuation !== undefined ? decodeToken(continuation) : startAfter ? { value: startAfter, inclusive: false } : undefined;
-  const result = r.c.var.services.storage.list({ bucket, prefix, delimiter, maxKeys, start, within: access.prefix });
+  const result = r.c.get("core").storage.list({ bucket, prefix, delimiter, maxKeys, start, within: access.prefix });
   const enc = (text: string) => (encodingType === "url" ? encodeKey(text) : text);
   const contents = result.contents.map((o) => ({
     Key: enc(o.key),
@@ -268,7 +268,7 @@ async function deleteObjects(r: S3Request, access: Access, bucket: string): Prom
   const quiet = textOf(body, "Quiet", true) === "true";
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   for (const entry of objects) {
     const key = textOf(entry, "Key");
     if (key === undefined) throw s3Errors.malformedXml();
@@ -291,7 +291,7 @@ async function objectLevel(r: S3Request, access: Access, bucket: string, key: st
   if ("tagging" in r.query && r.method === "GET") {
     // Tags are not kept: every object has an empty tag set (the AWS CLI reads it when it copies large objects).
     checkObjectAccess(access, bucket, key, "GET", false);
-    if (!r.c.var.services.storage.object(bucket, key)) throw s3Errors.noSuchKey(key);
+    if (!r.c.get("core").storage.object(bucket, key)) throw s3Errors.noSuchKey(key);
     return xml(r, "Tagging", { TagSet: {} });
   }
   unsupported(r);
@@ -319,7 +319,7 @@ async function objectLevel(r: S3Request, access: Access, bucket: string, key: st
     case "POST":
       checkObjectAccess(access, bucket, key, "POST", false);
       if ("uploads" in r.query) {
-        const uploadId = r.c.var.services.storage.createUpload(bucket, key, requestMeta(r));
+        const uploadId = r.c.get("core").storage.createUpload(bucket, key, requestMeta(r));
         return xml(r, "InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId });
       }
       if (uploadId !== undefined) return completeUpload(r, access, bucket, key, uploadId);
@@ -327,11 +327,11 @@ async function objectLevel(r: S3Request, access: Access, bucket: string, key: st
     case "DELETE":
       checkObjectAccess(access, bucket, key, "DELETE", false);
       if (uploadId !== undefined) {
-        const storage = r.c.var.services.storage;
+        const storage = r.c.get("core").storage;
         storage.abortUpload(storage.upload(bucket, key, uploadId));
         return empty(r, 204);
       }
-      r.c.var.services.storage.deleteObject(bucket, key);
+      r.c.get("core").storage.deleteObject(bucket, key);
       return empty(r, 204);
     default:
       throw s3Errors.methodNotAllowed(r.method);
@@ -361,8 +361,8 @@ function metaOf(row: ObjectRow): ObjectMeta {
 }
 
 async function putObject(r: S3Request, access: Access, bucket: string, key: string): Promise<Response> {
-  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.var.services.storage.hashes);
-  const row = await r.c.var.services.storage.putObject(bucket, key, bodyStream(r), plan, requestMeta(r));
+  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.get("core").storage.hashes);
+  const row = await r.c.get("core").storage.putObject(bucket, key, bodyStream(r), plan, requestMeta(r));
   return empty(r, 200, { ETag: row.etag });
 }
 
@@ -402,7 +402,7 @@ function checkConditions(r: S3Request, row: ObjectRow): number | undefined {
 }
 
 async function getObject(r: S3Request, bucket: string, key: string): Promise<Response> {
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   const row = storage.object(bucket, key);
   if (!row) throw s3Errors.noSuchKey(key);
   const meta = metaOf(row);
@@ -467,7 +467,7 @@ function parseCopySource(value: string): { bucket: string; key: string } {
 
 function copySourceRow(r: S3Request, access: Access, value: string): ObjectRow {
   const source = parseCopySource(value);
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   if (!storage.buckets.has(source.bucket)) throw s3Errors.noSuchBucket(source.bucket);
   validateKey(source.key);
   checkObjectAccess(access, source.bucket, source.key, "GET", false);
@@ -486,7 +486,7 @@ async function copyObject(r: S3Request, access: Access, bucket: string, key: str
     );
   }
   const meta = directive === "REPLACE" ? requestMeta(r) : metaOf(source);
-  const row = await r.c.var.services.storage.copyObject(source, bucket, key, meta);
+  const row = await r.c.get("core").storage.copyObject(source, bucket, key, meta);
   return xml(r, "CopyObjectResult", { LastModified: xmlTime(row.last_modified), ETag: row.etag });
 }
 
@@ -499,7 +499,7 @@ function parsePartNumber(text: string): number {
 
 async function uploadPart(r: S3Request, access: Access, bucket: string, key: string, uploadId: string, partText: string, copySource: string | undefined): Promise<Response> {
   const partNumber = parsePartNumber(partText);
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   const upload = storage.upload(bucket, key, uploadId);
   if (copySource !== undefined) {
     const source = copySourceRow(r, access, copySource);
@@ -517,13 +517,13 @@ async function uploadPart(r: S3Request, access: Access, bucket: string, key: str
     const part = await storage.uploadPartCopy(upload, partNumber, source, start, end);
     return xml(r, "CopyPartResult", { LastModified: xmlTime(part.last_modified), ETag: part.etag });
   }
-  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.var.services.storage.hashes);
+  const plan = planBody(r.view, access.auth, access.secretAccessKey, r.c.get("core").storage.hashes);
   const part = await storage.uploadPart(upload, partNumber, bodyStream(r), plan);
   return empty(r, 200, { ETag: part.etag });
 }
 
 async function completeUpload(r: S3Request, access: Access, bucket: string, key: string, uploadId: string): Promise<Response> {
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   const upload = storage.upload(bucket, key, uploadId);
   const body = await readXmlBody(r, access, "CompleteMultipartUpload");
   const parts = (Array.isArray(body["Part"]) ? (body["Part"] as unknown[]) : []).map((p) => {
@@ -533,12 +533,12 @@ async function completeUpload(r: S3Request, access: Access, bucket: string, key:
     return { partNumber: Number(number), etag };
   });
   const row = storage.completeUpload(upload, parts);
-  const location = `${r.c.var.services.publicOrigin(r.c)}${S3_PREFIX}/${bucket}/${encodeKey(key)}`;
+  const location = `${publicOrigin(r.c)}${S3_PREFIX}/${bucket}/${encodeKey(key)}`;
   return xml(r, "CompleteMultipartUploadResult", { Location: location, Bucket: bucket, Key: key, ETag: row.etag });
 }
 
 function listParts(r: S3Request, bucket: string, key: string, uploadId: string): Response {
-  const storage = r.c.var.services.storage;
+  const storage = r.c.get("core").storage;
   const upload = storage.upload(bucket, key, uploadId);
   const markerText = one(r.query, "part-number-marker") ?? "0";
   const maxText = one(r.query, "max-parts") ?? "1000";

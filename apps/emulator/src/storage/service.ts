@@ -15,11 +15,11 @@ import {
   StorageRepository,
   type UploadRow,
 } from "../db/repositories/storage.js";
-import { regionCatalog, storageNameOf } from "../domain/catalog.js";
 import type { BodyPlan } from "./body.js";
-import { CredentialAuthority, scopePrefix } from "./credentials.js";
+import { CredentialAuthority } from "./credentials.js";
 import { s3Errors } from "./errors.js";
 import { HashPool } from "./hash-worker.js";
+import { allBuckets, scopePrefix } from "./layout.js";
 import { ObjectStore, type Segments, type TempBlob } from "./object-store.js";
 
 /** S3's lower bound for every part of a multipart upload but the last. */
@@ -71,7 +71,7 @@ export class StorageService {
   /** Worker threads that hash large uploads. */
   readonly hashes = new HashPool();
   /** Every bucket: one per enabled region. */
-  readonly buckets: ReadonlySet<string> = new Set(regionCatalog.filter((r) => r.enabled).map((r) => storageNameOf(r.region)));
+  readonly buckets: ReadonlySet<string> = allBuckets;
 
   private constructor(
     readonly store: ObjectStore,

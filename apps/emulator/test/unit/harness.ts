@@ -1,23 +1,30 @@
-// The job side without an HTTP server: services on an in-memory database, the real JobService (submit checks,
+// The job side without an HTTP server: a core on an in-memory database, the real JobService (submit checks,
 // storage in one transaction, the scheduler) and a fake executor whose reports the test sends by hand. The
 // scheduler's timer is never started: a tick runs when something pokes it (a submission, a report) on the next
 // turn of the event loop, or when the test calls tick(), so every test is deterministic and fast.
 import { loadOrCreateSigningKey } from "../../src/auth/keys.js";
+import { TokenService } from "../../src/auth/tokens.js";
 import { VirtualClock } from "../../src/clock.js";
+import type { Core } from "../../src/core.js";
 import { openDatabase } from "../../src/db/database.js";
+import { createRepositories } from "../../src/db/repositories/index.js";
 import type { ProjectRow } from "../../src/db/repositories/projects.js";
 import type { TaskRow } from "../../src/db/repositories/tasks.js";
+import { Counters } from "../../src/domain/counters.js";
+import { IdentityService } from "../../src/domain/identity.js";
+import type { Principal } from "../../src/domain/principal.js";
 import { createProject } from "../../src/domain/projects.js";
 import { createTask } from "../../src/domain/tasks.js";
-import type { Principal } from "../../src/http/auth.js";
+import { FaultInjector } from "../../src/faults/injector.js";
+import { FaultService } from "../../src/faults/service.js";
 import type { Executor, ExecutorEvents, JobLaunch, JobOutcome } from "../../src/jobs/executor.js";
 import { type ImageCatalog, simulatedImages } from "../../src/jobs/images.js";
 import { JobService } from "../../src/jobs/service.js";
 import { statusNames } from "../../src/jobs/status.js";
-import { type SubmitRequest } from "../../src/jobs/submit.js";
+import type { SubmitRequest } from "../../src/jobs/submit.js";
 import { resolveOptions } from "../../src/options.js";
 import { submitRequestSchema } from "../../src/schemas/jobs.js";
-import { createServices, type Services } from "../../src/services.js";
+import { StorageService } from "../../src/storage/service.js";
 
 /** An executor that runs nothing: it records what it is asked, and the test reports for it. */
 export class FakeExecutor implements Executor {
@@ -62,8 +69,10 @@ export class FakeExecutor implements Executor {
 }
 
 export interface JobSide {
-  s: Services;
+  s: Core;
   jobs: JobService;
+  /** The fault rules, when the side was built with `faults: true` (rebuilt by restart(), the rules kept). */
+  faults: FaultService | undefined;
   executor: FakeExecutor;
   principal: Principal;
   /** A new project of the default workspace (its regions: the default one, or those given). */
@@ -102,13 +111,34 @@ export function settle(): Promise<void> {
 }
 
 export async function jobSide(
-  options: { capacityVcpus?: number; images?: ImageCatalog; workspaceVcpuLimit?: number; log?: (line: string) => void } = {},
+  options: {
+    capacityVcpus?: number;
+    images?: ImageCatalog;
+    workspaceVcpuLimit?: number;
+    /** Fault injection on: the job service asks the rules, and `side.faults` manages them. */
+    faults?: boolean;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<JobSide> {
   const db = openDatabase({ inMemory: true });
   const clock = new VirtualClock();
+  const log = options.log ?? (() => {});
   const resolved = resolveOptions({ inMemory: true, executor: "simulated", workspaceVcpuLimit: options.workspaceVcpuLimit });
-  const s = createServices(resolved, db, clock, await loadOrCreateSigningKey(db, clock.now()));
-  s.images = options.images ?? simulatedImages;
+  const repos = createRepositories(db);
+  const storage = await StorageService.open({ root: undefined, db, clock, log });
+  const s: Core = {
+    options: resolved,
+    db,
+    clock,
+    repos,
+    counters: new Counters(),
+    tokens: new TokenService(await loadOrCreateSigningKey(db, clock.now()), clock),
+    identity: new IdentityService(repos.identity, clock),
+    storage,
+    images: options.images ?? simulatedImages,
+    urls: { root: "http://127.0.0.1:9", registryHost: "127.0.0.1:9", fixedOrigin: undefined },
+  };
+  const injector = options.faults ? new FaultInjector(s, log) : undefined;
   const { user, workspace } = s.identity.ensureDefaultUser();
   if (options.workspaceVcpuLimit !== undefined) s.repos.identity.setWorkspaceLimit(workspace.id, options.workspaceVcpuLimit, clock.now());
   const principal: Principal = { user, workspace: s.repos.identity.workspace(workspace.id)! };
@@ -119,12 +149,13 @@ export async function jobSide(
         executor.events = events;
         return executor;
       },
-      apiUrlForJobs: () => "http://127.0.0.1:9/api/v1",
-      log: options.log ?? (() => {}),
+      apiUrlForJobs: "http://127.0.0.1:9/api/v1",
+      ...(injector ? { faults: injector } : {}),
+      log,
     });
-    s.jobs = jobs;
+    const faults = injector && new FaultService(injector, jobs.scheduler.controls, jobs.faultyExecutor, clock);
     await jobs.scheduler.recover();
-    return { jobs, executor };
+    return { jobs, executor, faults };
   };
   let projects = 0;
   const side: JobSide = {
@@ -146,11 +177,14 @@ export async function jobSide(
     },
     statuses: (seqs) => seqs.map((seq) => statusNames[s.repos.jobs.job(seq)!.status]!),
     async restart(capacityVcpus) {
+      side.faults?.close();
       await side.jobs.close("detach");
       Object.assign(side, await start(capacityVcpus ?? options.capacityVcpus));
     },
     async close() {
+      side.faults?.close();
       await side.jobs.close("stop");
+      await storage.close();
       db.close();
     },
   };

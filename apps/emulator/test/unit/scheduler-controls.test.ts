@@ -3,7 +3,6 @@
 // discard's time limit run on fake timers.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setLimit } from "../../src/domain/limits.js";
-import { FaultService } from "../../src/faults/service.js";
 import { JobStatus } from "../../src/jobs/status.js";
 import { type JobSide, jobSide, request, settle } from "./harness.js";
 
@@ -97,12 +96,11 @@ describe("step", () => {
 
 describe("hold and release", () => {
   it("keeps jobs a fault rule holds RUNNABLE and off the queues until the rule goes", async () => {
-    side = await jobSide();
-    side.s.faults = new FaultService(side.s);
-    await side.restart(); // the job service wires the fault rules in when it is built
+    side = await jobSide({ faults: true });
+    const faults = side.faults!;
     const project = side.project();
     const [seqs] = await side.submit(project, side.task(project), [request({ batchSize: 3 })]);
-    side.s.faults.add({
+    faults.add({
       id: "stuck",
       match: { jobIndexes: [0, 2] },
       probability: 1,
@@ -120,21 +118,20 @@ describe("hold and release", () => {
     await side.tick();
     expect(side.statuses(seqs!)).toEqual(["RUNNABLE", "STARTING", "RUNNABLE"]);
 
-    side.s.faults.remove("stuck");
+    faults.remove("stuck");
     await side.tick();
     expect(side.statuses(seqs!)).toEqual(["STARTING", "STARTING", "STARTING"]);
     expect(side.s.repos.jobs.job(seqs![0]!)!.reason).toBeNull();
-    side.s.faults.close();
+    faults.close();
   });
 
   it("releases the held jobs a predicate selects, first held first", async () => {
-    side = await jobSide({ capacityVcpus: 1 });
-    side.s.faults = new FaultService(side.s);
-    await side.restart();
+    side = await jobSide({ capacityVcpus: 1, faults: true });
+    const faults = side.faults!;
     const project = side.project();
     const [seqs] = await side.submit(project, side.task(project), [request({ batchSize: 3 })]);
     // Three holds, then the rule is spent: released jobs are not held again.
-    side.s.faults.add({ id: "three", match: {}, probability: 1, seed: 0, skip: 0, times: 3, job: { kind: "stuck", status: "RUNNABLE" } });
+    faults.add({ id: "three", match: {}, probability: 1, seed: 0, skip: 0, times: 3, job: { kind: "stuck", status: "RUNNABLE" } });
     await side.tick();
     const { controls } = side.jobs.scheduler;
     expect(controls.state.held).toBe(3);
@@ -145,7 +142,7 @@ describe("hold and release", () => {
     side.executor.finish(seqs![0]!);
     await side.tick();
     expect(side.executor.startedSeqs).toEqual([seqs![0], seqs![2]]);
-    side.s.faults.close();
+    faults.close();
   });
 });
 

@@ -227,7 +227,7 @@ describe("cancel", () => {
     await side.tick();
     expect(side.statuses(seqs!)).toEqual(["FAILED", "FAILED", "FAILED"]);
     expect(side.executor.startedSeqs).toEqual([seqs![0]]);
-    expect(side.jobs.unfinished(task.seq)).toBe(0);
+    expect(side.jobs.unfinished(task)).toBe(0);
   });
 });
 

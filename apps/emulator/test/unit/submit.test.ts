@@ -1,7 +1,7 @@
 // Batch submission without a server: the checks beyond the schema (each naming the offending member) and what
 // one submission stores.
 import { afterEach, describe, expect, it } from "vitest";
-import type { ApiError } from "../../src/http/errors.js";
+import type { ApiError } from "../../src/errors.js";
 import type { ImageCatalog } from "../../src/jobs/images.js";
 import { JobStatus } from "../../src/jobs/status.js";
 import { checkBatches, type SubmitRequest } from "../../src/jobs/submit.js";

@@ -486,11 +486,14 @@ export interface components {
         /**
          * @description What a rule applies to; every given member must match (an absent member matches everything). API rules
          *     match requests of the HTC API: `projectId`, `taskId` and `jobIndexes` are read from the path (a job
-         *     index is the `<index>` of `<parentJobId>:<index>`), `group` from the query. Job rules match attempts of
-         *     jobs: a job rule that names `operations` or `methods` is refused (400), since they say nothing about a job.
+         *     index is the `<index>` of `<parentJobId>:<index>`), `group` from the query. They match requests of this
+         *     admin API only when `operations` names them, so a rule for every request cannot lock a test out of the
+         *     admin API; the operations of the fault rules themselves (tag Faults) cannot be named (400). Job rules
+         *     match attempts of jobs: a job rule that names `operations` or `methods` is refused (400), since they say
+         *     nothing about a job.
          */
         FaultMatch: {
-            /** @description operationIds of the HTC contract, e.g. `getJobs`. */
+            /** @description operationIds of the HTC contract, e.g. `getJobs`, or of this admin API, e.g. `getClock`. */
             operations?: string[];
             methods?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[];
             projectId?: string;

@@ -1,19 +1,14 @@
-// The API's two error bodies, and the one exception type every layer throws to produce them.
-// Routes and domain functions throw ApiError; the app's error handler turns it into the response, so no code
-// path formats an error body by hand.
+// The one exception type every layer throws for an answer the contract describes (a 400 naming the field, 401,
+// 403, 404, …) with the API's two error bodies. Domain functions, jobs and routes throw it; the HTTP layer turns
+// it into the response (app.ts), so no code path formats an error body by hand. It lives outside http/ because
+// the domain layer throws it without knowing about requests.
+import type { components } from "./contract-types.js";
 
 /** `OAuth2ErrorResponse`: authentication failures and most 404s. */
-export interface OAuth2ErrorBody {
-  error: string;
-  errorDescription: string;
-}
+export type OAuth2ErrorBody = components["schemas"]["OAuth2ErrorResponse"];
 
 /** `HTCRequestError`: validation failures (400) and the 404s of the job operations. */
-export interface RequestErrorBody {
-  errorType: string;
-  errorDescription: string;
-  message: string | null;
-}
+export type RequestErrorBody = components["schemas"]["HTCRequestError"];
 
 export class ApiError extends Error {
   constructor(
