@@ -36,7 +36,7 @@ function gauges(s: MetricsDeps, workspaceId: string): Map<string, Family> {
   return families;
 }
 
-type MetricsDeps = Pick<Core, "db" | "repos" | "counters">;
+type MetricsDeps = Pick<Core, "repos" | "counters">;
 
 export function renderMetrics(s: MetricsDeps, workspaceId: string): string {
   const lines: string[] = [];

@@ -1,4 +1,4 @@
-// The vCPU caps that apply to jobs, over the repositories alone (no request, no services), so the limit
+// The vCPU caps that apply to jobs, over the repositories alone (no request, no core), so the limit
 // endpoints, the metrics and the scheduler's admission (jobs/vcpu-accounting.ts) read one implementation.
 import type { IdentityRepository } from "../db/repositories/identity.js";
 import type { ProjectRepository } from "../db/repositories/projects.js";
