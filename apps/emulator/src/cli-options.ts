@@ -46,6 +46,10 @@ export interface EmulatorFlags {
   registryPort?: string;
   registryReadyDelay?: string;
   import?: string;
+  inspectorSize?: string;
+  inspectorBodyLimit?: string;
+  adminToken?: string;
+  dashboardDir?: string;
 }
 
 /** Fresh Option objects for every flag of the emulator (a commander Option belongs to one command). */
@@ -71,6 +75,10 @@ export function emulatorOptions(): Option[] {
     new Option("--registry-port <port>", "port of the registry on 127.0.0.1 (0: last one, or a free one)").env(env.registryPort),
     new Option("--registry-ready-delay <seconds>", "how long a pushed image stays PENDING").env(env.registryReadyDelaySeconds),
     new Option("--import <file>", "start from a snapshot file (replaces the data dir's state)").env(env.importSnapshot),
+    new Option("--inspector-size <n>", "requests the request inspector keeps (0 turns it off)").env(env.inspectorSize).default(defaultOf("inspectorSize")),
+    new Option("--inspector-body-limit <chars>", "characters of each body the inspector keeps").env(env.inspectorBodyLimit).default(defaultOf("inspectorBodyLimit")),
+    new Option("--admin-token <token>", "token of the admin API and the dashboard (generated off loopback)").env(env.adminToken),
+    new Option("--dashboard-dir <dir>", "serve the dashboard (/ui/) from this folder").env(env.dashboardDir),
   ];
 }
 
@@ -105,6 +113,10 @@ export function startOptionsFromFlags(flags: EmulatorFlags): StartOptions {
     ...(flags.registryPort !== undefined ? { registryPort: Number(flags.registryPort) } : {}),
     ...(flags.registryReadyDelay !== undefined ? { registryReadyDelaySeconds: Number(flags.registryReadyDelay) } : {}),
     ...(flags.import ? { importSnapshot: resolve(here, flags.import) } : {}),
+    ...(flags.inspectorSize !== undefined ? { inspectorSize: Number(flags.inspectorSize) } : {}),
+    ...(flags.inspectorBodyLimit !== undefined ? { inspectorBodyLimit: Number(flags.inspectorBodyLimit) } : {}),
+    ...(flags.adminToken ? { adminToken: flags.adminToken } : {}),
+    ...(flags.dashboardDir ? { dashboardDir: resolve(here, flags.dashboardDir) } : {}),
     // A data dir outlives the process: leave its containers for the next start to re-attach. A throwaway
     // in-memory emulator has no next start, so it stops them.
     detachJobsOnStop: !inMemory,
@@ -121,6 +133,8 @@ export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags): 
     `  state      ${booleanFlag(flags, "inMemory") ? "in memory" : resolve(invocationDir(), flags.dataDir)}`,
     `  executor   ${emulator.executor}`,
     `  registry   ${emulator.registryHost ?? "off"}`,
+    `  dashboard  ${emulator.dashboardUrl}`,
+    ...(emulator.adminToken ? [`  admin token ${emulator.adminToken} (the admin API and the dashboard require it)`] : []),
     "",
     `  export HTC_BASE_URL=${emulator.baseUrl} RESCALE_API_KEY=${emulator.apiKey}`,
     "",

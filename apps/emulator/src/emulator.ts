@@ -2,6 +2,7 @@
 // both call it. Parts are built in dependency order, each complete when built: the database and clock, storage,
 // then the HTTP server's port (so every URL is known), the registry, the core, the fault injector, the job side,
 // the fault service, and last the HTTP application, which the server starts answering with.
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -24,9 +25,11 @@ import { FaultInjector } from "./faults/injector.js";
 import { FaultService } from "./faults/service.js";
 import { API_PREFIX } from "./http/contracts.js";
 import type { Emulator } from "./http/env.js";
+import { dashboardBuildDir, UI_PREFIX } from "./http/ui.js";
+import { Inspector } from "./inspector/inspector.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
-import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
+import { type EmulatorOptions, isLoopbackHost, optionEnvironment, resolveOptions, truthy } from "./options.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
 import { importAtStart } from "./snapshot/snapshot.js";
@@ -55,6 +58,13 @@ export interface RunningEmulator {
   executor: string;
   /** `host:port` of the project registries (for `docker login` and pushes); undefined when they are off. */
   registryHost: string | undefined;
+  /**
+   * The token the admin API and the dashboard require (`Authorization: Bearer <token>`); undefined when they are
+   * open (on loopback, unless a token was given).
+   */
+  adminToken: string | undefined;
+  /** The dashboard's address (with the admin token in its fragment when one is required). */
+  dashboardUrl: string;
   /**
    * The emulator's parts (its core, the job service, the fault rules, the registry), for tests and diagnostics.
    * Not a stable API: they change as the emulator does.
@@ -157,9 +167,12 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     started.push({ name: "jobs", release: (mode) => jobs.close(mode) });
     const faults = new FaultService(injector, jobs.scheduler.controls, jobs.faultyExecutor, clock);
     started.push({ name: "faults", release: () => faults.close() });
-    const emulator: Emulator = { core, jobs, faults, registry };
+    const inspector = new Inspector(resolved.inspectorSize, resolved.inspectorBodyLimit);
+    const emulator: Emulator = { core, jobs, faults, registry, inspector };
 
-    const app = createApp(emulator, log);
+    // Off loopback, the admin API and the dashboard require a token: the one given, or one made up now.
+    const adminToken = resolved.adminToken ?? (isLoopbackHost(resolved.host) ? undefined : randomBytes(18).toString("base64url"));
+    const app = createApp(emulator, log, { adminToken, dashboardDir: dashboardBuildDir(resolved.dashboardDir) });
     server.off("request", starting);
     server.on("request", getRequestListener(app.fetch, { hostname: resolved.host }));
     await jobs.start();
@@ -187,6 +200,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       client: createHtcClient({ baseUrl, apiKey: bootstrap.apiKey }),
       executor: jobs.executor.name,
       registryHost: registry.host,
+      adminToken,
+      dashboardUrl: `${rootUrl}${UI_PREFIX}${adminToken ? `#token=${encodeURIComponent(adminToken)}` : ""}`,
       internals: emulator,
       stop: () => {
         stopped ??= release(stopMode);

@@ -70,6 +70,17 @@ export const emulatorOptionsSchema = z.object({
   registryReadyDelaySeconds: z.coerce.number().min(0).max(7 * 24 * 3600).default(0),
   /** A snapshot file (admin API GET /_emulator/v1/snapshot) whose state replaces the data dir's on start. */
   importSnapshot: z.string().min(1).optional(),
+  /** How many requests the request inspector keeps (a ring in memory); 0 turns it off. */
+  inspectorSize: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Characters kept of each request and response body in the inspector; longer bodies are cut. */
+  inspectorBodyLimit: z.coerce.number().int().min(0).max(4 * 1024 * 1024).default(16_384),
+  /**
+   * Token the admin API (/_emulator/v1) and the dashboard (/ui/) require. Off loopback one is generated when
+   * none is given; on loopback they stay open unless one is given.
+   */
+  adminToken: z.string().min(8).optional(),
+  /** Serve the dashboard from this folder instead of the build of the @htcemu/dashboard package. */
+  dashboardDir: z.string().min(1).optional(),
 });
 
 export type EmulatorOptions = z.input<typeof emulatorOptionsSchema>;
@@ -97,6 +108,10 @@ export const optionEnvironment: Record<keyof ResolvedOptions, string> = {
   registryPort: "HTC_EMULATOR_REGISTRY_PORT",
   registryReadyDelaySeconds: "HTC_EMULATOR_REGISTRY_READY_DELAY",
   importSnapshot: "HTC_EMULATOR_IMPORT",
+  inspectorSize: "HTC_EMULATOR_INSPECTOR_SIZE",
+  inspectorBodyLimit: "HTC_EMULATOR_INSPECTOR_BODY_LIMIT",
+  adminToken: "HTC_EMULATOR_ADMIN_TOKEN",
+  dashboardDir: "HTC_EMULATOR_DASHBOARD_DIR",
 };
 
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
@@ -112,4 +127,10 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
 export function truthy(value: unknown): boolean {
   if (typeof value === "string") return !["", "0", "false", "no", "off"].includes(value.toLowerCase());
   return Boolean(value);
+}
+
+/** Whether `host` (an interface to listen on) is reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
 }

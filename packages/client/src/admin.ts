@@ -61,6 +61,11 @@ export interface AdminClientOptions {
   userAgent?: string;
   /** Headers sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * The emulator's admin token, sent as `Authorization: Bearer <token>` (an emulator that listens off loopback
+   * requires it; on loopback the admin API is open).
+   */
+  adminToken?: string;
 }
 
 export interface AdminClient {
@@ -123,7 +128,11 @@ export function createAdminClient(rootUrl: string, options: AdminClientOptions =
     baseUrl,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const headers: Record<string, string> = { "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT, ...options.headers };
+  const headers: Record<string, string> = {
+    "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT,
+    ...(options.adminToken ? { Authorization: `Bearer ${options.adminToken}` } : {}),
+    ...options.headers,
+  };
   const api = createClient<paths>({ baseUrl, fetch: transport, headers });
 
   const raw = async (method: string, path: string, body?: RequestInit["body"], contentType?: string): Promise<Response> => {

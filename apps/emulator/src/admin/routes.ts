@@ -1,5 +1,5 @@
 // The emulator's admin API (openapi/admin/admin.yaml), under /_emulator/v1: what this emulator is, workspaces,
-// users and keys, the clock, job tokens and the retention sweep. Not part of the HTC contract, but served like
+// users and keys, the clock, job tokens, the retention sweep and storage use. Not part of the HTC contract, but served like
 // it, through an OperationRegistry: --strict, fault rules and metrics apply to it too. The test controls (fault
 // rules, the scheduler, reset, snapshots) are in controls.ts.
 import { isoTime } from "../clock.js";
@@ -12,7 +12,15 @@ import { issueJobTokens } from "../domain/tokens.js";
 import { invalidField, notFound } from "../errors.js";
 import { API_PREFIX } from "../http/contracts.js";
 import type { AdminApi } from "../http/router.js";
-import { apiKeyCreateBody, clockChangeBody, jobTokenCreateBody, userCreateBody, workspaceCreateBody, workspaceLimitBody } from "../schemas/admin.js";
+import {
+  apiKeyCreateBody,
+  clockChangeBody,
+  jobTokenCreateBody,
+  storageUsageQuery,
+  userCreateBody,
+  workspaceCreateBody,
+  workspaceLimitBody,
+} from "../schemas/admin.js";
 import { EMULATOR_VERSION } from "../version.js";
 
 type Schemas = adminComponents["schemas"];
@@ -188,6 +196,15 @@ export function registerAdminRoutes(api: AdminApi): void {
   });
 
   api.add({
+    operationId: "getStorageUsage",
+    method: "GET",
+    path: "/storage/usage",
+    auth: "none",
+    query: storageUsageQuery,
+    handler: (c, { query }) => storageUsage(c.get("core"), query.projectId),
+  });
+
+  api.add({
     operationId: "createJobToken",
     method: "POST",
     path: "/job-tokens",
@@ -202,4 +219,26 @@ export function registerAdminRoutes(api: AdminApi): void {
       return issueJobTokens(s, user, job, Object.fromEntries(body.claims.map((claim) => [claim.name, claim.value])));
     },
   });
+}
+
+/** Storage use per project (largest first), with its shared folder and its tasks (largest first). */
+function storageUsage(s: Core, projectId: string | undefined): Schemas["ProjectStorageUsage"][] {
+  const byProject = new Map<string, Schemas["ProjectStorageUsage"]>();
+  for (const row of s.storage.repo.usage()) {
+    if (projectId !== undefined && row.project !== projectId) continue;
+    let project = byProject.get(row.project);
+    if (!project) {
+      project = { projectId: row.project, total: { objects: 0, bytes: 0 }, shared: { objects: 0, bytes: 0 }, tasks: [] };
+      byProject.set(row.project, project);
+    }
+    project.total.objects += row.objects;
+    project.total.bytes += row.bytes;
+    if (row.task === null) {
+      project.shared.objects += row.objects;
+      project.shared.bytes += row.bytes;
+    } else project.tasks.push({ taskId: row.task, objects: row.objects, bytes: row.bytes });
+  }
+  const projects = [...byProject.values()].sort((a, b) => b.total.bytes - a.total.bytes);
+  for (const project of projects) project.tasks.sort((a, b) => b.bytes - a.bytes);
+  return projects;
 }

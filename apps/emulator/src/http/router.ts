@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { adminOperations, operations, Readable } from "../contract-types.js";
+import { isSecretMember } from "../inspector/redact.js";
 import { type AuthMode, authenticate, type JobTokenScope } from "./auth.js";
 import type { AppContext, AppEnv, ServedOperation } from "./env.js";
 import { jsonBody, queryParams } from "./validation.js";
@@ -30,7 +31,9 @@ type ContentBody<C> = C extends { "application/json": infer B }
     ? string
     : C extends { "application/octet-stream": unknown }
       ? Response
-      : never;
+      : C extends { "text/event-stream": unknown }
+        ? Response
+        : never;
 
 /**
  * What a handler returns: the body of the operation's success response. JSON bodies as the contract's schema
@@ -111,7 +114,12 @@ export class OperationRegistry<Ops> {
     const around = this.around;
     for (const op of ordered) {
       const honoPath = prefix + op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
-      const served: ServedOperation = Object.freeze({ operationId: op.operationId, api: this.api });
+      const secretParams = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).filter(isSecretMember);
+      const served: ServedOperation = Object.freeze({
+        operationId: op.operationId,
+        api: this.api,
+        ...(secretParams.length ? { secretParams } : {}),
+      });
       app.on(op.method, honoPath, async (c) => {
         c.set("operation", served);
         const run = async () => {
@@ -127,13 +135,39 @@ export class OperationRegistry<Ops> {
   }
 }
 
-/** The HTTP answer of a handler's result (see SuccessBody). */
+/** The HTTP answer of a handler's result (see SuccessBody); the request inspector keeps what was sent. */
 function respond(c: AppContext, status: number, result: unknown): Response {
-  if (result instanceof Response) return result;
-  if (result === undefined) return c.body(null, status as StatusCode);
+  const exchange = c.get("exchange");
+  if (result instanceof Response) {
+    if (exchange) exchange.stream = true;
+    return result;
+  }
+  if (result === undefined) {
+    if (exchange) exchange.responseText = "";
+    return c.body(null, status as StatusCode);
+  }
   // Text is text/plain unless the handler set another Content-Type.
-  if (typeof result === "string") return c.body(result, status as ContentfulStatusCode);
-  return c.json(result, status as ContentfulStatusCode);
+  if (typeof result === "string") {
+    if (exchange) exchange.responseText = result;
+    return c.body(result, status as ContentfulStatusCode);
+  }
+  return answerJson(c, result, status as ContentfulStatusCode);
+}
+
+/**
+ * `c.json()`, with `headers` besides the media type; the serialized text is handed to the request inspector when
+ * it records.
+ */
+export function answerJson(c: AppContext, value: unknown, status: ContentfulStatusCode, headers?: Record<string, string>): Response {
+  const text = JSON.stringify(value);
+  const exchange = c.get("exchange");
+  if (exchange) {
+    exchange.responseText = text;
+    exchange.responseType = "application/json";
+    if (headers) exchange.responseHeaders = headers;
+  }
+  // A fresh object each time: @hono/node-server adds Content-Length to the one it is given.
+  return c.body(text, status, headers ? { "content-type": "application/json", ...headers } : { "content-type": "application/json" });
 }
 
 function paramCount(path: string): number {

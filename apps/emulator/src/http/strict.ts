@@ -16,8 +16,9 @@ export function strictResponses(log: (line: string) => void): MiddlewareHandler<
     // Answers injected by a fault rule (faults/api-faults.ts) are off-contract on purpose.
     if (response.headers.has("x-htc-emulator-fault")) return;
     const type = response.headers.get("content-type");
-    // Binary bodies (a snapshot) stream; only their status and media type are checked.
-    const binary = type !== null && !/json|^text\//i.test(type);
+    // Binary bodies (a snapshot) and event streams (live feeds) stream; only their status and media type are
+    // checked.
+    const binary = type !== null && (!/json|^text\//i.test(type) || /^text\/event-stream/i.test(type));
     const text = binary ? (response.body ? "(binary)" : "") : await response.clone().text();
     let body: unknown = text === "" ? undefined : text;
     if (type?.includes("json") && text !== "") {
@@ -31,7 +32,13 @@ export function strictResponses(log: (line: string) => void): MiddlewareHandler<
     if (violations.length === 0) return;
     const message = `response of ${operationId} (${response.status}) does not match the contract:\n${formatViolations(violations)}`;
     log(`STRICT: ${message}`);
-    c.res = new Response(JSON.stringify({ error: "contract_violation", errorDescription: message }), {
+    const exchange = c.get("exchange");
+    const answer = JSON.stringify({ error: "contract_violation", errorDescription: message });
+    if (exchange) {
+      exchange.violations = violations.map((v) => ({ in: v.in, pointer: v.pointer, message: v.message }));
+      exchange.responseText = answer;
+    }
+    c.res = new Response(answer, {
       status: 500,
       headers: { "content-type": "application/json", "x-htc-emulator-contract-violation": "1" },
     });

@@ -68,6 +68,8 @@ export async function jsonBody<S extends z.ZodType>(c: AppContext, schema: S): P
   const length = Number(c.req.header("content-length") ?? "0");
   if (length > MAX_BODY_BYTES) throw invalidField("(body)", `is larger than ${MAX_BODY_BYTES} bytes`);
   const text = await c.req.text();
+  const exchange = c.get("exchange");
+  if (exchange) exchange.requestText = text;
   if (text.length > MAX_BODY_BYTES) throw invalidField("(body)", `is larger than ${MAX_BODY_BYTES} bytes`);
   let value: unknown;
   if (text.trim() !== "") {

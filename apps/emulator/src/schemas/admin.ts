@@ -2,6 +2,7 @@
 // against the admin document as it checks the HTC ones. Fault rules have theirs in faults/rules.ts.
 import { z } from "zod";
 import { statusNames } from "../jobs/status.js";
+import { queryBoolean, queryInt } from "./common.js";
 
 const vcpus = z.number().int().min(0).max(999999).nullable();
 
@@ -58,3 +59,26 @@ export const stepBody = z
   .strict();
 
 export const resetBody = z.object({ workspaceId: z.string().min(1).optional() }).strict().optional();
+
+/** Filters of the request inspector's list, stream and HAR export. */
+export const inspectorFilterQuery = z.object({
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).optional(),
+  status: z
+    .string()
+    .regex(/^([1-5][0-9][0-9]|[1-5]xx|error)$/)
+    .optional(),
+  operationId: z.string().optional(),
+  path: z.string().optional(),
+  api: z.enum(["htc", "admin", "s3", "registry", "other"]).optional(),
+  violations: queryBoolean.optional(),
+  dashboard: queryBoolean.default(true),
+});
+
+export const inspectorListQuery = inspectorFilterQuery.extend({
+  after: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+  limit: queryInt(1, 10_000).default(200),
+});
+
+export const taskStatisticsQuery = z.object({ intervalMs: queryInt(100, 60_000).default(1000) });
+
+export const storageUsageQuery = z.object({ projectId: z.string().optional() });

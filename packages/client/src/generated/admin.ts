@@ -408,6 +408,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/inspector": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the request inspector's settings and counts */
+        get: operations["getInspectorState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspector/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recorded requests, newest first
+         * @description The recorded requests that match every given filter, newest first, without their headers and bodies
+         *     (`GET /inspector/requests/{requestId}` has them). `after` returns only requests recorded after the one
+         *     with that id, so a client can poll for what is new.
+         */
+        get: operations["listInspectedRequests"];
+        put?: never;
+        post?: never;
+        /**
+         * Forget every recorded request
+         * @description Ids keep counting from where they were.
+         */
+        delete: operations["clearInspectedRequests"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspector/requests/{requestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one recorded request with its headers and bodies */
+        get: operations["getInspectedRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspector/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow recorded requests as they happen
+         * @description Server-sent events: one `request` event per recorded request that matches the filters, its `id` the
+         *     request's id and its `data` an `InspectedRequestSummary`. A reconnecting client that sends
+         *     `Last-Event-ID` first receives the matching requests recorded since that id that the inspector still
+         *     holds. A request whose answer streams (a snapshot, a live feed) is sent when its headers are answered.
+         */
+        get: operations["streamInspectedRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspector/har": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export recorded requests as a HAR 1.2 file
+         * @description The matching requests, oldest first, as an HTTP Archive (HAR 1.2) that browsers' developer tools and
+         *     HAR viewers open, with the same redactions as the other inspector operations. `timings.wait` is the
+         *     time until the answer's headers, `timings.receive` the rest of a streamed answer.
+         */
+        get: operations["exportInspectedRequestsHar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/live/projects/{projectId}/tasks/{taskId}/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a task's job status counts over time
+         * @description Server-sent events of `TaskStatisticsSample`s: the counts of the task's jobs per status, in total and per
+         *     group, sampled every `intervalMs` and sent when they changed (and once at the start). The emulator keeps
+         *     the last 720 samples of a task while it is followed and for ten minutes after: a new subscriber first
+         *     receives them as one `history` event (`data`: an array of samples, oldest first), then `sample` events.
+         */
+        get: operations["streamTaskStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/live/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a job's log lines as they are written
+         * @description Server-sent events: every line the job wrote so far, then each new line as it is written, as `line`
+         *     events (`data`: `{"timestamp", "message", "stream"}` with `stream` `stdout` or `stderr`, `id`: the line's time in
+         *     milliseconds), and a `status` event
+         *     (`data`: `{"status", "attempt"}`) whenever the job's status changes. Once the job has finished and its
+         *     last line was sent, an `end` event closes the stream. `Last-Event-ID` resumes after a line.
+         */
+        get: operations["streamJobLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/storage/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How much each project and task stores
+         * @description The objects of every project's folder across all regions' buckets, counted and summed per project, per
+         *     task and for the project's shared folder. Projects without objects are left out.
+         */
+        get: operations["getStorageUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -684,8 +857,172 @@ export interface components {
             objects: number;
             clock: components["schemas"]["Clock"];
         };
+        InspectorState: {
+            /** @description How many requests the ring holds at most (0 when the inspector is off). */
+            capacity: number;
+            /** @description Characters kept of each body; longer bodies are cut. */
+            bodyLimit: number;
+            /** @description Requests held now. */
+            held: number;
+            /** @description Requests recorded since the emulator started (the id of the newest one). */
+            recorded: number;
+        };
+        /**
+         * @description Which API a request went to.
+         * @enum {string}
+         */
+        InspectedApi: "htc" | "admin" | "s3" | "registry" | "other";
+        InspectedViolation: {
+            /** @description The part of the answer that is wrong (status, contentType, header, body). */
+            in: string;
+            /** @description A JSON pointer into that part. */
+            pointer: string;
+            message: string;
+        };
+        /** @description Who called (authenticated operations of the HTC API). */
+        InspectedPrincipal: {
+            userId: string;
+            email: string;
+            workspaceId: string;
+            /** @description Set when the caller was a running job with its job token. */
+            jobId?: string;
+        };
+        InspectedRequestSummary: {
+            /** @description Numbers the requests of this emulator, from 1. */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the request arrived (real time, not the emulator's clock).
+             */
+            startedAt: string;
+            method: string;
+            path: string;
+            /** @description The query string without its `?`, secrets redacted (empty when there is none). */
+            query: string;
+            api: components["schemas"]["InspectedApi"];
+            /** @description The operation of the HTC API or of this admin API; null for other endpoints. */
+            operationId: string | null;
+            status: number;
+            /** @description Until the answer's headers were sent. */
+            durationMs: number;
+            /** @description Until the last byte of a streamed answer was sent (absent while it streams). */
+            totalMs?: number;
+            principal: components["schemas"]["InspectedPrincipal"] | null;
+            /** @description What `--strict` found off-contract in the answer (it then answered 500). */
+            violations: components["schemas"]["InspectedViolation"][];
+            /** @description The fault rule that answered instead of the operation. */
+            fault: string | null;
+            fromDashboard: boolean;
+            /** @description Bytes of the request's body (as announced by Content-Length, or as read). */
+            requestSize: number;
+            /** @description Characters of a recorded answer, bytes of a streamed one; null while unknown. */
+            responseSize: number | null;
+            /** @description False while the answer is still streaming. */
+            complete: boolean;
+        };
+        InspectedHeader: {
+            name: string;
+            value: string;
+        };
+        InspectedBody: {
+            mimeType: string;
+            /** @description Characters (text) or bytes (binary) of the whole body. */
+            size: number;
+            /** @description The body, secrets redacted, cut at the inspector's body limit. Absent for binary bodies. */
+            text?: string;
+            truncated: boolean;
+            /** @description Why there is no text (binary content, a body the endpoint does not let the inspector read). */
+            omitted?: string;
+        };
+        InspectedRequest: components["schemas"]["InspectedRequestSummary"] & {
+            requestHeaders: components["schemas"]["InspectedHeader"][];
+            responseHeaders: components["schemas"]["InspectedHeader"][];
+            requestBody: components["schemas"]["InspectedBody"] | null;
+            responseBody: components["schemas"]["InspectedBody"] | null;
+        };
+        InspectedRequestList: {
+            items: components["schemas"]["InspectedRequestSummary"][];
+            /** @description Requests the inspector holds (matching or not). */
+            held: number;
+            /** @description Requests recorded since the emulator started. */
+            recorded: number;
+        };
+        /** @description An HTTP Archive, version 1.2 (see the HAR 1.2 specification for its members). */
+        Har: {
+            log: {
+                /** @constant */
+                version: "1.2";
+                creator: {
+                    name: string;
+                    version: string;
+                };
+                pages?: Record<string, never>[];
+                entries: {
+                    startedDateTime: string;
+                    time: number;
+                    request: Record<string, never>;
+                    response: Record<string, never>;
+                    cache: Record<string, never>;
+                    timings: Record<string, never>;
+                }[];
+            };
+        };
+        /** @description Jobs per status. */
+        StatusCounts: {
+            SUBMITTED_TO_RESCALE: number;
+            SUBMITTED_TO_PROVIDER: number;
+            RUNNABLE: number;
+            STARTING: number;
+            RUNNING: number;
+            SUCCEEDED: number;
+            FAILED: number;
+        };
+        TaskStatisticsSample: {
+            /**
+             * Format: date-time
+             * @description When the counts were read, by the emulator's clock.
+             */
+            at: string;
+            /**
+             * Format: date-time
+             * @description When the counts were read, in real time.
+             */
+            time: string;
+            total: components["schemas"]["StatusCounts"];
+            /** @description Per named group, in the order the groups were created (jobs without a group only count in `total`). */
+            groups: {
+                group: string;
+                counts: components["schemas"]["StatusCounts"];
+            }[];
+        };
+        StorageUsage: {
+            objects: number;
+            bytes: number;
+        };
+        ProjectStorageUsage: {
+            projectId: string;
+            total: components["schemas"]["StorageUsage"];
+            shared: components["schemas"]["StorageUsage"];
+            /** @description Per task folder, largest first. */
+            tasks: (components["schemas"]["StorageUsage"] & {
+                taskId: string;
+            })[];
+        };
     };
     responses: {
+        /**
+         * @description The emulator requires the admin token (it listens off loopback, or was given one) and the request did
+         *     not carry it. Nothing was changed.
+         */
+        Unauthorized: {
+            headers: {
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuth2ErrorResponse"];
+            };
+        };
         /** @description The request is invalid; the body names the offending field. */
         BadRequest: {
             headers: {
@@ -706,6 +1043,22 @@ export interface components {
         };
     };
     parameters: {
+        ProjectId: string;
+        TaskId: string;
+        /** @description Only requests with this HTTP method. */
+        InspectorMethod: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+        /** @description Only answers with this status (`404`) or class (`4xx`); `error` for every status from 400. */
+        InspectorStatus: string;
+        /** @description Only requests of this operation. */
+        InspectorOperation: string;
+        /** @description Only requests whose path contains this text. */
+        InspectorPath: string;
+        /** @description Only requests to this API. */
+        InspectorApi: components["schemas"]["InspectedApi"];
+        /** @description Only requests whose answer `--strict` found off-contract (true) or on-contract (false). */
+        InspectorViolations: boolean;
+        /** @description Include the requests the dashboard sent (default true; false leaves them out). */
+        InspectorDashboard: boolean;
         WorkspaceId: string;
     };
     requestBodies: never;
@@ -732,6 +1085,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmulatorInfo"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listWorkspaces: {
@@ -752,6 +1106,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminWorkspace"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     createWorkspace: {
@@ -782,6 +1137,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     setWorkspaceLimit: {
@@ -817,6 +1173,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -840,6 +1197,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUser"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -874,6 +1232,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -908,6 +1267,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -929,6 +1289,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -953,6 +1314,7 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     getClock: {
@@ -973,6 +1335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Clock"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     changeClock: {
@@ -1006,6 +1369,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     createJobToken: {
@@ -1053,6 +1417,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1074,6 +1439,7 @@ export interface operations {
                     "application/json": components["schemas"]["FaultRule"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     addFaultRule: {
@@ -1099,6 +1465,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     clearFaultRules: {
@@ -1119,6 +1486,7 @@ export interface operations {
                     "application/json": components["schemas"]["FaultRule"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     getFaultLog: {
@@ -1145,6 +1513,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     getFaultRule: {
@@ -1167,6 +1536,7 @@ export interface operations {
                     "application/json": components["schemas"]["FaultRule"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1190,6 +1560,7 @@ export interface operations {
                     "application/json": components["schemas"]["FaultRule"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1211,6 +1582,7 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulerState"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     pauseScheduler: {
@@ -1231,6 +1603,7 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulerState"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     resumeScheduler: {
@@ -1251,6 +1624,7 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulerState"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     stepJobs: {
@@ -1284,6 +1658,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1310,6 +1685,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1333,6 +1709,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     importSnapshot: {
@@ -1358,6 +1735,275 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getInspectorState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The inspector's settings and how many requests it holds. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectorState"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listInspectedRequests: {
+        parameters: {
+            query?: {
+                /** @description Only requests with this HTTP method. */
+                method?: components["parameters"]["InspectorMethod"];
+                /** @description Only answers with this status (`404`) or class (`4xx`); `error` for every status from 400. */
+                status?: components["parameters"]["InspectorStatus"];
+                /** @description Only requests of this operation. */
+                operationId?: components["parameters"]["InspectorOperation"];
+                /** @description Only requests whose path contains this text. */
+                path?: components["parameters"]["InspectorPath"];
+                /** @description Only requests to this API. */
+                api?: components["parameters"]["InspectorApi"];
+                /** @description Only requests whose answer `--strict` found off-contract (true) or on-contract (false). */
+                violations?: components["parameters"]["InspectorViolations"];
+                /** @description Include the requests the dashboard sent (default true; false leaves them out). */
+                dashboard?: components["parameters"]["InspectorDashboard"];
+                /** @description Only requests with an id greater than this one. */
+                after?: number;
+                /** @description At most this many (the newest ones). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matching requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectedRequestList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    clearInspectedRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The inspector is empty. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getInspectedRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                requestId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, secrets redacted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectedRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    streamInspectedRequests: {
+        parameters: {
+            query?: {
+                /** @description Only requests with this HTTP method. */
+                method?: components["parameters"]["InspectorMethod"];
+                /** @description Only answers with this status (`404`) or class (`4xx`); `error` for every status from 400. */
+                status?: components["parameters"]["InspectorStatus"];
+                /** @description Only requests of this operation. */
+                operationId?: components["parameters"]["InspectorOperation"];
+                /** @description Only requests whose path contains this text. */
+                path?: components["parameters"]["InspectorPath"];
+                /** @description Only requests to this API. */
+                api?: components["parameters"]["InspectorApi"];
+                /** @description Only requests whose answer `--strict` found off-contract (true) or on-contract (false). */
+                violations?: components["parameters"]["InspectorViolations"];
+                /** @description Include the requests the dashboard sent (default true; false leaves them out). */
+                dashboard?: components["parameters"]["InspectorDashboard"];
+            };
+            header?: {
+                /** @description The id of the last request the client received. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    exportInspectedRequestsHar: {
+        parameters: {
+            query?: {
+                /** @description Only requests with this HTTP method. */
+                method?: components["parameters"]["InspectorMethod"];
+                /** @description Only answers with this status (`404`) or class (`4xx`); `error` for every status from 400. */
+                status?: components["parameters"]["InspectorStatus"];
+                /** @description Only requests of this operation. */
+                operationId?: components["parameters"]["InspectorOperation"];
+                /** @description Only requests whose path contains this text. */
+                path?: components["parameters"]["InspectorPath"];
+                /** @description Only requests to this API. */
+                api?: components["parameters"]["InspectorApi"];
+                /** @description Only requests whose answer `--strict` found off-contract (true) or on-contract (false). */
+                violations?: components["parameters"]["InspectorViolations"];
+                /** @description Include the requests the dashboard sent (default true; false leaves them out). */
+                dashboard?: components["parameters"]["InspectorDashboard"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    /** @description The suggested file name, `attachment; filename="htc-emulator-<time>.har"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Har"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    streamTaskStatistics: {
+        parameters: {
+            query?: {
+                /** @description How often the counts are read. */
+                intervalMs?: number;
+            };
+            header?: never;
+            path: {
+                projectId: components["parameters"]["ProjectId"];
+                taskId: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    streamJobLogs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last line the client received. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                projectId: components["parameters"]["ProjectId"];
+                taskId: components["parameters"]["TaskId"];
+                /** @description The job's id, `<parentJobId>:<index>`. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getStorageUsage: {
+        parameters: {
+            query?: {
+                /** @description Only this project. */
+                projectId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage per project, largest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectStorageUsage"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
         };
     };
 }

@@ -88,7 +88,23 @@ export class StorageRepository {
       parts: db.prepare("SELECT * FROM storage_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?"),
       allParts: db.prepare("SELECT * FROM storage_parts WHERE upload_id = ? ORDER BY part_number"),
       partFiles: db.prepare("SELECT file FROM storage_parts"),
+      // Objects of every project folder `projects/<projectId>/`, counted per project and task folder (task NULL:
+      // the shared folder and anything else of the project).
+      usage: db.prepare(
+        `SELECT project, task, COUNT(*) AS objects, SUM(size) AS bytes FROM (
+           SELECT substr(rest, 1, instr(rest, '/') - 1) AS project,
+                  CASE WHEN substr(rest, instr(rest, '/') + 1, 6) = 'tasks/'
+                    THEN substr(rest, instr(rest, '/') + 7, instr(substr(rest, instr(rest, '/') + 7), '/') - 1) END AS task,
+                  size
+           FROM (SELECT substr(key, 10) AS rest, size FROM storage_objects WHERE key >= 'projects/' AND key < 'projects0')
+         ) GROUP BY project, task`,
+      ),
     };
+  }
+
+  /** Objects and bytes per project and task folder, across all buckets (task null: the rest of the project). */
+  usage(): { project: string; task: string | null; objects: number; bytes: number }[] {
+    return this.stmts.usage.all() as { project: string; task: string | null; objects: number; bytes: number }[];
   }
 
   object(bucket: string, key: string): ObjectRow | undefined {

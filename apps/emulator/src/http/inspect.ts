@@ -1,0 +1,246 @@
+// The request inspector's recording: a middleware around every request that fills a slot of the inspector's ring
+// once the answer's headers are known. The bodies come from the layers that already hold them as text (the JSON
+// body that validation.ts read, the text router.ts serialized), so nothing is read twice, and a JSON answer's
+// headers are not even looked at (they are known). A streamed answer (a snapshot, a live feed) passes through a tap that counts it and
+// keeps its first characters, and completes the entry when it ends. The inspector's own operations and the
+// dashboard's files are not recorded.
+import type { IncomingMessage } from "node:http";
+import type { MiddlewareHandler } from "hono";
+import { type InspectedApi, type Inspector, keptText } from "../inspector/inspector.js";
+import { REDACTED } from "../inspector/redact.js";
+import { S3_PREFIX } from "../storage/layout.js";
+import { ADMIN_PREFIX, API_PREFIX } from "./contracts.js";
+import type { AppContext, AppEnv, Exchange } from "./env.js";
+
+/** The inspector's own operations: recording them would fill the ring with the inspector's polling. */
+export const INSPECTOR_OPERATIONS: ReadonlySet<string> = new Set([
+  "getInspectorState",
+  "listInspectedRequests",
+  "clearInspectedRequests",
+  "getInspectedRequest",
+  "streamInspectedRequests",
+  "exportInspectedRequestsHar",
+]);
+
+/** Operations whose whole answer is a secret. */
+const SECRET_ANSWERS: ReadonlySet<string> = new Set(["getRegistryToken"]);
+
+/** The header the dashboard marks its requests with. */
+export const CLIENT_HEADER = "x-htc-emulator-client";
+
+export function inspectRequests(inspector: Inspector, uiPrefix: string): MiddlewareHandler<AppEnv> {
+  const limit = inspector.bodyLimit;
+  return async (c, next) => {
+    const path = c.req.path;
+    if (path.startsWith(uiPrefix)) return next();
+    const startedAt = Date.now();
+    const started = performance.now();
+    const exchange: Exchange = {};
+    c.set("exchange", exchange);
+    await next();
+    const operation = c.get("operation");
+    if (operation && INSPECTOR_OPERATIONS.has(operation.operationId)) return;
+    const durationMs = performance.now() - started;
+
+    const raw = rawHeaders(c);
+    let requestType = "";
+    let requestLength = 0;
+    let fromDashboard = false;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 12 && name.toLowerCase() === "content-type") requestType = raw[i + 1]!;
+      else if (name.length === 14 && name.toLowerCase() === "content-length") requestLength = Number(raw[i + 1]) || 0;
+      else if (name.length === CLIENT_HEADER.length && name.toLowerCase() === CLIENT_HEADER) fromDashboard = raw[i + 1] === "dashboard";
+    }
+
+    const response = c.res;
+    const api: InspectedApi = operation?.api ?? apiOfPath(path);
+    let responseText = exchange.responseText;
+    const plainJson = exchange.responseType !== undefined && exchange.responseHeaders === undefined;
+    let responseType = exchange.responseType ?? "";
+    let responseHeaders: string | null = null;
+    let fault: string | null = null;
+    if (!plainJson) {
+      // Not a plain JSON answer of the registry: keep the headers as sent.
+      const flat: string[] = [];
+      response.headers.forEach((value, name) => {
+        flat.push(name, value);
+        if (name === "content-type") responseType = value;
+        else if (name === "x-htc-emulator-fault") fault = value;
+      });
+      responseHeaders = flat.join("\n");
+    }
+    const stream = exchange.stream === true && response.body !== null;
+    if (!stream && responseText === undefined && (api === "htc" || api === "admin") && /json|^text\/plain/i.test(responseType) && response.body) {
+      // Answers made outside the registry's serialization (fault rules): small, and rare.
+      responseText = await response.clone().text();
+    }
+
+    // From here on synchronous: the slot is filled and committed in one go.
+    const slot = inspector.begin();
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    const principal = c.get("principal");
+    const requestText = exchange.requestText;
+    slot.startedAt = startedAt;
+    slot.method = c.req.method;
+    slot.set("path", operation?.secretParams ? hideParams(c, path, operation.secretParams) : path);
+    slot.set("query", q < 0 ? "" : url.slice(q + 1));
+    slot.api = api;
+    slot.operationId = operation?.operationId ?? null;
+    slot.status = response.status;
+    slot.durationMs = durationMs;
+    if (principal) {
+      slot.set("userId", principal.user.id);
+      slot.set("email", principal.user.email);
+      slot.set("workspaceId", principal.workspace.id);
+      if (principal.job) slot.set("jobId", principal.job.jobId);
+    }
+    if (exchange.violations) slot.violations = exchange.violations;
+    slot.fault = fault;
+    slot.fromDashboard = fromDashboard;
+    slot.set("requestHeaders", raw.join("\n"));
+    slot.set("responseHeaders", responseHeaders);
+    if (requestText !== undefined && requestText !== "") {
+      slot.requestBody = true;
+      slot.set("requestType", requestType || "application/json");
+      slot.requestSize = requestText.length;
+      slot.set("requestText", keptText(requestText, limit));
+      slot.requestTruncated = requestText.length > limit;
+    } else if (requestText === undefined && requestLength > 0) {
+      slot.requestBody = true;
+      slot.set("requestType", requestType || "application/octet-stream");
+      slot.requestSize = requestLength;
+      slot.requestOmitted = "not recorded: binary, or not read by the endpoint";
+    }
+    slot.responseSecret = operation !== undefined && SECRET_ANSWERS.has(operation.operationId);
+
+    if (stream) {
+      // A stream: record it now (its headers are sent), complete it when it ends.
+      const text = /^text\/|json/i.test(responseType);
+      slot.complete = false;
+      slot.responseBody = true;
+      slot.set("responseType", responseType || "application/octet-stream");
+      if (!text) slot.responseOmitted = "binary";
+      const id = inspector.commit(slot);
+      let kept = "";
+      let size = 0;
+      let truncated = false;
+      const body = tap(
+        response.body!,
+        text,
+        limit,
+        (bytes, chunk) => {
+          size += bytes;
+          if (chunk === undefined || truncated) return;
+          if (kept.length + chunk.length > limit) {
+            kept += chunk.slice(0, limit - kept.length);
+            truncated = true;
+          } else kept += chunk;
+        },
+        () =>
+          inspector.update(id, (entry) => {
+            entry.complete = true;
+            entry.totalMs = performance.now() - started;
+            entry.responseSize = size;
+            if (text) {
+              entry.set("responseText", kept);
+              entry.responseTruncated = truncated;
+            }
+          }),
+      );
+      c.res = new Response(body, response);
+      return;
+    }
+
+    if (responseText !== undefined) {
+      if (responseText !== "") {
+        slot.responseBody = true;
+        slot.set("responseType", responseType || "application/json");
+        slot.responseSize = responseText.length;
+        slot.set("responseText", keptText(responseText, limit));
+        slot.responseTruncated = responseText.length > limit;
+      }
+    } else if (response.status !== 204 && response.status !== 304 && response.body) {
+      slot.responseBody = true;
+      slot.set("responseType", responseType || "application/octet-stream");
+      slot.responseSize = Number(response.headers.get("content-length") ?? "0") || 0;
+      slot.responseOmitted = "not recorded for this endpoint";
+    }
+    inspector.commit(slot);
+  };
+}
+
+/** The request's headers as received (Node keeps them as a flat array), or as the Request has them. */
+function rawHeaders(c: AppContext): readonly string[] {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming) return incoming.rawHeaders;
+  const flat: string[] = [];
+  c.req.raw.headers.forEach((value, name) => {
+    flat.push(name, value);
+  });
+  return flat;
+}
+
+function apiOfPath(path: string): InspectedApi {
+  if (path.startsWith(`${S3_PREFIX}/`)) return "s3";
+  if (path.startsWith(`${ADMIN_PREFIX}/`)) return "admin";
+  if (path.startsWith("/_emulator/registry")) return "registry";
+  if (path.startsWith(`${API_PREFIX}/`)) return "htc";
+  return "other";
+}
+
+/** The path with the values of secret parameters replaced. */
+function hideParams(c: AppContext, path: string, names: readonly string[]): string {
+  let out = path;
+  for (const name of names) {
+    const value = c.req.param(name);
+    if (value) out = out.split(`/${encodeURIComponent(value)}`).join(`/${REDACTED}`).split(`/${value}`).join(`/${REDACTED}`);
+  }
+  return out;
+}
+
+/** Passes a body through, telling `seen` of each chunk (decoded too when `text`) and `done` once it ends. */
+function tap(
+  body: ReadableStream<Uint8Array>,
+  text: boolean,
+  limit: number,
+  seen: (bytes: number, text: string | undefined) => void,
+  done: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const decoder = text ? new TextDecoder() : undefined;
+  let decoded = 0;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        finish();
+        controller.error(error);
+        return;
+      }
+      if (chunk.done) {
+        finish();
+        controller.close();
+        return;
+      }
+      // Decoding stops once the kept text is full.
+      const more = decoder && decoded < limit ? decoder.decode(chunk.value, { stream: true }) : undefined;
+      if (more !== undefined) decoded += more.length;
+      seen(chunk.value.byteLength, more);
+      controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+}
