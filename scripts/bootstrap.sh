@@ -21,6 +21,12 @@ echo "bootstrap: pnpm install"
 # The filter only quiets the native build's chatter; with pipefail a failing install still fails here.
 pnpm install --frozen-lockfile --reporter=append-only | { grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true; }
 
+# The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser here).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(uname)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "bootstrap: installing chromium (the dashboard's browser tests)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 if [ "${HTC_REQUIRE_DOCKER:-0}" = 1 ]; then
   bash scripts/docker/ensure-engine.sh
   bash images/build.sh
