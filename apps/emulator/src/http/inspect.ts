@@ -7,7 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { type InspectedApi, type Inspector, keptText } from "../inspector/inspector.js";
-import { REDACTED } from "../inspector/redact.js";
+import { REDACTED, redactHeader } from "../inspector/redact.js";
 import { S3_PREFIX } from "../storage/layout.js";
 import { ADMIN_PREFIX, API_PREFIX } from "./contracts.js";
 import type { AppContext, AppEnv, Exchange } from "./env.js";
@@ -46,11 +46,17 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
     let requestType = "";
     let requestLength = 0;
     let fromDashboard = false;
+    // Credentials are replaced now rather than when read: they are never kept, and a JWT is most of the bytes.
+    const kept: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 12 && name.toLowerCase() === "content-type") requestType = raw[i + 1]!;
-      else if (name.length === 14 && name.toLowerCase() === "content-length") requestLength = Number(raw[i + 1]) || 0;
-      else if (name.length === CLIENT_HEADER.length && name.toLowerCase() === CLIENT_HEADER) fromDashboard = raw[i + 1] === "dashboard";
+      let value = raw[i + 1]!;
+      const lower = name.toLowerCase();
+      if (lower === "content-type") requestType = value;
+      else if (lower === "content-length") requestLength = Number(value) || 0;
+      else if (lower === CLIENT_HEADER) fromDashboard = value === "dashboard";
+      else value = redactHeader(lower, value);
+      kept.push(name, value);
     }
 
     const response = c.res;
@@ -99,7 +105,7 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
     if (exchange.violations) slot.violations = exchange.violations;
     slot.fault = fault;
     slot.fromDashboard = fromDashboard;
-    slot.set("requestHeaders", raw.join("\n"));
+    slot.set("requestHeaders", kept.join("\n"));
     slot.set("responseHeaders", responseHeaders);
     if (requestText !== undefined && requestText !== "") {
       slot.requestBody = true;
