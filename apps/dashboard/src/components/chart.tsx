@@ -29,8 +29,8 @@ export function StatusChart({ points, label }: { points: ChartPoint[]; label: st
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        // At least ten seconds wide: a single sample would otherwise stretch the axis over years.
-        x: { time: true, range: (_u, min, max) => (max - min >= 10 ? [min, max] : [min - (10 - (max - min)) / 2, max + (10 - (max - min)) / 2]) },
+        // At least half a minute wide, ending now: a single sample would otherwise stretch the axis over years.
+        x: { time: true, range: (_u, min, max) => [Math.min(min, max - 30), max] },
         y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] },
       },
       axes: [{ stroke: "#4b5563" }, { stroke: "#4b5563", size: 60 }],

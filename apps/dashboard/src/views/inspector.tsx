@@ -83,6 +83,8 @@ export function InspectorView() {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   };
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
+  // What is typed in the text filters, applied on Enter or when the field is left (live updates re-render often).
+  const [draft, setDraft] = useState({ operationId: "", path: "" });
 
   return (
     <>
@@ -114,7 +116,13 @@ export function InspectorView() {
         </p>
       )}
       {state.data?.capacity === 0 && <ErrorBox error={new Error("The inspector is off: the emulator was started with --inspector-size 0.")} />}
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          set({ operationId: draft.operationId.trim(), path: draft.path.trim() });
+        }}
+      >
         <label>
           Method
           <select value={filters.method} onChange={(e) => set({ method: (e.currentTarget as HTMLSelectElement).value })}>
@@ -136,11 +144,20 @@ export function InspectorView() {
         </label>
         <label>
           Operation
-          <input value={filters.operationId} placeholder="submitJobs" onChange={(e) => set({ operationId: (e.currentTarget as HTMLInputElement).value.trim() })} />
+          <input
+            value={draft.operationId}
+            placeholder="submitJobs"
+            onInput={(e) => setDraft({ ...draft, operationId: (e.currentTarget as HTMLInputElement).value })}
+            onChange={() => set({ operationId: draft.operationId.trim() })}
+          />
         </label>
         <label>
           Path contains
-          <input value={filters.path} onChange={(e) => set({ path: (e.currentTarget as HTMLInputElement).value.trim() })} />
+          <input
+            value={draft.path}
+            onInput={(e) => setDraft({ ...draft, path: (e.currentTarget as HTMLInputElement).value })}
+            onChange={() => set({ path: draft.path.trim() })}
+          />
         </label>
         <label class="inline">
           <input type="checkbox" checked={filters.dashboard} onChange={(e) => set({ dashboard: (e.currentTarget as HTMLInputElement).checked })} /> The

@@ -32,7 +32,7 @@ function useStatistics(projectId: string, taskId: string) {
   useEffect(() => {
     setSamples([]);
     setRefused(undefined);
-    return follow(`${adminBase}/live/projects/${projectId}/tasks/${taskId}/statistics?intervalMs=1000`, {
+    return follow(`${adminBase}/live/projects/${projectId}/tasks/${taskId}/statistics?intervalMs=500`, {
       onOpen: () => setLive(true),
       onEvent(e) {
         if (e.event === "history") setSamples(JSON.parse(e.data) as Sample[]);
