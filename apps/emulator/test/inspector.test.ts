@@ -1,8 +1,14 @@
 // The request inspector: what it records of each API, filters, the redaction of every kind of secret, bounds on
 // memory, the live stream, the HAR export, and answers that stream (snapshots, live feeds) still streaming.
 import { unwrap } from "@htcemu/client";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
+import type { AppEnv } from "../src/http/env.js";
+import { inspectRequests } from "../src/http/inspect.js";
+import { answerJson } from "../src/http/router.js";
+import { strictResponses } from "../src/http/strict.js";
+import { Inspector } from "../src/inspector/inspector.js";
 import { redactJsonText, redactQuery } from "../src/inspector/redact.js";
 import { http } from "./helpers.js";
 
@@ -281,5 +287,30 @@ describe("bounds", () => {
     } finally {
       await off.stop();
     }
+  });
+});
+
+describe("contract violations", () => {
+  it("records what --strict found off-contract, with the answer it sent instead", async () => {
+    const app = new Hono<AppEnv>();
+    const inspector = new Inspector(10, 1000);
+    app.use(inspectRequests(inspector, "/ui/"));
+    app.use(strictResponses(() => {}));
+    // An admin operation answering off its contract: `now` must be a date-time string, `speed` is missing.
+    app.get("/_emulator/v1/clock", (c) => {
+      c.set("operation", { operationId: "getClock", api: "admin" });
+      return answerJson(c, { now: 5 }, 200);
+    });
+    const response = await app.request("/_emulator/v1/clock");
+    expect(response.status).toBe(500);
+    const [entry] = [...inspector.newestFirst()];
+    const detail = inspector.detailOf(entry!);
+    expect(detail.status).toBe(500);
+    expect(detail.violations.length).toBeGreaterThan(0);
+    expect(detail.violations.map((v) => v.in)).toContain("body");
+    expect(JSON.parse(detail.responseBody!.text!).error).toBe("contract_violation");
+    expect(inspector.summaryOf(entry!).violations).toEqual(detail.violations);
+    const violating = [...inspector.newestFirst({ violations: true })];
+    expect(violating.length).toBe(1);
   });
 });
