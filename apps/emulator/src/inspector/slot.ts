@@ -31,6 +31,9 @@ export type TextField = (typeof TEXT_FIELDS)[number];
 
 const INDEX: Record<TextField, number> = Object.fromEntries(TEXT_FIELDS.map((f, i) => [f, i])) as Record<TextField, number>;
 
+/** Bytes past which a slot's buffer is given back when the slot is reused. */
+const SHRINK_ABOVE = 64 * 1024;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -70,6 +73,8 @@ export class Slot {
 
   /** Empties the slot for a new request. */
   reset(): void {
+    // A buffer that grew for one large request is not kept for the small ones after it.
+    if (this.bytes.length > SHRINK_ABOVE) this.bytes = new Uint8Array(2048);
     this.used = 0;
     this.spans.fill(-1);
     this.totalMs = -1;
