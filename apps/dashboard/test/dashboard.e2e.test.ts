@@ -306,6 +306,7 @@ describe("the dashboard", () => {
     const port = new URL(emulator.rootUrl).port;
     await emulator.stop();
     await page.getByRole("alert").filter({ hasText: "Lost the connection to the emulator" }).waitFor({ timeout: 15_000 });
+    await page.getByText("connecting…").waitFor();
     await expect(page.locator("main").textContent()).resolves.toContain("March photos"); // still shown, not blank
     await shot("offline");
     // The same port again (a fresh, empty emulator): the dashboard reconnects by itself.

@@ -14,6 +14,8 @@ export interface FeedHandlers {
   onEvent(event: FeedEvent): void;
   /** The stream is open (again). */
   onOpen?(): void;
+  /** The stream broke; it is opened again after a short wait. */
+  onDrop?(): void;
   /** The emulator answered with an error status (the feed is not retried); its body is passed on. */
   onRefused?(status: number, body: unknown): void;
   /** The stream ended by itself (an `end` event, or the server closed it). */
@@ -69,6 +71,7 @@ export function follow(url: string, handlers: FeedHandlers, options: { endEvent?
         if (controller.signal.aborted) return;
         if (error instanceof TypeError) connectionFailed();
       }
+      handlers.onDrop?.();
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   };

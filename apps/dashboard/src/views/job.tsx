@@ -193,6 +193,7 @@ function Logs({ projectId, taskId, jobId, onStatus }: { ws: string; projectId: s
       `${adminBase}/live/projects/${projectId}/tasks/${taskId}/jobs/${encodeURIComponent(jobId)}/logs`,
       {
         onOpen: () => setState("following"),
+        onDrop: () => setState("connecting"),
         onEvent(e) {
           if (e.event === "line") setLines((l) => [...l, JSON.parse(e.data) as LogLine].slice(-20_000));
           else if (e.event === "status") {

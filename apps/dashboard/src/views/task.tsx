@@ -34,6 +34,7 @@ function useStatistics(projectId: string, taskId: string) {
     setRefused(undefined);
     return follow(`${adminBase}/live/projects/${projectId}/tasks/${taskId}/statistics?intervalMs=500`, {
       onOpen: () => setLive(true),
+      onDrop: () => setLive(false),
       onEvent(e) {
         if (e.event === "history") setSamples(JSON.parse(e.data) as Sample[]);
         else if (e.event === "sample") setSamples((s) => [...s.slice(-719), JSON.parse(e.data) as Sample]);
