@@ -6,7 +6,8 @@
 import type { Services } from "../services.js";
 import { type StorageScope, scopeBucket, scopePrefix } from "./credentials.js";
 import { s3Errors } from "./errors.js";
-import { type AuthInfo, longDateMs, parseAuth, type RequestView, verifySignature } from "./sigv4.js";
+import type { RequestView } from "./request-view.js";
+import { type AuthInfo, longDateMs, parseAuth, verifySignature } from "./sigv4.js";
 
 export interface Access {
   auth: AuthInfo;

@@ -6,7 +6,8 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { s3Errors } from "./errors.js";
 import { type Algorithm, type FileHasher, type HashPool, InlineHasher } from "./hash-worker.js";
-import { type AuthInfo, ChunkSignatures, EMPTY_SHA256, type RequestView } from "./sigv4.js";
+import type { RequestView } from "./request-view.js";
+import { type AuthInfo, ChunkSignatures, EMPTY_SHA256 } from "./sigv4.js";
 
 const MAX_LINE = 16 * 1024;
 const CRLF = Buffer.from("\r\n");

@@ -8,17 +8,7 @@
 import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { s3Errors } from "./errors.js";
-
-/** The received request, as the wire carried it. */
-export interface RequestView {
-  method: string;
-  /** The path exactly as received (still percent-encoded), e.g. `/s3/bucket/a%20b.txt`. */
-  rawPath: string;
-  /** The query string without `?`, as received. */
-  rawQuery: string;
-  /** Node's lower-cased request headers. */
-  headers: Record<string, string | string[] | undefined>;
-}
+import { encodeKey, encodeRfc3986, headerValue, type RequestView, single } from "./request-view.js";
 
 export interface AuthInfo {
   via: "header" | "query";
@@ -79,35 +69,6 @@ function signerFor(accessKeyId: string, secretAccessKey: string, region: string,
     uriEscapePath: false,
     applyChecksum: false,
   });
-}
-
-/** The query string decoded into the form the signer expects (repeated names become arrays). */
-export function parseQuery(rawQuery: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  if (!rawQuery) return query;
-  for (const pair of rawQuery.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? "" : decode(pair.slice(eq + 1));
-    const existing = query[name];
-    if (existing === undefined) query[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else query[name] = [existing, value];
-  }
-  return query;
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw s3Errors.invalidArgument("The query string is not properly percent-encoded.");
-  }
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Parses `Credential=AK/20240402/us-east-1/s3/aws4_request`'s value. */
@@ -182,11 +143,6 @@ export function parseAuth(view: RequestView, query: Record<string, string | stri
 export function longDateMs(longDate: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(longDate)!;
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-}
-
-function headerValue(view: RequestView, name: string): string {
-  const value = view.headers[name];
-  return Array.isArray(value) ? value.join(",") : (value ?? "");
 }
 
 function sameText(a: string, b: string): boolean {
@@ -291,15 +247,6 @@ export async function presignUrl(input: {
 
 /** The region the emulator signs its own URLs for; any region verifies. */
 export const SIGNING_REGION = "us-east-1";
-
-export function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** A key as a URL path: every segment encoded, the slashes kept. */
-export function encodeKey(key: string): string {
-  return key.split("/").map(encodeRfc3986).join("/");
-}
 
 /**
  * The signatures of `aws-chunked` bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]): each chunk's signature
