@@ -5,7 +5,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { s3Errors } from "./errors.js";
-import { type Algorithm, type FileHasher, type HashPool, InlineHasher } from "./hash-worker.js";
+import type { FileHasher, HashPool } from "./hash-pool.js";
+import { type Algorithm, MultiHasher } from "./hashing.js";
 import type { RequestView } from "./request-view.js";
 import { type AuthInfo, ChunkSignatures, EMPTY_SHA256 } from "./sigv4.js";
 
@@ -152,7 +153,7 @@ export class AwsChunkedDecoder extends Transform {
 export class Meter extends Transform {
   size = 0;
 
-  constructor(private readonly hasher: InlineHasher | undefined) {
+  constructor(private readonly hasher: MultiHasher | undefined) {
     super();
   }
 
@@ -236,7 +237,7 @@ export function planBody(
   if (checksumAlgorithm && VERIFIED_CHECKSUMS.has(checksumAlgorithm)) algorithms.add(checksumAlgorithm as Algorithm);
   const expectedSize = Number(decodedLength ?? (chunked ? undefined : header(view, "content-length")));
   const inWorker = toFile && Number.isFinite(expectedSize) && expectedSize >= WORKER_HASHING_FROM;
-  const inline = inWorker ? undefined : new InlineHasher([...algorithms]);
+  const inline = inWorker ? undefined : new MultiHasher([...algorithms]);
   let fileHasher: FileHasher | undefined;
   const meter = new Meter(inline);
   return {

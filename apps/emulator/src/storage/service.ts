@@ -19,7 +19,7 @@ import { regionCatalog, storageNameOf } from "../domain/catalog.js";
 import type { BodyPlan } from "./body.js";
 import { CredentialAuthority, scopePrefix } from "./credentials.js";
 import { s3Errors } from "./errors.js";
-import { HashPool } from "./hash-worker.js";
+import { HashPool } from "./hash-pool.js";
 import { ObjectStore, type Segments, type TempBlob } from "./object-store.js";
 
 /** S3's lower bound for every part of a multipart upload but the last. */
