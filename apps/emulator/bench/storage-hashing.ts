@@ -52,7 +52,7 @@ async function once(inThreads: boolean): Promise<{ rate: number; cpu: number; bu
     Array.from({ length: concurrency }, async () => {
       // Without a length the plan hashes inline, whatever the size.
       const headers = inThreads ? { "content-length": String(perBody) } : {};
-      const plan = planBody({ method: "PUT", rawPath: "/s3/b/k", rawQuery: "", headers }, undefined, undefined, pool);
+      const plan = planBody({ method: "PUT", rawPath: "/s3/b/k", resourcePath: "/b/k", rawQuery: "", headers }, undefined, undefined, pool);
       const blob = await store.receive(body(perBody), plan.transforms, plan.observe);
       await plan.check();
       await store.discard(blob);

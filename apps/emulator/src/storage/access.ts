@@ -1,13 +1,13 @@
-// Who is calling the S3 endpoint and what they may reach. Every request must be signed (SigV4, header or query)
-// with credentials this emulator issued, carry their session token, and be within their expiry and (for
-// presigned URLs) the URL's own, by the emulator's clock. Credentials reach one bucket and one folder: a task's
-// folder, or a project's shared folder; presigned URLs reach one object with one method. Credentials of a
-// deleted task, or of a project that no longer exists, stop working at once.
+// Who is calling the S3 endpoint and what they may reach. Every request must be signed (SigV4 or SigV2, header or
+// query: signature.ts) with credentials this emulator issued, carry their session token, and be within their
+// expiry and (for presigned URLs) the URL's own, by the emulator's clock. Credentials reach one bucket and one
+// folder: a task's folder, or a project's shared folder; presigned URLs reach one object with one method.
+// Credentials of a deleted task, or of a project that no longer exists, stop working at once.
 import type { Services } from "../services.js";
 import { type StorageScope, scopeBucket, scopePrefix } from "./credentials.js";
 import { s3Errors } from "./errors.js";
 import type { RequestView } from "./request-view.js";
-import { type AuthInfo, longDateMs, parseAuth, verifySignature } from "./sigv4.js";
+import { type AuthInfo, parseAuth, presignedExpiry, verifySignature } from "./signature.js";
 
 export interface Access {
   auth: AuthInfo;
@@ -25,7 +25,8 @@ export async function authenticate(s: Services, view: RequestView, query: Record
   if (!auth.sessionToken) throw s3Errors.missingToken();
   const { scope, secretAccessKey } = s.storage.credentials.open(auth.accessKeyId, auth.sessionToken);
   const now = s.clock.now();
-  if (auth.via === "query" && longDateMs(auth.longDate) + auth.expiresSeconds! * 1000 <= now) throw s3Errors.requestExpired();
+  const urlExpiry = presignedExpiry(auth);
+  if (urlExpiry !== undefined && urlExpiry <= now) throw s3Errors.requestExpired(urlExpiry, now);
   if (scope.expiresAt <= now) throw s3Errors.expiredToken();
   await verifySignature(view, query, auth, secretAccessKey);
   if (!s.repos.projects.get(scope.projectId, scope.workspaceId)) throw s3Errors.accessDenied("The credentials' project no longer exists.");

@@ -8,7 +8,8 @@ import { s3Errors } from "./errors.js";
 import type { FileHasher, HashPool } from "./hash-pool.js";
 import { type Algorithm, MultiHasher } from "./hashing.js";
 import type { RequestView } from "./request-view.js";
-import { type AuthInfo, ChunkSignatures, EMPTY_SHA256 } from "./sigv4.js";
+import type { AuthInfo } from "./signature.js";
+import { ChunkSignatures, EMPTY_SHA256 } from "./sigv4.js";
 
 const MAX_LINE = 16 * 1024;
 const CRLF = Buffer.from("\r\n");
@@ -207,7 +208,9 @@ export function planBody(
   }
   let signatures: ChunkSignatures | undefined;
   if (payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
-    if (auth?.via !== "header" || !secretAccessKey) throw s3Errors.invalidRequest("Signed streaming payloads need a signed Authorization header.");
+    if (auth?.version !== 4 || auth.via !== "header" || !secretAccessKey) {
+      throw s3Errors.invalidRequest("Signed streaming payloads need an Authorization header signed with Signature Version 4.");
+    }
     signatures = new ChunkSignatures(auth, secretAccessKey);
   } else if (streaming && payload !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
     throw s3Errors.notImplemented(`x-amz-content-sha256: ${payload}`);

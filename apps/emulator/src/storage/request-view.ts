@@ -7,6 +7,8 @@ export interface RequestView {
   method: string;
   /** The path exactly as received (still percent-encoded), e.g. `/s3/bucket/a%20b.txt`. */
   rawPath: string;
+  /** The same after the endpoint's prefix: the resource as S3 names it, e.g. `/bucket/a%20b.txt`. */
+  resourcePath: string;
   /** The query string without `?`, as received. */
   rawQuery: string;
   /** Node's lower-cased request headers. */
