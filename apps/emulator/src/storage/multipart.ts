@@ -2,6 +2,7 @@
 // another object), CompleteMultipartUpload (the parts' rules are StorageService's), AbortMultipartUpload and
 // ListParts. The upload is always looked up for this bucket and key, so an upload id never reaches another object.
 import { planBody } from "./body.js";
+import { writePrecondition } from "./conditional.js";
 import { s3Errors } from "./errors.js";
 import { copySourceRow } from "./objects.js";
 import { parseCopySourceRange } from "./ranges.js";
@@ -38,6 +39,7 @@ export async function uploadPart(r: S3Request, bucket: string, key: string, uplo
 }
 
 export async function completeUpload(r: S3Request, bucket: string, key: string, uploadId: string): Promise<Response> {
+  const precondition = writePrecondition((name) => header(r, name), key);
   const upload = r.storage.upload(bucket, key, uploadId);
   const body = await readXmlBody(r, "CompleteMultipartUpload");
   const parts = (Array.isArray(body["Part"]) ? (body["Part"] as unknown[]) : []).map((p) => {
@@ -46,7 +48,7 @@ export async function completeUpload(r: S3Request, bucket: string, key: string, 
     if (number === undefined || etag === undefined || !/^\d+$/.test(number)) throw s3Errors.malformedXml();
     return { partNumber: Number(number), etag };
   });
-  const row = r.storage.completeUpload(upload, parts);
+  const row = r.storage.completeUpload(upload, parts, precondition);
   const location = `${r.endpointUrl()}/${bucket}/${encodeKey(key)}`;
   return xml(r, "CompleteMultipartUploadResult", { Location: location, Bucket: bucket, Key: key, ETag: row.etag });
 }

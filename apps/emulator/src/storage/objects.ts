@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import type { ObjectRow } from "../db/repositories/storage.js";
 import { checkObjectAccess } from "./access.js";
 import { planBody } from "./body.js";
-import { readConditions } from "./conditional.js";
+import { copySourceConditions, readConditions, writePrecondition } from "./conditional.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseRange } from "./ranges.js";
 import {
@@ -78,8 +78,9 @@ export async function getObject(r: S3Request, bucket: string, key: string): Prom
 }
 
 export async function putObject(r: S3Request, bucket: string, key: string): Promise<Response> {
+  const precondition = writePrecondition((name) => header(r, name), key);
   const plan = planBody(r.view, r.access.auth, r.access.secretAccessKey, r.storage.hashes);
-  const row = await r.storage.putObject(bucket, key, bodyStream(r), plan, requestMeta(r));
+  const row = await r.storage.putObject(bucket, key, bodyStream(r), plan, requestMeta(r), precondition);
   return empty(r, 200, { ETag: row.etag });
 }
 
@@ -132,7 +133,10 @@ function parseCopySource(value: string): { bucket: string; key: string } {
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 
-/** The object `x-amz-copy-source` names, which the credentials must be able to read (CopyObject, UploadPartCopy). */
+/**
+ * The object `x-amz-copy-source` names (CopyObject, UploadPartCopy): the credentials must be able to read it and
+ * it must meet the request's x-amz-copy-source-if-* conditions.
+ */
 export function copySourceRow(r: S3Request, value: string): ObjectRow {
   const source = parseCopySource(value);
   if (!r.storage.buckets.has(source.bucket)) throw s3Errors.noSuchBucket(source.bucket);
@@ -140,6 +144,7 @@ export function copySourceRow(r: S3Request, value: string): ObjectRow {
   checkObjectAccess(r.access, source.bucket, source.key, "GET", false);
   const row = r.storage.object(source.bucket, source.key);
   if (!row) throw s3Errors.noSuchKey(source.key);
+  copySourceConditions((name) => header(r, name), row);
   return row;
 }
 
