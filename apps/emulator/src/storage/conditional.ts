@@ -8,7 +8,7 @@
 //   writers racing for one key cannot both win.
 // Dates have one-second resolution, as in Last-Modified; a date that does not parse is ignored.
 import { s3Errors } from "./errors.js";
-import { normalizeEtag } from "./service.js";
+import { normalizeEtag } from "./etags.js";
 
 /** The part of a stored object the conditions look at. */
 export interface Validators {

@@ -1,6 +1,6 @@
 // Listings: ListBuckets (the credentials' one bucket) and ListObjects V1 and V2 of a bucket (prefix, delimiter,
 // max-keys, markers and continuation tokens, URL encoding), limited to the credentials' folder.
-import { checkListAccess } from "./access.js";
+import { checkListAccess } from "./scope.js";
 import { s3Errors } from "./errors.js";
 import { encodeKey } from "./request-view.js";
 import { one, type S3Request, xml } from "./s3-request.js";

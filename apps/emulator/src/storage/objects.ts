@@ -5,7 +5,7 @@
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type { ObjectRow } from "../db/repositories/storage.js";
-import { checkObjectAccess } from "./access.js";
+import { checkObjectAccess } from "./scope.js";
 import { planBody } from "./body.js";
 import { copySourceConditions, readConditions, writePrecondition } from "./conditional.js";
 import { S3Error, s3Errors } from "./errors.js";

@@ -4,9 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { Context } from "hono";
 import type { ObjectRow } from "../db/repositories/storage.js";
-import type { AppContext } from "../http/env.js";
-import type { Access } from "./access.js";
+import type { Access } from "./scope.js";
 import { planBody } from "./body.js";
 import { s3Errors } from "./errors.js";
 import type { RequestView } from "./request-view.js";
@@ -25,7 +25,8 @@ export interface NodeBindings {
 }
 
 export interface S3Request {
-  c: AppContext;
+  /** Hono's context, for answers and the body; the handlers need nothing else of the app. */
+  c: Context;
   view: RequestView;
   query: Record<string, string | string[]>;
   method: string;

@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../http/env.js";
-import { authenticate, checkBucketAccess, checkObjectAccess } from "./access.js";
+import type { Services } from "../services.js";
+import { authenticate } from "./access.js";
+import { checkBucketAccess, checkObjectAccess } from "./scope.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { listBuckets, listObjects } from "./listing.js";
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart } from "./multipart.js";
@@ -73,7 +75,7 @@ async function handle(c: AppContext): Promise<Response> {
     access,
     endpointUrl: () => `${services.publicOrigin(c)}${S3_PREFIX}`,
   };
-  if (bucket === undefined) return serviceLevel(request);
+  if (bucket === undefined) return serviceLevel(request, services);
   if (!services.storage.buckets.has(bucket)) throw s3Errors.noSuchBucket(bucket);
   if (key === undefined) return bucketLevel(request, bucket);
   validateKey(key);
@@ -102,10 +104,10 @@ function unsupported(r: S3Request): void {
 }
 
 /** `/s3`: ListBuckets. */
-function serviceLevel(r: S3Request): Response {
+function serviceLevel(r: S3Request, services: Services): Response {
   if (r.method !== "GET") throw s3Errors.methodNotAllowed(r.method);
   const { scope } = r.access;
-  const project = r.c.var.services.repos.projects.get(scope.projectId, scope.workspaceId)!;
+  const project = services.repos.projects.get(scope.projectId, scope.workspaceId)!;
   return listBuckets(r, project.created_at);
 }
 

@@ -20,6 +20,7 @@ import type { BodyPlan } from "./body.js";
 import type { WritePrecondition } from "./conditional.js";
 import { CredentialAuthority, scopePrefix } from "./credentials.js";
 import { s3Errors } from "./errors.js";
+import { etagOf, normalizeEtag } from "./etags.js";
 import { HashPool } from "./hash-pool.js";
 import { ObjectStore, type Segments, type TempBlob } from "./object-store.js";
 
@@ -56,14 +57,6 @@ export interface ListResult {
 
 function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function etagOf(md5: Buffer): string {
-  return `"${md5.toString("hex")}"`;
-}
-
-export function normalizeEtag(etag: string): string {
-  return etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
 }
 
 export class StorageService {
