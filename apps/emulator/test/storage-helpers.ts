@@ -4,7 +4,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { type HtcClient, unwrap } from "@htcemu/client";
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { http } from "./helpers.js";
 
 // The SDK warns on every Node below 22; the emulator supports Node 20.
@@ -263,6 +263,19 @@ export function sigV2Url(token: Token, input: { method: string; path: string; ex
   const signature = sigV2Signature(input.secret ?? token.credentials.AWS_SECRET_ACCESS_KEY, stringToSign);
   const auth = new URLSearchParams({ AWSAccessKeyId: token.credentials.AWS_ACCESS_KEY_ID, Signature: signature, Expires: String(input.expires), ...amz });
   return `${endpoint.origin}${input.path}?${input.query ? `${input.query}&` : ""}${auth.toString()}`;
+}
+
+export const md5 = (data: string | Buffer) => createHash("md5").update(data).digest("hex");
+
+/** The S3 error an SDK call fails with: its code and HTTP status. */
+export async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { code: error.name, status: error.$metadata.httpStatusCode };
+    throw error;
+  }
+  throw new Error("the call succeeded");
 }
 
 /** The `<Code>` of an S3 XML error body. */

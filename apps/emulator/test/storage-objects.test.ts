@@ -2,7 +2,6 @@
 // through the AWS SDK for JavaScript: conditional reads, copies and writes, response header overrides, ListObjects
 // V1 with markers, URL-encoded listings, ListParts pages, UploadPartCopy ranges, metadata directives, the bucket
 // calls, and the errors of bad input (S3's codes and statuses).
-import { createHash } from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -17,14 +16,13 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractClient, startTestEmulator } from "./helpers.js";
-import { newProject, newTask, prefixOf, s3Error, s3For, signedRequest, type Token, taskToken } from "./storage-helpers.js";
+import { md5, newProject, newTask, prefixOf, refusal, s3Error, s3For, signedRequest, type Token, taskToken } from "./storage-helpers.js";
 
 let emulator: SpawnedEmulator;
 let token: Token;
@@ -45,18 +43,6 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-const md5 = (data: string | Buffer) => createHash("md5").update(data).digest("hex");
-
-/** The S3 error an SDK call fails with: code and HTTP status. */
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { code: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error("the call succeeded");
-}
 
 async function put(Key: string, Body: string | Buffer, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) {
   return s3.send(new PutObjectCommand({ Bucket, Key, Body, ...extra }));

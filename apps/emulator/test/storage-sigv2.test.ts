@@ -16,6 +16,7 @@ import {
   advanceClock,
   emulatorNow,
   type Ids,
+  md5,
   newProject,
   newTask,
   prefixOf,
@@ -28,7 +29,6 @@ import {
 } from "./storage-helpers.js";
 
 const run = promisify(execFile);
-const md5 = (data: string | Buffer) => createHash("md5").update(data).digest("hex");
 
 let emulator: SpawnedEmulator;
 let client: HtcClient;
