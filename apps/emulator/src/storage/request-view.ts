@@ -11,7 +11,7 @@ export interface RequestView {
   resourcePath: string;
   /** The query string without `?`, as received. */
   rawQuery: string;
-  /** Node's lower-cased request headers. */
+  /** The lower-cased request headers; a repeated header has each of its values. */
   headers: Record<string, string | string[] | undefined>;
 }
 

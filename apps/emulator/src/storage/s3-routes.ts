@@ -54,7 +54,8 @@ async function handle(c: AppContext): Promise<Response> {
   const q = rawUrl.indexOf("?");
   const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const rawQuery = q < 0 ? "" : rawUrl.slice(q + 1);
-  const headers = bindings.incoming?.headers ?? Object.fromEntries(c.req.raw.headers.entries());
+  // Every value of a repeated header apart (node's joined form has ", ", signatures join with ",").
+  const headers = bindings.incoming?.headersDistinct ?? Object.fromEntries(c.req.raw.headers.entries());
   const resourcePath = rawPath.startsWith(S3_PREFIX) ? rawPath.slice(S3_PREFIX.length) || "/" : rawPath;
   const view: RequestView = { method: c.req.method, rawPath, resourcePath, rawQuery, headers };
   const requestId = randomBytes(8).toString("hex").toUpperCase();

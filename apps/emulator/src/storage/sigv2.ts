@@ -176,14 +176,25 @@ export function canonicalResources(view: RequestView): string[] {
   return [...forms];
 }
 
-/** The string a SigV2 signer signs for this request (by default with S3's form of the resource). */
-export function sigV2StringToSign(view: RequestView, query: Record<string, string | string[]>, auth: SigV2Auth, resource = canonicalResources(view)[0]!): string {
+/**
+ * What a SigV2 signer signs before the resource: verb, Content-MD5, Content-Type, date, amz headers. With an
+ * x-amz-date header S3's text says the Date line is empty (x-amz-date is signed among the amz headers), while its
+ * worked example puts x-amz-date's value on the Date line and leaves it out of the amz headers: both verify.
+ */
+function signedHeads(view: RequestView, query: Record<string, string | string[]>, auth: SigV2Auth): string[] {
   // A presigned URL carries the headers its signer hoisted into the query; a header sent with the request wins.
-  const standard = (name: string) => single(view.headers[name]) ?? (auth.via === "query" ? queryParameterAnyCase(query, name) : undefined) ?? "";
-  // With x-amz-date (a header signed among the amz headers) the Date line is empty.
-  const date = auth.via === "query" ? String(single(query["Expires"])) : view.headers["x-amz-date"] !== undefined ? "" : (single(view.headers["date"]) ?? "");
-  const head = [view.method, standard("content-md5").trim(), standard("content-type").trim(), date, ""].join("\n");
-  return head + canonicalAmzHeaders(view, query, auth) + resource;
+  const standard = (name: string) => (single(view.headers[name]) ?? (auth.via === "query" ? queryParameterAnyCase(query, name) : undefined) ?? "").trim();
+  const head = (date: string, amz: string) => `${[view.method, standard("content-md5"), standard("content-type"), date].join("\n")}\n${amz}`;
+  const amzHeaders = canonicalAmzHeaders(view, query, auth);
+  if (auth.via === "query") return [head(String(single(query["Expires"])), amzHeaders)];
+  const amzDate = single(view.headers["x-amz-date"]);
+  if (amzDate === undefined) return [head(single(view.headers["date"]) ?? "", amzHeaders)];
+  return [head("", amzHeaders), head(amzDate.trim(), amzHeaders.replace(/^x-amz-date:.*\n/m, ""))];
+}
+
+/** The string a SigV2 signer signs for this request, in S3's own form. */
+export function sigV2StringToSign(view: RequestView, query: Record<string, string | string[]>, auth: SigV2Auth): string {
+  return signedHeads(view, query, auth)[0]! + canonicalResources(view)[0]!;
 }
 
 function sign(secretAccessKey: string, stringToSign: string): string {
@@ -192,8 +203,9 @@ function sign(secretAccessKey: string, stringToSign: string): string {
 
 /** Throws SignatureDoesNotMatch unless the request's signature is the one the credentials produce. */
 export function verifySigV2(view: RequestView, query: Record<string, string | string[]>, auth: SigV2Auth, secretAccessKey: string): void {
-  for (const resource of canonicalResources(view)) {
-    if (sameText(sign(secretAccessKey, sigV2StringToSign(view, query, auth, resource)), auth.signature)) return;
+  const resources = canonicalResources(view);
+  for (const head of signedHeads(view, query, auth)) {
+    for (const resource of resources) if (sameText(sign(secretAccessKey, head + resource), auth.signature)) return;
   }
   throw s3Errors.signatureDoesNotMatch();
 }
