@@ -97,6 +97,23 @@ describe("the hashing threads", () => {
     }
   });
 
+  it("stop a thread that has had no file for a while, and start one again for the next", async () => {
+    const pool = new HashPool(1, 100);
+    try {
+      const data = randomBytes(10_000);
+      const path = join(dir, "idle");
+      await writeFile(path, data);
+      expect(pool.running).toBe(0);
+      expect(await pool.fileHasher(path, ["md5"]).digest(data.length)).toEqual({ md5: expected(data).md5 });
+      expect(pool.running).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(pool.running).toBe(0);
+      expect(await pool.fileHasher(path, ["sha1"]).digest(data.length)).toEqual({ sha1: expected(data).sha1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("start from compiled JavaScript, where no TypeScript loader exists", async () => {
     expect(fileURLToPath(hashThreadUrl("file:///app/build/storage/hash-pool.js"))).toBe("/app/build/storage/hash-thread.js");
     expect(fileURLToPath(hashThreadUrl("file:///app/src/storage/hash-pool.ts"))).toBe("/app/src/storage/hash-thread.dev.mjs");

@@ -1,8 +1,9 @@
 // Hashing of large uploads off the event loop: MD5 (the ETag) and the checksums a client asks for cost more CPU
-// than receiving and writing the bytes (measured: hashed inline, 4 concurrent uploads keep the event loop ~97%
-// busy, which every other request then waits behind; with the threads it is ~30% busy), so for large bodies they
-// are computed by a small pool of worker threads that read the temporary file right behind the writes
-// (hash-thread.ts). Small bodies are hashed inline (body.ts).
+// than receiving and writing the bytes (bench/storage-hashing.ts: hashed inline, 4 concurrent uploads keep the
+// event loop ~97% busy, and every other request waits behind them; with the threads ~35%, at ~1.4x the
+// throughput), so for large bodies they are computed by a small pool of worker threads that read the temporary
+// file right behind the writes (hash-thread.ts). Small bodies are hashed inline (body.ts). Threads start with the
+// first large upload and stop when idle: each costs memory (about 30 MB when started through tsx).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Digests, Algorithm } from "./hashing.js";
@@ -31,21 +32,42 @@ export function hashThreadUrl(moduleUrl: string = import.meta.url): URL {
   return new URL(moduleUrl.endsWith(".ts") ? "./hash-thread.dev.mjs" : "./hash-thread.js", moduleUrl);
 }
 
-export class HashPool {
-  private workers: Worker[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly owner = new Map<number, Worker>();
-  private nextId = 1;
-  private nextWorker = 0;
+/** A hashing thread and how many files it follows. */
+interface Thread {
+  worker: Worker;
+  files: number;
+  /** Set while the thread has no file: it is stopped when this fires. */
+  idleTimer?: NodeJS.Timeout;
+}
 
-  constructor(private readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
+/** A thread without work is stopped after this long (it costs tens of MB, more when started through tsx). */
+const IDLE_MS = 5 * 60_000;
+
+export class HashPool {
+  private threads: Thread[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly owner = new Map<number, Thread>();
+  private nextId = 1;
+  private nextThread = 0;
+
+  constructor(
+    private readonly size = Math.max(1, Math.min(2, availableParallelism())),
+    private readonly idleMs = IDLE_MS,
+  ) {}
+
+  /** How many threads are running (for tests). */
+  get running(): number {
+    return this.threads.length;
+  }
 
   /** A hasher that follows the file at `path` as it is written. */
   fileHasher(path: string, algorithms: readonly Algorithm[]): FileHasher {
-    const worker = this.worker();
+    const thread = this.thread();
     const id = this.nextId++;
-    const send = (message: ThreadRequest) => worker.postMessage(message);
-    this.owner.set(id, worker);
+    const send = (message: ThreadRequest) => thread.worker.postMessage(message);
+    thread.files++;
+    clearTimeout(thread.idleTimer);
+    this.owner.set(id, thread);
     send({ t: "open", id, path, algorithms: [...algorithms] });
     let reported = 0;
     let failure: Error | undefined;
@@ -57,8 +79,12 @@ export class HashPool {
     };
     this.pending.set(id, settle);
     const forget = () => {
+      if (!this.owner.delete(id)) return;
       this.pending.delete(id);
-      this.owner.delete(id);
+      if (--thread.files === 0 && this.threads.includes(thread)) {
+        thread.idleTimer = setTimeout(() => this.retire(thread), this.idleMs);
+        thread.idleTimer.unref();
+      }
     };
     return {
       progress: (bytes) => {
@@ -90,34 +116,38 @@ export class HashPool {
     };
   }
 
-  private worker(): Worker {
-    if (this.workers.length < this.size) {
-      const worker = new Worker(hashThreadUrl());
-      worker.unref();
-      worker.on("message", (m: ThreadReply) => {
-        const entry = this.pending.get(m.id);
-        if (!entry) return;
-        if (m.t === "result") entry.resolve(m.digests);
-        else entry.reject(new Error(`hashing failed: ${m.message}`));
-      });
-      worker.on("error", (error) => {
-        // A dead thread fails every file it was hashing; the next uploads get a new one.
-        this.workers = this.workers.filter((w) => w !== worker);
-        for (const [id, entry] of this.pending) {
-          if (this.owner.get(id) === worker) entry.reject(error);
-        }
-      });
-      this.workers.push(worker);
-      return worker;
-    }
-    const worker = this.workers[this.nextWorker % this.workers.length]!;
-    this.nextWorker++;
-    return worker;
+  private thread(): Thread {
+    if (this.threads.length >= this.size) return this.threads[this.nextThread++ % this.threads.length]!;
+    const thread: Thread = { worker: new Worker(hashThreadUrl()), files: 0 };
+    thread.worker.unref();
+    thread.worker.on("message", (m: ThreadReply) => {
+      const entry = this.pending.get(m.id);
+      if (!entry) return;
+      if (m.t === "result") entry.resolve(m.digests);
+      else entry.reject(new Error(`hashing failed: ${m.message}`));
+    });
+    thread.worker.on("error", (error) => {
+      // A dead thread fails every file it was hashing; the next uploads get a new one.
+      this.threads = this.threads.filter((t) => t !== thread);
+      for (const [id, entry] of this.pending) {
+        if (this.owner.get(id) === thread) entry.reject(error);
+      }
+    });
+    this.threads.push(thread);
+    return thread;
+  }
+
+  /** Stops a thread that has had no file for a while; the next large upload starts a new one. */
+  private retire(thread: Thread): void {
+    if (thread.files > 0) return;
+    this.threads = this.threads.filter((t) => t !== thread);
+    void thread.worker.terminate();
   }
 
   async close(): Promise<void> {
-    const workers = this.workers;
-    this.workers = [];
-    await Promise.all(workers.map((w) => w.terminate()));
+    const threads = this.threads;
+    this.threads = [];
+    for (const thread of threads) clearTimeout(thread.idleTimer);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 }
