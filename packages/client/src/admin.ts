@@ -8,10 +8,10 @@
 //   await admin.advanceClock({ hours: 7 });
 import createClient, { type Client } from "openapi-fetch";
 import { HtcApiError } from "./errors.js";
-import type { components, paths } from "./generated/admin.js";
+import type { components, paths } from "@htcemu/openapi/types/admin";
 import type { FetchFn } from "./transport.js";
 
-export type { components as adminComponents, paths as adminPaths } from "./generated/admin.js";
+export type { components as adminComponents, paths as adminPaths } from "@htcemu/openapi/types/admin";
 
 type Schemas = components["schemas"];
 export type FaultRuleCreate = Schemas["FaultRuleCreate"];
