@@ -12,7 +12,7 @@ if (!next || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(next)) {
 const manifests = [join(root, "package.json"), ...publishedPackages().map((p) => join(p.dir, "package.json"))];
 for (const file of manifests) {
   const text = readFileSync(file, "utf8");
-  writeFileSync(file, text.replace(/^(  "version": )"[^"]+"/m, `$1"${next}"`));
+  writeFileSync(file, text.replace(/^( {2}"version": )"[^"]+"/m, `$1"${next}"`));
 }
 for (const [file, pattern] of VERSION_CONSTANTS) {
   const path = join(root, file);

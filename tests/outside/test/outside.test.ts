@@ -2,7 +2,7 @@
 // workspace, and used exactly as the README's "Use it in your project" section shows (every snippet of it runs
 // here), plus what a published package must get right (types under nodenext, require(), the package shape, bad
 // input and an unsupported Node).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { publint } from "publint";
@@ -145,6 +145,15 @@ describe("embedding", () => {
     expect(result.stdout).toMatch(/^\d+ of 20 jobs succeeded\n$/);
   });
 
+  it("the emulator package's own README example runs", async () => {
+    const readme = readFileSync(new URL("../../../apps/emulator/README.md", import.meta.url), "utf8");
+    const code = /```js\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    project.write("emulator-readme.mjs", `${code}\n`);
+    const result = await project.run("node", ["emulator-readme.mjs"], { timeoutMs: 60_000 });
+    expect(result.code, show(result)).toBe(0);
+  });
+
   it("the vitest example passes", async () => {
     project.write("test/pipeline.test.ts", snippet(snippets, "file test/pipeline.test.ts").code);
     const result = await project.run("npx", ["vitest", "run", "test/pipeline.test.ts"]);
@@ -262,6 +271,14 @@ describe("the installed packages", () => {
       for (const target of Object.values<string>(manifest.bin ?? {})) expect(target, name).toMatch(/\.c?js$/);
       const runtimeTargets = JSON.stringify(manifest.exports ?? {}).match(/"(?:import|default|require)":"([^"]+)"/g) ?? [];
       for (const target of runtimeTargets) expect(target, name).not.toMatch(/\.ts"$/);
+    }
+  });
+
+  it("carry their licence and a README", () => {
+    for (const { name } of published) {
+      const files = readdirSync(join(project.dir, "node_modules", name));
+      expect(files, name).toContain("LICENSE");
+      expect(files, name).toContain("README.md");
     }
   });
 
