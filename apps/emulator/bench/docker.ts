@@ -2,7 +2,7 @@
 // The measurement lives in bench/docker-throughput.ts (its own script); this adapter runs it and turns its output
 // into rows. It understands two shapes:
 //   - a module exporting `dockerThroughput(ctx: BenchContext): Promise<ScenarioReport>` (called in this process);
-//   - a script without exports, run as `node --import tsx bench/docker-throughput.ts [args]`, that prints a
+//   - a script without exports, run as `node --conditions=@htcemu/source --import tsx bench/docker-throughput.ts [args]`, that prints a
 //     markdown table whose first column names the row (e.g. `| C | executor jobs/s | docker run jobs/s | ratio |`);
 //     every numeric cell becomes a row, and a `ratio` column gets the target ≥ 0.8.
 // Without a Docker engine (or without the file) the scenario is skipped with the reason.
@@ -38,7 +38,7 @@ function argsFor(source: string, quick: boolean): string[] {
 }
 
 async function runAsChild(ctx: BenchContext, args: string[]): Promise<ScenarioReport> {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=@htcemu/source", "--import", "tsx", file, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
   ctx.scope.defer("stop docker-throughput.ts", () => {
