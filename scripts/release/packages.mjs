@@ -35,6 +35,7 @@ export function packAll(destination) {
 export const VERSION_CONSTANTS = [
   ["packages/client/src/client.ts", /CLIENT_VERSION = "([^"]+)"/],
   ["apps/cli/src/context.ts", /CLI_VERSION = "([^"]+)"/],
-  ["apps/emulator/src/admin/routes.ts", /EMULATOR_VERSION = "([^"]+)"/],
+  ["apps/emulator/src/version.ts", /EMULATOR_VERSION = "([^"]+)"/],
   ["apps/htcctl/src/main.ts", /VERSION = "([^"]+)"/],
+  ["apps/htcctl/src/api.ts", /USER_AGENT = "htcctl\/([^ "]+) /],
 ];
