@@ -16,14 +16,16 @@ import * as esbuild from "esbuild";
  * @param {string} options.outdir      where the bundle goes, relative to packageDir (emptied first)
  * @param {string} options.name        the bundle's file name, without `.js`
  * @param {string[]} options.external  packages (and their subpaths) loaded from node_modules at run time
+ * @param {Record<string, string>} [options.entries]  more entry points (name → source), e.g. a worker thread's
+ *   module, which the command starts by its file name
  */
-export async function bundleBin({ packageDir, entry, outdir, name, external }) {
+export async function bundleBin({ packageDir, entry, outdir, name, external, entries = {} }) {
   const out = resolve(packageDir, outdir);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: packageDir,
-    entryPoints: { [name]: entry },
+    entryPoints: { [name]: entry, ...entries },
     outdir: out,
     chunkNames: "chunks/[name]-[hash]",
     bundle: true,
@@ -46,7 +48,7 @@ export async function bundleBin({ packageDir, entry, outdir, name, external }) {
   });
   writeFileSync(join(out, "THIRD_PARTY_LICENSES.md"), thirdPartyLicenses(result.metafile, packageDir));
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  return { files: Object.keys(result.metafile.outputs).length, bytes };
+  return { files: Object.keys(result.metafile.outputs).length, bytes, metafile: result.metafile };
 }
 
 /** The bundled packages from node_modules, each with its licence text (MIT and friends require it to travel along). */
