@@ -16,6 +16,8 @@ const snippets = outsideSnippets();
 const published = publishedPackages();
 const version = published[0]!.manifest.version;
 const project = new OutsideProject();
+/** An upload large enough for the emulator to hash it in a worker thread: that thread's module must ship too. */
+const largeUpload = readFileSync(new URL("../scripts/large-upload.mjs", import.meta.url), "utf8");
 
 beforeAll(async () => {
   await project.install();
@@ -97,6 +99,23 @@ describe("htc-emulator and htc", () => {
     expect(list.stdout).toContain("outside");
   });
 
+  it("htc -o yaml prints YAML (the yaml package, loaded from node_modules only for that format)", async () => {
+    const result = await project.shell(`npx htc --url ${baseUrl} --key local-dev-key -o yaml project create --name as-yaml`);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^projectName: as-yaml$/m);
+    expect(() => JSON.parse(result.stdout)).toThrow();
+  });
+
+  it("hashes a large upload in a worker thread started from the bundle (build/bin/hash-thread.js)", async () => {
+    project.write("large-upload.mjs", largeUpload);
+    const result = await project.run("node", ["large-upload.mjs"], {
+      env: project.env({ HTC_BASE_URL: baseUrl, RESCALE_API_KEY: "local-dev-key" }),
+      timeoutMs: 60_000,
+    });
+    expect(result.code, show(result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ etag: true, bytes: true, threads: null });
+  });
+
   it("production.mjs reads its target from the environment (here the emulator stands in for production)", async () => {
     project.write("production.mjs", snippet(snippets, "file production.mjs").code);
     const result = await project.run("node", ["production.mjs"], {
@@ -143,6 +162,13 @@ describe("embedding", () => {
     const result = await project.run("node", ["flow.mjs"], { timeoutMs: 60_000 });
     expect(result.code, show(result)).toBe(0);
     expect(result.stdout).toMatch(/^\d+ of 20 jobs succeeded\n$/);
+  });
+
+  it("startEmulator() hashes a large upload in a worker thread of the installed build", async () => {
+    project.write("large-upload.mjs", largeUpload);
+    const result = await project.run("node", ["large-upload.mjs"], { timeoutMs: 60_000 });
+    expect(result.code, show(result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ etag: true, bytes: true, threads: 1 });
   });
 
   it("the emulator package's own README example runs", async () => {
