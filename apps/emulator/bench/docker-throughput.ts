@@ -148,7 +148,7 @@ export async function dockerThroughput(ctx: BenchContext): Promise<ScenarioRepor
     if (process.env.HTC_REQUIRE_DOCKER === "1") throw new Error(`HTC_REQUIRE_DOCKER=1 but ${reason}`);
     return { rows: [], notes: [], skipped: reason };
   }
-  const n = ctx.quick ? 8 : 40;
+  const n = ctx.quick ? 4 : 40;
   const rounds = ctx.quick ? 1 : 2;
   const levels = [1, 2, 4];
   const how = rounds === 1 ? "one run" : `best of ${rounds}`;

@@ -91,7 +91,9 @@ function usage(error?: string): never {
   process.exit(error ? 2 : 0);
 }
 
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const runStarted = performance.now();
+/** Progress on stderr, with the time since the run started. */
+const log = (line: string) => process.stderr.write(`[bench +${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${line}\n`);
 const print = (text = "") => process.stdout.write(`${text}\n`);
 
 function printMachine(quick: boolean): void {
@@ -113,7 +115,6 @@ function printScenario(outcome: Outcome): void {
 
 async function main(): Promise<void> {
   const { quick, only, failOnMiss, writeReadme, readmeNote } = parseArgs(process.argv.slice(2));
-  const runStarted = performance.now();
   const chosen = scenarios.filter(([name]) => !only || only.includes(name));
   printMachine(quick);
 

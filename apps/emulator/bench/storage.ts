@@ -1,6 +1,6 @@
 // Scenario `storage`: the S3-compatible endpoint of an emulator run as a separate process (file-backed, in a
 // temporary data dir), driven by the AWS SDK for JavaScript.
-//   1. A 1 GiB file (64 MiB with --quick) is uploaded as a multipart upload (16 MiB parts streamed from the file,
+//   1. A 1 GiB file (32 MiB with --quick) is uploaded as a multipart upload (16 MiB parts streamed from the file,
 //      4 at a time: UploadPart with aws-chunked bodies and CRC32 trailers, the SDK's streaming path) and
 //      downloaded again as 16 MiB ranged GETs, 4 at a time, written in place (as the AWS CLI downloads), while the
 //      emulator's resident memory is sampled. The same file is copied with `cp` on the same disk right before
@@ -139,8 +139,8 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   const { scope, log } = ctx;
   const dir = await tempDir(scope, "storage");
   const dataDir = join(dir, "data");
-  const size = ctx.quick ? 64 * MiB : 1024 * MiB;
-  const warmUpSize = ctx.quick ? 32 * MiB : 128 * MiB;
+  const size = ctx.quick ? 32 * MiB : 1024 * MiB;
+  const warmUpSize = ctx.quick ? 16 * MiB : 128 * MiB;
   const keys = ctx.quick ? 10_000 : 100_000;
   const partSize = 16 * MiB;
   const rows: Row[] = [];
@@ -154,7 +154,7 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   let storage = await taskStorage(emulator.baseUrl, emulator.token);
   const fresh = memoryOf(emulator.pid)?.rssMiB ?? 0;
   const downloaded = join(dir, "downloaded.bin");
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < (ctx.quick ? 1 : 2); round++) {
     await upload(storage, `${storage.prefix}warm-up.bin`, source, warmUpSize, partSize, 4);
     await download(storage, `${storage.prefix}warm-up.bin`, downloaded, warmUpSize, partSize, 4);
   }
