@@ -27,7 +27,7 @@ export function readmeBlock(rows: Row[], options: { quick: boolean; note?: strin
     const target = c.target ? `${c.target}${verdict === undefined ? "" : verdict ? " (met)" : " (missed)"}` : "";
     lines.push(`| ${[c.what, c.emulator, c.peer, c.peerFigure, c.ratio === undefined ? "—" : `${c.ratio.toFixed(2)}×`, target].map(cell).join(" | ")} |`);
   }
-  lines.push(END);
+  lines.push("", END);
   return lines.join("\n");
 }
 
