@@ -17,16 +17,22 @@ export function readmeBlock(rows: Row[], options: { quick: boolean; note?: strin
     BEGIN,
     `Measured by \`pnpm bench -- --write-readme\` on \`${facts.get("host")}\` (${facts.get("CPU")}, ${facts.get("cores")?.split(" ")[0]} cores, Node ${facts.get("node")}) on ${facts.get("date")?.slice(0, 10)}; load average at the end ${facts.get("load average")}; ${options.quick ? "quick mode (sizes shrunk: not figures to quote)" : "full sizes"}, ${Math.round(options.seconds)} s.${options.note ? ` ${options.note}` : ""}`,
     "",
-    "| work | the emulator | peer | peer's figure | emulator ÷ peer | target |",
-    "|---|---:|---|---:|---:|---|",
+    "| work | the emulator | each peer: its figure → the emulator ÷ the peer |",
+    "|---|---:|---|",
   ];
+  // One line per piece of work, its peers side by side in the cell.
+  const groups = new Map<string, { emulator: string; peers: string[] }>();
   for (const row of rows) {
     const c = row.comparison;
     if (!c) continue;
     const verdict = passes(row);
-    const target = c.target ? `${c.target}${verdict === undefined ? "" : verdict ? " (met)" : " (missed)"}` : "";
-    lines.push(`| ${[c.what, c.emulator, c.peer, c.peerFigure, c.ratio === undefined ? "—" : `${c.ratio.toFixed(2)}×`, target].map(cell).join(" | ")} |`);
+    const target = c.target ? ` (target ${c.target}${verdict === undefined ? "" : verdict ? ", met" : ", missed"})` : "";
+    const ratio = c.ratio === undefined ? "" : ` → ${c.ratio.toFixed(2)}×`;
+    const group = groups.get(c.what) ?? { emulator: c.emulator, peers: [] };
+    group.peers.push(`${cell(c.peer)}: ${cell(c.peerFigure)}${ratio}${target}`);
+    groups.set(c.what, group);
   }
+  for (const [what, group] of groups) lines.push(`| ${cell(what)} | ${cell(group.emulator)} | ${group.peers.join("<br>")} |`);
   lines.push("", END);
   return lines.join("\n");
 }

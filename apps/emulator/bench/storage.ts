@@ -162,7 +162,8 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
 
   const cpSeconds = await median3(() => copySeconds(source, join(dir, "copy.bin")));
   const cpRate = size / MiB / cpSeconds;
-  const cpVersion = (await commandVersion("cp"))?.replace(/^cp\s*/, "") ?? "";
+  // "cp (GNU coreutils) 9.1" → "GNU coreutils 9.1"
+  const cpVersion = (await commandVersion("cp"))?.replace(/^cp\s*\((.*?)\)\s*/, "$1 ") ?? "";
   log(`cp (flushed, median of 3): ${cpSeconds.toFixed(2)} s, ${cpRate.toFixed(0)} MiB/s`);
   // What node:http alone reaches here, with the same parts and concurrency: the ceiling of any Node endpoint.
   const ceiling = await measureHttpCeiling(dir, source, size, partSize, 4);
