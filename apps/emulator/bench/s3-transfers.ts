@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { Agent, type IncomingMessage, request as httpRequest } from "node:http";
 import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, type S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -39,74 +40,80 @@ export async function copySeconds(source: string, target: string): Promise<numbe
   return seconds;
 }
 
-/** Multipart upload: parts streamed from the file, `concurrency` at a time. */
-export async function upload(storage: S3Target, key: string, source: string, size: number, partSize: number, concurrency: number): Promise<void> {
-  const { UploadId } = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }));
-  const count = Math.ceil(size / partSize);
-  const parts: { PartNumber: number; ETag: string }[] = [];
+/** A piece of the file: its index and its first and last byte. */
+type Piece = { index: number; start: number; end: number };
+
+/** `size` bytes cut into pieces of `pieceSize`, handed to `concurrency` workers in order until none is left. */
+async function inPieces(size: number, pieceSize: number, concurrency: number, each: (piece: Piece, worker: number) => Promise<void>): Promise<void> {
+  const count = Math.ceil(size / pieceSize);
   let next = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (next < count) {
         const index = next++;
-        const start = index * partSize;
-        const end = Math.min(size, start + partSize) - 1;
-        const result = await storage.client.send(
-          new UploadPartCommand({
-            Bucket: storage.bucket,
-            Key: key,
-            UploadId,
-            PartNumber: index + 1,
-            Body: createReadStream(source, { start, end, highWaterMark: MiB }),
-            ContentLength: end - start + 1,
-          }),
-        );
-        parts[index] = { PartNumber: index + 1, ETag: result.ETag! };
+        const start = index * pieceSize;
+        await each({ index, start, end: Math.min(size, start + pieceSize) - 1 }, worker);
       }
     }),
   );
+}
+
+/** A multipart upload whose parts `sendPart` sends (answering each part's ETag), `concurrency` at a time. */
+async function multipart(storage: S3Target, key: string, size: number, partSize: number, concurrency: number, sendPart: (uploadId: string, piece: Piece) => Promise<string>) {
+  const { UploadId } = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }));
+  const parts: { PartNumber: number; ETag: string }[] = [];
+  await inPieces(size, partSize, concurrency, async (piece) => {
+    parts[piece.index] = { PartNumber: piece.index + 1, ETag: await sendPart(UploadId!, piece) };
+  });
   await storage.client.send(new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
 }
 
-/** Ranged GETs of `rangeSize`, `concurrency` at a time, each written in place in 4 MiB blocks; then flushed. */
-export async function download(storage: S3Target, key: string, target: string, size: number, rangeSize: number, concurrency: number): Promise<void> {
+/** Ranged reads into `target`, written in place in 4 MiB blocks (one per worker), `concurrency` at a time; then flushed. */
+async function inPlace(target: string, size: number, rangeSize: number, concurrency: number, fetchRange: (piece: Piece) => Promise<AsyncIterable<Buffer>>): Promise<void> {
   const handle = await open(target, "w");
   try {
-    const count = Math.ceil(size / rangeSize);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        const block = Buffer.allocUnsafe(4 * MiB);
-        while (next < count) {
-          const index = next++;
-          const start = index * rangeSize;
-          const end = Math.min(size, start + rangeSize) - 1;
-          const object = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key, Range: `bytes=${start}-${end}` }));
-          await writeInPlace(object.Body as AsyncIterable<Buffer>, handle, block, start);
-        }
-      }),
-    );
+    const blocks = Array.from({ length: concurrency }, () => Buffer.allocUnsafe(4 * MiB));
+    await inPieces(size, rangeSize, concurrency, async (piece, worker) => {
+      await writeInPlace(await fetchRange(piece), handle, blocks[worker]!, piece.start);
+    });
     await handle.datasync();
   } finally {
     await handle.close();
   }
 }
 
+/** Multipart upload through the SDK: parts streamed from the file (UploadPart), `concurrency` at a time. */
+export function upload(storage: S3Target, key: string, source: string, size: number, partSize: number, concurrency: number): Promise<void> {
+  return multipart(storage, key, size, partSize, concurrency, async (UploadId, { index, start, end }) => {
+    const result = await storage.client.send(
+      new UploadPartCommand({
+        Bucket: storage.bucket,
+        Key: key,
+        UploadId,
+        PartNumber: index + 1,
+        Body: createReadStream(source, { start, end, highWaterMark: MiB }),
+        ContentLength: end - start + 1,
+      }),
+    );
+    return result.ETag!;
+  });
+}
+
+/** Ranged GetObjects of `rangeSize` through the SDK, `concurrency` at a time, written in place; then flushed. */
+export function download(storage: S3Target, key: string, target: string, size: number, rangeSize: number, concurrency: number): Promise<void> {
+  return inPlace(target, size, rangeSize, concurrency, async ({ start, end }) => {
+    const object = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key, Range: `bytes=${start}-${end}` }));
+    return object.Body as AsyncIterable<Buffer>;
+  });
+}
+
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
-/** One HTTP exchange with node:http: `body` streams in (or nothing), the answer goes to `sink`. */
-function exchange(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body: Readable | undefined,
-  sink: (response: IncomingMessage) => Promise<void>,
-): Promise<IncomingMessage> {
+/** One HTTP exchange with node:http: `body` streams in (or nothing); resolves with the answer, not yet read. */
+function exchange(url: string, method: string, headers: Record<string, string>, body: Readable | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = httpRequest({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers, agent }, (res) => {
-      sink(res).then(() => resolve(res), reject);
-    });
+    const req = httpRequest({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers, agent }, resolve);
     req.on("error", reject);
     if (body) body.pipe(req);
     else req.end();
@@ -114,61 +121,29 @@ function exchange(
 }
 
 /** The same multipart upload through presigned part URLs and node:http (no SDK in the data path). */
-export async function uploadLean(storage: S3Target, key: string, source: string, size: number, partSize: number, concurrency: number): Promise<void> {
-  const { UploadId } = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }));
-  const count = Math.ceil(size / partSize);
-  const parts: { PartNumber: number; ETag: string }[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const index = next++;
-        const start = index * partSize;
-        const end = Math.min(size, start + partSize) - 1;
-        const url = await getSignedUrl(storage.client, new UploadPartCommand({ Bucket: storage.bucket, Key: key, UploadId, PartNumber: index + 1 }), {
-          expiresIn: 600,
-        });
-        let etag = "";
-        const body = createReadStream(source, { start, end, highWaterMark: MiB });
-        const res = await exchange(url, "PUT", { "content-length": String(end - start + 1) }, body, async (r) => {
-          etag = String(r.headers.etag ?? "");
-          for await (const _ of r) {
-            // drain
-          }
-        });
-        if (res.statusCode !== 200) throw new Error(`UploadPart answered ${res.statusCode}`);
-        parts[index] = { PartNumber: index + 1, ETag: etag };
-      }
-    }),
-  );
-  await storage.client.send(new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+export function uploadLean(storage: S3Target, key: string, source: string, size: number, partSize: number, concurrency: number): Promise<void> {
+  return multipart(storage, key, size, partSize, concurrency, async (UploadId, { index, start, end }) => {
+    const url = await getSignedUrl(storage.client, new UploadPartCommand({ Bucket: storage.bucket, Key: key, UploadId, PartNumber: index + 1 }), { expiresIn: 600 });
+    const body = createReadStream(source, { start, end, highWaterMark: MiB });
+    const res = await exchange(url, "PUT", { "content-length": String(end - start + 1) }, body);
+    res.resume();
+    await finished(res);
+    if (res.statusCode !== 200) throw new Error(`UploadPart answered ${res.statusCode}`);
+    return String(res.headers.etag ?? "");
+  });
 }
 
 /** The same ranged download through a presigned GET URL and node:http. */
 export async function downloadLean(storage: S3Target, key: string, target: string, size: number, rangeSize: number, concurrency: number): Promise<void> {
   const url = await getSignedUrl(storage.client, new GetObjectCommand({ Bucket: storage.bucket, Key: key }), { expiresIn: 600 });
-  const handle = await open(target, "w");
-  try {
-    const count = Math.ceil(size / rangeSize);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        const block = Buffer.allocUnsafe(4 * MiB);
-        while (next < count) {
-          const index = next++;
-          const start = index * rangeSize;
-          const end = Math.min(size, start + rangeSize) - 1;
-          await exchange(url, "GET", { range: `bytes=${start}-${end}` }, undefined, async (res) => {
-            if (res.statusCode !== 206) throw new Error(`ranged GET answered ${res.statusCode}`);
-            await writeInPlace(res, handle, block, start);
-          });
-        }
-      }),
-    );
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+  await inPlace(target, size, rangeSize, concurrency, async ({ start, end }) => {
+    const res = await exchange(url, "GET", { range: `bytes=${start}-${end}` }, undefined);
+    if (res.statusCode !== 206) {
+      res.resume();
+      throw new Error(`ranged GET answered ${res.statusCode}`);
+    }
+    return res;
+  });
 }
 
 /** Copies a stream into the file at `position`, in blocks the size of `block`. */
