@@ -17,7 +17,7 @@ optional=0
 log=${DOCKERD_LOG:-/var/log/htcemu-dockerd.log}
 pidfile=${DOCKERD_PIDFILE:-/var/run/docker.pid}
 timeout=${ENGINE_TIMEOUT:-30}
-packages=(docker.io containerd runc busybox-static docker-registry awscli)
+packages=(docker.io containerd runc busybox-static docker-registry awscli python3-boto3)
 
 say() { echo "ensure-engine: $*"; }
 die() {
