@@ -46,7 +46,8 @@ async function firstRender(): Promise<void> {
   const browser = await launchBrowser();
   try {
     const client = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey });
-    for (let i = 0; i < 5; i++) await unwrap(client.api.POST("/htc/projects", { body: { projectName: `project-${i}`, projectDescription: "" } }));
+    for (let i = 0; i < 5; i++)
+      await unwrap(client.api.POST("/htc/projects", { body: { projectName: `project-${i}`, projectDescription: "" } }));
     const cold: number[] = [];
     const warm: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -86,7 +87,12 @@ async function pagingAtScale(): Promise<void> {
     const client = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey, timeoutMs: 300_000 });
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "scale", projectDescription: "" } }));
     const projectId = project.projectId;
-    const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "million", taskDescription: "" } }));
+    const task = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId } },
+        body: { taskName: "million", taskDescription: "" },
+      }),
+    );
     const taskId = task.taskId;
     // Paused: the jobs stay queued, so the measurement is the table's, not the scheduler's.
     await fetch(`${emulator.rootUrl}/_emulator/v1/scheduler/pause`, { method: "POST" });
@@ -107,7 +113,9 @@ async function pagingAtScale(): Promise<void> {
     await page.goto(`${emulator.rootUrl}/ui/workspaces/${ws}/projects/${projectId}/tasks/${taskId}`);
     await page.locator("table.jobs tbody tr").first().waitFor({ timeout: 60_000 });
     const taskRender = performance.now() - opened;
-    await page.waitForFunction(() => /of [\d,]+/.test(document.querySelector(".page-no")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /of [\d,]+/.test(document.querySelector(".page-no")?.textContent ?? ""), undefined, {
+      timeout: 60_000,
+    });
 
     const turn = async (button: "Next" | "Previous", filter?: string): Promise<number> => {
       const before = Number(await page.locator(".page-no").getAttribute("data-page"));
@@ -148,7 +156,13 @@ async function pagingAtScale(): Promise<void> {
       pass: median(filtered) < 300,
       how: "median of 5",
     });
-    figures.push({ figure: `task page to its first rows (${jobs.toLocaleString("en-US")} jobs)`, target: "", measured: `${taskRender.toFixed(0)} ms`, pass: undefined, how: "navigation to the job table on screen" });
+    figures.push({
+      figure: `task page to its first rows (${jobs.toLocaleString("en-US")} jobs)`,
+      target: "",
+      measured: `${taskRender.toFixed(0)} ms`,
+      pass: undefined,
+      how: "navigation to the job table on screen",
+    });
   } finally {
     await browser.close();
     await emulator.stop();
@@ -169,10 +183,19 @@ function javascriptSize(): void {
 async function inspectorOverhead(): Promise<void> {
   const setup = async (args: string[]) => {
     const emulator = await spawnEmulator({ args: ["--executor", "simulated", "--registry", "off", ...args] });
-    const token = ((await (await fetch(`${emulator.baseUrl}/auth/token`, { headers: { Authorization: `Token ${emulator.apiKey}` } })).json()) as { tokenValue: string })
-      .tokenValue;
+    const token = (
+      (await (await fetch(`${emulator.baseUrl}/auth/token`, { headers: { Authorization: `Token ${emulator.apiKey}` } })).json()) as {
+        tokenValue: string;
+      }
+    ).tokenValue;
     const headers = { Authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const project = (await (await fetch(`${emulator.baseUrl}/htc/projects`, { method: "POST", headers, body: JSON.stringify({ projectName: "p", projectDescription: "" }) })).json()) as {
+    const project = (await (
+      await fetch(`${emulator.baseUrl}/htc/projects`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ projectName: "p", projectDescription: "" }),
+      })
+    ).json()) as {
       projectId: string;
     };
     return { emulator, url: `${emulator.baseUrl}/htc/projects/${project.projectId}`, headers: { Authorization: `Bearer ${token}` } };
@@ -203,7 +226,9 @@ async function inspectorOverhead(): Promise<void> {
     const rpsOff = median(without.map((r) => r.rps));
     // Each round's pair ran back to back: their ratio is the least disturbed by other load on the machine.
     const ratio = median(withIt.map((r, i) => r.rps / without[i]!.rps));
-    log(`inspector on: ${withIt.map((r) => r.rps.toFixed(0)).join(", ")} req/s; off: ${without.map((r) => r.rps.toFixed(0)).join(", ")} req/s`);
+    log(
+      `inspector on: ${withIt.map((r) => r.rps.toFixed(0)).join(", ")} req/s; off: ${without.map((r) => r.rps.toFixed(0)).join(", ")} req/s`,
+    );
     figures.push({
       figure: "API throughput with the request inspector recording, vs. without",
       target: ">= 90%",
@@ -241,7 +266,10 @@ async function main(): Promise<void> {
       figures.push({ figure: name, target: "", measured: `ERROR: ${(error as Error).message.split("\n")[0]}`, pass: false, how: "" });
     }
   }
-  const rows = [["figure", "target", "measured", "", "how"], ...figures.map((f) => [f.figure, f.target, f.measured, f.pass === undefined ? "" : f.pass ? "ok" : "MISS", f.how])];
+  const rows = [
+    ["figure", "target", "measured", "", "how"],
+    ...figures.map((f) => [f.figure, f.target, f.measured, f.pass === undefined ? "" : f.pass ? "ok" : "MISS", f.how]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`## dashboard${quick ? " (quick: sizes shrunk)" : ""}\n`);
   for (const [i, row] of rows.entries()) {

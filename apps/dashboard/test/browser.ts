@@ -17,7 +17,9 @@ export function chromiumPath(): string {
       // next
     }
   }
-  throw new Error("No Chromium on PATH: install Debian's package (`apt-get install -y --no-install-recommends chromium`, as scripts/bootstrap.sh does) or set HTC_CHROMIUM.");
+  throw new Error(
+    "No Chromium on PATH: install Debian's package (`apt-get install -y --no-install-recommends chromium`, as scripts/bootstrap.sh does) or set HTC_CHROMIUM.",
+  );
 }
 
 export interface RunningBrowser {

@@ -51,9 +51,23 @@ async function shot(name: string, readme = false): Promise<void> {
 async function accessible(where: string): Promise<void> {
   await page.addScriptTag({ path: axePath });
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(c: Document, o: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(
+            c: Document,
+            o: unknown,
+          ): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
   });
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(bad, `${where}: ${JSON.stringify(bad, null, 2)}`).toEqual([]);
@@ -73,12 +87,19 @@ async function groupCount(group: string, status: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  emulator = await spawnEmulator({ args: ["--executor", "simulated", "--registry", "off", "--strict", "--simulation", JSON.stringify(simulation)] });
+  emulator = await spawnEmulator({
+    args: ["--executor", "simulated", "--registry", "off", "--strict", "--simulation", JSON.stringify(simulation)],
+  });
   client = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey, retry: false });
-  const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "Face tagging", projectDescription: "the tutorial's project" } }));
+  const project = await unwrap(
+    client.api.POST("/htc/projects", { body: { projectName: "Face tagging", projectDescription: "the tutorial's project" } }),
+  );
   projectId = project.projectId;
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "March photos", taskDescription: "" } }),
+    client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId } },
+      body: { taskName: "March photos", taskDescription: "" },
+    }),
   );
   taskId = task.taskId;
   const whoami = await unwrap(client.api.GET("/auth/whoami"));
@@ -114,11 +135,15 @@ describe("the dashboard", () => {
     await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: { projectId, taskId }, query: { group: "sweep-1" } },
-        body: [{ jobName: "tagger", batchSize: 1000, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["sh", "-c", "echo tagging"] } }],
+        body: [
+          { jobName: "tagger", batchSize: 1000, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["sh", "-c", "echo tagging"] } },
+        ],
       }),
     );
     // Live, without a reload: the total appears, then every job ends.
-    await page.waitForFunction(() => document.querySelector(".legend li:last-child b")?.textContent === "1,000", undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector(".legend li:last-child b")?.textContent === "1,000", undefined, {
+      timeout: 20_000,
+    });
     await page.waitForFunction(
       () => {
         const n = (s: string) => Number(document.querySelector(`.legend li[data-status=${s}] b`)?.textContent?.replace(/,/g, "") ?? "0");
@@ -177,11 +202,17 @@ describe("the dashboard", () => {
     );
     await page.goto(taskUrl());
     await page.locator('tr[data-group="held"]').waitFor();
-    await page.waitForFunction(() => document.querySelector('tr[data-group="held"] td[data-status=SUBMITTED_TO_RESCALE]')?.textContent === "100");
+    await page.waitForFunction(
+      () => document.querySelector('tr[data-group="held"] td[data-status=SUBMITTED_TO_RESCALE]')?.textContent === "100",
+    );
     await page.getByRole("button", { name: "Cancel group held" }).click();
-    await page.waitForFunction(() => document.querySelector('tr[data-group="held"] td[data-status=FAILED]')?.textContent === "100", undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector('tr[data-group="held"] td[data-status=FAILED]')?.textContent === "100",
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     expect(await groupCount("held", "SUBMITTED_TO_RESCALE")).toBe(0);
     await expect(page.getByRole("button", { name: "Cancel group held" }).count()).resolves.toBe(0);
     await page.goto(`${emulator.rootUrl}/ui/controls`);
@@ -221,7 +252,10 @@ describe("the dashboard", () => {
     await page.goto(`${emulator.rootUrl}/ui/workspaces/${workspaceId}/projects/${projectId}`);
     // Archiving works once every job has ended; a second task with a queued job cannot be archived.
     const busy = await unwrap(
-      client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "busy", taskDescription: "" } }),
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId } },
+        body: { taskName: "busy", taskDescription: "" },
+      }),
     );
     await unwrap(emulatorAdmin("/scheduler/pause", "POST"));
     await unwrap(
@@ -268,7 +302,9 @@ describe("the dashboard", () => {
     await page.goto(`${emulator.rootUrl}/ui/workspaces/${workspaceId}/projects/${projectId}/storage?task=${taskId}`);
     await page.getByText("This folder is empty.").waitFor();
     const content = `frame,faces\n0001.png,3\n${"x".repeat(2000)}\n`;
-    await page.getByLabel("File to upload into this folder").setInputFiles({ name: "faces.csv", mimeType: "text/csv", buffer: Buffer.from(content) });
+    await page
+      .getByLabel("File to upload into this folder")
+      .setInputFiles({ name: "faces.csv", mimeType: "text/csv", buffer: Buffer.from(content) });
     await page.getByRole("button", { name: "Upload faces.csv" }).click();
     const file = page.locator('tr[data-file="faces.csv"]');
     await file.waitFor();

@@ -35,7 +35,10 @@ describe("off loopback", () => {
   it("refuses admin requests without it with 401 in the API's error shape, and changes nothing", async () => {
     const before = await http(`${local}/_emulator/v1/clock`, { headers: { Authorization: `Bearer ${emu.adminToken}` } });
     expect(before.status).toBe(200);
-    for (const headers of [{}, { Authorization: "Bearer wrong-token-1234" }, { Authorization: `Token ${emu.adminToken}` }] as Record<string, string>[]) {
+    for (const headers of [{}, { Authorization: "Bearer wrong-token-1234" }, { Authorization: `Token ${emu.adminToken}` }] as Record<
+      string,
+      string
+    >[]) {
       const refused = await http(`${local}/_emulator/v1/clock`, {
         method: "POST",
         headers: { ...headers, "content-type": "application/json" },
@@ -80,11 +83,19 @@ describe("off loopback", () => {
     expect(html).toContain("Admin token");
     expect(html).not.toContain(emu.adminToken!);
 
-    const wrong = await fetch(`${local}/ui/_session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: "nope-nope-nope" }) });
+    const wrong = await fetch(`${local}/ui/_session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: "nope-nope-nope" }),
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("set-cookie")).toBeNull();
 
-    const signIn = await fetch(`${local}/ui/_session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: emu.adminToken }) });
+    const signIn = await fetch(`${local}/ui/_session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: emu.adminToken }),
+    });
     expect(signIn.status).toBe(204);
     const cookie = signIn.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^htc_emulator_admin=.*; Path=\/; HttpOnly; SameSite=Strict$/);

@@ -11,12 +11,18 @@ import { type RunningEmulator, startEmulator } from "../src/index.js";
 const dir = mkdtempSync(join(tmpdir(), "htc-dashboard-"));
 mkdirSync(join(dir, "assets"));
 const script = `console.log(${JSON.stringify("x".repeat(4000))});`;
-writeFileSync(join(dir, "index.html"), '<!doctype html><html><head><script type="module" src="/ui/assets/index-abc123.js"></script></head></html>');
+writeFileSync(
+  join(dir, "index.html"),
+  '<!doctype html><html><head><script type="module" src="/ui/assets/index-abc123.js"></script></head></html>',
+);
 writeFileSync(join(dir, "assets", "index-abc123.js"), script);
 writeFileSync(join(dir, "assets", "index-abc123.css"), "body{margin:0}");
 
 /** A GET with raw bytes back (fetch would undo the gzip). */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];

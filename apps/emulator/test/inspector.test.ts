@@ -28,7 +28,12 @@ type Summary = {
   responseSize: number | null;
 };
 type Body = { mimeType: string; size: number; text?: string; truncated: boolean; omitted?: string };
-type Detail = Summary & { requestHeaders: { name: string; value: string }[]; responseHeaders: { name: string; value: string }[]; requestBody: Body | null; responseBody: Body | null };
+type Detail = Summary & {
+  requestHeaders: { name: string; value: string }[];
+  responseHeaders: { name: string; value: string }[];
+  requestBody: Body | null;
+  responseBody: Body | null;
+};
 
 let emu: RunningEmulator;
 let admin: string;
@@ -55,14 +60,22 @@ async function latest(operationId: string): Promise<Detail> {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ executor: "simulated", strict: true, registry: "off", simulation: { duration: { distribution: "fixed", minMs: 50 } } });
+  emu = await startEmulator({
+    executor: "simulated",
+    strict: true,
+    registry: "off",
+    simulation: { duration: { distribution: "fixed", minMs: 50 } },
+  });
   admin = `${emu.rootUrl}/_emulator/v1`;
   const token = await unwrap(emu.client.api.GET("/auth/token", { headers: { Authorization: `Token ${emu.apiKey}` } }));
   bearer = token.tokenValue;
   const project = await unwrap(emu.client.api.POST("/htc/projects", { body: { projectName: "inspected", projectDescription: "" } }));
   projectId = project.projectId;
   const task = await unwrap(
-    emu.client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    emu.client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId } },
+      body: { taskName: "t", taskDescription: "" },
+    }),
   );
   taskId = task.taskId;
 });
@@ -76,7 +89,14 @@ describe("recording", () => {
     const { status } = await http(`${emu.baseUrl}/htc/projects/${projectId}`, { headers: { Authorization: `Bearer ${bearer}` } });
     expect(status).toBe(200);
     const entry = await latest("getProject");
-    expect(entry).toMatchObject({ method: "GET", path: `/api/v1/htc/projects/${projectId}`, api: "htc", status: 200, complete: true, fromDashboard: false });
+    expect(entry).toMatchObject({
+      method: "GET",
+      path: `/api/v1/htc/projects/${projectId}`,
+      api: "htc",
+      status: 200,
+      complete: true,
+      fromDashboard: false,
+    });
     expect(entry.durationMs).toBeGreaterThan(0);
     expect(entry.principal?.workspaceId).toBe(emu.workspaceId);
     expect(JSON.parse(entry.responseBody!.text!).projectId).toBe(projectId);
@@ -139,7 +159,9 @@ describe("recording", () => {
     const deleted = await latest("deleteApiKey");
     expect(deleted.path).toBe("/_emulator/v1/api-keys/[redacted]");
 
-    const storage = await http(`${emu.baseUrl}/htc/projects/${projectId}/tasks/${taskId}/storage/token`, { headers: { Authorization: `Bearer ${bearer}` } });
+    const storage = await http(`${emu.baseUrl}/htc/projects/${projectId}/tasks/${taskId}/storage/token`, {
+      headers: { Authorization: `Bearer ${bearer}` },
+    });
     expect(storage.status).toBe(200);
     const credentials = (storage.body as { credentials: Record<string, string> }).credentials;
     const recorded = await latest("getTaskStorageToken");
@@ -231,7 +253,10 @@ describe("streams", () => {
 
     await http(`${admin}/clock`);
     const resumed = new AbortController();
-    const again = await fetch(`${admin}/inspector/stream?operationId=getClock`, { signal: resumed.signal, headers: { "Last-Event-ID": String(id) } });
+    const again = await fetch(`${admin}/inspector/stream?operationId=getClock`, {
+      signal: resumed.signal,
+      headers: { "Last-Event-ID": String(id) },
+    });
     const reader2 = again.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text2 = "";
     while (!/event: request\ndata: .*\nid: \d+/.test(text2)) text2 += (await reader2.read()).value ?? "";
@@ -243,7 +268,15 @@ describe("streams", () => {
     const response = await fetch(`${admin}/inspector/har?operationId=getTaskStorageToken`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toMatch(/attachment; filename="htc-emulator-.*\.har"/);
-    const har = (await response.json()) as { log: { version: string; entries: { request: { url: string; headers: { name: string; value: string }[] }; response: { status: number; content: { text: string } } }[] } };
+    const har = (await response.json()) as {
+      log: {
+        version: string;
+        entries: {
+          request: { url: string; headers: { name: string; value: string }[] };
+          response: { status: number; content: { text: string } };
+        }[];
+      };
+    };
     expect(har.log.version).toBe("1.2");
     expect(har.log.entries.length).toBeGreaterThan(0);
     const entry = har.log.entries[0]!;

@@ -29,8 +29,14 @@ async function events(url: string, done: (events: { event: string; data: unknown
       while (end >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
-        if (fields.event) out.push({ event: fields.event, data: JSON.parse(fields.data ?? "null"), ...(fields.id ? { id: fields.id } : {}) });
+        const fields = Object.fromEntries(
+          block
+            .split("\n")
+            .filter((l) => !l.startsWith(":"))
+            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
+        );
+        if (fields.event)
+          out.push({ event: fields.event, data: JSON.parse(fields.data ?? "null"), ...(fields.id ? { id: fields.id } : {}) });
         end = buffer.indexOf("\n\n");
       }
     }
@@ -52,7 +58,10 @@ beforeAll(async () => {
   const project = await unwrap(emu.client.api.POST("/htc/projects", { body: { projectName: "live", projectDescription: "" } }));
   projectId = project.projectId;
   const task = await unwrap(
-    emu.client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    emu.client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId } },
+      body: { taskName: "t", taskDescription: "" },
+    }),
   );
   taskId = task.taskId;
 });
@@ -101,19 +110,25 @@ describe("job logs", () => {
       }),
     );
     const jobId = `${batch!.parentJobId}:0`;
-    const seen = await events(`${admin}/live/projects/${projectId}/tasks/${taskId}/jobs/${jobId}/logs`, (es) => es.some((e) => e.event === "end"));
+    const seen = await events(`${admin}/live/projects/${projectId}/tasks/${taskId}/jobs/${jobId}/logs`, (es) =>
+      es.some((e) => e.event === "end"),
+    );
     const statuses = seen.filter((e) => e.event === "status").map((e) => (e.data as { status: string }).status);
     expect(statuses.at(-1)).toBe("SUCCEEDED");
     const lines = seen.filter((e) => e.event === "line");
     expect(lines.length).toBe(3);
     const logs = await unwrap(
-      emu.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { projectId, taskId, jobId }, query: { sort: "asc" } } }),
+      emu.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
+        params: { path: { projectId, taskId, jobId }, query: { sort: "asc" } },
+      }),
     );
     expect(lines.map((l) => (l.data as { message: string }).message)).toEqual(logs.items.map((l) => l.message));
     expect(seen.at(-1)).toMatchObject({ event: "end", data: { status: "SUCCEEDED" } });
 
     // Resuming after the second line sends only the third.
-    const resumed = await fetch(`${admin}/live/projects/${projectId}/tasks/${taskId}/jobs/${jobId}/logs`, { headers: { "Last-Event-ID": lines[1]!.id! } });
+    const resumed = await fetch(`${admin}/live/projects/${projectId}/tasks/${taskId}/jobs/${jobId}/logs`, {
+      headers: { "Last-Event-ID": lines[1]!.id! },
+    });
     const text = await resumed.text();
     expect(text.match(/event: line/g)?.length).toBe(1);
     expect((await http(`${admin}/live/projects/${projectId}/tasks/${taskId}/jobs/nope:0/logs`)).status).toBe(404);
@@ -124,16 +139,22 @@ describe("storage usage", () => {
   it("sums objects per project, shared folder and task", async () => {
     const put = async (url: string, body: string) => expect((await fetch(url, { method: "PUT", body })).status).toBe(200);
     const task = await unwrap(
-      emu.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: { projectId, taskId }, query: { filePath: "out/a.txt" } } }),
+      emu.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+        params: { path: { projectId, taskId }, query: { filePath: "out/a.txt" } },
+      }),
     );
     await put(task.url, "12345");
     const shared = await unwrap(
-      emu.client.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId }, query: { filePath: "in/b.txt" } } }),
+      emu.client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
+        params: { path: { projectId }, query: { filePath: "in/b.txt" } },
+      }),
     );
     await put(shared.url, "1234567890");
     const { status, body } = await http(`${admin}/storage/usage?projectId=${projectId}`);
     expect(status).toBe(200);
-    expect(body).toEqual([{ projectId, total: { objects: 2, bytes: 15 }, shared: { objects: 1, bytes: 10 }, tasks: [{ taskId, objects: 1, bytes: 5 }] }]);
+    expect(body).toEqual([
+      { projectId, total: { objects: 2, bytes: 15 }, shared: { objects: 1, bytes: 10 }, tasks: [{ taskId, objects: 1, bytes: 5 }] },
+    ]);
     expect((await http(`${admin}/storage/usage?projectId=other`)).body).toEqual([]);
   });
 });

@@ -80,7 +80,14 @@ export function htc(workspaceId: string): Promise<HtcClient> {
       }
       const user = [...users.data].sort((a, b) => Number(b.workspaceAdmin) - Number(a.workspaceAdmin)).find((u) => u.apiKeys.length > 0);
       if (!user) throw new Error(`No user of workspace ${workspaceId} has an API key: the dashboard has no way to act in it.`);
-      return createHtcClient({ baseUrl, apiKey: user.apiKeys[0]!, fetch: trackedFetch, headers: { ...DASHBOARD_HEADERS }, retry: false, timeoutMs: 30_000 });
+      return createHtcClient({
+        baseUrl,
+        apiKey: user.apiKeys[0]!,
+        fetch: trackedFetch,
+        headers: { ...DASHBOARD_HEADERS },
+        retry: false,
+        timeoutMs: 30_000,
+      });
     })();
     clients.set(workspaceId, client);
     client.catch(() => clients.delete(workspaceId));
@@ -92,5 +99,10 @@ export function htc(workspaceId: string): Promise<HtcClient> {
 export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await call;
   if (response.ok && error === undefined) return data as T;
-  throw new HtcApiError({ status: response.status, statusText: response.statusText, body: error, request: { method: "", url: response.url } });
+  throw new HtcApiError({
+    status: response.status,
+    statusText: response.statusText,
+    body: error,
+    request: { method: "", url: response.url },
+  });
 }

@@ -35,7 +35,11 @@ async function access(scope: Scope): Promise<Access> {
   if (cached && cached.expires > Date.now() + 60_000) return cached;
   const client = await htc(scope.ws);
   const token = scope.taskId
-    ? await ok(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", { params: { path: { projectId: scope.projectId, taskId: scope.taskId } } }))
+    ? await ok(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", {
+          params: { path: { projectId: scope.projectId, taskId: scope.taskId } },
+        }),
+      )
     : await ok(client.api.GET("/htc/projects/{projectId}/storage/token", { params: { path: { projectId: scope.projectId } } }));
   const uri = /^s3:\/\/([^/]+)\/(.*)$/.exec(token.storagePath);
   if (!uri || !token.endpointUrl) throw new Error(`The storage token names no S3 endpoint the dashboard can reach (${token.storagePath}).`);
@@ -66,7 +70,8 @@ export async function list(scope: Scope, prefix: string): Promise<Listing> {
   url.searchParams.set("max-keys", "1000");
   const response = await a.client.fetch(url.toString(), { headers: { "X-HTC-Emulator-Client": "dashboard" } });
   const text = await response.text();
-  if (!response.ok) throw new Error(`The storage refused the listing (${response.status}): ${/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text}`);
+  if (!response.ok)
+    throw new Error(`The storage refused the listing (${response.status}): ${/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text}`);
   const xml = new DOMParser().parseFromString(text, "application/xml");
   const value = (node: Element, name: string) => node.getElementsByTagName(name)[0]?.textContent ?? "";
   return {
@@ -89,7 +94,11 @@ export async function presigned(scope: Scope, filePath: string, method: "GET" | 
           params: { path: { projectId: scope.projectId, taskId: scope.taskId }, query: { filePath, method } },
         }),
       )
-    : await ok(client.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId: scope.projectId }, query: { filePath, method } } }));
+    : await ok(
+        client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
+          params: { path: { projectId: scope.projectId }, query: { filePath, method } },
+        }),
+      );
   return answer.url;
 }
 

@@ -81,7 +81,9 @@ export function CountsBar({ counts }: { counts: Partial<Record<JobStatus, number
       <div class="bar" role="img" aria-label={JOB_STATUSES.map((s) => `${STATUS_LABEL[s]} ${counts[s] ?? 0}`).join(", ")}>
         {total > 0 &&
           JOB_STATUSES.map((s) =>
-            (counts[s] ?? 0) > 0 ? <span key={s} style={{ width: `${((counts[s] ?? 0) / total) * 100}%`, background: STATUS_COLOR[s] }} /> : null,
+            (counts[s] ?? 0) > 0 ? (
+              <span key={s} style={{ width: `${((counts[s] ?? 0) / total) * 100}%`, background: STATUS_COLOR[s] }} />
+            ) : null,
           )}
       </div>
       <ul class="legend">

@@ -1,6 +1,14 @@
 // How values are shown: sizes, times, durations, job statuses and their colours.
 
-export const JOB_STATUSES = ["SUBMITTED_TO_RESCALE", "SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] as const;
+export const JOB_STATUSES = [
+  "SUBMITTED_TO_RESCALE",
+  "SUBMITTED_TO_PROVIDER",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Short labels for the statuses (table headers, legends). */

@@ -15,7 +15,11 @@ export interface Loaded<T> {
 
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const gen = useStore(generation);
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
   useEffect(() => {

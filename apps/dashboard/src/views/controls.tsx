@@ -68,8 +68,8 @@ function Scheduler() {
       <ErrorBox error={state.error} />
       {state.data ? (
         <p data-testid="scheduler-state">
-          {state.data.paused ? "Paused" : "Running"} · {state.data.executing} attempts starting or running · {state.data.held} held by fault rules ·{" "}
-          {state.data.stepped} stepped
+          {state.data.paused ? "Paused" : "Running"} · {state.data.executing} attempts starting or running · {state.data.held} held by fault
+          rules · {state.data.stepped} stepped
         </p>
       ) : (
         <Loading />
@@ -88,7 +88,10 @@ function Scheduler() {
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Project id
-          <input value={step.projectId} onInput={(e) => setStep({ ...step, projectId: (e.currentTarget as HTMLInputElement).value.trim() })} />
+          <input
+            value={step.projectId}
+            onInput={(e) => setStep({ ...step, projectId: (e.currentTarget as HTMLInputElement).value.trim() })}
+          />
         </label>
         <label>
           Task id
@@ -259,7 +262,11 @@ function Snapshots() {
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Snapshot to import
-          <input type="file" accept=".snapshot,.tar.gz,application/gzip" onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0])} />
+          <input
+            type="file"
+            accept=".snapshot,.tar.gz,application/gzip"
+            onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0])}
+          />
         </label>
         {file && (
           <ActionButton
@@ -283,7 +290,9 @@ function Reset() {
   const [result, setResult] = useState<string | undefined>(undefined);
   return (
     <Section title="Reset">
-      <p class="muted">Removes everything but the default user, its workspace and keys. The clock, the scheduler's pause and the fault rules stay.</p>
+      <p class="muted">
+        Removes everything but the default user, its workspace and keys. The clock, the scheduler's pause and the fault rules stay.
+      </p>
       <ActionButton
         kind="danger"
         confirm="Reset the emulator's whole state?"

@@ -5,7 +5,6 @@ import { Empty, ErrorBox, Loading, PageHeader, Section, ShortId } from "../compo
 import { bytes, count, time } from "../lib/format.js";
 import { useLoad } from "../lib/hooks.js";
 
-
 export function Home() {
   const workspaces = useLoad(() => ok(admin.api.GET("/workspaces")), []);
   return (
@@ -38,7 +37,9 @@ function Workspace({ id, name, vcpus, createdAt }: { id: string; name: string; v
       }
     >
       <ErrorBox error={projects.error} />
-      {projects.data && projects.data.length === 0 && <Empty>No projects yet. Create one with the API (POST /htc/projects) or `htc project create`.</Empty>}
+      {projects.data && projects.data.length === 0 && (
+        <Empty>No projects yet. Create one with the API (POST /htc/projects) or `htc project create`.</Empty>
+      )}
       {projects.data && projects.data.length > 0 && (
         <table class="table">
           <thead>

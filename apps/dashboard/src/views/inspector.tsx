@@ -111,11 +111,13 @@ export function InspectorView() {
       />
       {state.data && (
         <p class="muted">
-          Keeps the last {state.data.capacity} requests ({state.data.recorded} since start); bodies cut at {state.data.bodyLimit} characters; secrets
-          redacted.
+          Keeps the last {state.data.capacity} requests ({state.data.recorded} since start); bodies cut at {state.data.bodyLimit}{" "}
+          characters; secrets redacted.
         </p>
       )}
-      {state.data?.capacity === 0 && <ErrorBox error={new Error("The inspector is off: the emulator was started with --inspector-size 0.")} />}
+      {state.data?.capacity === 0 && (
+        <ErrorBox error={new Error("The inspector is off: the emulator was started with --inspector-size 0.")} />
+      )}
       <form
         class="filters"
         onSubmit={(e) => {
@@ -160,8 +162,12 @@ export function InspectorView() {
           />
         </label>
         <label class="inline">
-          <input type="checkbox" checked={filters.dashboard} onChange={(e) => set({ dashboard: (e.currentTarget as HTMLInputElement).checked })} /> The
-          dashboard's own requests
+          <input
+            type="checkbox"
+            checked={filters.dashboard}
+            onChange={(e) => set({ dashboard: (e.currentTarget as HTMLInputElement).checked })}
+          />{" "}
+          The dashboard's own requests
         </label>
       </form>
       <ErrorBox error={error} />
@@ -219,7 +225,8 @@ export function InspectorView() {
 
 function RequestDetail({ id }: { id: number | undefined }) {
   const detail = useLoad(
-    async () => (id === undefined ? undefined : ok(admin.api.GET("/inspector/requests/{requestId}", { params: { path: { requestId: id } } }))),
+    async () =>
+      id === undefined ? undefined : ok(admin.api.GET("/inspector/requests/{requestId}", { params: { path: { requestId: id } } })),
     [id],
   );
   if (id === undefined) {
@@ -253,7 +260,11 @@ function RequestDetail({ id }: { id: number | undefined }) {
               {d.totalMs !== undefined ? ` (streamed for ${duration(d.totalMs)})` : ""}
             </dd>
             <dt>Caller</dt>
-            <dd>{d.principal ? `${d.principal.email} (${d.principal.userId}, workspace ${d.principal.workspaceId})${d.principal.jobId ? `, job ${d.principal.jobId}` : ""}` : "—"}</dd>
+            <dd>
+              {d.principal
+                ? `${d.principal.email} (${d.principal.userId}, workspace ${d.principal.workspaceId})${d.principal.jobId ? `, job ${d.principal.jobId}` : ""}`
+                : "—"}
+            </dd>
             <dt>Received</dt>
             <dd>{time(d.startedAt)}</dd>
           </dl>

@@ -34,10 +34,15 @@ export function JobView({ params }: { params: { ws: string; projectId: string; t
   const jobId = decodeURIComponent(params.jobId);
   const taskHref = `/workspaces/${ws}/projects/${projectId}/tasks/${taskId}`;
   const path = { projectId, taskId, jobId };
-  const job = useLoad(async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path } })), [ws, jobId]);
+  const job = useLoad(
+    async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path } })),
+    [ws, jobId],
+  );
   const events = useLoad(
     async () =>
-      collect(paginate((await htc(ws)).api, "/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path } })) as Promise<JobEvent[]>,
+      collect(
+        paginate((await htc(ws)).api, "/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path } }),
+      ) as Promise<JobEvent[]>,
     [ws, jobId],
   );
   const reloadAll = () => {
@@ -48,7 +53,13 @@ export function JobView({ params }: { params: { ws: string; projectId: string; t
   if (job.error) {
     return (
       <>
-        <PageHeader crumbs={[{ label: "Workspaces", href: "/" }, { label: "Task", href: taskHref }]} title="Job" />
+        <PageHeader
+          crumbs={[
+            { label: "Workspaces", href: "/" },
+            { label: "Task", href: taskHref },
+          ]}
+          title="Job"
+        />
         <ErrorBox error={job.error} title="This job cannot be shown" />
         <Link href={taskHref}>Back to the task</Link>
       </>
@@ -58,7 +69,12 @@ export function JobView({ params }: { params: { ws: string; projectId: string; t
   return (
     <>
       <PageHeader
-        crumbs={[{ label: "Workspaces", href: "/" }, { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` }, { label: "Task", href: taskHref }, { label: jobId }]}
+        crumbs={[
+          { label: "Workspaces", href: "/" },
+          { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` },
+          { label: "Task", href: taskHref },
+          { label: jobId },
+        ]}
         title={
           <>
             Job <code class="big">{jobId}</code> {j && <StatusBadge status={j.status} />}
@@ -71,7 +87,11 @@ export function JobView({ params }: { params: { ws: string; projectId: string; t
               kind="danger"
               confirm="Cancel this job?"
               action={async () =>
-                ok((await htc(ws)).api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: { projectId, taskId }, query: { jobId: [jobId] } } }))
+                ok(
+                  (await htc(ws)).api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
+                    params: { path: { projectId, taskId }, query: { jobId: [jobId] } },
+                  }),
+                )
               }
               onDone={reloadAll}
             >
@@ -164,7 +184,9 @@ function Timeline({ events }: { events: JobEvent[] }) {
               <li key={`${e.status}-${e.dateTime}`}>
                 <time dateTime={e.dateTime}>{time(e.dateTime)}</time> <StatusBadge status={e.status} />
                 {e.statusReason && <span class="muted"> {e.statusReason}</span>}
-                {e.container?.exitCode !== undefined && e.container?.exitCode !== null && <span class="muted"> exit {e.container.exitCode}</span>}
+                {e.container?.exitCode !== undefined && e.container?.exitCode !== null && (
+                  <span class="muted"> exit {e.container.exitCode}</span>
+                )}
                 {e.userCancelledEvent && <span class="muted"> (cancelled)</span>}
               </li>
             ))}
@@ -175,7 +197,18 @@ function Timeline({ events }: { events: JobEvent[] }) {
   );
 }
 
-function Logs({ projectId, taskId, jobId, onStatus }: { ws: string; projectId: string; taskId: string; jobId: string; onStatus: () => void }) {
+function Logs({
+  projectId,
+  taskId,
+  jobId,
+  onStatus,
+}: {
+  ws: string;
+  projectId: string;
+  taskId: string;
+  jobId: string;
+  onStatus: () => void;
+}) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [state, setState] = useState<"connecting" | "following" | "ended">("connecting");
   const [refused, setRefused] = useState<unknown>(undefined);
@@ -217,7 +250,9 @@ function Logs({ projectId, taskId, jobId, onStatus }: { ws: string; projectId: s
       title="Log"
       actions={
         <span class="log-state">
-          <span class={`live ${state === "following" ? "on" : ""}`}>{state === "following" ? "following" : state === "ended" ? "job finished" : "connecting…"}</span>
+          <span class={`live ${state === "following" ? "on" : ""}`}>
+            {state === "following" ? "following" : state === "ended" ? "job finished" : "connecting…"}
+          </span>
           <label class="inline">
             <input type="checkbox" checked={stick} onChange={(e) => setStick((e.currentTarget as HTMLInputElement).checked)} /> Follow
           </label>
@@ -225,7 +260,9 @@ function Logs({ projectId, taskId, jobId, onStatus }: { ws: string; projectId: s
       }
     >
       <ErrorBox error={refused} title="The log feed was refused" />
-      {lines.length === 0 && state !== "connecting" && <Empty>{state === "ended" ? "The job wrote nothing." : "Nothing written yet."}</Empty>}
+      {lines.length === 0 && state !== "connecting" && (
+        <Empty>{state === "ended" ? "The job wrote nothing." : "Nothing written yet."}</Empty>
+      )}
       {lines.length > 0 && (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
         <section class="log mono" ref={box} tabIndex={0} aria-label="Job log">

@@ -13,13 +13,23 @@ type Task = Readable<components["schemas"]["HTCTask"]>;
 export function ProjectView({ params }: { params: { ws: string; projectId: string } }) {
   const { ws, projectId } = params;
   const base = `/workspaces/${ws}/projects/${projectId}`;
-  const project = useLoad(async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}", { params: { path: { projectId } } })), [ws, projectId]);
-  const limits = useLoad(async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } } })), [ws, projectId]);
+  const project = useLoad(
+    async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}", { params: { path: { projectId } } })),
+    [ws, projectId],
+  );
+  const limits = useLoad(
+    async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } } })),
+    [ws, projectId],
+  );
   const usage = useLoad(() => ok(admin.api.GET("/storage/usage", { params: { query: { projectId } } })), [projectId]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const tasks = useLoad(async () => {
     const client = await htc(ws);
-    return ok(client.api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId }, query: { pageSize: 50, ...(cursor ? { pageIndex: cursor } : {}) } } }));
+    return ok(
+      client.api.GET("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId }, query: { pageSize: 50, ...(cursor ? { pageIndex: cursor } : {}) } },
+      }),
+    );
   }, [ws, projectId, cursor]);
   useInterval(tasks.reload, 5000);
 
@@ -150,7 +160,12 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
 export function TaskActions({ ws, projectId, task, onDone }: { ws: string; projectId: string; task: Task; onDone: () => void }) {
   const taskId = task.taskId;
   const setStatus = (lifecycleStatus: "ARCHIVED" | "ACTIVE") => async () =>
-    ok((await htc(ws)).api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } }, body: { lifecycleStatus } }));
+    ok(
+      (await htc(ws)).api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", {
+        params: { path: { projectId, taskId } },
+        body: { lifecycleStatus },
+      }),
+    );
   if (task.lifecycleStatus === "DELETED") return null;
   return (
     <>
@@ -166,7 +181,9 @@ export function TaskActions({ ws, projectId, task, onDone }: { ws: string; proje
       <ActionButton
         kind="danger"
         confirm={`Delete task ${task.taskName}? Its jobs are cancelled and its storage is removed.`}
-        action={async () => ok((await htc(ws)).api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } } }))}
+        action={async () =>
+          ok((await htc(ws)).api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } } }))
+        }
         onDone={onDone}
         label={`Delete task ${task.taskName}`}
       >

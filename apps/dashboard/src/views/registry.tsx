@@ -7,13 +7,18 @@ import { useInterval, useLoad } from "../lib/hooks.js";
 
 export function RegistryView({ params }: { params: { ws: string; projectId: string } }) {
   const { ws, projectId } = params;
-  const project = useLoad(async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}", { params: { path: { projectId } } })), [ws, projectId]);
+  const project = useLoad(
+    async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}", { params: { path: { projectId } } })),
+    [ws, projectId],
+  );
   const images = useLoad(async () => {
     const client = await htc(ws);
     const listed = await ok(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
     const statuses = await Promise.all(
       listed.images.map(async (imageName) => {
-        const answer = await client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName } } });
+        const answer = await client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
+          params: { path: { projectId, imageName } },
+        });
         return { imageName, status: answer.data?.status ?? `error ${answer.response.status}` };
       }),
     );
@@ -23,7 +28,14 @@ export function RegistryView({ params }: { params: { ws: string; projectId: stri
 
   return (
     <>
-      <PageHeader crumbs={[{ label: "Workspaces", href: "/" }, { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` }, { label: "Registry" }]} title="Registry" />
+      <PageHeader
+        crumbs={[
+          { label: "Workspaces", href: "/" },
+          { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` },
+          { label: "Registry" },
+        ]}
+        title="Registry"
+      />
       <ErrorBox error={project.error ?? images.error} />
       <Section title="Repositories">
         {!project.data && !project.error && <Loading />}

@@ -8,7 +8,6 @@ import { ActionButton, Empty, ErrorBox, Loading, PageHeader, Section } from "../
 import { bytes, time } from "../lib/format.js";
 import { useLoad } from "../lib/hooks.js";
 
-
 export function StorageView({ params }: { params: { ws: string; projectId: string } }) {
   const { ws, projectId } = params;
   const search = new URLSearchParams(useSearch());
@@ -16,7 +15,9 @@ export function StorageView({ params }: { params: { ws: string; projectId: strin
   const [prefix, setPrefix] = useState("");
   const scope: Scope = { ws, projectId, taskId };
   const tasks = useLoad(async () => {
-    const page = await ok((await htc(ws)).api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId }, query: { pageSize: 200 } } }));
+    const page = await ok(
+      (await htc(ws)).api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId }, query: { pageSize: 200 } } }),
+    );
     return page.items;
   }, [ws, projectId]);
   const listing = useLoad(() => list(scope, prefix), [ws, projectId, taskId, prefix]);
@@ -35,7 +36,14 @@ export function StorageView({ params }: { params: { ws: string; projectId: strin
 
   return (
     <>
-      <PageHeader crumbs={[{ label: "Workspaces", href: "/" }, { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` }, { label: "Storage" }]} title="Storage" />
+      <PageHeader
+        crumbs={[
+          { label: "Workspaces", href: "/" },
+          { label: "Project", href: `/workspaces/${ws}/projects/${projectId}` },
+          { label: "Storage" },
+        ]}
+        title="Storage"
+      />
       <Section title="Folder">
         <div class="filters">
           <label>

@@ -51,11 +51,10 @@ function useStatistics(projectId: string, taskId: string) {
 export function TaskView({ params }: { params: { ws: string; projectId: string; taskId: string } }) {
   const { ws, projectId, taskId } = params;
   const base = `/workspaces/${ws}/projects/${projectId}`;
-  const task = useLoad(async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } } })), [
-    ws,
-    projectId,
-    taskId,
-  ]);
+  const task = useLoad(
+    async () => ok((await htc(ws)).api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } } })),
+    [ws, projectId, taskId],
+  );
   const { samples, refused, live } = useStatistics(projectId, taskId);
   const latest = samples.at(-1);
   // The feed sends a sample when the counts change: the last counts hold until now, so the lines reach the present.
@@ -71,7 +70,13 @@ export function TaskView({ params }: { params: { ws: string; projectId: string; 
   if (task.error) {
     return (
       <>
-        <PageHeader crumbs={[{ label: "Workspaces", href: "/" }, { label: "Project", href: base }]} title="Task" />
+        <PageHeader
+          crumbs={[
+            { label: "Workspaces", href: "/" },
+            { label: "Project", href: base },
+          ]}
+          title="Task"
+        />
         <ErrorBox error={task.error} title="This task cannot be shown" />
         <Link href={base}>Back to the project</Link>
       </>
@@ -79,7 +84,11 @@ export function TaskView({ params }: { params: { ws: string; projectId: string; 
   }
   const t = task.data;
   const cancel = (group?: string) => async () =>
-    ok((await htc(ws)).api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: { projectId, taskId }, query: group ? { group } : {} } }));
+    ok(
+      (await htc(ws)).api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
+        params: { path: { projectId, taskId }, query: group ? { group } : {} },
+      }),
+    );
 
   return (
     <>
@@ -96,7 +105,12 @@ export function TaskView({ params }: { params: { ws: string; projectId: string; 
               <Link class="btn plain" href={`${base}/storage?task=${taskId}`}>
                 Storage
               </Link>
-              <ActionButton kind="danger" confirm="Cancel every unfinished job of this task?" action={cancel()} label="Cancel all unfinished jobs">
+              <ActionButton
+                kind="danger"
+                confirm="Cancel every unfinished job of this task?"
+                action={cancel()}
+                label="Cancel all unfinished jobs"
+              >
                 Cancel all
               </ActionButton>
               <TaskActions ws={ws} projectId={projectId} task={t} onDone={task.reload} />
@@ -114,7 +128,14 @@ export function TaskView({ params }: { params: { ws: string; projectId: string; 
         }
       >
         {latest ? <CountsBar counts={latest.total} /> : <Loading />}
-        <StatusChart points={points} label={latest ? `Job status counts over time; now ${JOB_STATUSES.map((s) => `${STATUS_LABEL[s]} ${latest.total[s]}`).join(", ")}` : "Job status counts over time"} />
+        <StatusChart
+          points={points}
+          label={
+            latest
+              ? `Job status counts over time; now ${JOB_STATUSES.map((s) => `${STATUS_LABEL[s]} ${latest.total[s]}`).join(", ")}`
+              : "Job status counts over time"
+          }
+        />
       </Section>
       <Section title="Groups">
         {latest && latest.groups.length === 0 && <Empty>No job of this task belongs to a group.</Empty>}
@@ -148,7 +169,12 @@ export function TaskView({ params }: { params: { ws: string; projectId: string; 
                   <td class="num">{count(sum(g.counts))}</td>
                   <td class="row-actions">
                     {unfinished(g.counts) > 0 && (
-                      <ActionButton kind="danger" confirm={`Cancel the unfinished jobs of group ${g.group}?`} action={cancel(g.group)} label={`Cancel group ${g.group}`}>
+                      <ActionButton
+                        kind="danger"
+                        confirm={`Cancel the unfinished jobs of group ${g.group}?`}
+                        action={cancel(g.group)}
+                        label={`Cancel group ${g.group}`}
+                      >
                         Cancel group
                       </ActionButton>
                     )}
@@ -263,7 +289,13 @@ function JobTable({ ws, projectId, taskId, latest }: { ws: string; projectId: st
         </label>
         <label for="job-id">
           Job id
-          <input id="job-id" type="search" placeholder="<parentJobId>:<index>" value={idInput} onInput={(e) => setIdInput((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id="job-id"
+            type="search"
+            placeholder="<parentJobId>:<index>"
+            value={idInput}
+            onInput={(e) => setIdInput((e.currentTarget as HTMLInputElement).value)}
+          />
         </label>
         <button type="submit" class="btn plain">
           Find

@@ -104,7 +104,8 @@ function streamRequests(c: AppContext, filter: FilterQuery): Response {
     // Entries are serialized when they are recorded: the ring reuses its slots.
     type Event = { id: number; data: string };
     const event = (entry: Slot): Event => ({ id: entry.id, data: JSON.stringify(inspector.summaryOf(entry)) });
-    const queue: Event[] = Number.isSafeInteger(lastId) && lastId >= 0 ? [...inspector.newestFirst(filter, lastId)].reverse().map(event) : [];
+    const queue: Event[] =
+      Number.isSafeInteger(lastId) && lastId >= 0 ? [...inspector.newestFirst(filter, lastId)].reverse().map(event) : [];
     let wake: (() => void) | undefined;
     let closed = false;
     const unsubscribe = inspector.subscribe((entry) => {

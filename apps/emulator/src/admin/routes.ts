@@ -89,7 +89,9 @@ export function registerAdminRoutes(api: AdminApi): void {
     body: workspaceCreateBody,
     handler: (c, { body }) =>
       workspaceView(
-        c.get("core").identity.createWorkspace({ name: body.name, organizationCode: body.organizationCode ?? null, vcpuLimit: body.vCPUs ?? null }),
+        c
+          .get("core")
+          .identity.createWorkspace({ name: body.name, organizationCode: body.organizationCode ?? null, vcpuLimit: body.vCPUs ?? null }),
       ),
   });
 

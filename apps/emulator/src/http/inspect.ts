@@ -77,7 +77,13 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
       responseHeaders = flat.join("\n");
     }
     const stream = exchange.stream === true && response.body !== null;
-    if (!stream && responseText === undefined && (api === "htc" || api === "admin") && /json|^text\/plain/i.test(responseType) && response.body) {
+    if (
+      !stream &&
+      responseText === undefined &&
+      (api === "htc" || api === "admin") &&
+      /json|^text\/plain/i.test(responseType) &&
+      response.body
+    ) {
       // Answers made outside the registry's serialization (fault rules): small, and rare.
       responseText = await response.clone().text();
     }
@@ -201,7 +207,12 @@ function hideParams(c: AppContext, path: string, names: readonly string[]): stri
   let out = path;
   for (const name of names) {
     const value = c.req.param(name);
-    if (value) out = out.split(`/${encodeURIComponent(value)}`).join(`/${REDACTED}`).split(`/${value}`).join(`/${REDACTED}`);
+    if (value)
+      out = out
+        .split(`/${encodeURIComponent(value)}`)
+        .join(`/${REDACTED}`)
+        .split(`/${value}`)
+        .join(`/${REDACTED}`);
   }
   return out;
 }

@@ -91,7 +91,8 @@ export function registerUi(app: Hono<AppEnv>, dir: string | undefined): void {
     const path = decodeURIComponent(c.req.path.slice(UI_PREFIX.length));
     let asset = files.get(path);
     if (!asset) {
-      if (path.startsWith("assets/") || /\.(js|css|map|png|svg|ico|woff2)$/.test(path)) return c.text(`No such file of the dashboard: ${path}`, 404);
+      if (path.startsWith("assets/") || /\.(js|css|map|png|svg|ico|woff2)$/.test(path))
+        return c.text(`No such file of the dashboard: ${path}`, 404);
       asset = files.get("index.html")!;
     }
     c.header("Content-Type", asset.type);

@@ -149,7 +149,9 @@ export class Inspector {
       durationMs: round(entry.durationMs),
       ...(entry.totalMs >= 0 ? { totalMs: round(entry.totalMs) } : {}),
       principal:
-        userId === null ? null : { userId, email: entry.text("email"), workspaceId: entry.text("workspaceId"), ...(jobId ? { jobId } : {}) },
+        userId === null
+          ? null
+          : { userId, email: entry.text("email"), workspaceId: entry.text("workspaceId"), ...(jobId ? { jobId } : {}) },
       violations: [...entry.violations],
       fault: entry.fault,
       fromDashboard: entry.fromDashboard,
@@ -173,10 +175,24 @@ export class Inspector {
             ]
           : headerList(responseHeaders),
       requestBody: entry.requestBody
-        ? publicBody(entry.text("requestType"), entry.requestSize, entry.get("requestText"), entry.requestTruncated, entry.requestOmitted, false)
+        ? publicBody(
+            entry.text("requestType"),
+            entry.requestSize,
+            entry.get("requestText"),
+            entry.requestTruncated,
+            entry.requestOmitted,
+            false,
+          )
         : null,
       responseBody: entry.responseBody
-        ? publicBody(entry.text("responseType"), entry.responseSize, responseText, entry.responseTruncated, entry.responseOmitted, entry.responseSecret)
+        ? publicBody(
+            entry.text("responseType"),
+            entry.responseSize,
+            responseText,
+            entry.responseTruncated,
+            entry.responseOmitted,
+            entry.responseSecret,
+          )
         : null,
     };
   }
@@ -199,7 +215,14 @@ function isJson(mimeType: string): boolean {
   return media === "application/json" || media.endsWith("+json");
 }
 
-function publicBody(mimeType: string, size: number, text: string | null, truncated: boolean, omitted: string | null, secret: boolean): PublicBody {
+function publicBody(
+  mimeType: string,
+  size: number,
+  text: string | null,
+  truncated: boolean,
+  omitted: string | null,
+  secret: boolean,
+): PublicBody {
   const out: PublicBody = { mimeType, size, truncated };
   if (omitted) out.omitted = omitted;
   if (text !== null) {

@@ -8,7 +8,16 @@ export const REDACTED = "[redacted]";
 const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-security-token", "x-api-key"]);
 
 /** Query parameters that carry a credential (SigV4 presigned URLs, tokens passed in the query). */
-const SECRET_PARAMS = new Set(["x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "token", "access_token", "apikey", "api_key"]);
+const SECRET_PARAMS = new Set([
+  "x-amz-signature",
+  "x-amz-credential",
+  "x-amz-security-token",
+  "signature",
+  "token",
+  "access_token",
+  "apikey",
+  "api_key",
+]);
 
 /** JSON member names (lower case, without `_` and `-`) whose value is a secret. */
 const SECRET_MEMBERS = new Set([
@@ -97,7 +106,8 @@ function redactValue(value: unknown): unknown {
     for (const [key, member] of Object.entries(object)) {
       if (envSecret && key === "value") out[key] = REDACTED;
       else if (isSecretMember(key) && (typeof member !== "object" || member === null)) out[key] = member === null ? null : REDACTED;
-      else if (isSecretMember(key) && Array.isArray(member)) out[key] = member.map((m) => (typeof m === "object" && m !== null ? redactValue(m) : REDACTED));
+      else if (isSecretMember(key) && Array.isArray(member))
+        out[key] = member.map((m) => (typeof m === "object" && m !== null ? redactValue(m) : REDACTED));
       else out[key] = redactValue(member);
     }
     return out;

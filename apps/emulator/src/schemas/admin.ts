@@ -58,7 +58,10 @@ export const stepBody = z
   })
   .strict();
 
-export const resetBody = z.object({ workspaceId: z.string().min(1).optional() }).strict().optional();
+export const resetBody = z
+  .object({ workspaceId: z.string().min(1).optional() })
+  .strict()
+  .optional();
 
 /** Filters of the request inspector's list, stream and HAR export. */
 export const inspectorFilterQuery = z.object({
