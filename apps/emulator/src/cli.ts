@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { addEmulatorOptions, type EmulatorFlags, runningBanner, startOptionsFromFlags } from "./cli-options.js";
 import { startEmulator } from "./emulator.js";
+import { offParts } from "./parts.js";
 
 const program = addEmulatorOptions(new Command("htc-emulator").description("A local emulator of the Rescale HTC API")).action(
   async (flags: EmulatorFlags) => {
@@ -10,7 +11,7 @@ const program = addEmulatorOptions(new Command("htc-emulator").description("A lo
       ...startOptionsFromFlags(flags),
       log: (line) => process.stderr.write(`${line}\n`),
     });
-    process.stdout.write(runningBanner(emulator, flags));
+    process.stdout.write(runningBanner(emulator, flags, await offParts(emulator)));
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;

@@ -1,12 +1,66 @@
-// Shared set-up of the registry tests: whether docker-registry (and Docker) are here, and small helpers for the
-// registry's token protocol.
+// Shared set-up of the registry tests: whether docker-registry (and Docker, and a registry image) are here, the
+// Docker CLI with a config folder of its own, and small helpers for the registry's token protocol.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe } from "vitest";
+import { detectDockerEngine } from "../src/jobs/docker-engine.js";
+import { OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE } from "../src/registry/placement.js";
 
 export const REGISTRY_BIN = process.env.HTC_EMULATOR_REGISTRY_BIN ?? "/usr/bin/docker-registry";
 export const registryMissing = existsSync(REGISTRY_BIN)
   ? undefined
   : `${REGISTRY_BIN} does not exist (apt-get install docker-registry, or scripts/docker/ensure-engine.sh)`;
+/** A path where no registry binary is: the emulator then runs the registry as a container. */
+export const NO_REGISTRY_BIN = "/nonexistent/docker-registry";
+
+export interface DockerRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the Docker CLI with its own config folder (and `input` on stdin), so ~/.docker is never touched. */
+export function dockerCli(config: string | undefined, args: string[], input?: string): Promise<DockerRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("docker", args, {
+      env: { ...process.env, ...(config ? { DOCKER_CONFIG: config } : {}), DOCKER_BUILDKIT: "0", DOCKER_CLI_HINTS: "false" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** Why the Docker CLI tests cannot run here (no engine, no CLI, a missing image), or undefined. */
+export async function dockerMissing(images: readonly string[]): Promise<string | undefined> {
+  const engine = await detectDockerEngine();
+  if (!engine.ok) return engine.reason.split("\n")[0];
+  const cli = await dockerCli(undefined, ["version", "--format", "{{.Client.Version}}"]).catch((e: Error) => ({ code: 1, stderr: e.message }) as DockerRun);
+  if (cli.code !== 0) return `the docker CLI does not work: ${cli.stderr.trim()}`;
+  for (const image of images) {
+    if ((await dockerCli(undefined, ["image", "inspect", image])).code !== 0) return `${image} is not in the engine (bash images/build.sh)`;
+  }
+  return undefined;
+}
+
+/** Why no registry container can run here: neither htcemu/registry:2 (images/build.sh) nor registry:2 is in the engine. */
+export async function registryImageMissing(): Promise<string | undefined> {
+  for (const image of [OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE]) {
+    if ((await dockerCli(undefined, ["image", "inspect", image])).code === 0) return undefined;
+  }
+  return `neither ${OFFLINE_REGISTRY_IMAGE} nor ${PUBLIC_REGISTRY_IMAGE} is in the engine (bash images/build.sh builds the first from Debian's docker-registry)`;
+}
 
 /** describe, or describe.skip with the reason printed; with HTC_REQUIRE_DOCKER=1 (CI) a missing tool fails instead. */
 export function describeIf(missing: string | undefined, what: string): typeof describe {

@@ -10,6 +10,7 @@ import { afterAll, expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.js";
 import { RegistryRepository } from "../src/db/repositories/registry.js";
 import { type RunningEmulator, startEmulator } from "../src/emulator.js";
+import { ProcessRunner } from "../src/registry/process-runner.js";
 import { RegistrySupervisor } from "../src/registry/supervisor.js";
 import { REGISTRY_ISSUER, REGISTRY_SERVICE, RegistryTokenIssuer } from "../src/registry/token-service.js";
 import { startTestEmulator } from "./helpers.js";
@@ -54,7 +55,7 @@ describeRegistry("the registry process", () => {
     const lines: string[] = [];
     const dir = tempDir("htc-registry-supervisor-");
     const supervisor = new RegistrySupervisor({
-      bin: REGISTRY_BIN,
+      runner: new ProcessRunner(REGISTRY_BIN),
       dir,
       port: 0,
       realm: "http://127.0.0.1:9/token",
