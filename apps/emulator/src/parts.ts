@@ -1,7 +1,10 @@
 // What is off in an emulator, and the one command that turns each part on: the Docker executor (jobs simulated
 // instead), the project registries, the job images the examples use. Printed at the top of what `htc-emulator`,
 // `htc emulator start`, `pnpm demo` and `pnpm tutorial` print, so that nothing is off without the user knowing.
-import { machineFacts, setupCommand } from "./registry/placement.js";
+import { existsSync } from "node:fs";
+import { engineProbe } from "./jobs/engine-probe.js";
+import { type EmulatorOptions, resolveOptions } from "./options.js";
+import { machineFacts, OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE, planRegistry, setupCommand } from "./registry/placement.js";
 
 export interface OffPart {
   /** `jobs`, `registry` or `job images`. */
@@ -23,7 +26,9 @@ export function executorOffPart(executor: string, requested: string, because: st
   if (requested === "simulated") {
     return { part: "jobs", state: "simulated", why: "--executor simulated was given", fix: "start the emulator without --executor simulated" };
   }
-  return { part: "jobs", state: "simulated", why: firstSentence(because ?? "no Docker engine answers"), fix: engineCommand(because) };
+  // With --executor docker an emulator does not start at all without an engine (only probeParts() sees this).
+  const state = requested === "docker" ? "unavailable" : "simulated";
+  return { part: "jobs", state, why: firstSentence(because ?? "no Docker engine answers"), fix: engineCommand(because) };
 }
 
 /** The one command that gets a Docker engine to answer here. */
@@ -40,35 +45,75 @@ export function engineCommand(reason: string | undefined, facts = machineFacts()
  */
 export async function offParts(emulator: { off: readonly OffPart[]; executor: string }): Promise<OffPart[]> {
   const parts = [...emulator.off];
-  if (emulator.executor === "docker") {
-    const missing = await missingJobImages();
-    if (missing.length > 0) {
-      parts.push({
-        part: "job images",
-        state: "missing",
-        why: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not in the Docker engine (jobs naming ${missing.length === 1 ? "it" : "them"} are refused)`,
-        fix: "bash images/build.sh",
-      });
-    }
-  }
+  if (emulator.executor === "docker") parts.push(...jobImagesPart(await missingJobImages()));
   return parts;
 }
 
-async function missingJobImages(): Promise<string[]> {
-  const { defaultDocker } = await import("./jobs/docker-engine.js");
-  const docker = defaultDocker();
-  const present = await Promise.all(
-    PROJECT_JOB_IMAGES.map((image) =>
-      docker
-        .getImage(image)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        ),
-    ),
-  );
+/**
+ * The parts that would be off if an emulator started here now with `options`, found without starting one (for
+ * programs that set the machine up before they start their emulator, like the tutorial).
+ */
+export async function probeParts(options: EmulatorOptions = {}): Promise<OffPart[]> {
+  const resolved = resolveOptions(options);
+  const engine = engineProbe();
+  const binExists = existsSync(resolved.registryBin);
+  const wantsEngine = resolved.executor !== "simulated" || (resolved.registry !== "off" && !binExists);
+  const answer = wantsEngine ? await engine.get() : undefined;
+  const parts: OffPart[] = [];
+  const executor = resolved.executor !== "simulated" && answer?.check.ok ? "docker" : "simulated";
+  const jobs = executorOffPart(executor, resolved.executor, answer && !answer.check.ok ? answer.check.reason : undefined);
+  if (jobs) parts.push(jobs);
+  const facts = { ...machineFacts(), engine: answer?.check };
+  const plan = planRegistry({ mode: resolved.registry, bin: resolved.registryBin, binExists, ...facts });
+  if (plan.run === "off") parts.push({ part: "registry", state: "off", why: plan.why, fix: plan.fix });
+  if (plan.run === "container" && answer) {
+    const images = resolved.registryImage ? [resolved.registryImage] : [OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE];
+    const present = await Promise.all(images.map((image) => hasImage(answer.docker, image)));
+    if (!present.some(Boolean)) {
+      parts.push({
+        part: "registry",
+        state: "not ready",
+        why: `${plan.because}, and no registry image (${images.join(", ")}) is in the engine: the emulator will try to pull ${resolved.registryImage ?? PUBLIC_REGISTRY_IMAGE}`,
+        fix: resolved.registryImage ? `docker pull ${resolved.registryImage}` : setupCommand(facts),
+      });
+    }
+  }
+  if (answer?.check.ok) parts.push(...jobImagesPart(await missingJobImages(answer.docker)));
+  return parts;
+}
+
+function jobImagesPart(missing: string[]): OffPart[] {
+  if (missing.length === 0) return [];
+  const one = missing.length === 1;
+  return [
+    {
+      part: "job images",
+      state: "missing",
+      why: `${missing.join(", ")} ${one ? "is" : "are"} not in the Docker engine (jobs naming ${one ? "it" : "them"} are refused)`,
+      fix: "bash images/build.sh",
+    },
+  ];
+}
+
+async function missingJobImages(docker?: HasImages): Promise<string[]> {
+  const engine = docker ?? (await import("./jobs/docker-engine.js")).defaultDocker();
+  const present = await Promise.all(PROJECT_JOB_IMAGES.map((image) => hasImage(engine, image)));
   return PROJECT_JOB_IMAGES.filter((_, i) => !present[i]);
+}
+
+/** The part of Dockerode this module uses. */
+interface HasImages {
+  getImage(name: string): { inspect(): Promise<unknown> };
+}
+
+function hasImage(docker: HasImages, image: string): Promise<boolean> {
+  return docker
+    .getImage(image)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 /** The lines that go at the top of a start-up banner: one block per part that is off; "" when all are on. */

@@ -11,7 +11,7 @@ import { PassThrough, type Writable } from "node:stream";
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DockerEngineCheck, DockerEngineInfo } from "../../src/jobs/docker-engine.js";
-import { engineCommand, executorOffPart, offPartsBanner } from "../../src/parts.js";
+import { engineCommand, executorOffPart, offPartsBanner, probeParts } from "../../src/parts.js";
 import { ContainerRunner, emulatorUrlFromContainer, OWNER_LABEL, ownerIsGone, ownerOf, registryContainerSpec } from "../../src/registry/container-runner.js";
 import { type PlanInput, planRegistry, setupCommand } from "../../src/registry/placement.js";
 import { RegistrySupervisor } from "../../src/registry/supervisor.js";
@@ -337,6 +337,26 @@ describe("the parts that are off", () => {
     try {
       expect(engineCommand("ECONNREFUSED", { platform: "linux", root: false, apt: true })).toBe("start the engine at DOCKER_HOST=tcp://127.0.0.1:2375, or unset DOCKER_HOST");
       expect(setupCommand({ platform: "linux", root: false, apt: true, engine: noEngine })).toBe("sudo apt-get install docker-registry");
+    } finally {
+      delete process.env.DOCKER_HOST;
+    }
+  });
+
+  it("are predicted without starting an emulator, the same way a start finds them", async () => {
+    expect(await probeParts({ executor: "simulated", registry: "off" })).toEqual([
+      { part: "jobs", state: "simulated", why: "--executor simulated was given", fix: "start the emulator without --executor simulated" },
+      { part: "registry", state: "off", why: "--registry off was given", fix: "start the emulator without --registry off" },
+    ]);
+    process.env.DOCKER_HOST = "unix:///nonexistent/docker.sock";
+    try {
+      const parts = await probeParts({ registryBin: "/nonexistent/docker-registry" });
+      expect(parts.map((p) => [p.part, p.state])).toEqual([
+        ["jobs", "simulated"],
+        ["registry", "off"],
+      ]);
+      expect(parts[1]!.why).toBe("/nonexistent/docker-registry does not exist, and no Docker engine answers to run the registry in a container");
+      // With --executor docker, the emulator would not start at all.
+      expect((await probeParts({ executor: "docker", registry: "off" }))[0]).toMatchObject({ part: "jobs", state: "unavailable" });
     } finally {
       delete process.env.DOCKER_HOST;
     }
