@@ -3,12 +3,11 @@
 // address, stop() removes the container and the in-memory emulator's folder, the container of an emulator that was
 // killed is removed by the next one, and a data dir keeps its images when the registry moves from the binary to a
 // container. (registry-docker.test.ts runs the Docker CLI against it: login, push, PENDING → READY, jobs, isolation.)
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { unwrap } from "@htcemu/client";
-import { afterAll, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../src/emulator.js";
+import { expect, it } from "vitest";
+import { startEmulator } from "../src/emulator.js";
 import { OWNER_LABEL } from "../src/registry/container-runner.js";
 import { startTestEmulator } from "./helpers.js";
 import {
@@ -16,52 +15,23 @@ import {
   dockerCli,
   dockerMissing,
   NO_REGISTRY_BIN,
+  projectWithRepo,
   pushTestImage,
   REGISTRY_BIN,
   realmToken,
   registryImageMissing,
   registryMissing,
+  tempDir,
+  until,
 } from "./registry-helpers.js";
 
 const missing = (await dockerMissing([])) ?? (await registryImageMissing());
 const describeContainer = describeIf(missing, "registry container tests");
 
-const temporary: string[] = [];
-afterAll(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temporary.push(dir);
-  return dir;
-}
-
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** `running`, `exited`, … of a container, or `gone`. */
 async function containerState(id: string): Promise<string> {
   const inspected = await dockerCli(undefined, ["container", "inspect", "--format", "{{.State.Status}}", id]);
   return inspected.code === 0 ? inspected.stdout.trim() : "gone";
-}
-
-/** Creates a project with one repository; returns its id and a registry password. */
-async function projectWithRepo(emulator: RunningEmulator, repoName: string): Promise<{ projectId: string; password: string }> {
-  const { client } = emulator;
-  const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-  await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId: project.projectId, repoName } } }));
-  const password = (await unwrap(
-    client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId: project.projectId } }, parseAs: "text" }),
-  )) as string;
-  return { projectId: project.projectId, password };
 }
 
 describeContainer("the registry as a container", () => {

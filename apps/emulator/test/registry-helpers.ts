@@ -1,8 +1,12 @@
 // Shared set-up of the registry tests: whether docker-registry (and Docker, and a registry image) are here, the
 // Docker CLI with a config folder of its own, and small helpers for the registry's token protocol.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { describe } from "vitest";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unwrap } from "@htcemu/client";
+import { afterAll, describe } from "vitest";
+import type { RunningEmulator } from "../src/emulator.js";
 import { detectDockerEngine } from "../src/jobs/docker-engine.js";
 import { OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE } from "../src/registry/placement.js";
 
@@ -125,4 +129,48 @@ export async function pushTestImage(registryUrl: string, token: string, name: st
   });
   if (put.status !== 201) throw new Error(`manifest push failed: ${put.status} ${await put.text()}`);
   return put.headers.get("docker-content-digest")!;
+}
+
+/** Polls `read` until `done` says so; throws with the last value after `timeoutMs`. */
+export async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const temporary: string[] = [];
+let cleanupRegistered = false;
+
+/** Removes `dir` after the test file's tests (a folder of the test, or one an emulator made). */
+export function removeLater(dir: string): void {
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    afterAll(() => {
+      for (const each of temporary.splice(0)) rmSync(each, { recursive: true, force: true });
+    });
+  }
+  temporary.push(dir);
+}
+
+/** A new folder, removed after the test file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  removeLater(dir);
+  return dir;
+}
+
+/** Creates a project with one repository through the typed client; returns its id and a registry password. */
+export async function projectWithRepo(emulator: RunningEmulator, repoName: string): Promise<{ projectId: string; password: string }> {
+  const { client } = emulator;
+  const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
+  const projectId = project.projectId;
+  await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+  const password = (await unwrap(
+    client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
+  )) as string;
+  return { projectId, password };
 }
