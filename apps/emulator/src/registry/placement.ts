@@ -51,10 +51,13 @@ export class RegistryOffError extends Error {
   }
 }
 
+/** Off because the user said so. */
+export const OFF_AS_ASKED = { why: "--registry off was given", fix: "start the emulator without --registry off" } as const;
+
 /** How the registry runs here (pure: the inputs are what start() found out). */
 export function planRegistry(input: PlanInput): RegistryPlan {
   const { mode, bin, binExists, engine } = input;
-  if (mode === "off") return { run: "off", why: "--registry off was given", fix: "start the emulator without --registry off" };
+  if (mode === "off") return { run: "off", ...OFF_AS_ASKED };
   const vm = engine?.ok === true && engine.info.desktop;
   if (binExists && !vm) return { run: "process", bin };
   if (engine?.ok) {

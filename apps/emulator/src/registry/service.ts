@@ -18,7 +18,7 @@ import type { EngineProbe } from "../jobs/engine-probe.js";
 import { RegistryClient } from "./client.js";
 import { ContainerRunner } from "./container-runner.js";
 import { fullRepositoryName, NAMESPACE } from "./names.js";
-import { machineFacts, planRegistry, type RegistryMode, RegistryOffError, registryImage } from "./placement.js";
+import { machineFacts, OFF_AS_ASKED, planRegistry, type RegistryMode, RegistryOffError, registryImage } from "./placement.js";
 import { ProcessRunner } from "./process-runner.js";
 import type { RegistryRunner } from "./runner.js";
 import { RegistrySupervisor } from "./supervisor.js";
@@ -119,7 +119,7 @@ export class RegistryService {
   async start(emulatorOrigin: string): Promise<void> {
     const { mode, log } = this.options;
     if (mode === "off") {
-      this.stateValue = { on: false, why: "--registry off was given", fix: "start the emulator without --registry off" };
+      this.stateValue = { on: false, ...OFF_AS_ASKED };
       return;
     }
     const started = performance.now();
