@@ -1,5 +1,5 @@
-// The project registries as one service: the supervised registry process, the token issuer, the passwords, and
-// what the emulator knows about the images in it.
+// The project registries as one service: the supervised registry (a child process or a container, placement.ts
+// decides), the token issuer, the passwords, and what the emulator knows about the images in it.
 //
 // Image status. The registry is the truth about which tags exist; SQLite keeps, per tag, the manifest digest, when
 // the emulator first saw that digest under the tag (`pushed_at`, by the emulator's clock) and when it verified
