@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
 
-const EMULATOR_BIN = fileURLToPath(new URL("../../emulator/bin/htc-emulator.js", import.meta.url));
+const EMULATOR_BIN = fileURLToPath(new URL("../../emulator/dev/htc-emulator.js", import.meta.url));
 
 let emulator: TestEmulator;
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningEmulator, type StartOptions, startEmulator } from "@htcemu/emulator";
 
-export const BIN = fileURLToPath(new URL("../bin/htc.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../dev/htc.js", import.meta.url));
 
 export interface HtcResult {
   code: number;

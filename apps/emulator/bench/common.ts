@@ -20,6 +20,28 @@ export interface Row {
   unit: string;
   /** How the number was obtained: "median of 10", "best of 3", "one run"… */
   how: string;
+  /** The figure could not be measured because something failed (a peer that did not start, a run that broke): why. */
+  error?: string;
+  /** The figure cannot be measured on this machine, and that is no failure (a client that is not installed): why. */
+  unavailable?: string;
+  /** The emulator's figure set beside a peer's: these rows make the README's table (`--write-readme`). */
+  comparison?: Comparison;
+}
+
+/** One line of the README's table: the emulator and a peer on the same work, in the same run. */
+export interface Comparison {
+  /** The work, e.g. "GET /htc/projects/{id}, cached token, 50 connections". */
+  what: string;
+  /** The emulator's figure, formatted ("16,512 req/s, p99 7 ms"). */
+  emulator: string;
+  /** The peer and its version. */
+  peer: string;
+  /** The peer's figure, formatted; or why there is none ("could not start: …"). */
+  peerFigure: string;
+  /** emulator ÷ peer on the figure that matters (higher is better for the emulator); absent when the peer did not run. */
+  ratio?: number;
+  /** The issue's target for that ratio, formatted (">= 0.50×"), if it sets one. */
+  target?: string;
 }
 
 export interface ScenarioReport {
@@ -41,13 +63,13 @@ export interface BenchContext {
 export type Scenario = (ctx: BenchContext) => Promise<ScenarioReport>;
 
 export function ratioOf(row: Row): number | undefined {
-  if (!row.target) return undefined;
+  if (!row.target || row.error || row.unavailable) return undefined;
   if (row.target.op === "<") return row.measured > 0 ? row.target.value / row.measured : Number.POSITIVE_INFINITY;
   return row.measured / row.target.value;
 }
 
 export function passes(row: Row): boolean | undefined {
-  if (!row.target) return undefined;
+  if (!row.target || row.error || row.unavailable) return undefined;
   return row.target.op === "<" ? row.measured < row.target.value : row.measured >= row.target.value;
 }
 
@@ -233,6 +255,7 @@ export function terminal(statuses: JobStatuses): number {
 export function machine(): { label: string; value: string }[] {
   const cpus = os.cpus();
   return [
+    { label: "host", value: os.hostname() },
     { label: "CPU", value: cpus[0]?.model.trim() ?? "unknown" },
     { label: "cores", value: `${cpus.length} (available parallelism ${os.availableParallelism()})` },
     { label: "memory", value: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free at start` },
@@ -261,11 +284,14 @@ export function table(header: string[], rows: string[][], rightAligned: Readonly
 }
 
 export function rowCells(row: Row): string[] {
+  const target = row.target ? `${row.target.op} ${formatNumber(row.target.value)} ${row.unit}` : "(info)";
+  if (row.error) return [row.figure, target, "DID NOT RUN", "", "ERROR", row.error.split("\n")[0]!];
+  if (row.unavailable) return [row.figure, target, "n/a", "", "skipped", row.unavailable];
   const ratio = ratioOf(row);
   const verdict = passes(row);
   return [
     row.figure,
-    row.target ? `${row.target.op} ${formatNumber(row.target.value)} ${row.unit}` : "(info)",
+    target,
     `${formatNumber(row.measured)} ${row.unit}`,
     ratio === undefined ? "" : `${ratio.toFixed(2)}×`,
     verdict === undefined ? "" : verdict ? "pass" : "FAIL",

@@ -1,8 +1,12 @@
 // The benchmark runner: `pnpm bench` from the repository root (or `pnpm --filter @htcemu/emulator bench`).
 //   --quick           sizes shrunk 10-100× (CI smoke run); size-proportional targets shrink with them
 //   --only <names>    run only these scenarios (comma-separated or repeated)
-//   --fail-on-miss    exit 1 when a figure misses its target (by default only a scenario that fails to run does)
-// One table per scenario as it finishes, then the machine and a summary of every figure that has a target.
+//   --fail-on-miss    exit 1 when a figure misses its target (by default only a scenario, or a peer, that fails to
+//                     run does: CI runs `--quick` for that)
+//   --write-readme    write the figures set beside a peer's into README.md's marked block
+//   --readme-note <t> a sentence added to that block (e.g. "A shared machine: rerun on a quiet one.")
+// One table per scenario as it finishes, then the machine and a summary of every figure that has a target and of
+// everything that could not run.
 import { apiThroughput } from "./api-throughput.js";
 import {
   type BenchContext,
@@ -17,8 +21,9 @@ import {
   Scope,
   table,
 } from "./common.js";
-import { dockerThroughput } from "./docker.js";
+import { dockerThroughput } from "./docker-throughput.js";
 import { queriesAtScale } from "./queries-at-scale.js";
+import { README, readmeBlock, writeReadmeBlock } from "./readme.js";
 import { simulatedMillion } from "./simulated-million.js";
 import { startup } from "./startup.js";
 import { storageBench } from "./storage.js";
@@ -31,13 +36,7 @@ const scenarios: [string, Scenario][] = [
   ["queries-at-scale", queriesAtScale],
   ["simulated-million", simulatedMillion],
   ["docker-throughput", dockerThroughput],
-  [
-    "storage",
-    async (ctx) => ({
-      rows: (await storageBench({ quick: ctx.quick })).map((f) => f.row),
-      notes: ["baseline: `cp --reflink=never` of the same file on the same disk, flushed; see bench/storage.ts"],
-    }),
-  ],
+  ["storage", storageBench],
 ];
 
 interface Outcome {
@@ -47,15 +46,30 @@ interface Outcome {
   seconds: number;
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[] | undefined; failOnMiss: boolean } {
+interface Options {
+  quick: boolean;
+  only: string[] | undefined;
+  failOnMiss: boolean;
+  writeReadme: boolean;
+  readmeNote: string | undefined;
+}
+
+function parseArgs(argv: string[]): Options {
   let quick = false;
   let failOnMiss = false;
+  let writeReadme = false;
+  let readmeNote: string | undefined;
   let only: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") continue;
     if (arg === "--quick") quick = true;
     else if (arg === "--fail-on-miss") failOnMiss = true;
+    else if (arg === "--write-readme") writeReadme = true;
+    else if (arg === "--readme-note" || arg.startsWith("--readme-note=")) {
+      readmeNote = arg === "--readme-note" ? argv[++i] : arg.slice("--readme-note=".length);
+      if (!readmeNote) usage("--readme-note needs a sentence");
+    }
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
       if (!value) usage("--only needs a scenario name");
@@ -64,20 +78,22 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] | undefined
     else usage(`unknown argument ${arg}`);
   }
   for (const name of only ?? []) if (!scenarios.some(([n]) => n === name)) usage(`unknown scenario ${name}`);
-  return { quick, only, failOnMiss };
+  return { quick, only, failOnMiss, writeReadme, readmeNote };
 }
 
 function usage(error?: string): never {
   const text = [
     ...(error ? [`bench: ${error}`] : []),
-    "usage: tsx bench/run.ts [--quick] [--only <name>[,<name>…]] [--fail-on-miss]",
+    "usage: tsx bench/run.ts [--quick] [--only <name>[,<name>…]] [--fail-on-miss] [--write-readme [--readme-note <sentence>]]",
     `scenarios: ${scenarios.map(([n]) => n).join(", ")}`,
   ].join("\n");
   (error ? process.stderr : process.stdout).write(`${text}\n`);
   process.exit(error ? 2 : 0);
 }
 
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const runStarted = performance.now();
+/** Progress on stderr, with the time since the run started. */
+const log = (line: string) => process.stderr.write(`[bench +${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${line}\n`);
 const print = (text = "") => process.stdout.write(`${text}\n`);
 
 function printMachine(quick: boolean): void {
@@ -98,7 +114,7 @@ function printScenario(outcome: Outcome): void {
 }
 
 async function main(): Promise<void> {
-  const { quick, only, failOnMiss } = parseArgs(process.argv.slice(2));
+  const { quick, only, failOnMiss, writeReadme, readmeNote } = parseArgs(process.argv.slice(2));
   const chosen = scenarios.filter(([name]) => !only || only.includes(name));
   printMachine(quick);
 
@@ -137,10 +153,13 @@ async function main(): Promise<void> {
   const summary: string[][] = [];
   let misses = 0;
   let figures = 0;
+  let failedRows = 0;
   for (const outcome of outcomes) {
-    const rows: Row[] = outcome.report?.rows.filter((r) => r.target) ?? [];
+    // Figures with a target, and every figure that could not be measured (a peer that did not start…).
+    const rows: Row[] = outcome.report?.rows.filter((r) => r.target || r.error || r.unavailable) ?? [];
     for (const row of rows) {
-      figures++;
+      if (row.error) failedRows++;
+      else if (row.target) figures++;
       if (passes(row) === false) misses++;
       const [figure, ...rest] = rowCells(row);
       summary.push([outcome.name, figure!.trim(), ...rest]);
@@ -155,8 +174,17 @@ async function main(): Promise<void> {
   print(table(["scenario", ...ROW_HEADER], summary, new Set([2, 3, 4])));
   const errors = outcomes.filter((o) => o.error).length;
   print();
-  print(`${figures} figures with a target, ${misses} missed their target, ${errors} scenario(s) failed to run`);
-  process.exitCode = errors > 0 || (failOnMiss && misses > 0) ? 1 : 0;
+  print(`${figures} figures with a target, ${misses} missed their target, ${errors} scenario(s) failed to run, ${failedRows} figure(s) could not be measured`);
+
+  if (writeReadme) {
+    const rows = outcomes.flatMap((o) => o.report?.rows ?? []);
+    if (!rows.some((r) => r.comparison)) log("--write-readme: no figure beside a peer was measured; README.md left as it is");
+    else {
+      await writeReadmeBlock(readmeBlock(rows, { quick, note: readmeNote, seconds: (performance.now() - runStarted) / 1000 }));
+      log(`wrote the figures beside their peers into ${README}`);
+    }
+  }
+  process.exitCode = errors > 0 || failedRows > 0 || (failOnMiss && misses > 0) ? 1 : 0;
 }
 
 main().catch((error) => {

@@ -1,5 +1,6 @@
-// The README's examples are real code: the vitest one is run as readme-vitest-example.test.ts, the library one is
-// run here, and both must stay identical to what the README shows.
+// The README's examples are real code: the vitest one is run as readme-vitest-example.test.ts and must stay
+// identical to what the README shows. The jest, node:test and script examples of "Use it in your project" are run
+// from the packed packages by tests/outside.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
@@ -12,20 +13,7 @@ describe("README", () => {
     const code = file.slice(file.indexOf("\n") + 1);
     expect(readme).toContain(`// test/pipeline.test.ts\n${code}`);
   });
-
-  it("shows the beforeAll/afterAll example exactly as it is tested", () => {
-    expect(readme).toContain(libraryExample);
-  });
 });
-
-// The README's jest/node:test variant, written the same way here.
-const libraryExample = `import { type RunningEmulator, startEmulator } from "@htcemu/emulator";
-
-let htc: RunningEmulator;
-beforeAll(async () => {
-  htc = await startEmulator({ executor: "simulated" }); // port 0, in memory: the defaults of the library
-});
-afterAll(() => htc.stop());`;
 
 describe("the beforeAll/afterAll example", () => {
   let htc: RunningEmulator;

@@ -18,7 +18,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -31,10 +30,12 @@ import {
   emulatorNow,
   errorCode,
   type Ids,
+  md5,
   newProject,
   newTask,
   prefixOf,
   projectToken,
+  refusal,
   s3For,
   signedRequest,
   type Token,
@@ -53,18 +54,6 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-const md5 = (data: string | Buffer) => createHash("md5").update(data).digest("hex");
-
-/** The S3 error an SDK call fails with (its code and HTTP status). */
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { code: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error("the call succeeded");
-}
 
 async function text(s3: S3Client, Bucket: string, Key: string, Range?: string): Promise<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket, Key, ...(Range ? { Range } : {}) }));

@@ -9,7 +9,7 @@
 //
 // The output depends only on the sources and the pinned esbuild, so the same sources give the same bytes (the
 // image build hashes them).
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,6 +38,14 @@ const explicitCredentialsOnly = {
   },
 };
 
+const nodeVersionGuard = [
+  '"use strict";',
+  'if (Number(process.versions.node.split(".")[0]) < 20) {',
+  '  process.stderr.write("htcctl: Node.js 20 or newer is required (this is " + process.version + ")\\n");',
+  "  process.exit(1);",
+  "}",
+].join("\n");
+
 mkdirSync(dirname(out), { recursive: true });
 const result = await esbuild.build({
   entryPoints: [resolve(here, "../src/bin.ts")],
@@ -56,11 +64,25 @@ const result = await esbuild.build({
   minify: true,
   // Licence notices of the bundled packages stay, at the end of the file.
   legalComments: "eof",
-  banner: { js: "#!/usr/bin/env node" },
+  // Before anything else runs: an unsupported Node gets one clear line instead of a stack trace.
+  banner: { js: `#!/usr/bin/env node\n${nodeVersionGuard}` },
   logLevel: "warning",
   metafile: true,
   plugins: [explicitCredentialsOnly],
 });
 chmodSync(out, 0o755);
+// The package's types (`require("@htcemu/htcctl").run([...])`), beside the published build/htcctl.cjs.
+if (out.endsWith(".cjs")) {
+  writeFileSync(
+    out.replace(/\.cjs$/, ".d.cts"),
+    [
+      "/** htcctl's version. */",
+      "export declare const VERSION: string;",
+      "/** Runs htcctl with these arguments (what follows `htcctl` on a command line); resolves with its exit code. */",
+      "export declare function run(argv: string[], env?: Record<string, string | undefined>): Promise<number>;",
+      "",
+    ].join("\n"),
+  );
+}
 const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
 if (process.env.HTCCTL_BUNDLE_VERBOSE) console.error(`htcctl bundle: ${out} (${(bytes / 1024).toFixed(0)} KiB)`);

@@ -9,11 +9,11 @@
 import createClient, { type Client } from "openapi-fetch";
 import { DEFAULT_USER_AGENT } from "./client.js";
 import { HtcApiError } from "./errors.js";
-import type { components, paths } from "./generated/admin.js";
+import type { components, paths } from "@htcemu/openapi/types/admin";
 import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
 import { createTransport, DEFAULT_TIMEOUT_MS, type FetchFn, type Transport } from "./transport.js";
 
-export type { components as adminComponents, operations as adminOperations, paths as adminPaths } from "./generated/admin.js";
+export type { components as adminComponents, operations as adminOperations, paths as adminPaths } from "@htcemu/openapi/types/admin";
 
 type Schemas = components["schemas"];
 export type FaultRuleCreate = Schemas["FaultRuleCreate"];

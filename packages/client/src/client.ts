@@ -2,7 +2,7 @@
 // retries and timeouts (see transport.ts). Portable: no Node-only APIs.
 import createClient, { type Client } from "openapi-fetch";
 import { type AuthProvider, bearerTokenAuth, TokenManager } from "./auth.js";
-import type { paths } from "./generated/schema.js";
+import type { paths } from "@htcemu/openapi/types";
 import { resolveRetryPolicy, type RetryOptions } from "./retry.js";
 import { createTransport, DEFAULT_TIMEOUT_MS, type FetchFn } from "./transport.js";
 

@@ -40,7 +40,7 @@ export {
   type HtcRequestInfo,
   unwrap,
 } from "./errors.js";
-export type { components, operations, paths, Readable, Writable } from "./generated/schema.js";
+export type { components, operations, paths, Readable, Writable } from "@htcemu/openapi/types";
 export {
   HtcSubmitError,
   type JobBatchRequest,

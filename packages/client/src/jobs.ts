@@ -3,7 +3,7 @@
 import type { Client } from "openapi-fetch";
 import { throwIfAborted } from "./abort.js";
 import { HtcError, unwrap } from "./errors.js";
-import type { paths, Readable, Writable } from "./generated/schema.js";
+import type { paths, Readable, Writable } from "@htcemu/openapi/types";
 
 export const MAX_BATCH_SIZE = 1000;
 export const MAX_BATCHES_PER_REQUEST = 100;

@@ -4,7 +4,7 @@
 import type { Client, MaybeOptionalInit } from "openapi-fetch";
 import { throwIfAborted } from "./abort.js";
 import { HtcError, unwrap } from "./errors.js";
-import type { paths, Readable } from "./generated/schema.js";
+import type { paths, Readable } from "@htcemu/openapi/types";
 
 type GetOperation<P extends keyof paths> = paths[P] extends { get: infer Op } ? Op : never;
 type OkJson<Op> = Op extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;

@@ -3,7 +3,7 @@
 import type { Client } from "openapi-fetch";
 import { sleep, throwIfAborted } from "./abort.js";
 import { HtcTimeoutError, unwrap } from "./errors.js";
-import type { paths } from "./generated/schema.js";
+import type { paths } from "@htcemu/openapi/types";
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "POD_SUCCEEDED", "POD_FAILED"]);
 

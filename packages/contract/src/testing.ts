@@ -48,7 +48,8 @@ export async function spawnEmulator(options: SpawnEmulatorOptions = {}): Promise
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = spawn(process.execPath, ["--import", tsxLoader(), emulatorCliPath, ...defaults, ...args], {
+  // The `@htcemu/source` condition loads the workspace packages it imports from their sources too (no build).
+  const child = spawn(process.execPath, ["--conditions=@htcemu/source", "--import", tsxLoader(), emulatorCliPath, ...defaults, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -39,7 +39,7 @@ describe("spawnEmulator", () => {
 
 describe("spawnEmulator failures", () => {
   it("rejects with the process's stderr when it cannot start", async () => {
-    await expect(spawnEmulator({ args: ["--executor", "nonsense"] })).rejects.toThrow(/exited with code 1[\s\S]*stderr[\s\S]*nonsense/);
+    await expect(spawnEmulator({ args: ["--executor", "nonsense"] })).rejects.toThrow(/exited with code 2[\s\S]*stderr[\s\S]*nonsense/);
   }, 30_000);
 
   it("gives up after the timeout", async () => {

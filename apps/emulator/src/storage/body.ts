@@ -5,8 +5,11 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { s3Errors } from "./errors.js";
-import { type Algorithm, type FileHasher, type HashPool, InlineHasher } from "./hash-worker.js";
-import { type AuthInfo, ChunkSignatures, EMPTY_SHA256, type RequestView } from "./sigv4.js";
+import type { FileHasher, HashPool } from "./hash-pool.js";
+import { type Algorithm, MultiHasher } from "./hashing.js";
+import type { RequestView } from "./request-view.js";
+import type { AuthInfo } from "./signature.js";
+import { ChunkSignatures, EMPTY_SHA256 } from "./sigv4.js";
 
 const MAX_LINE = 16 * 1024;
 const CRLF = Buffer.from("\r\n");
@@ -151,7 +154,7 @@ export class AwsChunkedDecoder extends Transform {
 export class Meter extends Transform {
   size = 0;
 
-  constructor(private readonly hasher: InlineHasher | undefined) {
+  constructor(private readonly hasher: MultiHasher | undefined) {
     super();
   }
 
@@ -205,7 +208,9 @@ export function planBody(
   }
   let signatures: ChunkSignatures | undefined;
   if (payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
-    if (auth?.via !== "header" || !secretAccessKey) throw s3Errors.invalidRequest("Signed streaming payloads need a signed Authorization header.");
+    if (auth?.version !== 4 || auth.via !== "header" || !secretAccessKey) {
+      throw s3Errors.invalidRequest("Signed streaming payloads need an Authorization header signed with Signature Version 4.");
+    }
     signatures = new ChunkSignatures(auth, secretAccessKey);
   } else if (streaming && payload !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
     throw s3Errors.notImplemented(`x-amz-content-sha256: ${payload}`);
@@ -235,7 +240,7 @@ export function planBody(
   if (checksumAlgorithm && VERIFIED_CHECKSUMS.has(checksumAlgorithm)) algorithms.add(checksumAlgorithm as Algorithm);
   const expectedSize = Number(decodedLength ?? (chunked ? undefined : header(view, "content-length")));
   const inWorker = toFile && Number.isFinite(expectedSize) && expectedSize >= WORKER_HASHING_FROM;
-  const inline = inWorker ? undefined : new InlineHasher([...algorithms]);
+  const inline = inWorker ? undefined : new MultiHasher([...algorithms]);
   let fileHasher: FileHasher | undefined;
   const meter = new Meter(inline);
   return {

@@ -32,7 +32,27 @@ export const s3Errors = {
       403,
       "Temporary credentials need their session token: send X-Amz-Security-Token (header or query) with the request.",
     ),
-  requestExpired: () => new S3Error("AccessDenied", 403, "Request has expired"),
+  /** A presigned URL past its expiry (by the emulator's clock). */
+  requestExpired: (expiredAt: number, now: number) =>
+    new S3Error("AccessDenied", 403, "Request has expired", {
+      Expires: new Date(expiredAt).toISOString(),
+      ServerTime: new Date(now).toISOString(),
+    }),
+  missingDate: () => new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header"),
+  unsupportedAuthorization: (scheme: string) =>
+    new S3Error(
+      "InvalidArgument",
+      400,
+      "Unsupported Authorization Type: the emulator accepts AWS Signature Version 4 (AWS4-HMAC-SHA256) and Version 2 (AWS <accessKeyId>:<signature>).",
+      { ArgumentName: "Authorization", ArgumentValue: scheme },
+    ),
+  conflictingAuth: () =>
+    new S3Error(
+      "InvalidArgument",
+      400,
+      "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+      { ArgumentName: "Authorization" },
+    ),
   authorizationMalformed: (message: string) => new S3Error("AuthorizationHeaderMalformed", 400, message),
   authorizationQueryError: (message: string) => new S3Error("AuthorizationQueryParametersError", 400, message),
   noSuchBucket: (bucket: string) =>

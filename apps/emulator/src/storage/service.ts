@@ -16,9 +16,11 @@ import {
   type UploadRow,
 } from "../db/repositories/storage.js";
 import type { BodyPlan } from "./body.js";
+import type { WritePrecondition } from "./conditional.js";
 import { CredentialAuthority } from "./credentials.js";
 import { s3Errors } from "./errors.js";
-import { HashPool } from "./hash-worker.js";
+import { etagOf, normalizeEtag } from "./etags.js";
+import { HashPool } from "./hash-pool.js";
 import { allBuckets, scopePrefix } from "./layout.js";
 import { ObjectStore, type Segments, type TempBlob } from "./object-store.js";
 
@@ -55,14 +57,6 @@ export interface ListResult {
 
 function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function etagOf(md5: Buffer): string {
-  return `"${md5.toString("hex")}"`;
-}
-
-export function normalizeEtag(etag: string): string {
-  return etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
 }
 
 export class StorageService {
@@ -131,8 +125,18 @@ export class StorageService {
     return this.repo.object(bucket, key);
   }
 
-  async putObject(bucket: string, key: string, source: Readable, plan: BodyPlan, meta: ObjectMeta): Promise<ObjectRow> {
+  /** Stores a body under `key`; `precondition` (a conditional write) is checked again when the object is committed. */
+  async putObject(bucket: string, key: string, source: Readable, plan: BodyPlan, meta: ObjectMeta, precondition?: WritePrecondition): Promise<ObjectRow> {
+    // Checked first too, so a write that cannot succeed is refused before its body is received.
+    precondition?.(this.repo.object(bucket, key));
     const { name, size, md5 } = await this.receive(source, plan);
+    try {
+      // Synchronous from the check to the write: no other request can commit the key in between.
+      precondition?.(this.repo.object(bucket, key));
+    } catch (error) {
+      this.release([name]);
+      throw error;
+    }
     return this.commitObject(bucket, key, [[name, size]], etagOf(md5), meta);
   }
 
@@ -286,8 +290,10 @@ export class StorageService {
     return row;
   }
 
-  completeUpload(upload: UploadRow, requested: Array<{ partNumber: number; etag: string }>): ObjectRow {
+  completeUpload(upload: UploadRow, requested: Array<{ partNumber: number; etag: string }>, precondition?: WritePrecondition): ObjectRow {
     if (requested.length === 0) throw s3Errors.malformedXml();
+    // A failed precondition leaves the upload as it was, to be completed or aborted later.
+    precondition?.(this.repo.object(upload.bucket, upload.key));
     const stored = new Map(this.repo.allParts(upload.upload_id).map((p) => [p.part_number, p]));
     const chosen: PartRow[] = [];
     let previous = 0;

@@ -8,19 +8,10 @@
 import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { s3Errors } from "./errors.js";
+import { encodeKey, encodeRfc3986, headerValue, type RequestView, single } from "./request-view.js";
 
-/** The received request, as the wire carried it. */
-export interface RequestView {
-  method: string;
-  /** The path exactly as received (still percent-encoded), e.g. `/s3/bucket/a%20b.txt`. */
-  rawPath: string;
-  /** The query string without `?`, as received. */
-  rawQuery: string;
-  /** Node's lower-cased request headers. */
-  headers: Record<string, string | string[] | undefined>;
-}
-
-export interface AuthInfo {
+export interface SigV4Auth {
+  version: 4;
   via: "header" | "query";
   accessKeyId: string;
   sessionToken: string | undefined;
@@ -36,7 +27,7 @@ export interface AuthInfo {
   expiresSeconds?: number;
 }
 
-const ALGORITHM = "AWS4-HMAC-SHA256";
+export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -81,35 +72,6 @@ function signerFor(accessKeyId: string, secretAccessKey: string, region: string,
   });
 }
 
-/** The query string decoded into the form the signer expects (repeated names become arrays). */
-export function parseQuery(rawQuery: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  if (!rawQuery) return query;
-  for (const pair of rawQuery.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? "" : decode(pair.slice(eq + 1));
-    const existing = query[name];
-    if (existing === undefined) query[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else query[name] = [existing, value];
-  }
-  return query;
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw s3Errors.invalidArgument("The query string is not properly percent-encoded.");
-  }
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** Parses `Credential=AK/20240402/us-east-1/s3/aws4_request`'s value. */
 function parseCredential(value: string, fail: (message: string) => Error) {
   const parts = value.split("/");
@@ -119,63 +81,60 @@ function parseCredential(value: string, fail: (message: string) => Error) {
   return { accessKeyId: parts[0], scopeDate: parts[1]!, region: parts[2], service: parts[3] };
 }
 
-/** How the request is authenticated; undefined for an anonymous request. */
-export function parseAuth(view: RequestView, query: Record<string, string | string[]>): AuthInfo | undefined {
-  const header = single(view.headers["authorization"]);
+const SIGNATURE = /^[0-9a-f]{64}$/;
+
+/** `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` (the caller checked the prefix). */
+export function parseSigV4Header(header: string, view: RequestView): SigV4Auth {
+  const fail = (message: string) => s3Errors.authorizationMalformed(message);
+  const fields: Record<string, string> = {};
+  for (const part of header.slice(SIGV4_ALGORITHM.length + 1).split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  const { Credential, SignedHeaders, Signature } = fields;
+  if (!Credential || !SignedHeaders || !Signature) throw fail("The authorization header is malformed; it needs Credential, SignedHeaders and Signature.");
+  if (!SIGNATURE.test(Signature)) throw fail(`The Signature '${Signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
+  const longDate = single(view.headers["x-amz-date"]);
+  if (!longDate || !/^\d{8}T\d{6}Z$/.test(longDate)) throw s3Errors.accessDenied("AWS authentication requires a valid X-Amz-Date header.");
+  return {
+    version: 4,
+    via: "header",
+    ...parseCredential(Credential, fail),
+    sessionToken: single(view.headers["x-amz-security-token"]),
+    longDate,
+    signedHeaders: SignedHeaders.split(";"),
+    signature: Signature,
+  };
+}
+
+/** A presigned URL's `X-Amz-*` parameters. */
+export function parseSigV4Query(query: Record<string, string | string[]>): SigV4Auth {
+  const fail = (message: string) => s3Errors.authorizationQueryError(message);
   const algorithm = single(query["X-Amz-Algorithm"]);
-  if (header !== undefined && algorithm !== undefined) {
-    throw s3Errors.invalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.");
+  const credential = single(query["X-Amz-Credential"]);
+  const longDate = single(query["X-Amz-Date"]);
+  const signedHeaders = single(query["X-Amz-SignedHeaders"]);
+  const signature = single(query["X-Amz-Signature"]);
+  const expires = single(query["X-Amz-Expires"]);
+  if (algorithm !== undefined && algorithm !== SIGV4_ALGORITHM) throw fail(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}".`);
+  if (!algorithm || !credential || !longDate || !signedHeaders || !signature || !expires) {
+    throw fail("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
   }
-  if (header !== undefined) {
-    const fail = (message: string) => s3Errors.authorizationMalformed(message);
-    if (!header.startsWith(`${ALGORITHM} `)) {
-      throw s3Errors.invalidRequest("Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported by the emulator.");
-    }
-    const fields: Record<string, string> = {};
-    for (const part of header.slice(ALGORITHM.length + 1).split(",")) {
-      const eq = part.indexOf("=");
-      if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-    }
-    const { Credential, SignedHeaders, Signature } = fields;
-    if (!Credential || !SignedHeaders || !Signature) throw fail("The authorization header is malformed; it needs Credential, SignedHeaders and Signature.");
-    const longDate = single(view.headers["x-amz-date"]);
-    if (!longDate || !/^\d{8}T\d{6}Z$/.test(longDate)) throw s3Errors.accessDenied("AWS authentication requires a valid X-Amz-Date header.");
-    const token = single(view.headers["x-amz-security-token"]);
-    return {
-      via: "header",
-      ...parseCredential(Credential, fail),
-      sessionToken: token,
-      longDate,
-      signedHeaders: SignedHeaders.split(";"),
-      signature: Signature,
-    };
+  if (!/^\d{8}T\d{6}Z$/.test(longDate)) throw fail("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".");
+  if (!/^\d+$/.test(expires) || Number(expires) > 604800 || Number(expires) < 1) {
+    throw fail("X-Amz-Expires must be between 1 and 604800 seconds.");
   }
-  if (algorithm !== undefined) {
-    const fail = (message: string) => s3Errors.authorizationQueryError(message);
-    if (algorithm !== ALGORITHM) throw fail("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\".");
-    const credential = single(query["X-Amz-Credential"]);
-    const longDate = single(query["X-Amz-Date"]);
-    const signedHeaders = single(query["X-Amz-SignedHeaders"]);
-    const signature = single(query["X-Amz-Signature"]);
-    const expires = single(query["X-Amz-Expires"]);
-    if (!credential || !longDate || !signedHeaders || !signature || !expires) {
-      throw fail("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
-    }
-    if (!/^\d{8}T\d{6}Z$/.test(longDate)) throw fail("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".");
-    if (!/^\d+$/.test(expires) || Number(expires) > 604800 || Number(expires) < 1) {
-      throw fail("X-Amz-Expires must be between 1 and 604800 seconds.");
-    }
-    return {
-      via: "query",
-      ...parseCredential(credential, fail),
-      sessionToken: single(query["X-Amz-Security-Token"]),
-      longDate,
-      signedHeaders: signedHeaders.split(";"),
-      signature,
-      expiresSeconds: Number(expires),
-    };
-  }
-  return undefined;
+  if (!SIGNATURE.test(signature)) throw fail(`X-Amz-Signature '${signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
+  return {
+    version: 4,
+    via: "query",
+    ...parseCredential(credential, fail),
+    sessionToken: single(query["X-Amz-Security-Token"]),
+    longDate,
+    signedHeaders: signedHeaders.split(";"),
+    signature,
+    expiresSeconds: Number(expires),
+  };
 }
 
 /** `20240402T120000Z` → milliseconds. */
@@ -184,19 +143,14 @@ export function longDateMs(longDate: string): number {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
-function headerValue(view: RequestView, name: string): string {
-  const value = view.headers[name];
-  return Array.isArray(value) ? value.join(",") : (value ?? "");
-}
-
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Throws SignatureDoesNotMatch unless the request's signature is the one the credentials produce. */
-export async function verifySignature(view: RequestView, query: Record<string, string | string[]>, info: AuthInfo, secretAccessKey: string): Promise<void> {
+export async function verifySigV4(view: RequestView, query: Record<string, string | string[]>, info: SigV4Auth, secretAccessKey: string): Promise<void> {
   const signingDate = new Date(longDateMs(info.longDate));
   const signed = new Set(info.signedHeaders);
   if (!signed.has("host")) throw s3Errors.signatureDoesNotMatch();
@@ -292,15 +246,6 @@ export async function presignUrl(input: {
 /** The region the emulator signs its own URLs for; any region verifies. */
 export const SIGNING_REGION = "us-east-1";
 
-export function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** A key as a URL path: every segment encoded, the slashes kept. */
-export function encodeKey(key: string): string {
-  return key.split("/").map(encodeRfc3986).join("/");
-}
-
 /**
  * The signatures of `aws-chunked` bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]): each chunk's signature
  * chains on the previous one, starting from the request's signature (the seed).
@@ -311,7 +256,7 @@ export class ChunkSignatures {
   private readonly scope: string;
 
   constructor(
-    private readonly info: AuthInfo,
+    private readonly info: SigV4Auth,
     secretAccessKey: string,
   ) {
     this.previous = info.signature;
