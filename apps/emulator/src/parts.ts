@@ -24,7 +24,12 @@ export const PROJECT_JOB_IMAGES = ["htcemu/shell:1", "htcemu/node:20"] as const;
 export function executorOffPart(executor: string, requested: string, because: string | undefined): OffPart | undefined {
   if (executor !== "simulated") return undefined;
   if (requested === "simulated") {
-    return { part: "jobs", state: "simulated", why: "--executor simulated was given", fix: "start the emulator without --executor simulated" };
+    return {
+      part: "jobs",
+      state: "simulated",
+      why: "--executor simulated was given",
+      fix: "start the emulator without --executor simulated",
+    };
   }
   // With --executor docker an emulator does not start at all without an engine (only probeParts() sees this).
   const state = requested === "docker" ? "unavailable" : "simulated";
@@ -33,10 +38,13 @@ export function executorOffPart(executor: string, requested: string, because: st
 
 /** The one command that gets a Docker engine to answer here. */
 export function engineCommand(reason: string | undefined, facts = machineFacts()): string {
-  if (facts.platform === "darwin" || facts.platform === "win32") return "start Docker Desktop (install it from https://docs.docker.com/desktop/)";
+  if (facts.platform === "darwin" || facts.platform === "win32")
+    return "start Docker Desktop (install it from https://docs.docker.com/desktop/)";
   if (reason?.includes("EACCES")) return 'sudo usermod -aG docker "$USER" (then log in again)';
   if (process.env.DOCKER_HOST) return `start the engine at DOCKER_HOST=${process.env.DOCKER_HOST}, or unset DOCKER_HOST`;
-  return facts.apt ? setupCommand({ ...facts, engine: undefined }) : "install and start Docker Engine (https://docs.docker.com/engine/install/)";
+  return facts.apt
+    ? setupCommand({ ...facts, engine: undefined })
+    : "install and start Docker Engine (https://docs.docker.com/engine/install/)";
 }
 
 /**

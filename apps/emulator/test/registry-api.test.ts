@@ -29,11 +29,15 @@ describeRegistry("the project registry's API", () => {
   }
 
   async function createRepo(projectId: string, repoName: string, c: HtcClient = client) {
-    return unwrap(c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+    return unwrap(
+      c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
+    );
   }
 
   async function password(projectId: string, c: HtcClient = client): Promise<string> {
-    return unwrap(c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" })) as Promise<string>;
+    return unwrap(
+      c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
+    ) as Promise<string>;
   }
 
   const bearer = async () => {
@@ -85,10 +89,13 @@ describeRegistry("the project registry's API", () => {
     // (Plain HTTP: the contract-checking client would refuse to send these.)
     const token = await bearer();
     for (const bad of ["Upper", "a__b", "trailing-", "a//b", "x".repeat(211)]) {
-      const { status, body } = await http(`${emulator.baseUrl}/htc/projects/${project.projectId}/container-registry/repo/${encodeURIComponent(bad)}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}` },
-      });
+      const { status, body } = await http(
+        `${emulator.baseUrl}/htc/projects/${project.projectId}/container-registry/repo/${encodeURIComponent(bad)}`,
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      );
       expect(status, bad).toBe(400);
       expect(body).toMatchObject({ errorType: "VALIDATION_ERROR", errorDescription: expect.stringContaining("repoName") });
     }
@@ -134,7 +141,12 @@ describeRegistry("the project registry's API", () => {
     const pw = await password(a.projectId);
     const mine = `repository:rescale/${a.projectId}/solver`;
     const theirs = `repository:rescale/${b.projectId}/solver`;
-    const granted = await realmToken(emulator.rootUrl, pw, [`${mine}:pull,push`, `${theirs}:pull`, `repository:rescale/${a.projectId}/uncreated:pull,push`, "registry:catalog:*"]);
+    const granted = await realmToken(emulator.rootUrl, pw, [
+      `${mine}:pull,push`,
+      `${theirs}:pull`,
+      `repository:rescale/${a.projectId}/uncreated:pull,push`,
+      "registry:catalog:*",
+    ]);
     expect(granted.status).toBe(200);
     expect(granted.access).toEqual([{ type: "repository", name: `rescale/${a.projectId}/solver`, actions: ["pull", "push"] }]);
     expect((await realmToken(emulator.rootUrl, pw, [`${mine}:*`])).access).toEqual([
@@ -155,14 +167,20 @@ describeRegistry("the project registry's API", () => {
     const anonymous = await fetch(`${emulator.rootUrl}/_emulator/registry/token?service=htc-emulator-registry`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic /);
-    expect((await fetch(`${emulator.rootUrl}/_emulator/registry/token`, { headers: { authorization: basic("AWS", "") } })).status).toBe(401);
+    expect((await fetch(`${emulator.rootUrl}/_emulator/registry/token`, { headers: { authorization: basic("AWS", "") } })).status).toBe(
+      401,
+    );
   });
 
   it("expires passwords after 12 hours of the emulator's clock", async () => {
     const project = await newProject();
     const pw = await password(project.projectId);
     const advance = (seconds: number) =>
-      http(`${emulator.rootUrl}/_emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) });
+      http(`${emulator.rootUrl}/_emulator/v1/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ advanceSeconds: seconds }),
+      });
     await advance(11 * 3600);
     expect((await realmToken(emulator.rootUrl, pw, [])).status).toBe(200);
     await advance(3600 + 1);
@@ -174,7 +192,9 @@ describeRegistry("the project registry's API", () => {
   it("lists no images in a new registry, and answers 404 HTCImageError for unknown images and projects", async () => {
     const project = await newProject();
     await createRepo(project.projectId, "solver");
-    const images = await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }));
+    const images = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
+    );
     expect(images).toEqual({ containerRegistry: project.containerRegistry, images: [] });
     const image = (projectId: string, imageName: string) =>
       client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName } } });
@@ -200,14 +220,20 @@ describe("starting the emulator with and without a registry", () => {
   const nowhere = { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } };
 
   it("fails with what to do when --registry on finds neither the binary nor a Docker engine", async () => {
-    const error = await spawnEmulator({ args: ["--strict", "--registry", "on", "--registry-bin", NO_REGISTRY_BIN], ...nowhere }).catch((e: unknown) => e);
+    const error = await spawnEmulator({ args: ["--strict", "--registry", "on", "--registry-bin", NO_REGISTRY_BIN], ...nowhere }).catch(
+      (e: unknown) => e,
+    );
     expect(String(error)).toContain(`${NO_REGISTRY_BIN} does not exist, and no Docker engine answers to run the registry in a container`);
     expect(String(error)).toContain("To turn the project registries on: ");
   });
 
   it("starts with the registry off when it cannot run or is turned off, and says so first, with the command that turns it on", async () => {
     const cases = [
-      { args: ["--registry-bin", NO_REGISTRY_BIN], why: "does not exist, and no Docker engine answers", fix: /turn on: (sudo )?(bash scripts\/docker\/ensure-engine\.sh|apt-get install docker-registry|docker pull registry:2)/ },
+      {
+        args: ["--registry-bin", NO_REGISTRY_BIN],
+        why: "does not exist, and no Docker engine answers",
+        fix: /turn on: (sudo )?(bash scripts\/docker\/ensure-engine\.sh|apt-get install docker-registry|docker pull registry:2)/,
+      },
       { args: ["--registry", "off"], why: "--registry off was given", fix: /turn on: start the emulator without --registry off/ },
     ];
     for (const { args, why, fix } of cases) {
@@ -222,7 +248,9 @@ describe("starting the emulator with and without a registry", () => {
         expect(stdout).toMatch(fix);
         const client = contractClient(emulator, { apiKey: emulator.apiKey });
         const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-        const images = await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }));
+        const images = await unwrap(
+          client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
+        );
         expect(images.images).toEqual([]);
       } finally {
         await emulator.stop();

@@ -50,7 +50,9 @@ export function dockerCli(config: string | undefined, args: string[], input?: st
 export async function dockerMissing(images: readonly string[]): Promise<string | undefined> {
   const engine = await detectDockerEngine();
   if (!engine.ok) return engine.reason.split("\n")[0];
-  const cli = await dockerCli(undefined, ["version", "--format", "{{.Client.Version}}"]).catch((e: Error) => ({ code: 1, stderr: e.message }) as DockerRun);
+  const cli = await dockerCli(undefined, ["version", "--format", "{{.Client.Version}}"]).catch(
+    (e: Error) => ({ code: 1, stderr: e.message }) as DockerRun,
+  );
   if (cli.code !== 0) return `the docker CLI does not work: ${cli.stderr.trim()}`;
   for (const image of images) {
     if ((await dockerCli(undefined, ["image", "inspect", image])).code !== 0) return `${image} is not in the engine (bash images/build.sh)`;
@@ -113,7 +115,9 @@ export async function pushTestImage(registryUrl: string, token: string, name: st
     return { digest: digestOf(data), size: data.length };
   };
   const layer = await upload(Buffer.from(content));
-  const config = await upload(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } })));
+  const config = await upload(
+    Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } })),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -168,7 +172,9 @@ export async function projectWithRepo(emulator: RunningEmulator, repoName: strin
   const { client } = emulator;
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
   const projectId = project.projectId;
-  await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+  await unwrap(
+    client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
+  );
   const password = (await unwrap(
     client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
   )) as string;

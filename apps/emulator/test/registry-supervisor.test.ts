@@ -13,7 +13,17 @@ import { ProcessRunner } from "../src/registry/process-runner.js";
 import { RegistrySupervisor } from "../src/registry/supervisor.js";
 import { REGISTRY_ISSUER, REGISTRY_SERVICE, RegistryTokenIssuer } from "../src/registry/token-service.js";
 import { startTestEmulator } from "./helpers.js";
-import { describeIf, projectWithRepo, pushTestImage, REGISTRY_BIN, realmToken, registryMissing, removeLater, tempDir, until } from "./registry-helpers.js";
+import {
+  describeIf,
+  projectWithRepo,
+  pushTestImage,
+  REGISTRY_BIN,
+  realmToken,
+  registryMissing,
+  removeLater,
+  tempDir,
+  until,
+} from "./registry-helpers.js";
 
 const describeRegistry = describeIf(registryMissing, "registry supervisor tests");
 
@@ -50,7 +60,10 @@ describeRegistry("the registry process", () => {
       const host = supervisor.host;
       expect((await fetch(`${supervisor.url}/v2/`)).status).toBe(401);
       process.kill(first, "SIGKILL");
-      await until(() => supervisor.pid, (pid) => pid !== undefined && pid !== first);
+      await until(
+        () => supervisor.pid,
+        (pid) => pid !== undefined && pid !== first,
+      );
       await supervisor.ready();
       expect(supervisor.host).toBe(host);
       expect((await fetch(`${supervisor.url}/v2/`)).status).toBe(401);
@@ -69,7 +82,13 @@ describeRegistry("the registry process", () => {
 
   it("keeps an in-memory emulator's registry data in a temporary folder that stop() removes", async () => {
     const lines: string[] = [];
-    const emulator = await startEmulator({ inMemory: true, executor: "simulated", registry: "on", registryBin: REGISTRY_BIN, log: (l) => lines.push(l) });
+    const emulator = await startEmulator({
+      inMemory: true,
+      executor: "simulated",
+      registry: "on",
+      registryBin: REGISTRY_BIN,
+      log: (l) => lines.push(l),
+    });
     const dir = /data in (\S+)\)/.exec(lines.join("\n"))?.[1];
     const pid = emulator.internals.registry.process!.pid!;
     try {
@@ -92,15 +111,27 @@ describeRegistry("the registry process", () => {
       const registryUrl = `http://${emulator.internals.registry.host}`;
       const digest = await pushTestImage(registryUrl, token!, name, "v1");
       const repo = emulator.internals.core.repos.registry;
-      const row = await until(() => repo.image(projectId, "notified", "v1"), (r) => r?.complete_at != null);
+      const row = await until(
+        () => repo.image(projectId, "notified", "v1"),
+        (r) => r?.complete_at != null,
+      );
       expect(row).toMatchObject({ digest, tag: "v1" });
       expect(emulator.internals.registry.statusOf(row!)).toBe("READY");
       // A new push of the tag replaces the digest; deleting the manifest removes the row.
       const second = await pushTestImage(registryUrl, token!, name, "v1", "another layer");
-      await until(() => repo.image(projectId, "notified", "v1")?.digest, (d) => d === second);
-      const deleted = await fetch(`${registryUrl}/v2/${name}/manifests/${second}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+      await until(
+        () => repo.image(projectId, "notified", "v1")?.digest,
+        (d) => d === second,
+      );
+      const deleted = await fetch(`${registryUrl}/v2/${name}/manifests/${second}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(deleted.status).toBe(202);
-      await until(() => repo.image(projectId, "notified", "v1"), (r) => r === undefined);
+      await until(
+        () => repo.image(projectId, "notified", "v1"),
+        (r) => r === undefined,
+      );
     } finally {
       await emulator.stop();
     }
@@ -126,10 +157,14 @@ describeRegistry("the registry process", () => {
     emulator = await startEmulator(options);
     try {
       expect(emulator.internals.registry.host).toBe(host);
-      const images = await unwrap(emulator.client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
+      const images = await unwrap(
+        emulator.client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }),
+      );
       expect(images).toEqual({ containerRegistry: `${host}/rescale/${projectId}/`, images: ["kept:v1"] });
       // A registry token signed before the restart is still accepted: the key and certificate were kept.
-      const tags = await fetch(`http://${host}/v2/rescale/${projectId}/kept/tags/list`, { headers: { authorization: `Bearer ${tokenBefore}` } });
+      const tags = await fetch(`http://${host}/v2/rescale/${projectId}/kept/tags/list`, {
+        headers: { authorization: `Bearer ${tokenBefore}` },
+      });
       expect(await tags.json()).toEqual({ name: `rescale/${projectId}/kept`, tags: ["v1"] });
     } finally {
       await emulator.stop();
@@ -141,10 +176,16 @@ describeRegistry("the registry process", () => {
     const dir = /data in (\S+)\)/.exec(emulator.output().stderr)?.[1];
     removeLater(dir!);
     // The registry is the process whose command line names this emulator's configuration.
-    const pid = await until(() => registryPidOf(join(dir!, "config.yml")), (p) => p !== undefined);
+    const pid = await until(
+      () => registryPidOf(join(dir!, "config.yml")),
+      (p) => p !== undefined,
+    );
     emulator.process.kill("SIGKILL");
     await emulator.stop();
-    await until(() => alive(pid!), (running) => !running);
+    await until(
+      () => alive(pid!),
+      (running) => !running,
+    );
   });
 });
 

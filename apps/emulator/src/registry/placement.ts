@@ -66,20 +66,27 @@ export function planRegistry(input: PlanInput): RegistryPlan {
       : `${bin} does not exist`;
     return { run: "container", vm, because };
   }
-  return { run: "off", why: `${bin} does not exist, and no Docker engine answers to run the registry in a container`, fix: setupCommand(input) };
+  return {
+    run: "off",
+    why: `${bin} does not exist, and no Docker engine answers to run the registry in a container`,
+    fix: setupCommand(input),
+  };
 }
 
 /** The one command that gets a registry (and an engine) onto this machine. */
 export function setupCommand(input: Pick<PlanInput, "platform" | "root" | "apt" | "engine">): string {
   if (input.platform === "darwin" || input.platform === "win32") {
     // Docker Desktop: the registry runs as a container, from registry:2.
-    return input.engine?.ok ? `docker pull ${PUBLIC_REGISTRY_IMAGE}` : "start Docker Desktop (install it from https://docs.docker.com/desktop/)";
+    return input.engine?.ok
+      ? `docker pull ${PUBLIC_REGISTRY_IMAGE}`
+      : "start Docker Desktop (install it from https://docs.docker.com/desktop/)";
   }
   if (input.engine?.ok && (input.engine.info.desktop || !input.apt)) return `docker pull ${PUBLIC_REGISTRY_IMAGE}`;
   const sudo = input.root ? "" : "sudo ";
   // The set-up script stops at an engine named by DOCKER_HOST that does not answer; the binary alone is enough.
   if (!input.engine?.ok && process.env.DOCKER_HOST && input.apt) return `${sudo}apt-get install docker-registry`;
-  if (!input.apt) return `docker pull ${PUBLIC_REGISTRY_IMAGE} (once a Docker engine runs), or install a distribution 2.x registry binary and pass --registry-bin`;
+  if (!input.apt)
+    return `docker pull ${PUBLIC_REGISTRY_IMAGE} (once a Docker engine runs), or install a distribution 2.x registry binary and pass --registry-bin`;
   // Installs docker-registry (and, when missing, the engine): the registry then runs as a child process.
   return `${sudo}bash scripts/docker/ensure-engine.sh`;
 }

@@ -28,9 +28,7 @@ export type { RegistryMode } from "./placement.js";
 export type ImageStatus = "READY" | "PENDING";
 
 /** Whether the registries run, and how; or why not and the one command that turns them on. */
-export type RegistryState =
-  | { on: true; runs: "process" | "container"; description: string }
-  | { on: false; why: string; fix: string };
+export type RegistryState = { on: true; runs: "process" | "container"; description: string } | { on: false; why: string; fix: string };
 
 /** Where the registry's internal endpoints live on the emulator (outside the HTC contract and the admin API). */
 export const REGISTRY_INTERNAL_PREFIX = "/_emulator/registry";
@@ -154,13 +152,19 @@ export class RegistryService {
       });
       if (this.options.dataDir) this.repo.setLastPort(supervisor.port);
       this.stateValue = { on: true, runs: runner.kind, description: runner.description };
-      log(`registry listening on ${supervisor.host} (${runner.description}, data in ${dir}), ready in ${Math.round(performance.now() - started)} ms`);
+      log(
+        `registry listening on ${supervisor.host} (${runner.description}, data in ${dir}), ready in ${Math.round(performance.now() - started)} ms`,
+      );
       // Tags moved or deleted while the emulator was down: catch up in the background.
       this.reconciling = this.reconcile();
     } catch (error) {
       this.removeTempDir();
       const off = error instanceof RegistryOffError ? error : undefined;
-      this.stateValue = { on: false, why: off?.why ?? (error as Error).message.split("\n")[0]!, fix: off?.fix ?? "fix what the log says (\"the project registries are off: …\"), then restart" };
+      this.stateValue = {
+        on: false,
+        why: off?.why ?? (error as Error).message.split("\n")[0]!,
+        fix: off?.fix ?? 'fix what the log says ("the project registries are off: …"), then restart',
+      };
       if (mode === "on") throw error;
       log(`the project registries are off: ${(error as Error).message}`);
     }
@@ -297,7 +301,13 @@ export class RegistryService {
       if (!target || !parsed) continue;
       const { projectId, repo } = parsed;
       if (event.action === "push" && target.tag && target.digest && MANIFEST_MEDIA_TYPE.test(target.mediaType ?? "")) {
-        this.repo.recordImage({ project_id: projectId, repository: repo, tag: target.tag, digest: target.digest, pushed_at: this.clock.now() });
+        this.repo.recordImage({
+          project_id: projectId,
+          repository: repo,
+          tag: target.tag,
+          digest: target.digest,
+          pushed_at: this.clock.now(),
+        });
         void this.verify(projectId, repo, target.digest);
       } else if (event.action === "delete") {
         if (target.tag) this.repo.deleteImage(projectId, repo, target.tag);

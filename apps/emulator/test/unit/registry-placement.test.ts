@@ -12,7 +12,14 @@ import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DockerEngineCheck, DockerEngineInfo } from "../../src/jobs/docker-engine.js";
 import { engineCommand, executorOffPart, offPartsBanner, probeParts } from "../../src/parts.js";
-import { ContainerRunner, emulatorUrlFromContainer, OWNER_LABEL, ownerIsGone, ownerOf, registryContainerSpec } from "../../src/registry/container-runner.js";
+import {
+  ContainerRunner,
+  emulatorUrlFromContainer,
+  OWNER_LABEL,
+  ownerIsGone,
+  ownerOf,
+  registryContainerSpec,
+} from "../../src/registry/container-runner.js";
 import { type PlanInput, planRegistry, setupCommand } from "../../src/registry/placement.js";
 import { RegistrySupervisor } from "../../src/registry/supervisor.js";
 
@@ -30,11 +37,24 @@ afterAll(() => {
 function engineOk(info: Partial<DockerEngineInfo> = {}): DockerEngineCheck {
   return {
     ok: true,
-    info: { serverVersion: "27.0.0", apiVersion: "1.46", operatingSystem: "Debian GNU/Linux 12 (bookworm)", osType: "linux", name: "host", ncpu: 2, memTotalBytes: 4e9, desktop: false, ...info },
+    info: {
+      serverVersion: "27.0.0",
+      apiVersion: "1.46",
+      operatingSystem: "Debian GNU/Linux 12 (bookworm)",
+      osType: "linux",
+      name: "host",
+      ncpu: 2,
+      memTotalBytes: 4e9,
+      desktop: false,
+      ...info,
+    },
   };
 }
 const desktop = engineOk({ operatingSystem: "Docker Desktop", name: "docker-desktop", desktop: true });
-const noEngine: DockerEngineCheck = { ok: false, reason: "No Docker engine answers at the default Docker socket (ENOENT: connect ENOENT /var/run/docker.sock). There is no engine socket." };
+const noEngine: DockerEngineCheck = {
+  ok: false,
+  reason: "No Docker engine answers at the default Docker socket (ENOENT: connect ENOENT /var/run/docker.sock). There is no engine socket.",
+};
 
 const linuxRoot: Pick<PlanInput, "platform" | "root" | "apt"> = { platform: "linux", root: true, apt: true };
 const plan = (input: Partial<PlanInput>) =>
@@ -49,7 +69,11 @@ describe("where the registry runs", () => {
   });
 
   it("runs a container without the binary, and always with an engine in a VM (whose daemon cannot reach our loopback)", () => {
-    expect(plan({ binExists: false, engine: engineOk() })).toEqual({ run: "container", vm: false, because: "/usr/bin/docker-registry does not exist" });
+    expect(plan({ binExists: false, engine: engineOk() })).toEqual({
+      run: "container",
+      vm: false,
+      because: "/usr/bin/docker-registry does not exist",
+    });
     const onDesktop = plan({ binExists: true, engine: desktop });
     expect(onDesktop).toMatchObject({ run: "container", vm: true });
     expect(onDesktop.run === "container" && onDesktop.because).toContain("VM (Docker Desktop)");
@@ -57,13 +81,20 @@ describe("where the registry runs", () => {
   });
 
   it("is off only when asked, or when neither can run, and then names the one command that turns it on", () => {
-    expect(plan({ mode: "off" })).toEqual({ run: "off", why: "--registry off was given", fix: "start the emulator without --registry off" });
+    expect(plan({ mode: "off" })).toEqual({
+      run: "off",
+      why: "--registry off was given",
+      fix: "start the emulator without --registry off",
+    });
     expect(plan({ binExists: false, engine: noEngine })).toEqual({
       run: "off",
       why: "/usr/bin/docker-registry does not exist, and no Docker engine answers to run the registry in a container",
       fix: "bash scripts/docker/ensure-engine.sh",
     });
-    expect(plan({ binExists: false, engine: noEngine, root: false })).toMatchObject({ run: "off", fix: "sudo bash scripts/docker/ensure-engine.sh" });
+    expect(plan({ binExists: false, engine: noEngine, root: false })).toMatchObject({
+      run: "off",
+      fix: "sudo bash scripts/docker/ensure-engine.sh",
+    });
   });
 
   it("names the command for each kind of machine", () => {
@@ -71,7 +102,9 @@ describe("where the registry runs", () => {
     expect(setupCommand({ platform: "win32", root: false, apt: false, engine: desktop })).toBe("docker pull registry:2");
     expect(setupCommand({ platform: "linux", root: false, apt: true, engine: desktop })).toBe("docker pull registry:2");
     expect(setupCommand({ platform: "linux", root: false, apt: false, engine: engineOk() })).toBe("docker pull registry:2");
-    expect(setupCommand({ platform: "linux", root: false, apt: true, engine: engineOk() })).toBe("sudo bash scripts/docker/ensure-engine.sh");
+    expect(setupCommand({ platform: "linux", root: false, apt: true, engine: engineOk() })).toBe(
+      "sudo bash scripts/docker/ensure-engine.sh",
+    );
     expect(setupCommand({ platform: "linux", root: true, apt: true, engine: engineOk() })).toBe("bash scripts/docker/ensure-engine.sh");
   });
 });
@@ -81,7 +114,13 @@ describe("the registry's container", () => {
 
   it("on a Linux engine: host network, loopback, the emulator's user, no published port", () => {
     const spec = registryContainerSpec({ ...base, vm: false, user: "1000:1000" });
-    expect(spec).toMatchObject({ Image: "htcemu/registry:2", Entrypoint: ["/bin/registry"], Cmd: ["serve", "/htcemu-registry/config.yml"], User: "1000:1000", Env: [] });
+    expect(spec).toMatchObject({
+      Image: "htcemu/registry:2",
+      Entrypoint: ["/bin/registry"],
+      Cmd: ["serve", "/htcemu-registry/config.yml"],
+      User: "1000:1000",
+      Env: [],
+    });
     expect(spec.HostConfig).toEqual({
       NetworkMode: "host",
       Mounts: [{ Type: "bind", Source: "/data/registry", Target: "/htcemu-registry" }],
@@ -89,7 +128,9 @@ describe("the registry's container", () => {
     });
     expect(spec.ExposedPorts).toBeUndefined();
     expect(spec.Labels).toEqual({ [OWNER_LABEL]: "host/42" });
-    expect(emulatorUrlFromContainer("http://127.0.0.1:8787/_emulator/registry/token", false)).toBe("http://127.0.0.1:8787/_emulator/registry/token");
+    expect(emulatorUrlFromContainer("http://127.0.0.1:8787/_emulator/registry/token", false)).toBe(
+      "http://127.0.0.1:8787/_emulator/registry/token",
+    );
   });
 
   it("on an engine in a VM: the default network (none created), the port published on 127.0.0.1 only, host.docker.internal", () => {
@@ -102,7 +143,9 @@ describe("the registry's container", () => {
       RestartPolicy: { Name: "no" },
     });
     expect(spec.HostConfig?.NetworkMode).toBeUndefined();
-    expect(emulatorUrlFromContainer("http://127.0.0.1:8787/_emulator/registry/token", true)).toBe("http://host.docker.internal:8787/_emulator/registry/token");
+    expect(emulatorUrlFromContainer("http://127.0.0.1:8787/_emulator/registry/token", true)).toBe(
+      "http://host.docker.internal:8787/_emulator/registry/token",
+    );
     expect(emulatorUrlFromContainer("http://localhost:8787/x", true)).toBe("http://host.docker.internal:8787/x");
     expect(emulatorUrlFromContainer("http://[::1]:8787/x", true)).toBe("http://host.docker.internal:8787/x");
     // An address that is not loopback (e.g. --public-url) is left as it is.
@@ -237,7 +280,10 @@ describe("a registry container, supervised (fake engine)", () => {
     expect(first!.spec).toMatchObject({
       name: `htcemu-registry-${port}`,
       Image: "registry:2",
-      HostConfig: { PortBindings: { [`${port}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(port) }] }, Mounts: [{ Source: dir, Target: "/htcemu-registry" }] },
+      HostConfig: {
+        PortBindings: { [`${port}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(port) }] },
+        Mounts: [{ Source: dir, Target: "/htcemu-registry" }],
+      },
     });
     expect(first!.spec.HostConfig?.NetworkMode).toBeUndefined();
     expect(first!.spec.User).toBeUndefined();
@@ -335,7 +381,9 @@ describe("the parts that are off", () => {
     expect(engineCommand("ENOENT", { platform: "darwin", root: false, apt: false })).toMatch(/^start Docker Desktop/);
     process.env.DOCKER_HOST = "tcp://127.0.0.1:2375";
     try {
-      expect(engineCommand("ECONNREFUSED", { platform: "linux", root: false, apt: true })).toBe("start the engine at DOCKER_HOST=tcp://127.0.0.1:2375, or unset DOCKER_HOST");
+      expect(engineCommand("ECONNREFUSED", { platform: "linux", root: false, apt: true })).toBe(
+        "start the engine at DOCKER_HOST=tcp://127.0.0.1:2375, or unset DOCKER_HOST",
+      );
       expect(setupCommand({ platform: "linux", root: false, apt: true, engine: noEngine })).toBe("sudo apt-get install docker-registry");
     } finally {
       delete process.env.DOCKER_HOST;
@@ -354,7 +402,9 @@ describe("the parts that are off", () => {
         ["jobs", "simulated"],
         ["registry", "off"],
       ]);
-      expect(parts[1]!.why).toBe("/nonexistent/docker-registry does not exist, and no Docker engine answers to run the registry in a container");
+      expect(parts[1]!.why).toBe(
+        "/nonexistent/docker-registry does not exist, and no Docker engine answers to run the registry in a container",
+      );
       // With --executor docker, the emulator would not start at all.
       expect((await probeParts({ executor: "docker", registry: "off" }))[0]).toMatchObject({ part: "jobs", state: "unavailable" });
     } finally {
