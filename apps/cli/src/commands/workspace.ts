@@ -97,13 +97,11 @@ export function registerWorkspaceCommands(program: Command): void {
       put: async (session, body) => {
         const workspaceId = await workspaceIdOf(session);
         return unwrap(
-          session
-            .client()
-            .api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
-              params: { path: { workspaceId } },
-              body,
-              signal: session.signal,
-            }),
+          session.client().api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
+            params: { path: { workspaceId } },
+            body,
+            signal: session.signal,
+          }),
         );
       },
     },
