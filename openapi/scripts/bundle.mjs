@@ -9,7 +9,9 @@ import { parse } from "yaml";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export function bundle(srcDir) {
-  const files = readdirSync(srcDir).filter((f) => f.endsWith(".yaml")).sort();
+  const files = readdirSync(srcDir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
   let doc;
   for (const file of files) {
     const fragment = parse(readFileSync(join(srcDir, file), "utf8")) ?? {};

@@ -21,9 +21,12 @@ step("pack");
 const out = join(root, ".release");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
-for (const [name, file] of packAll(out)) console.log(`  ${name.padEnd(20)} ${basename(file).padEnd(32)} ${(statSync(file).size / 1024).toFixed(0).padStart(6)} KiB`);
+for (const [name, file] of packAll(out))
+  console.log(`  ${name.padEnd(20)} ${basename(file).padEnd(32)} ${(statSync(file).size / 1024).toFixed(0).padStart(6)} KiB`);
 
 step("outside the workspace: npm install of the tarballs, the README's snippets");
 run("pnpm", ["--filter", "@htcemu/outside-tests", "test"], { HTC_OUTSIDE_TARBALLS: out });
 
-console.log(`\nrelease check passed: the tarballs in ${out} are what \`npm publish\` would upload (run it from each package's folder, or \`pnpm publish -r\`).`);
+console.log(
+  `\nrelease check passed: the tarballs in ${out} are what \`npm publish\` would upload (run it from each package's folder, or \`pnpm publish -r\`).`,
+);

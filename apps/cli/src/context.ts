@@ -129,7 +129,8 @@ export class ConfigStore {
     } catch (error) {
       throw usageError(`the config file ${this.path} is not valid JSON: ${(error as Error).message}`);
     }
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw usageError(`the config file ${this.path} is not a JSON object`);
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+      throw usageError(`the config file ${this.path} is not a JSON object`);
     const raw = parsed as Partial<ConfigData>;
     const contexts: Record<string, ContextConfig> = {};
     for (const [name, value] of Object.entries(raw.contexts ?? {})) {
@@ -417,7 +418,11 @@ export class Session {
     // Where a value of the config file came from: the context, the file's global settings, or the profile file.
     const label = (source: string, flag: "--url" | "--key", fromContext: boolean, fromGlobal: boolean): string => {
       const flagged = nonEmpty(flag === "--url" ? this.globals.url : this.globals.key);
-      const stored = fromContext ? `context ${name}` : fromGlobal ? `global ${flag === "--url" ? "api_url" : "api_key"} of the config file` : profileFile;
+      const stored = fromContext
+        ? `context ${name}`
+        : fromGlobal
+          ? `global ${flag === "--url" ? "api_url" : "api_key"} of the config file`
+          : profileFile;
       if (source === "options") return flagged ? `flag ${flag}` : stored;
       if (source.startsWith("profile:")) return stored;
       return source;
@@ -436,7 +441,11 @@ export class Session {
   tokenCache(): TokenCache | undefined {
     const { baseUrl, credential } = this.target();
     if (credential.kind === "bearerToken") return undefined;
-    return new TokenCache(this.store.tokenFile(this.contextName), TokenCache.fingerprintOf(baseUrl, credential.kind, credential.value), baseUrl);
+    return new TokenCache(
+      this.store.tokenFile(this.contextName),
+      TokenCache.fingerprintOf(baseUrl, credential.kind, credential.value),
+      baseUrl,
+    );
   }
 
   /** A client for the target, authenticating through the token cache. */

@@ -105,7 +105,12 @@ export function describeError(error: unknown): DescribedError {
       // The test controls talk to an emulator's admin API: say so, and how to get one.
       const why = error instanceof HtcTimeoutError ? `no answer within ${error.timeoutMs / 1000} s` : describeCause(error.cause);
       const message = `no emulator answers at ${emulator}: ${why}`;
-      return { exitCode: ExitCode.NETWORK, message, hint: "start one with `htc emulator start`, or pass --emulator-url", json: { code: error.code, message } };
+      return {
+        exitCode: ExitCode.NETWORK,
+        message,
+        hint: "start one with `htc emulator start`, or pass --emulator-url",
+        json: { code: error.code, message },
+      };
     }
     return {
       exitCode: ExitCode.NETWORK,
@@ -116,7 +121,8 @@ export function describeError(error: unknown): DescribedError {
   }
   if (error instanceof HtcError) {
     const exitCode = error.code === "CONFIG" ? ExitCode.USAGE : ExitCode.API;
-    const hint = error.code === "CONFIG" ? "run `htc auth login`, `htc config set <context> --url … --key …`, or set RESCALE_API_KEY" : undefined;
+    const hint =
+      error.code === "CONFIG" ? "run `htc auth login`, `htc config set <context> --url … --key …`, or set RESCALE_API_KEY" : undefined;
     return { exitCode, message: error.message, hint, json: { code: error.code, message: error.message } };
   }
   if (error instanceof RangeError) {
@@ -151,7 +157,8 @@ function describeCause(error: unknown): string {
 }
 
 function hintForStatus(error: HtcApiError): string | undefined {
-  if (error.status === 401) return "the API key or token was refused: check it with `htc auth whoami`, or log in again with `htc auth login`";
+  if (error.status === 401)
+    return "the API key or token was refused: check it with `htc auth whoami`, or log in again with `htc auth login`";
   if (error.status === 403) return "the API refused this operation for your user";
   return undefined;
 }

@@ -16,7 +16,15 @@ import { registerTaskCommands } from "./commands/task.js";
 import { registerVersionCommand } from "./commands/version.js";
 import { registerWorkspaceCommands } from "./commands/workspace.js";
 import { aliasOf } from "./commands/common.js";
-import { activeSessions, CLI_VERSION, ConfigStore, configFilePath, type GlobalOptions, outputFormatOf, signalForwarding } from "./context.js";
+import {
+  activeSessions,
+  CLI_VERSION,
+  ConfigStore,
+  configFilePath,
+  type GlobalOptions,
+  outputFormatOf,
+  signalForwarding,
+} from "./context.js";
 import { commanderExitCode, describeError, ExitCode, ExitSignal } from "./errors.js";
 import { formatData, OUTPUT_FORMATS, type OutputFormat } from "./output.js";
 
@@ -31,7 +39,10 @@ export function createProgram(options: { emulatorCli?: EmulatorCli } = {}): Comm
     )
     .version(CLI_VERSION, "-V, --version")
     .addOption(
-      new Option("-o, --output <format>", "output format: text (tables), json (the API's JSON) or yaml (the same as YAML); default: the config file's output_format, else text").argParser(outputFormat),
+      new Option(
+        "-o, --output <format>",
+        "output format: text (tables), json (the API's JSON) or yaml (the same as YAML); default: the config file's output_format, else text",
+      ).argParser(outputFormat),
     )
     .addOption(aliasOf(new Option("--json", "same as -o json").preset("json"), "output"))
     .option("--context <name>", "use this context of the config file (env HTC_CONTEXT)")
@@ -97,7 +108,10 @@ function reportParseErrorsOnOneLine(program: Command): void {
     command.configureOutput({
       outputError: (text, write) => {
         reported.add(program);
-        const message = text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim();
+        const message = text
+          .replace(/^error: /, "")
+          .replace(/\s*\n\s*/g, " ")
+          .trim();
         write(`htc: ${message} (see \`${path} --help\`)\n`);
       },
     });

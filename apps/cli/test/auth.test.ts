@@ -104,7 +104,9 @@ describe("htc auth", () => {
       const { tokenValue } = (await emulator.client.api.GET("/auth/token")).data!;
       const bare = new TestHome();
       try {
-        const job = await bare.run(["auth", "whoami", "--json"], { env: { HTC_BASE_URL: emulator.baseUrl, RESCALE_HTC_BEARER_TOKEN: tokenValue } });
+        const job = await bare.run(["auth", "whoami", "--json"], {
+          env: { HTC_BASE_URL: emulator.baseUrl, RESCALE_HTC_BEARER_TOKEN: tokenValue },
+        });
         expect(job.code).toBe(0);
         expect(job.json()).toMatchObject({ credentialKind: "bearerToken", whoami: null, token: { workspaceId: emulator.workspaceId } });
       } finally {

@@ -107,24 +107,35 @@ describe("htc config", () => {
     const env = { HTC_BASE_URL: "http://127.0.0.1:1/api/v1", RESCALE_API_KEY: "env-key-123456" };
 
     const fromEnv = (await home.run(["config", "get", "--json"], { env })).json();
-    expect(fromEnv.effective).toMatchObject({ baseUrl: env.HTC_BASE_URL, sources: { baseUrl: "env:HTC_BASE_URL", credential: "env:RESCALE_API_KEY" } });
+    expect(fromEnv.effective).toMatchObject({
+      baseUrl: env.HTC_BASE_URL,
+      sources: { baseUrl: "env:HTC_BASE_URL", credential: "env:RESCALE_API_KEY" },
+    });
 
     const fromFlag = (await home.run(["config", "get", "--json", "--url", "http://127.0.0.1:2/api/v1"], { env })).json();
     expect(fromFlag.effective).toMatchObject({ baseUrl: "http://127.0.0.1:2/api/v1", sources: { baseUrl: "flag --url" } });
 
     const explicit = (await home.run(["config", "get", "--json", "--context", "emulator"], { env })).json();
-    expect(explicit.effective).toMatchObject({ baseUrl: emulator.baseUrl, sources: { baseUrl: "context emulator", credential: "context emulator" } });
+    expect(explicit.effective).toMatchObject({
+      baseUrl: emulator.baseUrl,
+      sources: { baseUrl: "context emulator", credential: "context emulator" },
+    });
 
     const viaEnvContext = (await home.run(["config", "get", "--json"], { env: { ...env, HTC_CONTEXT: "emulator" } })).json();
     expect(viaEnvContext.effective.baseUrl).toBe(emulator.baseUrl);
 
     const plain = (await home.run(["config", "get", "--json"])).json();
-    expect(plain.effective).toMatchObject({ baseUrl: emulator.baseUrl, sources: { baseUrl: "context emulator", credential: "context emulator" } });
+    expect(plain.effective).toMatchObject({
+      baseUrl: emulator.baseUrl,
+      sources: { baseUrl: "context emulator", credential: "context emulator" },
+    });
 
     // The environment's URL and key really are used: the command works against the emulator without any context.
     const bare = new TestHome();
     try {
-      const list = await bare.run(["project", "list", "--json"], { env: { HTC_BASE_URL: emulator.baseUrl, RESCALE_API_KEY: emulator.apiKey } });
+      const list = await bare.run(["project", "list", "--json"], {
+        env: { HTC_BASE_URL: emulator.baseUrl, RESCALE_API_KEY: emulator.apiKey },
+      });
       expect(list.code).toBe(0);
       expect(Array.isArray(list.json())).toBe(true);
     } finally {
@@ -137,7 +148,10 @@ describe("htc config", () => {
     try {
       const { mkdirSync } = await import("node:fs");
       mkdirSync(join(bare.dir, ".config", "rescale"), { recursive: true });
-      writeFileSync(join(bare.dir, ".config", "rescale", "apiconfig"), `[default]\napibaseurl = ${emulator.baseUrl}\napikey = ${emulator.apiKey}\n`);
+      writeFileSync(
+        join(bare.dir, ".config", "rescale", "apiconfig"),
+        `[default]\napibaseurl = ${emulator.baseUrl}\napikey = ${emulator.apiKey}\n`,
+      );
       const get = (await bare.run(["config", "get", "--json"])).json();
       expect(get.effective.baseUrl).toBe(emulator.baseUrl);
       expect(get.effective.sources.credential).toContain("apiconfig");
@@ -166,19 +180,29 @@ describe("htc config", () => {
     try {
       // A fresh file: the key goes to the context "default", which becomes current.
       expect((await h.run(["config", "set", "project_id", "p-1"])).code).toBe(0);
-      expect(JSON.parse(readFileSync(h.configFile, "utf8"))).toMatchObject({ currentContext: "default", contexts: { default: { projectId: "p-1" } } });
+      expect(JSON.parse(readFileSync(h.configFile, "utf8"))).toMatchObject({
+        currentContext: "default",
+        contexts: { default: { projectId: "p-1" } },
+      });
       expect((await h.run(["config", "set", "api_url", emulator.baseUrl, "--global"])).code).toBe(0);
       expect((await h.run(["config", "set", "api_key", emulator.apiKey])).code).toBe(0);
       // The context has no URL of its own: the global one applies, and says where it came from.
       const get = (await h.run(["config", "get", "--json"])).json();
-      expect(get.effective).toMatchObject({ baseUrl: emulator.baseUrl, sources: { baseUrl: "global api_url of the config file", credential: "context default" } });
+      expect(get.effective).toMatchObject({
+        baseUrl: emulator.baseUrl,
+        sources: { baseUrl: "global api_url of the config file", credential: "context default" },
+      });
       expect((await h.run(["project", "list", "--json"])).code).toBe(0);
 
       // --context names another context, created when missing; config context use creates one too.
       expect((await h.run(["--context", "second", "config", "set", "task_id", "t-2"])).code).toBe(0);
       expect((await h.run(["config", "context", "use", "third"])).code).toBe(0);
       const list = (await h.run(["config", "context", "get", "--json"])).json();
-      expect(list).toMatchObject({ currentContext: "third", global: { url: emulator.baseUrl }, contexts: { second: { taskId: "t-2" }, third: {} } });
+      expect(list).toMatchObject({
+        currentContext: "third",
+        global: { url: emulator.baseUrl },
+        contexts: { second: { taskId: "t-2" }, third: {} },
+      });
       expect((await h.run(["config", "set", "selected_context", "second", "--global"])).code).toBe(0);
       expect((await h.run(["config", "list", "--json"])).json().currentContext).toBe("second");
       expect((await h.run(["config", "unset", "task_id"])).code).toBe(0);

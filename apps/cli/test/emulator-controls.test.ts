@@ -68,7 +68,10 @@ describe("finding the emulator", () => {
 
     const gone = await home.run(["emulator", "scheduler", "status", "--emulator-url", "http://127.0.0.1:9", "--json"]);
     expect(gone.code).toBe(4);
-    expect(gone.errorJson().error).toMatchObject({ exitCode: 4, message: expect.stringContaining("no emulator answers at http://127.0.0.1:9") });
+    expect(gone.errorJson().error).toMatchObject({
+      exitCode: 4,
+      message: expect.stringContaining("no emulator answers at http://127.0.0.1:9"),
+    });
   });
 });
 
@@ -106,9 +109,29 @@ describe("htc emulator clock", () => {
 
 describe("htc emulator faults", () => {
   it("adds a rule from flags that makes the next API call answer 429, then lists, logs and removes it", async () => {
-    const added = await control(["faults", "add", "--operation", "getProjects", "--status", "429", "--retry-after", "1", "--times", "1", "--id", "storm", "--json"]);
+    const added = await control([
+      "faults",
+      "add",
+      "--operation",
+      "getProjects",
+      "--status",
+      "429",
+      "--retry-after",
+      "1",
+      "--times",
+      "1",
+      "--id",
+      "storm",
+      "--json",
+    ]);
     expect(added.code, added.stderr).toBe(0);
-    expect(added.json()).toMatchObject({ id: "storm", match: { operations: ["getProjects"] }, api: { status: 429, retryAfterSeconds: 1 }, times: 1, injected: 0 });
+    expect(added.json()).toMatchObject({
+      id: "storm",
+      match: { operations: ["getProjects"] },
+      api: { status: 429, retryAfterSeconds: 1 },
+      times: 1,
+      injected: 0,
+    });
 
     const token = await bearerToken();
     const hit = await fetch(`${emulator.baseUrl}/htc/projects`, { headers: { Authorization: `Bearer ${token}` } });
@@ -126,7 +149,9 @@ describe("htc emulator faults", () => {
     expect((await control(["faults", "--json"])).json()).toEqual([expect.objectContaining({ id: "storm", injected: 1, exhausted: true })]);
 
     const log = await control(["faults", "log", "--rule", "storm", "--json"]);
-    expect(log.json().items).toEqual([expect.objectContaining({ ruleId: "storm", kind: "api_status", status: 429, operation: "getProjects" })]);
+    expect(log.json().items).toEqual([
+      expect.objectContaining({ ruleId: "storm", kind: "api_status", status: 429, operation: "getProjects" }),
+    ]);
     const logTable = await control(["faults", "log", "--limit", "5"]);
     expect(logTable.stdout).toMatch(/storm\s+api_status\s+getProjects GET \S*\/htc\/projects\s+429/);
 
@@ -144,7 +169,16 @@ describe("htc emulator faults", () => {
     expect(inline.json()).toMatchObject({ id: "inline", api: { latencyMs: 10 } });
 
     const file = join(home.dir, "rule.json");
-    writeFileSync(file, JSON.stringify({ id: "from-file", match: { group: "sweep-1", attempts: [1] }, probability: 0.5, seed: 42, job: { kind: "exitCode", exitCode: 3 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: "from-file",
+        match: { group: "sweep-1", attempts: [1] },
+        probability: 0.5,
+        seed: 42,
+        job: { kind: "exitCode", exitCode: 3 },
+      }),
+    );
     // Flags override the file's fields.
     const fromFile = await control(["faults", "add", `@${file}`, "--times", "2", "--seed", "7"]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
@@ -155,13 +189,52 @@ describe("htc emulator faults", () => {
     expect(fromFile.stdout).toMatch(/^Seed:\s+7$/m);
 
     const exit = await control(["faults", "add", "--group", "g2", "--exit-code", "4", "--after", "30s", "--probability", "0.25", "--json"]);
-    expect(exit.json()).toMatchObject({ match: { group: "g2" }, probability: 0.25, job: { kind: "exitCode", exitCode: 4, afterSeconds: 30 } });
-    const stuck = await control(["faults", "add", "--job-index", "0,1", "--job-index", "3", "--stuck-status", "runnable", "--reason", "no capacity", "--stuck-for", "10m", "--json"]);
-    expect(stuck.json()).toMatchObject({ match: { jobIndexes: [0, 1, 3] }, job: { kind: "stuck", status: "RUNNABLE", statusReason: "no capacity", forSeconds: 600 } });
+    expect(exit.json()).toMatchObject({
+      match: { group: "g2" },
+      probability: 0.25,
+      job: { kind: "exitCode", exitCode: 4, afterSeconds: 30 },
+    });
+    const stuck = await control([
+      "faults",
+      "add",
+      "--job-index",
+      "0,1",
+      "--job-index",
+      "3",
+      "--stuck-status",
+      "runnable",
+      "--reason",
+      "no capacity",
+      "--stuck-for",
+      "10m",
+      "--json",
+    ]);
+    expect(stuck.json()).toMatchObject({
+      match: { jobIndexes: [0, 1, 3] },
+      job: { kind: "stuck", status: "RUNNABLE", statusReason: "no capacity", forSeconds: 600 },
+    });
     const oom = await control(["faults", "add", "--job-kind", "outOfMemory", "--task", "no-such-task", "--json"]);
     expect(oom.json()).toMatchObject({ match: { taskId: "no-such-task" }, job: { kind: "outOfMemory" } });
-    const drop = await control(["faults", "add", "--method", "post,patch", "--project", "no-such-project", "--latency", "2s", "--drop", "response", "--skip", "1", "--json"]);
-    expect(drop.json()).toMatchObject({ match: { methods: ["POST", "PATCH"], projectId: "no-such-project" }, api: { latencyMs: 2000, drop: "response" }, skip: 1 });
+    const drop = await control([
+      "faults",
+      "add",
+      "--method",
+      "post,patch",
+      "--project",
+      "no-such-project",
+      "--latency",
+      "2s",
+      "--drop",
+      "response",
+      "--skip",
+      "1",
+      "--json",
+    ]);
+    expect(drop.json()).toMatchObject({
+      match: { methods: ["POST", "PATCH"], projectId: "no-such-project" },
+      api: { latencyMs: 2000, drop: "response" },
+      skip: 1,
+    });
 
     const cleared = await control(["faults", "clear", "--json"]);
     expect(cleared.json().map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining(["inline", "from-file"]));
@@ -213,24 +286,61 @@ describe("htc emulator scheduler and step", () => {
       const one = await control(["step", "--project", ids.projectId, "--task", ids.taskId, "--json"]);
       expect(one.code, one.stderr).toBe(0);
       expect(one.json().jobs).toEqual(
-        [0, 1, 2].map((i) => ({ jobId: `${parent}:${i}`, from: "SUBMITTED_TO_RESCALE", status: "SUBMITTED_TO_PROVIDER", attempt: 1, moved: true })),
+        [0, 1, 2].map((i) => ({
+          jobId: `${parent}:${i}`,
+          from: "SUBMITTED_TO_RESCALE",
+          status: "SUBMITTED_TO_PROVIDER",
+          attempt: 1,
+          moved: true,
+        })),
       );
 
       // Project and task from the environment, like every other command.
-      const running = await control(["step", "--group", "g", "--to", "running"], { HTC_PROJECT_ID: ids.projectId, HTC_TASK_ID: ids.taskId });
+      const running = await control(["step", "--group", "g", "--to", "running"], {
+        HTC_PROJECT_ID: ids.projectId,
+        HTC_TASK_ID: ids.taskId,
+      });
       expect(running.code, running.stderr).toBe(0);
       expect(running.stdout).toMatch(/^JOB\s+FROM\s+STATUS\s+ATTEMPT\s+MOVED\s+REASON$/m);
       expect(running.stdout.match(/SUBMITTED_TO_PROVIDER\s+RUNNING\s+1\s+true/g)).toHaveLength(3);
       expect(running.stderr).toContain("3 of 3 job(s) moved");
       expect((await control(["scheduler", "status", "--json"])).json()).toMatchObject({ paused: true, stepped: 3 });
 
-      const failed = await control(["step", "--project", ids.projectId, "--task", ids.taskId, "--job", `${parent}:0`, "--exit-code", "3", "--json"]);
-      expect(failed.json().jobs).toEqual([expect.objectContaining({ jobId: `${parent}:0`, from: "RUNNING", status: "FAILED", moved: true })]);
-      const job0 = await unwrap(emulator.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: `${parent}:0` } } }));
+      const failed = await control([
+        "step",
+        "--project",
+        ids.projectId,
+        "--task",
+        ids.taskId,
+        "--job",
+        `${parent}:0`,
+        "--exit-code",
+        "3",
+        "--json",
+      ]);
+      expect(failed.json().jobs).toEqual([
+        expect.objectContaining({ jobId: `${parent}:0`, from: "RUNNING", status: "FAILED", moved: true }),
+      ]);
+      const job0 = await unwrap(
+        emulator.client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+          params: { path: { ...ids, jobId: `${parent}:0` } },
+        }),
+      );
       expect(job0.status).toBe("FAILED");
       expect(job0.container?.exitCode).toBe(3);
 
-      const oom = await control(["step", "--project", ids.projectId, "--task", ids.taskId, "--job", `${parent}:1`, "--failure", "outOfMemory", "--json"]);
+      const oom = await control([
+        "step",
+        "--project",
+        ids.projectId,
+        "--task",
+        ids.taskId,
+        "--job",
+        `${parent}:1`,
+        "--failure",
+        "outOfMemory",
+        "--json",
+      ]);
       expect(oom.json().jobs[0]).toMatchObject({ status: "FAILED", moved: true });
 
       const rest = await control(["step", "--project", ids.projectId, "--task", ids.taskId, "--to", "SUCCEEDED", "--json"]);
@@ -240,7 +350,17 @@ describe("htc emulator scheduler and step", () => {
         expect.objectContaining({ jobId: `${parent}:2`, status: "SUCCEEDED", moved: true }),
       ]);
 
-      const conflicting = await control(["step", "--project", ids.projectId, "--task", ids.taskId, "--exit-code", "1", "--failure", "timeout"]);
+      const conflicting = await control([
+        "step",
+        "--project",
+        ids.projectId,
+        "--task",
+        ids.taskId,
+        "--exit-code",
+        "1",
+        "--failure",
+        "timeout",
+      ]);
       expect(conflicting.code).toBe(2);
       const noTask = await control(["step", "--project", ids.projectId]);
       expect(noTask.code).toBe(2);

@@ -69,7 +69,10 @@ describe("htc emulator exec", () => {
     const home = new TestHome();
     try {
       const script = "htc project create --name from-exec --json >/dev/null && htc project list --json";
-      const result = await home.run(["emulator", "exec", ...FLAGS, "--", "sh", "-c", script.replaceAll("htc ", `"${process.execPath}" "${BIN}" `)], { cwd: home.dir });
+      const result = await home.run(
+        ["emulator", "exec", ...FLAGS, "--", "sh", "-c", script.replaceAll("htc ", `"${process.execPath}" "${BIN}" `)],
+        { cwd: home.dir },
+      );
       expect(result.code, result.stderr).toBe(0);
       expect(result.json()).toEqual([expect.objectContaining({ projectName: "from-exec" })]);
     } finally {
@@ -81,7 +84,10 @@ describe("htc emulator exec", () => {
     const home = new TestHome();
     try {
       const dataDir = join(home.dir, "state");
-      const result = await home.run(["emulator", "exec", ...FLAGS, "--data-dir", dataDir, "--", process.execPath, "-e", "process.exit(0)"], { cwd: home.dir });
+      const result = await home.run(
+        ["emulator", "exec", ...FLAGS, "--data-dir", dataDir, "--", process.execPath, "-e", "process.exit(0)"],
+        { cwd: home.dir },
+      );
       expect(result.code, result.stderr).toBe(0);
       expect(existsSync(dataDir)).toBe(true);
     } finally {
@@ -111,7 +117,10 @@ describe("htc emulator exec", () => {
 
   it("exits with 128+n when a signal kills the command (Ctrl-C is the command's)", async () => {
     const home = new TestHome();
-    const child = home.spawn(["emulator", "exec", ...FLAGS, "--", process.execPath, "-e", "console.log('ready'); setInterval(() => {}, 1000);"], { cwd: home.dir });
+    const child = home.spawn(
+      ["emulator", "exec", ...FLAGS, "--", process.execPath, "-e", "console.log('ready'); setInterval(() => {}, 1000);"],
+      { cwd: home.dir },
+    );
     try {
       await waitForOutput(child, "stdout", /ready/);
       const exited = exitOf(child);
@@ -124,9 +133,12 @@ describe("htc emulator exec", () => {
     // A command that kills itself reports the same way.
     const self = new TestHome();
     try {
-      const result = await self.run(["emulator", "exec", ...FLAGS, "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM'); setInterval(() => {}, 1000);"], {
-        cwd: self.dir,
-      });
+      const result = await self.run(
+        ["emulator", "exec", ...FLAGS, "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM'); setInterval(() => {}, 1000);"],
+        {
+          cwd: self.dir,
+        },
+      );
       expect(result.code).toBe(143);
     } finally {
       self.remove();

@@ -61,7 +61,9 @@ describe("htc emulator proxy", () => {
 
   it("prints the final report as JSON with --json, stops on SIGTERM, and writes htc-drift-report.json without --report", async () => {
     const home = new TestHome();
-    const child = home.spawn(["emulator", "proxy", "--target", emulator.rootUrl, "--port", "0", "--preserve-host", "--json"], { cwd: home.dir });
+    const child = home.spawn(["emulator", "proxy", "--target", emulator.rootUrl, "--port", "0", "--preserve-host", "--json"], {
+      cwd: home.dir,
+    });
     try {
       const stdout = capture(child, "stdout");
       const stderr = capture(child, "stderr");

@@ -112,7 +112,12 @@ describe("htc emulator config", () => {
     try {
       const result = await home.run(["emulator", "config", "--url", emulator.rootUrl, "--json"]);
       expect(result.code, result.stderr).toBe(0);
-      expect(result.json()).toMatchObject({ context: "emulator", current: true, baseUrl: emulator.baseUrl, workspaceId: emulator.workspaceId });
+      expect(result.json()).toMatchObject({
+        context: "emulator",
+        current: true,
+        baseUrl: emulator.baseUrl,
+        workspaceId: emulator.workspaceId,
+      });
       const stored = (await home.run(["config", "get", "emulator", "--json", "--show-key"])).json();
       expect(stored).toMatchObject({ url: emulator.baseUrl, apiKey: emulator.apiKey, current: true });
       expect((await home.run(["project", "list"])).code).toBe(0);

@@ -228,7 +228,8 @@ export function capture(child: ChildProcessWithoutNullStreams, stream: "stdout" 
 /** Resolves with the child's exit code, or 128+n when a signal killed it (as a shell reports it). */
 export function exitOf(child: ChildProcessWithoutNullStreams): Promise<number> {
   return new Promise((resolve) => {
-    const code = (exitCode: number | null, signal: NodeJS.Signals | null) => exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+    const code = (exitCode: number | null, signal: NodeJS.Signals | null) =>
+      exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
     if (child.exitCode !== null || child.signalCode !== null) return resolve(code(child.exitCode, child.signalCode));
     child.once("exit", (exitCode, signal) => resolve(code(exitCode, signal)));
   });

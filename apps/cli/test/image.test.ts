@@ -110,7 +110,9 @@ describe("htc image", () => {
     }
     const registry = (await home.run(["project", "get", ids.projectId, "--json"])).json().containerRegistry as string;
     if (!(await reachable(registry.split("/")[0]!))) return ctx.skip(`the emulator's registry ${registry} does not answer`);
-    const push = await home.run(["image", "push", local, "--repo", "shell", "--tag", "t1", "--interval", "0.5", "--json"], { timeoutMs: 120_000 });
+    const push = await home.run(["image", "push", local, "--repo", "shell", "--tag", "t1", "--interval", "0.5", "--json"], {
+      timeoutMs: 120_000,
+    });
     const target = `${registry}shell:t1`;
     try {
       expect(push.code, push.stderr).toBe(0);

@@ -40,7 +40,19 @@ const waitFor = (group: string) => waitForGroup(fast.client, { ...ids, group, in
 
 describe("htc job submit", () => {
   it("splits --count into batches of --batch-size (any number of jobs)", async () => {
-    const result = await home.run(["job", "submit", "--image", "app:1", "--command", "true", "--count", "2500", "--group", "big", "--json"]);
+    const result = await home.run([
+      "job",
+      "submit",
+      "--image",
+      "app:1",
+      "--command",
+      "true",
+      "--count",
+      "2500",
+      "--group",
+      "big",
+      "--json",
+    ]);
     expect(result.code).toBe(0);
     const batches = result.json();
     expect(batches.map((b: { batchSize: number }) => b.batchSize)).toEqual([1000, 1000, 500]);
@@ -94,7 +106,12 @@ describe("htc job submit", () => {
       execTimeoutSeconds: 600,
       group: "flags",
     });
-    expect(job.json().envs).toEqual(expect.arrayContaining([{ name: "A", value: "1" }, { name: "B", value: "x=y" }]));
+    expect(job.json().envs).toEqual(
+      expect.arrayContaining([
+        { name: "A", value: "1" },
+        { name: "B", value: "x=y" },
+      ]),
+    );
 
     // -e takes comma-separated pairs too; a comma not followed by NAME= stays in the value.
     const pairs = await home.run(["job", "submit", "--image", "app:2", "-e", "LIST=a,b,C=3", "-e", "D=4", "-w", "/opt/run", "--json"]);
@@ -148,7 +165,19 @@ describe("htc job submit", () => {
     const ok = await home.run(["job", "submit", "--image", "app:1", "--count", "4", "--group", "wait-ok", "--wait", "--interval", "0.2"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("group wait-ok finished");
-    const failed = await slowHome.run(["job", "submit", "--image", "app:1", "--count", "2", "--group", "wait-bad", "--wait", "--interval", "0.2"]);
+    const failed = await slowHome.run([
+      "job",
+      "submit",
+      "--image",
+      "app:1",
+      "--count",
+      "2",
+      "--group",
+      "wait-bad",
+      "--wait",
+      "--interval",
+      "0.2",
+    ]);
     expect(failed.code).toBe(3);
     expect(failed.stdout).toMatch(/2 failed of 2/);
   });
@@ -172,7 +201,12 @@ describe("htc job get", () => {
     expect((await home.run(["job", "get", "--group", "list", "--status", "succeeded", "--json"])).json()).toHaveLength(12);
 
     const some = await home.run(["job", "get", "--job-id", `${parent}:3`, "--job-id", `${parent}:7`, "--json"]);
-    expect(some.json().map((j: { jobUUID: string }) => j.jobUUID).sort()).toEqual([`${parent}:3`, `${parent}:7`]);
+    expect(
+      some
+        .json()
+        .map((j: { jobUUID: string }) => j.jobUUID)
+        .sort(),
+    ).toEqual([`${parent}:3`, `${parent}:7`]);
 
     const desc = await home.run(["job", "get", "--group", "list", "--sort", "jobUUID:desc", "--limit", "3", "--json"]);
     expect(desc.json().map((j: { jobUUID: string }) => j.jobUUID)).toEqual([`${parent}:11`, `${parent}:10`, `${parent}:9`]);

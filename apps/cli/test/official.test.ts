@@ -50,8 +50,10 @@ beforeAll(async () => {
     noRegistryApi = "the emulator does not serve the registry endpoints";
   }
   noDocker = noRegistryApi;
-  if (!noDocker && spawnSync("docker", ["image", "inspect", LOCAL_IMAGE], { stdio: "ignore" }).status !== 0) noDocker = `no Docker engine with the local image ${LOCAL_IMAGE}`;
-  if (!noDocker && !(await reachable(project.containerRegistry.split("/")[0]!))) noDocker = `the emulator's registry ${project.containerRegistry} does not answer`;
+  if (!noDocker && spawnSync("docker", ["image", "inspect", LOCAL_IMAGE], { stdio: "ignore" }).status !== 0)
+    noDocker = `no Docker engine with the local image ${LOCAL_IMAGE}`;
+  if (!noDocker && !(await reachable(project.containerRegistry.split("/")[0]!)))
+    noDocker = `the emulator's registry ${project.containerRegistry} does not answer`;
   if (noDocker) console.warn(`official image rows skipped: ${noDocker}`);
 });
 
@@ -103,11 +105,17 @@ const rows: Row[] = [
   { line: "project get", check: (r) => expect(r.stdout).toContain(vars["projectId"]) },
   { line: "project get -l 1 -o json", check: (r) => expect(r.json()).toHaveLength(1) },
   { line: "project get {projectId} -o yaml", check: (r) => expect(yaml(r)).toMatchObject({ projectId: vars["projectId"] }) },
-  { line: "project limits apply {dir}/limits.json -o json", check: (r) => expect(r.json()).toMatchObject({ vCPUs: 32, modifierRole: "PROJECT_ADMIN" }) },
+  {
+    line: "project limits apply {dir}/limits.json -o json",
+    check: (r) => expect(r.json()).toMatchObject({ vCPUs: 32, modifierRole: "PROJECT_ADMIN" }),
+  },
   { line: "project limits get -o json", check: (r) => expect(r.json()).toEqual([expect.objectContaining({ vCPUs: 32 })]) },
   { line: "project dimensions apply {dir}/dimensions.json -o json", check: (r) => expect(r.json()).toHaveLength(1) },
   { line: "project dimensions get -o json", check: (r) => expect(r.json()).toHaveLength(1) },
-  { line: "project retention-policy apply {dir}/retention.json -o json", check: (r) => expect(r.json()).toMatchObject({ archiveAfter: 24, deleteAfter: 168 }) },
+  {
+    line: "project retention-policy apply {dir}/retention.json -o json",
+    check: (r) => expect(r.json()).toMatchObject({ archiveAfter: 24, deleteAfter: 168 }),
+  },
   { line: "project retention-policy get -o yaml", check: (r) => expect(yaml(r)).toMatchObject({ archiveAfter: 24, deleteAfter: 168 }) },
 
   // Tasks.
@@ -128,15 +136,28 @@ const rows: Row[] = [
     check: (r) => {
       const [batch] = r.json();
       expect(batch).toMatchObject({ group: "g1", batchSize: 2 });
-      expect(batch.htcJobDefinition.envs).toEqual(expect.arrayContaining([{ name: "MODE", value: "fast" }, { name: "SEED", value: "7" }]));
+      expect(batch.htcJobDefinition.envs).toEqual(
+        expect.arrayContaining([
+          { name: "MODE", value: "fast" },
+          { name: "SEED", value: "7" },
+        ]),
+      );
       vars["jobId"] = `${batch.parentJobId}:0`;
     },
   },
   {
     line: "job submit {dir}/job.json --group g2 -w /opt/work -o json",
-    check: (r) => expect(r.json()[0]).toMatchObject({ group: "g2", htcJobDefinition: { workingDir: "/opt/work" }, experimental: { cloudFileSystems: true } }),
+    check: (r) =>
+      expect(r.json()[0]).toMatchObject({
+        group: "g2",
+        htcJobDefinition: { workingDir: "/opt/work" },
+        experimental: { cloudFileSystems: true },
+      }),
   },
-  { line: "task stats -o json", check: (r) => expect(Object.values(r.json().jobStatuses).reduce((a: number, b) => a + (b as number), 0)).toBe(4) },
+  {
+    line: "task stats -o json",
+    check: (r) => expect(Object.values(r.json().jobStatuses).reduce((a: number, b) => a + (b as number), 0)).toBe(4),
+  },
   { line: "job get", check: (r) => expect(r.stdout).toContain(vars["jobId"]) },
   { line: "job get -l 1 -o json", check: (r) => expect(r.json()).toHaveLength(1) },
   { line: "job get -L 3 -o json", check: (r) => expect(r.json()).toHaveLength(3) },
@@ -171,7 +192,10 @@ const rows: Row[] = [
   // The workspace.
   { line: "workspace clusters", check: (r) => expect(r.stdout).toMatch(/^PROJECT ID\s+CLUSTER NAME/m) },
   { line: "workspace dimensions get -o json", check: (r) => expect(r.json().length).toBeGreaterThan(0) },
-  { line: "workspace retention-policy apply {dir}/retention.json -o json", check: (r) => expect(r.json()).toMatchObject({ workspaceId: emulator.workspaceId }) },
+  {
+    line: "workspace retention-policy apply {dir}/retention.json -o json",
+    check: (r) => expect(r.json()).toMatchObject({ workspaceId: emulator.workspaceId }),
+  },
   { line: "workspace retention-policy get -o yaml", check: (r) => expect(yaml(r)).toMatchObject({ archiveAfter: 24, deleteAfter: 168 }) },
 
   // Contexts and global settings.
@@ -184,7 +208,10 @@ const rows: Row[] = [
   { line: "config set project_id {projectId}" },
   // The new context has no URL of its own: the global api_url applies.
   { line: "project limits get -o json", check: (r) => expect(r.json()).toHaveLength(1) },
-  { line: "config context get -o json", check: (r) => expect(r.json()).toMatchObject({ currentContext: "other", global: { url: emulator.baseUrl } }) },
+  {
+    line: "config context get -o json",
+    check: (r) => expect(r.json()).toMatchObject({ currentContext: "other", global: { url: emulator.baseUrl } }),
+  },
   { line: "--context default project get {projectId} -o json", check: (r) => expect(r.json().projectId).toBe(vars["projectId"]) },
   { line: "config context use default" },
   { line: "config context delete other", check: (r) => expect(r.stdout).toContain("Deleted context other") },
@@ -265,7 +292,10 @@ describe("the official htc command lines with wrong arguments", () => {
     expect(first).toMatch(/^htc: /);
     expect(first).toMatch(row.says);
     // At most a hint follows the message.
-    expect(rest.every((l) => l.startsWith("  hint: ")), result.stderr).toBe(true);
+    expect(
+      rest.every((l) => l.startsWith("  hint: ")),
+      result.stderr,
+    ).toBe(true);
     expect(rest.length).toBeLessThanOrEqual(1);
     expect(result.stdout).toBe("");
   });

@@ -101,7 +101,9 @@ describe("htc project", () => {
     expect(before.code).toBe(0);
     expect(Array.isArray(before.json())).toBe(true);
 
-    const workspace = (await emulator.client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: emulator.workspaceId } } })).data!;
+    const workspace = (
+      await emulator.client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: emulator.workspaceId } } })
+    ).data!;
     const chosen = workspace.slice(0, 1).map(({ derived: _d, ...rest }) => rest);
     const file = join(home.dir, "dimensions.json");
     writeFileSync(file, JSON.stringify(chosen));

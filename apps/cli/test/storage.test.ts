@@ -33,7 +33,8 @@ afterAll(async () => {
   home?.remove();
 });
 
-const names = (listing: { files: { path: string }[]; folders: string[] }) => [...listing.folders, ...listing.files.map((f) => f.path)].sort();
+const names = (listing: { files: { path: string }[]; folders: string[] }) =>
+  [...listing.folders, ...listing.files.map((f) => f.path)].sort();
 
 describe("htc storage", () => {
   it("uploads a file and a folder to the task's storage, lists them, and downloads them back", async (ctx) => {
@@ -44,7 +45,12 @@ describe("htc storage", () => {
 
     const folder = await home.run(["storage", "upload", join(home.dir, "data"), "--json"]);
     expect(folder.code, folder.stderr).toBe(0);
-    expect(folder.json().map((u: { path: string }) => u.path).sort()).toEqual(["data/a.txt", "data/nested/b c.txt"]);
+    expect(
+      folder
+        .json()
+        .map((u: { path: string }) => u.path)
+        .sort(),
+    ).toEqual(["data/a.txt", "data/nested/b c.txt"]);
 
     const top = await home.run(["storage", "list", "--json"]);
     expect(top.code).toBe(0);
@@ -84,10 +90,12 @@ describe("htc storage", () => {
     expect(names(sharedList)).toContain("shared.txt");
     expect(names((await home.run(["storage", "list", "--json"])).json())).not.toContain("shared.txt");
 
-    const other = (await emulator.client.api.POST("/htc/projects/{projectId}/tasks", {
-      params: { path: { projectId: ids.projectId } },
-      body: { taskName: "other", taskDescription: "" },
-    })).data!;
+    const other = (
+      await emulator.client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: ids.projectId } },
+        body: { taskName: "other", taskDescription: "" },
+      })
+    ).data!;
     await home.run(["storage", "upload", "--task", other.taskId, join(home.dir, "data", "a.txt"), "only-here.txt"]);
     expect(names((await home.run(["storage", "list", "--task", other.taskId, "--json"])).json())).toEqual(["only-here.txt"]);
     expect(names((await home.run(["storage", "list", "--json"])).json())).not.toContain("only-here.txt");

@@ -34,7 +34,12 @@ describe("htc task", () => {
 
     await home.run(["task", "create", "--name", "other"]);
     const list = await home.run(["task", "list", "--json"]);
-    expect(list.json().map((t: { taskName: string }) => t.taskName).sort()).toEqual(["other", "sweep"]);
+    expect(
+      list
+        .json()
+        .map((t: { taskName: string }) => t.taskName)
+        .sort(),
+    ).toEqual(["other", "sweep"]);
     // Without an id, get lists (as the official CLI), -l bounds the list.
     expect((await home.run(["task", "get", "--json"])).json()).toEqual(list.json());
     expect((await home.run(["task", "get", "-l", "1", "--json"])).json()).toEqual(list.json().slice(0, 1));
@@ -57,7 +62,12 @@ describe("htc task", () => {
     expect(table.stdout).toMatch(/^TOTAL\s+5$/m);
 
     const groups = await home.run(["task", "stats", taskId, "--by-group", "--json"]);
-    expect(groups.json().map((g: { group: string; jobStatuses: { SUCCEEDED: number } }) => [g.group, g.jobStatuses.SUCCEEDED]).sort()).toEqual([
+    expect(
+      groups
+        .json()
+        .map((g: { group: string; jobStatuses: { SUCCEEDED: number } }) => [g.group, g.jobStatuses.SUCCEEDED])
+        .sort(),
+    ).toEqual([
       ["a", 3],
       ["b", 2],
     ]);
@@ -76,7 +86,9 @@ describe("htc task", () => {
     const archived = await home.run(["task", "archive", taskId, "--json"]);
     expect(archived.code).toBe(0);
     expect(archived.json()).toMatchObject({ lifecycleStatus: "ARCHIVED" });
-    expect((await home.run(["task", "list", "--status", "archived", "--json"])).json().map((t: { taskId: string }) => t.taskId)).toContain(taskId);
+    expect((await home.run(["task", "list", "--status", "archived", "--json"])).json().map((t: { taskId: string }) => t.taskId)).toContain(
+      taskId,
+    );
 
     const active = await home.run(["task", "unarchive", taskId]);
     expect(active.code).toBe(0);

@@ -10,7 +10,16 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { type BenchContext, benchDefinition, formatNumber, median, type Row, type ScenarioReport, spawnBenchEmulator, tempDir } from "./common.js";
+import {
+  type BenchContext,
+  benchDefinition,
+  formatNumber,
+  median,
+  type Row,
+  type ScenarioReport,
+  spawnBenchEmulator,
+  tempDir,
+} from "./common.js";
 import { type Attempt, attempt, freePort, packageBin, packageDir, packageVersion, repositoryRoot, startPeer, tsxLoader } from "./peers.js";
 import type { FixedRoute } from "./ceilings/routes.js";
 
@@ -47,7 +56,9 @@ async function load(base: string, spec: Load): Promise<LoadResult> {
     ...(spec.body === undefined ? {} : { body: spec.body, idReplacement: true }),
   });
   if (result.errors || result.non2xx || result.requests.total === 0) {
-    throw new Error(`load on ${base}${spec.path}: ${result.errors} connection errors, ${result.non2xx} non-2xx answers of ${result.requests.total}`);
+    throw new Error(
+      `load on ${base}${spec.path}: ${result.errors} connection errors, ${result.non2xx} non-2xx answers of ${result.requests.total}`,
+    );
   }
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
@@ -98,7 +109,15 @@ async function measureSide(
       server.name,
       reason !== undefined
         ? { ok: false, reason }
-        : { ok: true, value: { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), runs: list } },
+        : {
+            ok: true,
+            value: {
+              rps: median(list.map((r) => r.rps)),
+              p50: median(list.map((r) => r.p50)),
+              p99: median(list.map((r) => r.p99)),
+              runs: list,
+            },
+          },
     );
   }
   return results;
@@ -110,7 +129,13 @@ const rate = (m: Measured) => `${formatNumber(m.rps)} req/s, p99 ${formatNumber(
  * Rows setting the emulator's figure beside each peer's: emulator ÷ peer in %, with the issue's target where it
  * sets one. A peer that did not start or whose runs failed gets a row that says so.
  */
-function peerRows(what: string, short: string, emulator: Measured, peers: { label: string; result: Attempt<Measured>; targetPercent?: number }[], how: string): Row[] {
+function peerRows(
+  what: string,
+  short: string,
+  emulator: Measured,
+  peers: { label: string; result: Attempt<Measured>; targetPercent?: number }[],
+  how: string,
+): Row[] {
   return peers.map(({ label, result, targetPercent }) => {
     const target = targetPercent === undefined ? undefined : { op: ">=" as const, value: targetPercent };
     const comparison = { what, emulator: rate(emulator), peer: label };
@@ -123,7 +148,11 @@ function peerRows(what: string, short: string, emulator: Measured, peers: { labe
         unit: "%",
         how,
         error: reason,
-        comparison: { ...comparison, peerFigure: `did not run: ${reason}`, ...(targetPercent === undefined ? {} : { target: `>= ${targetPercent / 100}×` }) },
+        comparison: {
+          ...comparison,
+          peerFigure: `did not run: ${reason}`,
+          ...(targetPercent === undefined ? {} : { target: `>= ${targetPercent / 100}×` }),
+        },
       };
     }
     const percent = (100 * emulator.rps) / result.value.rps;
@@ -133,7 +162,12 @@ function peerRows(what: string, short: string, emulator: Measured, peers: { labe
       measured: percent,
       unit: "%",
       how,
-      comparison: { ...comparison, peerFigure: rate(result.value), ratio: percent / 100, ...(targetPercent === undefined ? {} : { target: `>= ${targetPercent / 100}×` }) },
+      comparison: {
+        ...comparison,
+        peerFigure: rate(result.value),
+        ratio: percent / 100,
+        ...(targetPercent === undefined ? {} : { target: `>= ${targetPercent / 100}×` }),
+      },
     };
   });
 }
@@ -165,8 +199,18 @@ export async function apiThroughput(ctx: BenchContext): Promise<ScenarioReport> 
   const submitBody = JSON.stringify([{ batchSize: 1, htcJobDefinition: benchDefinition }]);
   const fill = (body: string) => body.replaceAll("[<id>]", "sample");
   const routes: FixedRoute[] = [
-    { method: "GET", pattern: `${prefix}/htc/projects/:projectId`, status: 200, body: await emulator.http.call("GET", `/htc/projects/${projectId}`) },
-    { method: "POST", pattern: `${prefix}/htc/projects`, status: 200, body: await emulator.http.call("POST", "/htc/projects", JSON.parse(fill(projectBody))) },
+    {
+      method: "GET",
+      pattern: `${prefix}/htc/projects/:projectId`,
+      status: 200,
+      body: await emulator.http.call("GET", `/htc/projects/${projectId}`),
+    },
+    {
+      method: "POST",
+      pattern: `${prefix}/htc/projects`,
+      status: 200,
+      body: await emulator.http.call("POST", "/htc/projects", JSON.parse(fill(projectBody))),
+    },
     {
       method: "POST",
       pattern: `${prefix}/htc/projects/:projectId/tasks`,
@@ -204,7 +248,15 @@ export async function apiThroughput(ctx: BenchContext): Promise<ScenarioReport> 
     const peer = await startPeer(ctx.scope, {
       label: prismLabel,
       executable: process.execPath,
-      args: [packageBin("@stoplight/prism-cli", "prism"), "mock", "-h", "127.0.0.1", "-p", String(port), join(repositoryRoot, "openapi", "dist", "openapi.json")],
+      args: [
+        packageBin("@stoplight/prism-cli", "prism"),
+        "mock",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        join(repositoryRoot, "openapi", "dist", "openapi.json"),
+      ],
       port,
       logFile: join(dir, "prism.log"),
     });
@@ -232,7 +284,9 @@ export async function apiThroughput(ctx: BenchContext): Promise<ScenarioReport> 
   const peerResults = (results: Map<string, Attempt<Measured>>, targets: Record<string, number> = {}) =>
     peers.map(({ name, label, started }) => ({
       label,
-      result: started.ok ? (results.get(name) ?? { ok: false as const, reason: "did not run" }) : { ok: false as const, reason: `could not start: ${started.reason}` },
+      result: started.ok
+        ? (results.get(name) ?? { ok: false as const, reason: "did not run" })
+        : { ok: false as const, reason: `could not start: ${started.reason}` },
       ...(targets[name] === undefined ? {} : { targetPercent: targets[name] }),
     }));
   const emulatorOf = (results: Map<string, Attempt<Measured>>, what: string): Measured => {
@@ -244,11 +298,24 @@ export async function apiThroughput(ctx: BenchContext): Promise<ScenarioReport> 
   // --- reads ---
   const bearer = { Authorization: `Bearer ${emulator.token}` };
   const getWhat = "GET /htc/projects/{id}, cached token, 50 connections";
-  const getResults = await measureSide(ctx, "GET project", servers(emulator.baseUrl), { path: `/htc/projects/${projectId}`, headers: bearer, connections: 50, seconds }, repeats, warmUp);
+  const getResults = await measureSide(
+    ctx,
+    "GET project",
+    servers(emulator.baseUrl),
+    { path: `/htc/projects/${projectId}`, headers: bearer, connections: 50, seconds },
+    repeats,
+    warmUp,
+  );
   const get = emulatorOf(getResults, "GET project");
-  const alone = (spec: Load, label: string) => measureSide(ctx, label, [{ name: "emulator", base: emulator.baseUrl }], spec, repeats, warmUp);
+  const alone = (spec: Load, label: string) =>
+    measureSide(ctx, label, [{ name: "emulator", base: emulator.baseUrl }], spec, repeats, warmUp);
   const list = (await alone({ path: "/htc/projects", headers: bearer, connections: 10, seconds: side }, "list projects")).get("emulator")!;
-  const token = (await alone({ path: "/auth/token", headers: { Authorization: `Token ${emulator.apiKey}` }, connections: 10, seconds: side }, "token exchange")).get("emulator")!;
+  const token = (
+    await alone(
+      { path: "/auth/token", headers: { Authorization: `Token ${emulator.apiKey}` }, connections: 10, seconds: side },
+      "token exchange",
+    )
+  ).get("emulator")!;
   if (!list.ok) throw new Error(`list projects on the emulator: ${list.reason}`);
   if (!token.ok) throw new Error(`token exchange on the emulator: ${token.reason}`);
   await emulator.process.stop();
@@ -270,11 +337,28 @@ export async function apiThroughput(ctx: BenchContext): Promise<ScenarioReport> 
   const writeHeaders = { Authorization: `Bearer ${writer.token}`, "content-type": "application/json" };
   const writes: { what: string; short: string; path: string; body: string }[] = [
     { what: "POST /htc/projects (create a project), 10 connections", short: "create project", path: "/htc/projects", body: projectBody },
-    { what: "POST /htc/projects/{id}/tasks (create a task), 10 connections", short: "create task", path: `/htc/projects/${target.projectId}/tasks`, body: taskBody },
-    { what: "POST …/jobs/batch (submit one job), 10 connections", short: "submit one job", path: `${target.taskPath}/jobs/batch`, body: submitBody },
+    {
+      what: "POST /htc/projects/{id}/tasks (create a task), 10 connections",
+      short: "create task",
+      path: `/htc/projects/${target.projectId}/tasks`,
+      body: taskBody,
+    },
+    {
+      what: "POST …/jobs/batch (submit one job), 10 connections",
+      short: "submit one job",
+      path: `${target.taskPath}/jobs/batch`,
+      body: submitBody,
+    },
   ];
   for (const write of writes) {
-    const results = await measureSide(ctx, write.short, servers(writer.baseUrl), { method: "POST", path: write.path, headers: writeHeaders, body: write.body, connections: 10, seconds: side }, repeats, warmUp);
+    const results = await measureSide(
+      ctx,
+      write.short,
+      servers(writer.baseUrl),
+      { method: "POST", path: write.path, headers: writeHeaders, body: write.body, connections: 10, seconds: side },
+      repeats,
+      warmUp,
+    );
     const measured = emulatorOf(results, write.what);
     rows.push(
       { figure: `${write.what}: throughput`, measured: measured.rps, unit: "req/s", how },

@@ -258,10 +258,19 @@ export function machine(): { label: string; value: string }[] {
     { label: "host", value: os.hostname() },
     { label: "CPU", value: cpus[0]?.model.trim() ?? "unknown" },
     { label: "cores", value: `${cpus.length} (available parallelism ${os.availableParallelism()})` },
-    { label: "memory", value: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free at start` },
+    {
+      label: "memory",
+      value: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free at start`,
+    },
     { label: "node", value: process.version },
     { label: "os", value: `${os.type()} ${os.release()} ${os.arch()}` },
-    { label: "load average", value: os.loadavg().map((l) => l.toFixed(2)).join(" ") },
+    {
+      label: "load average",
+      value: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" "),
+    },
     { label: "date", value: new Date().toISOString() },
   ];
 }

@@ -83,7 +83,8 @@ async function executorRun(engine: DockerEngineInfo, c: number, n: number): Prom
     const finished = new Promise<{ outcome: JobOutcome; output: string }>((resolve) => done.set(seq, resolve));
     executor.start(launch(seq));
     const r = await finished;
-    if (r.outcome.kind !== "exited" || r.outcome.exitCode !== 0 || r.output !== "hi") throw new Error(`executor job ${seq}: ${JSON.stringify(r)}`);
+    if (r.outcome.kind !== "exited" || r.outcome.exitCode !== 0 || r.output !== "hi")
+      throw new Error(`executor job ${seq}: ${JSON.stringify(r)}`);
   };
   try {
     await runOne(0); // warm-up: engine check, image cache, connections
@@ -127,9 +128,13 @@ async function engineApiRun(docker: Dockerode, c: number, n: number): Promise<nu
 }
 
 async function dockerRunLoop(c: number, n: number): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, [baselineScript, "-n", String(n), "-c", String(c), "--network", "host", "--image", IMAGE, "--json"], {
-    timeout: 600_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [baselineScript, "-n", String(n), "-c", String(c), "--network", "host", "--image", IMAGE, "--json"],
+    {
+      timeout: 600_000,
+    },
+  );
   return (JSON.parse(stdout) as { jobsPerSecond: number }).jobsPerSecond;
 }
 

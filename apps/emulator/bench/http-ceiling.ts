@@ -38,7 +38,13 @@ export interface Ceiling {
 }
 
 /** Uploads `source` in parts to a bare server and downloads it back by ranges; MiB/s of each (one run each). */
-export async function measureHttpCeiling(dir: string, source: string, size: number, partSize: number, concurrency: number): Promise<Ceiling> {
+export async function measureHttpCeiling(
+  dir: string,
+  source: string,
+  size: number,
+  partSize: number,
+  concurrency: number,
+): Promise<Ceiling> {
   const server = spawn(process.execPath, ["-e", SERVER, dir, source], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const port = await firstLine(server);
@@ -61,10 +67,13 @@ export async function measureHttpCeiling(dir: string, source: string, size: numb
     const uploadMiBs = await parallel(
       (index, start, end) =>
         new Promise((resolve, reject) => {
-          const req = request({ host: "127.0.0.1", port, method: "PUT", path: `/${index}`, agent, headers: { "content-length": end - start + 1 } }, (res) => {
-            res.resume();
-            res.once("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`ceiling PUT answered ${res.statusCode}`))));
-          });
+          const req = request(
+            { host: "127.0.0.1", port, method: "PUT", path: `/${index}`, agent, headers: { "content-length": end - start + 1 } },
+            (res) => {
+              res.resume();
+              res.once("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`ceiling PUT answered ${res.statusCode}`))));
+            },
+          );
           req.once("error", reject);
           createReadStream(source, { start, end, highWaterMark: 1024 * 1024 }).pipe(req);
         }),
@@ -76,17 +85,20 @@ export async function measureHttpCeiling(dir: string, source: string, size: numb
       downloadMiBs = await parallel(
         (_index, start, end) =>
           new Promise((resolve, reject) => {
-            const req = request({ host: "127.0.0.1", port, method: "GET", path: "/", agent, headers: { range: `bytes=${start}-${end}` } }, (res) => {
-              let at = start;
-              let writing = Promise.resolve();
-              res.on("data", (chunk: Buffer) => {
-                const position = at;
-                at += chunk.length;
-                writing = writing.then(() => handle.write(chunk, 0, chunk.length, position).then(() => {}));
-              });
-              res.once("end", () => writing.then(resolve, reject));
-              res.once("error", reject);
-            });
+            const req = request(
+              { host: "127.0.0.1", port, method: "GET", path: "/", agent, headers: { range: `bytes=${start}-${end}` } },
+              (res) => {
+                let at = start;
+                let writing = Promise.resolve();
+                res.on("data", (chunk: Buffer) => {
+                  const position = at;
+                  at += chunk.length;
+                  writing = writing.then(() => handle.write(chunk, 0, chunk.length, position).then(() => {}));
+                });
+                res.once("end", () => writing.then(resolve, reject));
+                res.once("error", reject);
+              },
+            );
             req.once("error", reject);
             req.end();
           }),

@@ -123,7 +123,8 @@ export async function startPeer(scope: Scope, spec: PeerSpec): Promise<Peer> {
   const deadline = performance.now() + (spec.startTimeoutMs ?? 60_000);
   for (;;) {
     if (gone !== undefined) throw new Error(`${spec.label} exited (${gone}) before it answered: ${gist(output())}`);
-    if (performance.now() > deadline) throw new Error(`${spec.label} did not answer on ${url} within ${spec.startTimeoutMs ?? 60_000} ms: ${gist(output())}`);
+    if (performance.now() > deadline)
+      throw new Error(`${spec.label} did not answer on ${url} within ${spec.startTimeoutMs ?? 60_000} ms: ${gist(output())}`);
     try {
       await fetch(`${url}${spec.probePath ?? "/"}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.arrayBuffer());
       break;
@@ -136,7 +137,10 @@ export async function startPeer(scope: Scope, spec: PeerSpec): Promise<Peer> {
 
 /** What a failed process said that matters: its first error line and the next, else its last lines. */
 export function gist(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const at = lines.findIndex((l) => /\b(error|fatal|EADDRINUSE|ENOENT)\b/i.test(l));
   const picked = at >= 0 ? lines.slice(at, at + 2) : lines.slice(-3);
   return picked.join(" / ").slice(0, 400) || "(no output)";

@@ -49,7 +49,8 @@ export async function queriesAtScale(ctx: BenchContext): Promise<ScenarioReport>
   // get there would take minutes and time the same query).
   const first = await http.call<Page>("GET", `${taskPath}/jobs?pageSize=100`);
   const nextIndex = first.next ? new URL(first.next).searchParams.get("pageIndex") : null;
-  if (nextIndex !== encodeCursor(100)) throw new Error(`the first page's next cursor is ${nextIndex}, not ${encodeCursor(100)}: seqs are not as assumed`);
+  if (nextIndex !== encodeCursor(100))
+    throw new Error(`the first page's next cursor is ${nextIndex}, not ${encodeCursor(100)}: seqs are not as assumed`);
   const deepRequest = Math.floor(requests * 0.9); // 90 % into the list
   const deepTask = `${taskPath}/jobs?pageSize=100&pageIndex=${encodeCursor(deepRequest * perRequest)}`;
   const deepGroupRequest = requests - 1; // the middle of the last group
@@ -100,7 +101,12 @@ export async function queriesAtScale(ctx: BenchContext): Promise<ScenarioReport>
       how,
     },
     { figure: "page of 100 jobs: deep in one group by cursor", measured: await time(deepGroup), unit: "ms", how },
-    { figure: "page of 100 jobs, SIMPLE view: first page", measured: await time(`${taskPath}/jobs?pageSize=100&viewType=SIMPLE`), unit: "ms", how },
+    {
+      figure: "page of 100 jobs, SIMPLE view: first page",
+      measured: await time(`${taskPath}/jobs?pageSize=100&viewType=SIMPLE`),
+      unit: "ms",
+      how,
+    },
   ];
   const afterQueries = memoryOf(emulator.pid);
   if (afterLoad && afterQueries) {
@@ -122,8 +128,14 @@ export async function queriesAtScale(ctx: BenchContext): Promise<ScenarioReport>
   const restarted = await spawnBenchEmulator(ctx.scope, { dataDir });
   const restartMs = performance.now() - restartStarted;
   const restartedStats = await restarted.http.call<{ jobStatuses: JobStatuses }>("GET", `${taskPath}/summary-statistics`);
-  if (restartedStats.jobStatuses["SUBMITTED_TO_RESCALE"] !== total) throw new Error(`after restart: ${JSON.stringify(restartedStats.jobStatuses)}`);
-  rows.push({ figure: `restart with ${formatNumber(total)} queued jobs: spawn → first token`, measured: restartMs, unit: "ms", how: "one run" });
+  if (restartedStats.jobStatuses["SUBMITTED_TO_RESCALE"] !== total)
+    throw new Error(`after restart: ${JSON.stringify(restartedStats.jobStatuses)}`);
+  rows.push({
+    figure: `restart with ${formatNumber(total)} queued jobs: spawn → first token`,
+    measured: restartMs,
+    unit: "ms",
+    how: "one run",
+  });
   const afterRestart = memoryOf(restarted.pid);
   if (afterRestart) rows.push({ figure: "  emulator RSS after the restart", measured: afterRestart.rssMiB, unit: "MiB", how: "one run" });
   return {

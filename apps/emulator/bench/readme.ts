@@ -42,6 +42,7 @@ export async function writeReadmeBlock(block: string, file = README): Promise<vo
   const text = await readFile(file, "utf8");
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
-  if (begin < 0 || end < begin || text.indexOf(BEGIN, begin + 1) >= 0) throw new Error(`${file} needs the markers ${BEGIN} … ${END}, once each`);
+  if (begin < 0 || end < begin || text.indexOf(BEGIN, begin + 1) >= 0)
+    throw new Error(`${file} needs the markers ${BEGIN} … ${END}, once each`);
   await writeFile(file, text.slice(0, begin) + block + text.slice(end + END.length));
 }

@@ -69,8 +69,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--readme-note" || arg.startsWith("--readme-note=")) {
       readmeNote = arg === "--readme-note" ? argv[++i] : arg.slice("--readme-note=".length);
       if (!readmeNote) usage("--readme-note needs a sentence");
-    }
-    else if (arg === "--only" || arg.startsWith("--only=")) {
+    } else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
       if (!value) usage("--only needs a scenario name");
       only = [...(only ?? []), ...value.split(",").filter(Boolean)];
@@ -174,7 +173,9 @@ async function main(): Promise<void> {
   print(table(["scenario", ...ROW_HEADER], summary, new Set([2, 3, 4])));
   const errors = outcomes.filter((o) => o.error).length;
   print();
-  print(`${figures} figures with a target, ${misses} missed their target, ${errors} scenario(s) failed to run, ${failedRows} figure(s) could not be measured`);
+  print(
+    `${figures} figures with a target, ${misses} missed their target, ${errors} scenario(s) failed to run, ${failedRows} figure(s) could not be measured`,
+  );
 
   if (writeReadme) {
     const rows = outcomes.flatMap((o) => o.report?.rows ?? []);

@@ -8,7 +8,13 @@ import { Agent, type IncomingMessage, request as httpRequest } from "node:http";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, type S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 const run = promisify(execFile);
@@ -44,7 +50,12 @@ export async function copySeconds(source: string, target: string): Promise<numbe
 type Piece = { index: number; start: number; end: number };
 
 /** `size` bytes cut into pieces of `pieceSize`, handed to `concurrency` workers in order until none is left. */
-async function inPieces(size: number, pieceSize: number, concurrency: number, each: (piece: Piece, worker: number) => Promise<void>): Promise<void> {
+async function inPieces(
+  size: number,
+  pieceSize: number,
+  concurrency: number,
+  each: (piece: Piece, worker: number) => Promise<void>,
+): Promise<void> {
   const count = Math.ceil(size / pieceSize);
   let next = 0;
   await Promise.all(
@@ -59,17 +70,32 @@ async function inPieces(size: number, pieceSize: number, concurrency: number, ea
 }
 
 /** A multipart upload whose parts `sendPart` sends (answering each part's ETag), `concurrency` at a time. */
-async function multipart(storage: S3Target, key: string, size: number, partSize: number, concurrency: number, sendPart: (uploadId: string, piece: Piece) => Promise<string>) {
+async function multipart(
+  storage: S3Target,
+  key: string,
+  size: number,
+  partSize: number,
+  concurrency: number,
+  sendPart: (uploadId: string, piece: Piece) => Promise<string>,
+) {
   const { UploadId } = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }));
   const parts: { PartNumber: number; ETag: string }[] = [];
   await inPieces(size, partSize, concurrency, async (piece) => {
     parts[piece.index] = { PartNumber: piece.index + 1, ETag: await sendPart(UploadId!, piece) };
   });
-  await storage.client.send(new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  await storage.client.send(
+    new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+  );
 }
 
 /** Ranged reads into `target`, written in place in 4 MiB blocks (one per worker), `concurrency` at a time; then flushed. */
-async function inPlace(target: string, size: number, rangeSize: number, concurrency: number, fetchRange: (piece: Piece) => Promise<AsyncIterable<Buffer>>): Promise<void> {
+async function inPlace(
+  target: string,
+  size: number,
+  rangeSize: number,
+  concurrency: number,
+  fetchRange: (piece: Piece) => Promise<AsyncIterable<Buffer>>,
+): Promise<void> {
   const handle = await open(target, "w");
   try {
     const blocks = Array.from({ length: concurrency }, () => Buffer.allocUnsafe(4 * MiB));
@@ -100,7 +126,14 @@ export function upload(storage: S3Target, key: string, source: string, size: num
 }
 
 /** Ranged GetObjects of `rangeSize` through the SDK, `concurrency` at a time, written in place; then flushed. */
-export function download(storage: S3Target, key: string, target: string, size: number, rangeSize: number, concurrency: number): Promise<void> {
+export function download(
+  storage: S3Target,
+  key: string,
+  target: string,
+  size: number,
+  rangeSize: number,
+  concurrency: number,
+): Promise<void> {
   return inPlace(target, size, rangeSize, concurrency, async ({ start, end }) => {
     const object = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key, Range: `bytes=${start}-${end}` }));
     return object.Body as AsyncIterable<Buffer>;
@@ -121,9 +154,20 @@ function exchange(url: string, method: string, headers: Record<string, string>, 
 }
 
 /** The same multipart upload through presigned part URLs and node:http (no SDK in the data path). */
-export function uploadLean(storage: S3Target, key: string, source: string, size: number, partSize: number, concurrency: number): Promise<void> {
+export function uploadLean(
+  storage: S3Target,
+  key: string,
+  source: string,
+  size: number,
+  partSize: number,
+  concurrency: number,
+): Promise<void> {
   return multipart(storage, key, size, partSize, concurrency, async (UploadId, { index, start, end }) => {
-    const url = await getSignedUrl(storage.client, new UploadPartCommand({ Bucket: storage.bucket, Key: key, UploadId, PartNumber: index + 1 }), { expiresIn: 600 });
+    const url = await getSignedUrl(
+      storage.client,
+      new UploadPartCommand({ Bucket: storage.bucket, Key: key, UploadId, PartNumber: index + 1 }),
+      { expiresIn: 600 },
+    );
     const body = createReadStream(source, { start, end, highWaterMark: MiB });
     const res = await exchange(url, "PUT", { "content-length": String(end - start + 1) }, body);
     res.resume();
@@ -134,7 +178,14 @@ export function uploadLean(storage: S3Target, key: string, source: string, size:
 }
 
 /** The same ranged download through a presigned GET URL and node:http. */
-export async function downloadLean(storage: S3Target, key: string, target: string, size: number, rangeSize: number, concurrency: number): Promise<void> {
+export async function downloadLean(
+  storage: S3Target,
+  key: string,
+  target: string,
+  size: number,
+  rangeSize: number,
+  concurrency: number,
+): Promise<void> {
   const url = await getSignedUrl(storage.client, new GetObjectCommand({ Bucket: storage.bucket, Key: key }), { expiresIn: 600 });
   await inPlace(target, size, rangeSize, concurrency, async ({ start, end }) => {
     const res = await exchange(url, "GET", { range: `bytes=${start}-${end}` }, undefined);

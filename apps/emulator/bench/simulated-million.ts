@@ -37,7 +37,9 @@ export async function simulatedMillion(ctx: BenchContext): Promise<ScenarioRepor
     submitMs.push((await http.timedCall("POST", `${taskPath}/jobs/batch`, body)).ms);
   }
   const submitted = performance.now() - started;
-  ctx.log(`submitted ${formatNumber(total)} jobs in ${submitted.toFixed(0)} ms (requests: ${submitMs.map((t) => t.toFixed(0)).join(", ")} ms)`);
+  ctx.log(
+    `submitted ${formatNumber(total)} jobs in ${submitted.toFixed(0)} ms (requests: ${submitMs.map((t) => t.toFixed(0)).join(", ")} ms)`,
+  );
 
   const pollLatency: number[] = [];
   let statuses: JobStatuses = {};
@@ -52,7 +54,9 @@ export async function simulatedMillion(ctx: BenchContext): Promise<ScenarioRepor
     if (done >= total || elapsed > timeoutMs) break;
     if (elapsed - lastLog > 5000) {
       lastLog = elapsed;
-      ctx.log(`${(elapsed / 1000).toFixed(0)} s: ${formatNumber(done)} of ${formatNumber(total)} jobs ended (${formatNumber((done / elapsed) * 1000)} jobs/s)`);
+      ctx.log(
+        `${(elapsed / 1000).toFixed(0)} s: ${formatNumber(done)} of ${formatNumber(total)} jobs ended (${formatNumber((done / elapsed) * 1000)} jobs/s)`,
+      );
     }
     await sleep(pollMs);
   }
@@ -68,12 +72,24 @@ export async function simulatedMillion(ctx: BenchContext): Promise<ScenarioRepor
       target: { op: "<", value: targetMs / 1000 },
       measured: measured / 1000,
       unit: "s",
-      how: finished ? `one run, polled every ${pollMs} ms` : `EXTRAPOLATED: timed out after ${(elapsed / 1000).toFixed(0)} s with ${formatNumber(done)} done`,
+      how: finished
+        ? `one run, polled every ${pollMs} ms`
+        : `EXTRAPOLATED: timed out after ${(elapsed / 1000).toFixed(0)} s with ${formatNumber(done)} done`,
     },
     { figure: "  end-to-end rate", measured: (total / measured) * 1000, unit: "jobs/s", how: "derived" },
     { figure: "  submission (10 requests, scheduler running)", measured: submitted / 1000, unit: "s", how: "one run" },
-    { figure: "  summary-statistics latency while running", measured: median(pollLatency), unit: "ms", how: `median of ${pollLatency.length} polls` },
-    { figure: "  summary-statistics latency while running, worst", measured: Math.max(...pollLatency), unit: "ms", how: `max of ${pollLatency.length} polls` },
+    {
+      figure: "  summary-statistics latency while running",
+      measured: median(pollLatency),
+      unit: "ms",
+      how: `median of ${pollLatency.length} polls`,
+    },
+    {
+      figure: "  summary-statistics latency while running, worst",
+      measured: Math.max(...pollLatency),
+      unit: "ms",
+      how: `max of ${pollLatency.length} polls`,
+    },
   ];
   if (memory) rows.push({ figure: "  emulator peak RSS (VmHWM)", measured: memory.peakMiB, unit: "MiB", how: "one run" });
   return {

@@ -50,7 +50,12 @@ export async function startup(ctx: BenchContext): Promise<ScenarioReport> {
         how: `median of ${runs}`,
       },
       { figure: "  first of those (cold: first start in this process)", measured: inProcess[0]!, unit: "ms", how: "one run" },
-      { figure: "CLI process (sources, tsx) spawn → first answered GET /auth/token", measured: median(cli), unit: "ms", how: `median of ${cliRuns}` },
+      {
+        figure: "CLI process (sources, tsx) spawn → first answered GET /auth/token",
+        measured: median(cli),
+        unit: "ms",
+        how: `median of ${cliRuns}`,
+      },
       ...published.rows,
     ],
     notes: [

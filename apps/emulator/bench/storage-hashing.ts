@@ -59,7 +59,11 @@ async function once(inThreads: boolean): Promise<{ rate: number; cpu: number; bu
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { rate: (concurrency * perBody) / MiB / seconds, cpu: cpuSeconds() - cpu, busy: performance.eventLoopUtilization(loop).utilization };
+  return {
+    rate: (concurrency * perBody) / MiB / seconds,
+    cpu: cpuSeconds() - cpu,
+    busy: performance.eventLoopUtilization(loop).utilization,
+  };
 }
 
 try {
@@ -67,7 +71,8 @@ try {
   await once(true);
   await once(false);
   for (let round = 0; round < rounds; round++) {
-    for (const inThreads of round % 2 ? [false, true] : [true, false]) (inThreads ? results.threads : results.inline).push(await once(inThreads));
+    for (const inThreads of round % 2 ? [false, true] : [true, false])
+      (inThreads ? results.threads : results.inline).push(await once(inThreads));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`${concurrency} concurrent bodies of ${perBody / MiB} MiB, ${rounds} rounds, medians:`);

@@ -79,14 +79,19 @@ function sdk(source: string, size: number): Client {
     close: () => {
       for (const client of clients.values()) client.destroy();
     },
-    upload: (server, key) => upload({ client: clientFor(server), bucket: server.bucket }, `${server.prefix}${key}`, source, size, 16 * MiB, 4),
-    download: (server, key, target) => download({ client: clientFor(server), bucket: server.bucket }, `${server.prefix}${key}`, target, size, 16 * MiB, 4),
+    upload: (server, key) =>
+      upload({ client: clientFor(server), bucket: server.bucket }, `${server.prefix}${key}`, source, size, 16 * MiB, 4),
+    download: (server, key, target) =>
+      download({ client: clientFor(server), bucket: server.bucket }, `${server.prefix}${key}`, target, size, 16 * MiB, 4),
   };
 }
 
 /** The aws CLIs on this machine: Debian's (/usr/bin/aws) and whatever `aws` comes first on PATH, each once. */
 async function awsClis(source: string): Promise<Client[]> {
-  const onPath = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "aws")).find((file) => existsSync(file));
+  const onPath = (process.env.PATH ?? "")
+    .split(delimiter)
+    .map((dir) => join(dir, "aws"))
+    .find((file) => existsSync(file));
   const seen = new Set<string>();
   const clients: Client[] = [];
   for (const bin of ["/usr/bin/aws", onPath]) {
@@ -133,7 +138,18 @@ async function startS3rver(ctx: BenchContext, dir: string): Promise<S3Server> {
   const peer = await startPeer(ctx.scope, {
     label,
     executable: process.execPath,
-    args: [packageBin("s3rver"), "--directory", data, "--address", "127.0.0.1", "--port", String(port), "--silent", "--configure-bucket", "bench"],
+    args: [
+      packageBin("s3rver"),
+      "--directory",
+      data,
+      "--address",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--silent",
+      "--configure-bucket",
+      "bench",
+    ],
     port,
     logFile: join(dir, "s3rver.log"),
   });
@@ -170,7 +186,12 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
     return size / MiB / seconds;
   };
   const verify = async (server: S3Server) => {
-    const same = (await stat(downloaded)).size === size && (await run("cmp", ["-s", source, downloaded]).then(() => true, () => false));
+    const same =
+      (await stat(downloaded)).size === size &&
+      (await run("cmp", ["-s", source, downloaded]).then(
+        () => true,
+        () => false,
+      ));
     await rm(downloaded, { force: true });
     if (!same) throw new Error(`the file downloaded from ${server.label} differs from the one uploaded`);
   };
@@ -190,7 +211,12 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
     const down = new Map<S3Server, Attempt<number>>();
     // Each server in turn, uploads first: a busier machine later in the run slows both, not one.
     for (const [server, started] of servers) {
-      up.set(server, started.ok ? await attempt(() => timedTransfer(`${client.label}: upload to ${server.label}`, () => client.upload(server, key))) : { ok: false, reason: `could not start: ${started.reason}` });
+      up.set(
+        server,
+        started.ok
+          ? await attempt(() => timedTransfer(`${client.label}: upload to ${server.label}`, () => client.upload(server, key)))
+          : { ok: false, reason: `could not start: ${started.reason}` },
+      );
     }
     for (const [server] of servers) {
       const uploaded = up.get(server)!;
@@ -198,7 +224,9 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
         server,
         uploaded.ok
           ? await attempt(async () => {
-              const miBs = await timedTransfer(`${client.label}: download from ${server.label}`, () => client.download(server, key, downloaded));
+              const miBs = await timedTransfer(`${client.label}: download from ${server.label}`, () =>
+                client.download(server, key, downloaded),
+              );
               await verify(server);
               return miBs;
             })
@@ -244,7 +272,13 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
         measured: (100 * mine.value) / ceilingMiBs,
         unit: "%",
         how: "one run each",
-        comparison: { ...base, peer: `bare node:http (Node ${process.version}), no S3`, peerFigure: rate(ceilingMiBs), ratio: mine.value / ceilingMiBs, target: ">= 0.9×" },
+        comparison: {
+          ...base,
+          peer: `bare node:http (Node ${process.version}), no S3`,
+          peerFigure: rate(ceilingMiBs),
+          ratio: mine.value / ceilingMiBs,
+          target: ">= 0.9×",
+        },
       });
     }
   }

@@ -65,7 +65,10 @@ async function taskStorage(baseUrl: string, token: string): Promise<TaskStorage>
     return (await response.json()) as T;
   };
   const project = await call<{ projectId: string }>("POST", "/htc/projects", { projectName: "storage bench", projectDescription: "bench" });
-  const task = await call<{ taskId: string }>("POST", `/htc/projects/${project.projectId}/tasks`, { taskName: "bench", taskDescription: "bench" });
+  const task = await call<{ taskId: string }>("POST", `/htc/projects/${project.projectId}/tasks`, {
+    taskName: "bench",
+    taskDescription: "bench",
+  });
   const token2 = await call<{
     storageName: string;
     storagePath: string;
@@ -132,8 +135,6 @@ async function median3(run: () => Promise<number>): Promise<number> {
   return values[1]!;
 }
 
-
-
 export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   const { scope, log } = ctx;
@@ -188,12 +189,20 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
     await rm(downloaded);
   };
   // The endpoint's throughput: presigned URLs and node:http, so the client costs little.
-  const leanUp = await timedRun("upload (presigned UploadPart URLs, node:http)", () => uploadLean(storage, `${storage.prefix}lean.bin`, source, size, partSize, 4));
-  const leanDown = await timedRun("download (presigned ranged GETs, node:http)", () => downloadLean(storage, `${storage.prefix}lean.bin`, downloaded, size, partSize, 4));
+  const leanUp = await timedRun("upload (presigned UploadPart URLs, node:http)", () =>
+    uploadLean(storage, `${storage.prefix}lean.bin`, source, size, partSize, 4),
+  );
+  const leanDown = await timedRun("download (presigned ranged GETs, node:http)", () =>
+    downloadLean(storage, `${storage.prefix}lean.bin`, downloaded, size, partSize, 4),
+  );
   await verify();
   // The same through the AWS SDK (its signing, aws-chunked encoding and CRC32 in the client).
-  const sdkUp = await timedRun("upload (AWS SDK UploadPart, streamed parts)", () => upload(storage, `${storage.prefix}big.bin`, source, size, partSize, 4));
-  const sdkDown = await timedRun("download (AWS SDK ranged GetObject)", () => download(storage, `${storage.prefix}big.bin`, downloaded, size, partSize, 4));
+  const sdkUp = await timedRun("upload (AWS SDK UploadPart, streamed parts)", () =>
+    upload(storage, `${storage.prefix}big.bin`, source, size, partSize, 4),
+  );
+  const sdkDown = await timedRun("download (AWS SDK ranged GetObject)", () =>
+    download(storage, `${storage.prefix}big.bin`, downloaded, size, partSize, 4),
+  );
   await verify();
   const peak = sampler.stop();
   log(`memory: ${fresh.toFixed(0)} MiB fresh, ${baseline.toFixed(0)} MiB warmed up, ${peak.toFixed(0)} MiB peak`);
@@ -209,18 +218,39 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   });
   rows.push(
     {
-      ...figure(`S3 multipart upload of ${label}, % of cp's ${cpRate.toFixed(0)} MiB/s (AWS SDK: ${((100 * sdkUp) / cpRate).toFixed(0)}%)`, ">=", 80, (100 * leanUp) / cpRate, "%", "one run"),
+      ...figure(
+        `S3 multipart upload of ${label}, % of cp's ${cpRate.toFixed(0)} MiB/s (AWS SDK: ${((100 * sdkUp) / cpRate).toFixed(0)}%)`,
+        ">=",
+        80,
+        (100 * leanUp) / cpRate,
+        "%",
+        "one run",
+      ),
       comparison: disk(`S3 multipart upload of ${label} (presigned parts, node:http client)`, leanUp),
     },
     {
-      ...figure(`S3 ranged download of ${label}, % of cp's throughput (AWS SDK: ${((100 * sdkDown) / cpRate).toFixed(0)}%)`, ">=", 80, (100 * leanDown) / cpRate, "%", "one run"),
+      ...figure(
+        `S3 ranged download of ${label}, % of cp's throughput (AWS SDK: ${((100 * sdkDown) / cpRate).toFixed(0)}%)`,
+        ">=",
+        80,
+        (100 * leanDown) / cpRate,
+        "%",
+        "one run",
+      ),
       comparison: disk(`S3 ranged download of ${label} (presigned ranges, node:http client)`, leanDown),
     },
     info(`  bare node:http server, same parts (no S3, no MD5): upload, % of cp`, (100 * ceiling.uploadMiBs) / cpRate, "%", "one run"),
     info(`  bare node:http server, same ranges: download, % of cp`, (100 * ceiling.downloadMiBs) / cpRate, "%", "one run"),
     info(`  S3 upload / bare node:http upload`, (100 * leanUp) / ceiling.uploadMiBs, "%", "derived"),
     info(`  S3 download / bare node:http download`, (100 * leanDown) / ceiling.downloadMiBs, "%", "derived"),
-    figure(`emulator RSS growth during the ${label} transfers (warmed up; ${(peak - fresh).toFixed(0)} MB from a fresh start)`, "<", 64, peak - baseline, "MB", "peak while transferring"),
+    figure(
+      `emulator RSS growth during the ${label} transfers (warmed up; ${(peak - fresh).toFixed(0)} MB from a fresh start)`,
+      "<",
+      64,
+      peak - baseline,
+      "MB",
+      "peak while transferring",
+    ),
   );
   storage.client.destroy();
 
@@ -231,7 +261,13 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
     source,
     size,
     ceiling,
-    emulator: { label: "the emulator", endpoint: storage.endpoint, bucket: storage.bucket, prefix: storage.prefix, credentials: storage.credentials },
+    emulator: {
+      label: "the emulator",
+      endpoint: storage.endpoint,
+      bucket: storage.bucket,
+      prefix: storage.prefix,
+      credentials: storage.credentials,
+    },
   });
   rows.push(...peers.rows);
 
@@ -249,7 +285,16 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   log(`listing through presigned URLs: ${keys} keys in ${listing.pages} pages, ${listings.map((l) => l.seconds.toFixed(2)).join(", ")} s`);
   const sdk = await listAllWithSdk(storage, `${storage.prefix}many/`);
   log(`listing with the SDK's ListObjectsV2 (its XML parsing included): ${sdk.toFixed(2)} s`);
-  rows.push(figure(`ListObjectsV2 of ${keys.toLocaleString("en-US")} keys, ${listing.pages} pages of 1,000 (SDK client: ${sdk.toFixed(1)} s)`, "<", 2, listing.seconds, "s", "median of 3"));
+  rows.push(
+    figure(
+      `ListObjectsV2 of ${keys.toLocaleString("en-US")} keys, ${listing.pages} pages of 1,000 (SDK client: ${sdk.toFixed(1)} s)`,
+      "<",
+      2,
+      listing.seconds,
+      "s",
+      "median of 3",
+    ),
+  );
   storage.client.destroy();
   return {
     rows,
@@ -286,7 +331,9 @@ async function listAllWithSdk(storage: TaskStorage, prefix: string): Promise<num
   let token: string | undefined;
   const started = performance.now();
   do {
-    const page = await storage.client.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, MaxKeys: 1000, ContinuationToken: token }));
+    const page = await storage.client.send(
+      new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, MaxKeys: 1000, ContinuationToken: token }),
+    );
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return (performance.now() - started) / 1000;

@@ -50,7 +50,11 @@ export function sqlOutsideDb(fileName: string, text: string): Finding[] {
     if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) && SQL_START.test(node.text)) {
       report(node, "SQL text");
     }
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       if (node.moduleSpecifier.text === "better-sqlite3") report(node, "imports the SQLite driver");
     } else if (ts.isCallExpression(node)) {
       const [first] = node.arguments;
@@ -82,7 +86,8 @@ export function checkTree(src: string): string[] {
   for (const file of sourceFiles(src)) {
     const path = relative(src, file);
     if (path.split(sep)[0] === "db") continue;
-    for (const finding of sqlOutsideDb(file, readFileSync(file, "utf8"))) lines.push(`src/${path.split(sep).join("/")}:${finding.line}: ${finding.message}`);
+    for (const finding of sqlOutsideDb(file, readFileSync(file, "utf8")))
+      lines.push(`src/${path.split(sep).join("/")}:${finding.line}: ${finding.message}`);
   }
   return lines;
 }

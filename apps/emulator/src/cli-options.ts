@@ -23,7 +23,6 @@ export function booleanFlag(flags: EmulatorFlags, key: keyof typeof booleanFlags
   return fromEnv === undefined || fromEnv === "" ? undefined : truthy(fromEnv);
 }
 
-
 /** The parsed flags of a command that received `addEmulatorOptions()`. */
 export interface EmulatorFlags {
   port: string;
@@ -53,10 +52,14 @@ export function emulatorOptions(): Option[] {
   return [
     new Option("--port <port>", "TCP port (0 picks a free one)").env(env.port).default("8787"),
     new Option("--host <host>", "interface to listen on").env(env.host).default(defaultOf("host")),
-    new Option("--data-dir <dir>", "folder for the emulator's state (relative to where the command was run)").env(env.dataDir).default(".htc-emulator"),
+    new Option("--data-dir <dir>", "folder for the emulator's state (relative to where the command was run)")
+      .env(env.dataDir)
+      .default(".htc-emulator"),
     new Option("--in-memory", `keep all state in memory, nothing is written (env: ${env.inMemory}=1)`),
     new Option("--api-key <key>", "API key of the default user (generated on first start)").env(env.apiKey),
-    new Option("--token-lifetime <seconds>", "lifetime of bearer tokens").env(env.tokenLifetimeSeconds).default(defaultOf("tokenLifetimeSeconds")),
+    new Option("--token-lifetime <seconds>", "lifetime of bearer tokens")
+      .env(env.tokenLifetimeSeconds)
+      .default(defaultOf("tokenLifetimeSeconds")),
     new Option("--public-url <url>", "base URL clients reach the emulator at, when behind a proxy").env(env.publicUrl),
     new Option("--strict", `check every response against the contract (env: ${env.strict}=1)`),
     new Option("--executor <kind>", "how jobs run").choices(executorKinds).env(env.executor).default(defaultOf("executor")),
@@ -66,7 +69,10 @@ export function emulatorOptions(): Option[] {
     new Option("--workspace-vcpu-limit <n>", "vCPU limit of the default workspace").env(env.workspaceVcpuLimit),
     new Option("--seed <file>", "JSON file of extra workspaces and users to create").env(env.seed),
     new Option("--log-requests", `log every request to stderr (env: ${env.logRequests}=1)`),
-    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)").choices(registryModes).env(env.registry).default(defaultOf("registry")),
+    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)")
+      .choices(registryModes)
+      .env(env.registry)
+      .default(defaultOf("registry")),
     new Option("--registry-bin <path>", "the docker-registry binary").env(env.registryBin).default(defaultOf("registryBin")),
     new Option("--registry-port <port>", "port of the registry on 127.0.0.1 (0: last one, or a free one)").env(env.registryPort),
     new Option("--registry-ready-delay <seconds>", "how long a pushed image stays PENDING").env(env.registryReadyDelaySeconds),

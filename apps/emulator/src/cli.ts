@@ -25,30 +25,28 @@ const program = addEmulatorOptions(
     // Parse errors (unknown flags, values outside a flag's choices) are one line and exit code 2.
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`htc-emulator: ${text.replace(/^error: /, "")}`) }),
-).action(
-  async (flags: EmulatorFlags) => {
-    const emulator = await startEmulator({
-      ...optionsFromFlags(flags),
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    process.stdout.write(runningBanner(emulator, flags));
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      process.stderr.write(`received ${signal}, stopping\n`);
-      emulator.stop().then(
-        () => process.exit(0),
-        (error) => {
-          process.stderr.write(`error while stopping: ${error}\n`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGINT", () => shutdown("SIGINT"));
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
-  },
-);
+).action(async (flags: EmulatorFlags) => {
+  const emulator = await startEmulator({
+    ...optionsFromFlags(flags),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(runningBanner(emulator, flags));
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`received ${signal}, stopping\n`);
+    emulator.stop().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`error while stopping: ${error}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+});
 
 // `pnpm emulator -- --help` hands a literal "--" through; it is not an argument.
 const argv = process.argv.slice(2);

@@ -41,7 +41,12 @@ export const emulatorOptionsSchema = z.object({
   /** The API key of the default user. Generated (and printed) on first start when not given. */
   apiKey: z.string().min(8).optional(),
   /** Lifetime of the bearer tokens `GET /auth/token` issues. */
-  tokenLifetimeSeconds: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(21600),
+  tokenLifetimeSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .default(21600),
   /** Base URL the emulator advertises (in `next` links, storage endpoints, job environments) when it sits behind a proxy. */
   publicUrl: z.string().url().optional(),
   /** Validate every response against the contract and answer 500 on drift (the test suites run with it on). */
@@ -67,7 +72,11 @@ export const emulatorOptionsSchema = z.object({
   /** Port of the registry on 127.0.0.1; 0 reuses the last one of this data dir, or picks a free one. */
   registryPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** How long a pushed image stays PENDING before it is READY (seconds of the emulator's clock). */
-  registryReadyDelaySeconds: z.coerce.number().min(0).max(7 * 24 * 3600).default(0),
+  registryReadyDelaySeconds: z.coerce
+    .number()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(0),
   /** A snapshot file (admin API GET /_emulator/v1/snapshot) whose state replaces the data dir's on start. */
   importSnapshot: z.string().min(1).optional(),
 });

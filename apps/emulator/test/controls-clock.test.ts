@@ -82,7 +82,11 @@ describe("storage", () => {
   it("expires credentials and presigned URLs by the clock", async () => {
     const ids = await newTask(client, "storage-clock");
     const presigned = (filePath: string) =>
-      unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath, method: "PUT" } } }));
+      unwrap(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+          params: { path: ids, query: { filePath, method: "PUT" } },
+        }),
+      );
     const now = await presigned("now.txt");
     expect((await fetch(now.url, { method: "PUT", body: "hello" })).status).toBe(200);
     const later = await presigned("later.txt");
@@ -107,7 +111,9 @@ describe("storage", () => {
     const refused = await fetch(later.url, { method: "PUT", body: "too late" });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(await refused.text()).toMatch(/ExpiredToken|Request has expired/);
-    await expect(s3.send(new ListObjectsV2Command({ Bucket: token.storageName, Prefix: prefix }))).rejects.toMatchObject({ name: "ExpiredToken" });
+    await expect(s3.send(new ListObjectsV2Command({ Bucket: token.storageName, Prefix: prefix }))).rejects.toMatchObject({
+      name: "ExpiredToken",
+    });
     s3.destroy();
   });
 });
@@ -121,7 +127,8 @@ describe("task retention", () => {
         body: { archiveAfter: 30 * 24, deleteAfter: 24 },
       }),
     );
-    const status = async () => (await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }))).lifecycleStatus;
+    const status = async () =>
+      (await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }))).lifecycleStatus;
     await admin.advanceClock({ days: 29 });
     expect(await status()).toBe("ACTIVE");
     await admin.advanceClock({ days: 2 });
@@ -150,11 +157,20 @@ describe("simulated jobs and their timestamps", () => {
     expect(Date.parse(job!.createdAt)).toBeGreaterThanOrEqual(submittedAfter);
     expect(Date.parse(job!.completedAt!) - started).toBe(HOUR);
     const events = await eventsOf(client, ids, jobId!);
-    expect(events.map((e) => e.status)).toEqual(["SUBMITTED_TO_RESCALE", "SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]);
+    expect(events.map((e) => e.status)).toEqual([
+      "SUBMITTED_TO_RESCALE",
+      "SUBMITTED_TO_PROVIDER",
+      "RUNNABLE",
+      "STARTING",
+      "RUNNING",
+      "SUCCEEDED",
+    ]);
     const times = events.map((e) => Date.parse(e.dateTime!));
     expect(times[0]).toBeGreaterThanOrEqual(submittedAfter);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    const logs = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: jobId! } } }));
+    const logs = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: jobId! } } }),
+    );
     for (const line of logs.items ?? []) expect(Date.parse(line.timestamp!)).toBeGreaterThanOrEqual(started);
   });
 

@@ -35,7 +35,11 @@ describeDocker("job faults in Docker containers", () => {
 
   it("ends a running container with the rule's exit code, fails the pull, and notices a removed container", async () => {
     const ids = await newTask(client, "docker-faults");
-    await admin.addFault({ id: "exit", match: { taskId: ids.taskId, jobIndexes: [0] }, job: { kind: "exitCode", exitCode: 42, afterSeconds: 1 } });
+    await admin.addFault({
+      id: "exit",
+      match: { taskId: ids.taskId, jobIndexes: [0] },
+      job: { kind: "exitCode", exitCode: 42, afterSeconds: 1 },
+    });
     await admin.addFault({ id: "pull", match: { taskId: ids.taskId, jobIndexes: [1] }, job: { kind: "imagePullFailure" } });
     await admin.addFault({ id: "vanish", match: { taskId: ids.taskId, jobIndexes: [2] }, job: { kind: "vanish", afterSeconds: 1 } });
     const [exit, pull, vanish] = await submit(client, ids, 3, { definition: sleeper });

@@ -50,7 +50,17 @@ function recordingClient(options: { retry?: Parameters<typeof createHtcClient>[0
 describe("rules", () => {
   it("are added, listed, read and removed, and refused when malformed", async () => {
     const rule = await admin.addFault({ id: "r1", match: { operations: ["getProjects"] }, api: { status: 503 } });
-    expect(rule).toMatchObject({ id: "r1", probability: 1, seed: 0, skip: 0, times: null, matched: 0, injected: 0, held: 0, exhausted: false });
+    expect(rule).toMatchObject({
+      id: "r1",
+      probability: 1,
+      seed: 0,
+      skip: 0,
+      times: null,
+      matched: 0,
+      injected: 0,
+      held: 0,
+      exhausted: false,
+    });
     const generated = await admin.addFault({ api: { latencyMs: 1 }, match: { operations: ["getTasks"] } });
     expect(generated.id).toMatch(/^f\d+$/);
     expect((await admin.listFaults()).map((r) => r.id)).toEqual(["r1", generated.id]);
@@ -59,7 +69,8 @@ describe("rules", () => {
     expect((await admin.listFaults()).map((r) => r.id)).toEqual([generated.id]);
 
     const root = `${emulator.rootUrl}/_emulator/v1`;
-    const post = (body: unknown) => http(`${root}/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      http(`${root}/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const cases: [unknown, string][] = [
       [{ api: { status: 429 }, job: { kind: "timeout" } }, "(body)"],
       [{}, "(body)"],
@@ -85,7 +96,12 @@ describe("rules", () => {
 
 describe("API faults", () => {
   it("rides out a 429 storm with Retry-After: the client retries exactly as often as the storm lasts", async () => {
-    await admin.addFault({ id: "storm", match: { operations: ["getProjects"], methods: ["GET"] }, times: 3, api: { status: 429, retryAfterSeconds: 1 } });
+    await admin.addFault({
+      id: "storm",
+      match: { operations: ["getProjects"], methods: ["GET"] },
+      times: 3,
+      api: { status: 429, retryAfterSeconds: 1 },
+    });
     const { client, attempts } = recordingClient();
     const started = Date.now();
     const page = await unwrap(client.api.GET("/htc/projects"));
@@ -120,7 +136,9 @@ describe("API faults", () => {
       const response = await http(`${emulator.baseUrl}${path}`, auth);
       expect(response.status).toBe(status);
       expect(response.headers.get("x-htc-emulator-fault")).toBe(rule.id);
-      expect(Object.keys(response.body as object).sort()).toEqual(shape === "HTCRequestError" ? ["errorDescription", "errorType", "message"] : ["error", "errorDescription"]);
+      expect(Object.keys(response.body as object).sort()).toEqual(
+        shape === "HTCRequestError" ? ["errorDescription", "errorType", "message"] : ["error", "errorDescription"],
+      );
       // Declared statuses validate against the contract as they are.
       if (status !== 503) expect(contract.validateResponse(operation, status, "application/json", response.body)).toEqual([]);
       if (status === 401) expect(response.headers.get("www-authenticate")).toBe("Bearer");
@@ -136,7 +154,10 @@ describe("API faults", () => {
     await admin.addFault({ match: { operations: ["getProjects"] }, times: 1, api: { latencyMs: 1500 } });
     const patient = recordingClient({ timeoutMs: 300 });
     await unwrap(patient.client.api.GET("/htc/projects"));
-    expect(patient.attempts.filter((a) => a.startsWith("GET /htc/projects"))).toEqual(["GET /htc/projects network-error", "GET /htc/projects 200"]);
+    expect(patient.attempts.filter((a) => a.startsWith("GET /htc/projects"))).toEqual([
+      "GET /htc/projects network-error",
+      "GET /htc/projects 200",
+    ]);
 
     // Latency alone answers normally, late.
     await admin.addFault({ match: { operations: ["getProjects"] }, times: 1, api: { latencyMs: 400 } });
@@ -152,7 +173,9 @@ describe("API faults", () => {
     expect(attempts.filter((a) => a.startsWith("GET /htc/projects"))).toEqual(["GET /htc/projects network-error", "GET /htc/projects 200"]);
 
     await admin.addFault({ id: "drop-post", match: { operations: ["createProject"] }, times: 1, api: { drop: "response" } });
-    const error = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "lost-answer", projectDescription: "" } })).catch((e) => e);
+    const error = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "lost-answer", projectDescription: "" } })).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(HtcNetworkError);
     // POST is not retried by default (it is not idempotent): the project exists once.
     const names = (await unwrap(client.api.GET("/htc/projects"))).items!.map((p) => p.projectName);
@@ -168,7 +191,8 @@ describe("API faults", () => {
     await admin.addFault({ match: { operations: ["getJob"], projectId: a.projectId, jobIndexes: [1] }, api: { status: 503 } });
     await admin.addFault({ match: { operations: ["getJobs"], taskId: a.taskId, group: "g1" }, api: { status: 502 } });
     await admin.addFault({ match: { methods: ["DELETE"], projectId: b.projectId }, api: { status: 500 } });
-    const getJob = (jobId: string) => client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...a, jobId } } });
+    const getJob = (jobId: string) =>
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...a, jobId } } });
     expect((await getJob(jobs[0]!)).response.status).toBe(200);
     expect((await getJob(jobs[1]!)).response.status).toBe(503);
     const getJobs = (ids: typeof a, group?: string) =>
@@ -199,7 +223,11 @@ describe("API faults", () => {
     await admin.addFault({ match: { operations: ["getToken"] }, times: 2, api: { status: 503, retryAfterSeconds: 0 } });
     const { client, attempts } = recordingClient();
     await unwrap(client.api.GET("/htc/projects"));
-    expect(attempts.filter((a) => a.startsWith("GET /auth/token"))).toEqual(["GET /auth/token 503", "GET /auth/token 503", "GET /auth/token 200"]);
+    expect(attempts.filter((a) => a.startsWith("GET /auth/token"))).toEqual([
+      "GET /auth/token 503",
+      "GET /auth/token 503",
+      "GET /auth/token 200",
+    ]);
   });
 
   it("counts every injected fault in the metrics, by kind and rule", async () => {
@@ -243,7 +271,12 @@ describe("the admin API", () => {
     const invalid = await http(`${root()}/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(invalid.status).toBe(400);
     expect(invalid.body).toMatchObject({ errorType: "VALIDATION_ERROR", message: null });
-    expect((await admin.faultLog()).items.at(-1)).toMatchObject({ operation: "changeClock", method: "POST", path: "/_emulator/v1/clock", status: 400 });
+    expect((await admin.faultLog()).items.at(-1)).toMatchObject({
+      operation: "changeClock",
+      method: "POST",
+      path: "/_emulator/v1/clock",
+      status: 400,
+    });
   });
 
   it("never lets a rule name the fault rules' own operations", async () => {
@@ -271,7 +304,13 @@ describe("determinism", () => {
   /** Runs the same request sequence against an emulator with one probabilistic rule; returns the statuses. */
   async function statuses(target: SpawnedEmulator, seed: number): Promise<number[]> {
     const targetAdmin = adminOf(target);
-    await targetAdmin.addFault({ id: `coin-${seed}`, seed, probability: 0.5, match: { operations: ["getProjects", "getTasks"] }, api: { status: 503 } });
+    await targetAdmin.addFault({
+      id: `coin-${seed}`,
+      seed,
+      probability: 0.5,
+      match: { operations: ["getProjects", "getTasks"] },
+      api: { status: 503 },
+    });
     const client = createHtcClient({ baseUrl: target.baseUrl, apiKey: target.apiKey, retry: false });
     const ids = await newTask(client, "coin");
     const out: number[] = [];

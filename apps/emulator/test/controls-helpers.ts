@@ -18,7 +18,10 @@ export function adminOf(emulator: { rootUrl: string }): AdminClient {
 export async function newTask(client: HtcClient, name = "controls"): Promise<Ids> {
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } }));
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: name, taskDescription: "" } }),
+    client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: project.projectId } },
+      body: { taskName: name, taskDescription: "" },
+    }),
   );
   return { projectId: project.projectId, taskId: task.taskId };
 }
@@ -54,7 +57,9 @@ export async function jobsOf(client: HtcClient, ids: Ids) {
 export type Job = Awaited<ReturnType<typeof jobsOf>>[number];
 
 export async function jobOf(client: HtcClient, ids: Ids, jobId: string): Promise<Job> {
-  return unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId } } })) as Promise<Job>;
+  return unwrap(
+    client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId } } }),
+  ) as Promise<Job>;
 }
 
 export async function eventsOf(client: HtcClient, ids: Ids, jobId: string) {
@@ -67,7 +72,10 @@ export async function waitForJobs(client: HtcClient, ids: Ids, done: (jobs: Job[
   for (;;) {
     const jobs = await jobsOf(client, ids);
     if (done(jobs)) return jobs;
-    if (Date.now() > deadline) throw new Error(`jobs did not get there in ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.jobUUID, j.status, j.statusReason]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `jobs did not get there in ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.jobUUID, j.status, j.statusReason]))}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }

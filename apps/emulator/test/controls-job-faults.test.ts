@@ -40,37 +40,77 @@ describe("job faults", () => {
     const jobIds = await submit(client, ids, 6, { definition: { execTimeoutSeconds: 120, maxMemory: 512 } });
     const jobs = byId(await waitForJobs(client, ids, finished));
     const [exit, timeout, oom, pull, vanish, fine] = jobIds.map((id) => jobs.get(id)!);
-    expect(exit).toMatchObject({ status: "FAILED", failureCode: "ErrorNonZeroContainerExitCode", statusReason: "Essential container in task exited with code 3", container: { exitCode: 3 } });
-    expect(timeout).toMatchObject({ status: "FAILED", failureCode: "ErrorTimeout", statusReason: "Job attempt duration exceeded timeout of 120 seconds" });
+    expect(exit).toMatchObject({
+      status: "FAILED",
+      failureCode: "ErrorNonZeroContainerExitCode",
+      statusReason: "Essential container in task exited with code 3",
+      container: { exitCode: 3 },
+    });
+    expect(timeout).toMatchObject({
+      status: "FAILED",
+      failureCode: "ErrorTimeout",
+      statusReason: "Job attempt duration exceeded timeout of 120 seconds",
+    });
     expect(oom).toMatchObject({ status: "FAILED", failureCode: "ErrorNotEnoughMemory", container: { exitCode: 137 } });
     expect(oom!.statusReason).toContain("OutOfMemoryError");
     expect(pull).toMatchObject({ status: "FAILED", failureCode: "ErrorStartingContainer", startedAt: null });
     expect(pull!.statusReason).toMatch(/^CannotPullContainerError: .*htcemu\/shell:1/);
-    expect(vanish).toMatchObject({ status: "FAILED", failureCode: "ErrorInfrastructureFault", statusReason: "Container vanished: the container was removed while the job ran" });
+    expect(vanish).toMatchObject({
+      status: "FAILED",
+      failureCode: "ErrorInfrastructureFault",
+      statusReason: "Container vanished: the container was removed while the job ran",
+    });
     expect(fine).toMatchObject({ status: "SUCCEEDED", failureCode: null });
     // A job that could not pull its image never ran.
-    expect((await eventsOf(client, ids, pull!.jobUUID)).map((e) => e.status)).toEqual(["SUBMITTED_TO_RESCALE", "SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "FAILED"]);
+    expect((await eventsOf(client, ids, pull!.jobUUID)).map((e) => e.status)).toEqual([
+      "SUBMITTED_TO_RESCALE",
+      "SUBMITTED_TO_PROVIDER",
+      "RUNNABLE",
+      "STARTING",
+      "FAILED",
+    ]);
     expect((await eventsOf(client, ids, exit!.jobUUID)).map((e) => e.status)).toContain("RUNNING");
 
     const log = await admin.faultLog();
     const kinds = new Map(log.items.filter((e) => e.taskId === ids.taskId).map((e) => [e.jobId, e.kind]));
-    expect(jobIds.map((id) => kinds.get(id))).toEqual(["job_exit_code", "job_timeout", "job_oom", "job_image_pull", "job_vanish", undefined]);
+    expect(jobIds.map((id) => kinds.get(id))).toEqual([
+      "job_exit_code",
+      "job_timeout",
+      "job_oom",
+      "job_image_pull",
+      "job_vanish",
+      undefined,
+    ]);
     expect(log.items.find((e) => e.jobId === jobIds[0])).toMatchObject({ ruleId: "exit", projectId: ids.projectId, attempt: 1 });
     const metrics = await client.fetch(new Request(`${emulator.baseUrl}/htc/metrics`));
     const text = await metrics.text();
-    for (const [kind, rule] of [["job_exit_code", "exit"], ["job_timeout", "timeout"], ["job_oom", "oom"], ["job_image_pull", "pull"], ["job_vanish", "vanish"]]) {
+    for (const [kind, rule] of [
+      ["job_exit_code", "exit"],
+      ["job_timeout", "timeout"],
+      ["job_oom", "oom"],
+      ["job_image_pull", "pull"],
+      ["job_vanish", "vanish"],
+    ]) {
       expect(text).toContain(`htc_emulator_faults_injected_total{kind="${kind}",rule="${rule}"} 1`);
     }
   });
 
   it("strikes afterSeconds of the emulator's clock after RUNNING, even in a long job", async () => {
     // Two-hour jobs (by the clock): the fault strikes ten minutes in.
-    const long = await startTestEmulator(["--executor", "simulated", "--simulation", JSON.stringify({ ...profile, duration: { distribution: "fixed", minMs: 7_200_000 } })]);
+    const long = await startTestEmulator([
+      "--executor",
+      "simulated",
+      "--simulation",
+      JSON.stringify({ ...profile, duration: { distribution: "fixed", minMs: 7_200_000 } }),
+    ]);
     try {
       const longClient = createHtcClient({ baseUrl: long.baseUrl, apiKey: long.apiKey, retry: false });
       const longAdmin = adminOf(long);
       const ids = await newTask(longClient, "later");
-      await longAdmin.addFault({ match: { taskId: ids.taskId, jobIndexes: [0] }, job: { kind: "exitCode", exitCode: 9, afterSeconds: 600 } });
+      await longAdmin.addFault({
+        match: { taskId: ids.taskId, jobIndexes: [0] },
+        job: { kind: "exitCode", exitCode: 9, afterSeconds: 600 },
+      });
       const [faulty, healthy] = await submit(longClient, ids, 2, { definition: { execTimeoutSeconds: 86400 } });
       await waitForJobs(longClient, ids, (jobs) => jobs.every((j) => j.status === "RUNNING"));
       await longAdmin.advanceClock({ minutes: 11 });
@@ -105,7 +145,11 @@ describe("job faults", () => {
   it("keeps a job RUNNABLE with a statusReason while the rule stands, and releases it when the rule goes", async () => {
     const ids = await newTask(client, "stuck-runnable");
     const reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - the job needs more vCPUs than any instance type offers";
-    await admin.addFault({ id: "stuck", match: { taskId: ids.taskId, jobIndexes: [0] }, job: { kind: "stuck", status: "RUNNABLE", statusReason: reason } });
+    await admin.addFault({
+      id: "stuck",
+      match: { taskId: ids.taskId, jobIndexes: [0] },
+      job: { kind: "stuck", status: "RUNNABLE", statusReason: reason },
+    });
     const [stuckId, freeId] = await submit(client, ids, 2);
     await waitForJobs(client, ids, (jobs) => byId(jobs).get(freeId!)?.status === "SUCCEEDED");
     // Well after its sibling finished, the job is still RUNNABLE, with the rule's reason.
@@ -123,14 +167,20 @@ describe("job faults", () => {
   it("holds jobs in STARTING and RUNNING for forSeconds of the clock", async () => {
     const ids = await newTask(client, "stuck-later");
     await admin.addFault({ match: { taskId: ids.taskId, jobIndexes: [0] }, job: { kind: "stuck", status: "STARTING", forSeconds: 3600 } });
-    await admin.addFault({ match: { taskId: ids.taskId, jobIndexes: [1] }, job: { kind: "stuck", status: "RUNNING", statusReason: "hung", forSeconds: 7200 } });
+    await admin.addFault({
+      match: { taskId: ids.taskId, jobIndexes: [1] },
+      job: { kind: "stuck", status: "RUNNING", statusReason: "hung", forSeconds: 7200 },
+    });
     const [starting, running] = await submit(client, ids, 2);
     await waitForJobs(client, ids, (jobs) => {
       const j = byId(jobs);
       return j.get(starting!)?.status === "STARTING" && j.get(running!)?.status === "RUNNING";
     });
     await new Promise((r) => setTimeout(r, 300));
-    expect(await jobOf(client, ids, starting!)).toMatchObject({ status: "STARTING", statusReason: expect.stringContaining("Waiting for the container to start") });
+    expect(await jobOf(client, ids, starting!)).toMatchObject({
+      status: "STARTING",
+      statusReason: expect.stringContaining("Waiting for the container to start"),
+    });
     expect(await jobOf(client, ids, running!)).toMatchObject({ status: "RUNNING", statusReason: "hung" });
 
     await admin.advanceClock({ hours: 1, seconds: 1 });

@@ -36,7 +36,11 @@ function objectFiles(): number {
 }
 
 async function putObject(c: HtcClient, ids: { projectId: string; taskId: string }, name: string) {
-  const { url } = await unwrap(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: name, method: "PUT" } } }));
+  const { url } = await unwrap(
+    c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+      params: { path: ids, query: { filePath: name, method: "PUT" } },
+    }),
+  );
   expect((await fetch(url, { method: "PUT", body: `contents of ${name}` })).status).toBe(200);
 }
 
@@ -57,7 +61,12 @@ describe("reset", () => {
     await putObject(otherClient, theirs, "b.txt");
     await putObject(client, mine, "a.txt");
     const policy = { params: { path: { workspaceId: other.workspaceId } } };
-    await unwrap(otherClient.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { ...policy, body: { archiveAfter: 100, deleteAfter: 100 } }));
+    await unwrap(
+      otherClient.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
+        ...policy,
+        body: { archiveAfter: 100, deleteAfter: 100 },
+      }),
+    );
     await waitForJobs(client, mine, (jobs) => jobs.every((j) => j.status === "RUNNING"));
     await waitForJobs(otherClient, theirs, (jobs) => jobs.every((j) => j.status === "RUNNING"));
     expect(objectFiles()).toBe(2);

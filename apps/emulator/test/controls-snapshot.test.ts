@@ -39,9 +39,9 @@ async function capture(c: HtcClient, skip?: string) {
     const tasks = await collect(paginate(c, "/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } } }));
     for (const task of tasks) {
       const ids = { projectId: project.projectId, taskId: task.taskId };
-      const jobs = (await collect(paginate(c, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { viewType: "FULL" } } }))).filter(
-        (j) => j.jobUUID !== skip,
-      );
+      const jobs = (
+        await collect(paginate(c, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { viewType: "FULL" } } }))
+      ).filter((j) => j.jobUUID !== skip);
       const details = [];
       for (const job of jobs) {
         const path = { ...ids, jobId: job.jobUUID };
@@ -51,9 +51,18 @@ async function capture(c: HtcClient, skip?: string) {
           logs: (await unwrap(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path } }))).items,
         });
       }
-      const { url } = await unwrap(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: "data.bin", method: "GET" } } }));
+      const { url } = await unwrap(
+        c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+          params: { path: ids, query: { filePath: "data.bin", method: "GET" } },
+        }),
+      );
       const object = await fetch(url);
-      const digest = object.status === 200 ? createHash("sha256").update(Buffer.from(await object.arrayBuffer())).digest("hex") : object.status;
+      const digest =
+        object.status === 200
+          ? createHash("sha256")
+              .update(Buffer.from(await object.arrayBuffer()))
+              .digest("hex")
+          : object.status;
       // Where the project's registry listens belongs to the running emulator, not to its state.
       const registry = project.containerRegistry?.replace(/^[^/]+\//, "<registry>/");
       out.push({ project: { ...project, containerRegistry: registry }, task, details, object: digest });
@@ -74,7 +83,11 @@ beforeAll(async () => {
   await submit(client, ids, 3, { group: "g" });
   await waitForJobs(client, ids, finished);
   const bytes = Buffer.alloc(300_000, 7);
-  const { url } = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: "data.bin", method: "PUT" } } }));
+  const { url } = await unwrap(
+    client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+      params: { path: ids, query: { filePath: "data.bin", method: "PUT" } },
+    }),
+  );
   expect((await fetch(url, { method: "PUT", body: bytes })).status).toBe(200);
   otherKey = (await secondWorkspace(emulator, "snapshot-b")).apiKey;
   await admin.advanceClock({ days: 10 });
@@ -192,7 +205,10 @@ describe("snapshots", () => {
     expect(entries.slice(0, 2)).toEqual(["snapshot.json", "emulator.sqlite"]);
     expect(entries.slice(2)).toHaveLength(1);
     expect(entries[2]).toMatch(/^objects\/[\w-]+\/[\w.-]+$/);
-    const header = JSON.parse(execFileSync("tar", ["-xzOf", file, "snapshot.json"], { encoding: "utf8" })) as { format: string; version: number };
+    const header = JSON.parse(execFileSync("tar", ["-xzOf", file, "snapshot.json"], { encoding: "utf8" })) as {
+      format: string;
+      version: number;
+    };
     expect(header).toMatchObject({ format: "htc-emulator-snapshot", version: 2 });
   });
 

@@ -103,7 +103,11 @@ describe("stepping", () => {
     expect(ended.jobs[0]).toMatchObject({ status: "FAILED" });
     await admin.step({ ...ids, jobIds: [failing[1]!], failure: "outOfMemory" });
     const jobs = byId(await jobsOf(client, ids));
-    expect(jobs.get(failing[0]!)).toMatchObject({ status: "FAILED", failureCode: "ErrorNonZeroContainerExitCode", container: { exitCode: 7 } });
+    expect(jobs.get(failing[0]!)).toMatchObject({
+      status: "FAILED",
+      failureCode: "ErrorNonZeroContainerExitCode",
+      container: { exitCode: 7 },
+    });
     expect(jobs.get(failing[1]!)).toMatchObject({ status: "FAILED", failureCode: "ErrorNotEnoughMemory" });
 
     // A retryable failure goes back to RUNNABLE for the next attempt, which can be stepped again.
@@ -156,7 +160,10 @@ describe("stepping", () => {
     const ids = await newTask(client, "step-unknown");
     await admin.pause();
     await expect(admin.step({ ...ids, taskId: "nope" })).rejects.toMatchObject({ status: 404 });
-    await expect(admin.step({ ...ids, jobIds: ["nope:0"] })).rejects.toMatchObject({ status: 400, errorDescription: "jobIds[0]: is not a job of the task" });
+    await expect(admin.step({ ...ids, jobIds: ["nope:0"] })).rejects.toMatchObject({
+      status: 400,
+      errorDescription: "jobIds[0]: is not a job of the task",
+    });
     expect((await admin.step({ ...ids, group: "none" })).jobs).toEqual([]);
   });
 });

@@ -108,17 +108,27 @@ describe("tokens and identity", () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "scope", projectDescription: "" } }));
     const task = await unwrap(
-      client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }),
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
     );
     const whoami = await unwrap(client.api.GET("/auth/whoami"));
     const minted = await http(`${emulator.rootUrl}/_emulator/v1/job-tokens`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ userId: whoami.user.userId, projectId: project.projectId, taskId: task.taskId, claims: [{ name: "stage", value: "a" }] }),
+      body: JSON.stringify({
+        userId: whoami.user.userId,
+        projectId: project.projectId,
+        taskId: task.taskId,
+        claims: [{ name: "stage", value: "a" }],
+      }),
     });
     const { bearerToken, refreshToken } = minted.body as { bearerToken: string; refreshToken: string };
     const job = contractClient(emulator, { bearerToken });
-    const own = await unwrap(job.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: project.projectId, taskId: task.taskId } } }));
+    const own = await unwrap(
+      job.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: project.projectId, taskId: task.taskId } } }),
+    );
     expect(own.taskId).toBe(task.taskId);
     const claims = await unwrap(job.api.GET("/auth/token/whoami"));
     expect(claims["userDefined_stage"]).toBe("a");
@@ -130,7 +140,9 @@ describe("tokens and identity", () => {
     // The refresh token is exchanged for a new job token with the same scope.
     const refreshed = await http(`${emulator.baseUrl}/auth/token`, { headers: { Authorization: `Refresh ${refreshToken}` } });
     expect(refreshed.status).toBe(200);
-    const again = await http(`${emulator.baseUrl}/htc/projects`, { headers: { Authorization: `Bearer ${(refreshed.body as { tokenValue: string }).tokenValue}` } });
+    const again = await http(`${emulator.baseUrl}/htc/projects`, {
+      headers: { Authorization: `Bearer ${(refreshed.body as { tokenValue: string }).tokenValue}` },
+    });
     expect(again.status).toBe(403);
   });
 });
@@ -144,18 +156,24 @@ describe("projects", () => {
     expect(created.projectId).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.containerRegistry).toMatch(/\/$/);
     expect(created.projectFolderPath).toBe(`projects/${created.projectId}/`);
-    expect(created.regionSettings).toEqual([{ computeSettings: { computeRegion: "AWS_EU_WEST_1" }, storageSettings: { storageRegion: "AWS_EU_WEST_1" } }]);
+    expect(created.regionSettings).toEqual([
+      { computeSettings: { computeRegion: "AWS_EU_WEST_1" }, storageSettings: { storageRegion: "AWS_EU_WEST_1" } },
+    ]);
     const fetched = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: created.projectId } } }));
     expect(fetched).toEqual(created);
     const patched = await unwrap(
-      client.api.PATCH("/htc/projects/{projectId}", { params: { path: { projectId: created.projectId } }, body: { regions: ["GCP_EU_WEST_4", "AWS_EU_WEST_1"] } }),
+      client.api.PATCH("/htc/projects/{projectId}", {
+        params: { path: { projectId: created.projectId } },
+        body: { regions: ["GCP_EU_WEST_4", "AWS_EU_WEST_1"] },
+      }),
     );
     expect(patched.regions).toEqual(["AWS_EU_WEST_1", "GCP_EU_WEST_4"]);
   });
 
   it("names the offending field in a 400 and leaves nothing behind", async () => {
     const token = await bearerFor(emulator, emulator.apiKey);
-    const before = (await http(`${emulator.baseUrl}/htc/projects?pageSize=10000`, { headers: { Authorization: `Bearer ${token}` } })).body as { items: unknown[] };
+    const before = (await http(`${emulator.baseUrl}/htc/projects?pageSize=10000`, { headers: { Authorization: `Bearer ${token}` } }))
+      .body as { items: unknown[] };
     const cases: [unknown, string][] = [
       [{ projectDescription: "x" }, "projectName"],
       [{ projectName: 1, projectDescription: "x" }, "projectName"],
@@ -168,16 +186,22 @@ describe("projects", () => {
       expect(status, JSON.stringify(body)).toBe(400);
       expect((error as { errorDescription: string }).errorDescription.startsWith(field), JSON.stringify(error)).toBe(true);
     }
-    const malformed = await http(`${emulator.baseUrl}/htc/projects`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: "{not json" });
+    const malformed = await http(`${emulator.baseUrl}/htc/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      body: "{not json",
+    });
     expect(malformed.status).toBe(400);
-    const after = (await http(`${emulator.baseUrl}/htc/projects?pageSize=10000`, { headers: { Authorization: `Bearer ${token}` } })).body as { items: unknown[] };
+    const after = (await http(`${emulator.baseUrl}/htc/projects?pageSize=10000`, { headers: { Authorization: `Bearer ${token}` } }))
+      .body as { items: unknown[] };
     expect(after.items.length).toBe(before.items.length);
   });
 
   it("pages with absolute next links that every client style can follow, stable under inserts", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
     const token = await bearerFor(emulator, emulator.apiKey);
-    for (let i = 0; i < 7; i++) await unwrap(client.api.POST("/htc/projects", { body: { projectName: `page-${i}`, projectDescription: "" } }));
+    for (let i = 0; i < 7; i++)
+      await unwrap(client.api.POST("/htc/projects", { body: { projectName: `page-${i}`, projectDescription: "" } }));
     const all = await collect(paginate(client, "/htc/projects", {}, { pageSize: 3 }), { limit: 10_000 });
     const names = all.map((p) => p.projectName);
     expect(names.filter((n) => n.startsWith("page-"))).toEqual(["page-0", "page-1", "page-2", "page-3", "page-4", "page-5", "page-6"]);
@@ -187,7 +211,10 @@ describe("projects", () => {
     let inserted = false;
     while (url) {
       expect(url.startsWith(emulator.rootUrl)).toBe(true);
-      const page = (await http(url, { headers: { Authorization: `Bearer ${token}` } })).body as { items: { projectName: string }[]; next?: string };
+      const page = (await http(url, { headers: { Authorization: `Bearer ${token}` } })).body as {
+        items: { projectName: string }[];
+        next?: string;
+      };
       seen.push(...page.items.map((p) => p.projectName));
       if (page.next) expect(new URL(page.next).searchParams.get("onlyMyProjects")).toBe("true");
       if (!inserted) {
@@ -209,8 +236,12 @@ describe("projects", () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
     const { projectId } = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "limits", projectDescription: "" } }));
     const path = { params: { path: { projectId } } };
-    const first = await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 32, modifierRole: "PROJECT_ADMIN" } }));
-    const replaced = await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 16, modifierRole: "PROJECT_ADMIN" } }));
+    const first = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 32, modifierRole: "PROJECT_ADMIN" } }),
+    );
+    const replaced = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 16, modifierRole: "PROJECT_ADMIN" } }),
+    );
     expect(replaced.id).toBe(first.id);
     expect(replaced.vCPUs).toBe(16);
     await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 8, modifierRole: "WORKSPACE_ADMIN" } }));
@@ -227,15 +258,23 @@ describe("projects", () => {
     expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits", path))).toEqual([]);
 
     const dims = await unwrap(
-      client.api.PUT("/htc/projects/{projectId}/dimensions", { ...path, body: [{ machineType: "t2d-standard-16", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }] }),
+      client.api.PUT("/htc/projects/{projectId}/dimensions", {
+        ...path,
+        body: [{ machineType: "t2d-standard-16", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }],
+      }),
     );
     expect(dims[0]).toMatchObject({ derived: { architecture: "X86", vCPUs: 16 }, computeScalingPolicy: "BALANCED" });
-    const wrong = await client.api.PUT("/htc/projects/{projectId}/dimensions", { ...path, body: [{ machineType: "nope", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }] });
+    const wrong = await client.api.PUT("/htc/projects/{projectId}/dimensions", {
+      ...path,
+      body: [{ machineType: "nope", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }],
+    });
     expect(wrong.response.status).toBe(400);
 
     const noPolicy = await client.api.GET("/htc/projects/{projectId}/task-retention-policy", path);
     expect(noPolicy.response.status).toBe(404);
-    const policy = await unwrap(client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { ...path, body: { archiveAfter: 1, deleteAfter: 2 } }));
+    const policy = await unwrap(
+      client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { ...path, body: { archiveAfter: 1, deleteAfter: 2 } }),
+    );
     expect(policy).toMatchObject({ projectId, archiveAfter: 1, deleteAfter: 2 });
   });
 });
@@ -244,10 +283,19 @@ describe("tasks and retention", () => {
   it("archives, reactivates and deletes tasks by the lifecycle rules", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
     const { projectId } = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "tasks", projectDescription: "" } }));
-    const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }));
-    expect(task).toMatchObject({ lifecycleStatus: "ACTIVE", archivedAt: null, deletedAt: null, taskFolderPath: `projects/${projectId}/tasks/${task.taskId}` });
+    const task = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    );
+    expect(task).toMatchObject({
+      lifecycleStatus: "ACTIVE",
+      archivedAt: null,
+      deletedAt: null,
+      taskFolderPath: `projects/${projectId}/tasks/${task.taskId}`,
+    });
     const at = { params: { path: { projectId, taskId: task.taskId } } };
-    const archived = await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }));
+    const archived = await unwrap(
+      client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }),
+    );
     expect(archived.archivedAt).not.toBeNull();
     const again = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } });
     expect(again.response.status).toBe(400);
@@ -269,7 +317,11 @@ describe("tasks and retention", () => {
     const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { ...p, body: { taskName: "old", taskDescription: "" } }));
     const at = { params: { path: { projectId, taskId: task.taskId } } };
     const advance = (hours: number) =>
-      http(`${emulator.rootUrl}/_emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: hours * 3600 }) });
+      http(`${emulator.rootUrl}/_emulator/v1/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ advanceSeconds: hours * 3600 }),
+      });
     await advance(1);
     expect((await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("ACTIVE");
     await advance(1.5);
@@ -285,19 +337,33 @@ describe("workspaces", () => {
     const other = await secondWorkspace(emulator);
     const theirs = contractClient(emulator, { apiKey: other.apiKey });
     const project = await unwrap(mine.api.POST("/htc/projects", { body: { projectName: "private", projectDescription: "" } }));
-    const task = await unwrap(mine.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }));
+    const task = await unwrap(
+      mine.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
+    );
     const listed = await collect(paginate(theirs, "/htc/projects", {}), { limit: 1000 });
     expect(listed.map((p) => p.projectId)).not.toContain(project.projectId);
     for (const attempt of [
       theirs.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }),
-      theirs.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: project.projectId, taskId: task.taskId } } }),
-      theirs.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: project.projectId, taskId: task.taskId } } }),
-      theirs.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: (await unwrap(mine.api.GET("/auth/whoami"))).user.workspace.id } } }),
+      theirs.api.GET("/htc/projects/{projectId}/tasks/{taskId}", {
+        params: { path: { projectId: project.projectId, taskId: task.taskId } },
+      }),
+      theirs.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", {
+        params: { path: { projectId: project.projectId, taskId: task.taskId } },
+      }),
+      theirs.api.GET("/htc/workspaces/{workspaceId}/dimensions", {
+        params: { path: { workspaceId: (await unwrap(mine.api.GET("/auth/whoami"))).user.workspace.id } },
+      }),
     ]) {
       expect((await attempt).response.status).toBe(404);
     }
     // Non-admin users may not change workspace settings.
-    const ws = await theirs.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId: other.workspaceId } }, body: { archiveAfter: 1, deleteAfter: 1 } });
+    const ws = await theirs.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
+      params: { path: { workspaceId: other.workspaceId } },
+      body: { archiveAfter: 1, deleteAfter: 1 },
+    });
     expect(ws.response.status).toBe(403);
     expect(ws.error).toBeDefined();
   });
@@ -310,7 +376,10 @@ describe("workspaces", () => {
     const region = await unwrap(client.api.GET("/htc/regions/{region}", { params: { path: { region: "AWS_US_WEST_2" } } }));
     expect(region.supportedArchitectures).toContain("AARCH64");
     const storages = await unwrap(client.api.GET("/htc/storage"));
-    expect(storages.length).toBe(regions.length + (await unwrap(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "AWS", enabled: true } } }))).length);
+    expect(storages.length).toBe(
+      regions.length +
+        (await unwrap(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "AWS", enabled: true } } }))).length,
+    );
     const workspaceId = (await unwrap(client.api.GET("/auth/whoami"))).user.workspace.id;
     const clusters = await unwrap(client.api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } } }));
     expect(clusters.clusters.length).toBe(regions.length);
@@ -324,7 +393,9 @@ describe("workspaces", () => {
 describe("errors", () => {
   it("maps unknown ids to 404 in the declared shapes", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const res = await client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: "00000000-0000-0000-0000-000000000000" } } });
+    const res = await client.api.GET("/htc/projects/{projectId}", {
+      params: { path: { projectId: "00000000-0000-0000-0000-000000000000" } },
+    });
     expect(res.response.status).toBe(404);
     expect(res.error).toMatchObject({ error: "not_found" });
     try {

@@ -182,7 +182,11 @@ describe("log splitting (no engine needed)", () => {
     s.frame("stdout", frame("2024-05-01T00:00:01.000000001Z", "a\n"));
     s.frame("stdout", frame("2024-05-01T00:00:01.000000002Z", "b\n"));
     expect(s.catchUp()).toBe(`${Date.UTC(2024, 4, 1, 0, 0, 1) / 1000}.000000002`);
-    for (const [ts, text] of [["01.000000001", "a\n"], ["01.000000002", "b\n"], ["02.5", "tail"]] as const) {
+    for (const [ts, text] of [
+      ["01.000000001", "a\n"],
+      ["01.000000002", "b\n"],
+      ["02.5", "tail"],
+    ] as const) {
       s.frame("stdout", frame(`2024-05-01T00:00:${ts}Z`, text));
     }
     s.end();
@@ -211,7 +215,14 @@ describe("log splitting (no engine needed)", () => {
   it("chooses the network by engine: host on Linux, bridge and host.docker.internal with Docker Desktop", async () => {
     const nowhere = new Dockerode({ socketPath: `/tmp/no-such-docker-${process.pid}.sock` });
     const make = (info: Record<string, unknown>, networkMode?: string) =>
-      new DockerExecutor({ docker: nowhere, events: new Recorder(), clock: Date, instanceId: "unit", engine: describeEngine(info), networkMode });
+      new DockerExecutor({
+        docker: nowhere,
+        events: new Recorder(),
+        clock: Date,
+        instanceId: "unit",
+        engine: describeEngine(info),
+        networkMode,
+      });
     const desktop = make({ OperatingSystem: "Docker Desktop", NCPU: 4 });
     expect(desktop.networkMode).toBe("bridge");
     expect(desktop.hostAddressForContainers).toBe("host.docker.internal");
@@ -254,7 +265,14 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     // Whatever a failed test left behind, and only ours.
     const all = await docker.listContainers({ all: true, filters: { label: [LABELS.instance] } });
     const ours = all.filter((c) => c.Labels[LABELS.instance]?.startsWith(runId));
-    await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
+    await Promise.all(
+      ours.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => {}),
+      ),
+    );
   });
 
   it("runs a job: running, stdout and stderr lines in order with timestamps, then the exit", async () => {
@@ -284,7 +302,13 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
 
   it("injects the environment and the working directory", async () => {
     const { ex, rec } = executor();
-    ex.start(job(2, { env: { FOO: "bar baz", AWS_BATCH_JOB_ARRAY_INDEX: "7" }, workingDir: "/tmp", commands: sh('echo "$FOO"; echo $AWS_BATCH_JOB_ARRAY_INDEX; pwd') }));
+    ex.start(
+      job(2, {
+        env: { FOO: "bar baz", AWS_BATCH_JOB_ARRAY_INDEX: "7" },
+        workingDir: "/tmp",
+        commands: sh('echo "$FOO"; echo $AWS_BATCH_JOB_ARRAY_INDEX; pwd'),
+      }),
+    );
     expect((await rec.finishedOf(2)).outcome).toMatchObject({ kind: "exited", exitCode: 0 });
     expect(rec.messagesOf(2)).toEqual(["bar baz", "7", "/tmp"]);
   });
@@ -357,7 +381,12 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     expect(done.outcome).toEqual({ kind: "cancelled", exitCode: null });
     await sleep(500);
     expect(rec.events.map((e) => e.kind)).toEqual(["finished"]);
-    expect(await eventually(() => containersOf(instanceId), (l) => l.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => containersOf(instanceId),
+        (l) => l.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it("fails to start with a clear reason when the image is missing or cannot be pulled", async () => {
@@ -370,7 +399,9 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     expect(missing.kind === "start-failed" && missing.reason).toMatch(/^CannotPullContainerError: .*htcemu\/no-such-image:1/);
     const pull = (await rec.finishedOf(10)).outcome;
     expect(pull.kind).toBe("start-failed");
-    expect(pull.kind === "start-failed" && pull.reason).toMatch(/^CannotPullContainerError: pulling image "127\.0\.0\.1:9\/htcemu\/no-such-image:1" failed/);
+    expect(pull.kind === "start-failed" && pull.reason).toMatch(
+      /^CannotPullContainerError: pulling image "127\.0\.0\.1:9\/htcemu\/no-such-image:1" failed/,
+    );
     expect(rec.events.filter((e) => e.kind === "running")).toEqual([]);
   });
 
@@ -390,7 +421,14 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
 
   it("reports a job killed for memory as oomKilled", async () => {
     const { ex, rec } = executor();
-    const outcomes = await untilOom(ex, rec, 100, { memoryMiB: 6, commands: sh('x=$(head -c 50000000 /dev/zero | tr "\\0" x); echo unreachable') }, 5, 137);
+    const outcomes = await untilOom(
+      ex,
+      rec,
+      100,
+      { memoryMiB: 6, commands: sh('x=$(head -c 50000000 /dev/zero | tr "\\0" x); echo unreachable') },
+      5,
+      137,
+    );
     for (const o of outcomes) expect(o).toMatchObject({ kind: "exited", exitCode: 137 });
     expect(outcomes.at(-1)).toEqual({ kind: "exited", exitCode: 137, oomKilled: true });
   });
@@ -445,7 +483,12 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     expect(b.rec.messagesOf(15)).toContain("three");
     expect((await b.rec.runningOf(15)).instanceId).toBe(running.instanceId);
     expect(a.rec.events.length).toBe(eventsOfA); // A said nothing after close()
-    expect(await eventually(() => containersOf(a.instanceId), (l) => l.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => containersOf(a.instanceId),
+        (l) => l.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it("re-attaches from the last stored log line when told it: nothing lost, nothing repeated", async () => {
@@ -478,7 +521,12 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
     expect(done).toMatchObject({ seq: 17, outcome: { kind: "exited", exitCode: 5, oomKilled: false } });
     expect(b.rec.messagesOf(17)).toEqual(["done-while-down"]);
     expect(b.rec.events.map((e) => e.kind)).toEqual(["running", "log", "finished"]);
-    expect(await eventually(() => containersOf(a.instanceId), (l) => l.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => containersOf(a.instanceId),
+        (l) => l.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it("on recover, reports vanished for a job without container and removes containers no job claims", async () => {
@@ -526,13 +574,20 @@ describe.skipIf(!engine.ok)("DockerExecutor (real containers)", () => {
       });
     });
     const dir = await mkdtemp(join(tmpdir(), "htcemu-registry-"));
-    await writeFile(join(dir, "config.yml"), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    await writeFile(
+      join(dir, "config.yml"),
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    );
     const registry = spawn(registryBin, ["serve", join(dir, "config.yml")], { stdio: "ignore" });
     const repo = `127.0.0.1:${port}/htcemu/pull-${runId}`;
     const auth = { username: "user", password: "secret", serveraddress: `127.0.0.1:${port}` };
     try {
       await eventually(
-        () => fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0),
+        () =>
+          fetch(`http://127.0.0.1:${port}/v2/`).then(
+            (r) => r.status,
+            () => 0,
+          ),
         (status) => status === 200,
       );
       await docker.getImage(IMAGE).tag({ repo, tag: "1" });

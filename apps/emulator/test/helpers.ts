@@ -35,9 +35,16 @@ export async function bearerFor(emulator: { baseUrl: string }, apiKey: string): 
 }
 
 /** Creates a second workspace with one user through the admin API; returns its API key. */
-export async function secondWorkspace(emulator: { rootUrl: string }, name = "Other workspace"): Promise<{ workspaceId: string; apiKey: string; userId: string }> {
+export async function secondWorkspace(
+  emulator: { rootUrl: string },
+  name = "Other workspace",
+): Promise<{ workspaceId: string; apiKey: string; userId: string }> {
   const admin = `${emulator.rootUrl}/_emulator/v1`;
-  const ws = await http(`${admin}/workspaces`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name }) });
+  const ws = await http(`${admin}/workspaces`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
   const workspaceId = (ws.body as { id: string }).id;
   const user = await http(`${admin}/workspaces/${workspaceId}/users`, {
     method: "POST",

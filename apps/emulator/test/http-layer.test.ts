@@ -103,7 +103,13 @@ describe("OperationRegistry", () => {
 describe("--strict", () => {
   const clockApi = (speed: unknown) => {
     const api = new OperationRegistry<adminOperations>("admin");
-    api.add({ operationId: "getClock", method: "GET", path: "/clock", auth: "none", handler: () => ({ now: "2025-01-01T00:00:00.000Z", speed }) as never });
+    api.add({
+      operationId: "getClock",
+      method: "GET",
+      path: "/clock",
+      auth: "none",
+      handler: () => ({ now: "2025-01-01T00:00:00.000Z", speed }) as never,
+    });
     return api;
   };
 
@@ -121,7 +127,13 @@ describe("--strict", () => {
 
   it("checks HTC operations against the HTC contract", async () => {
     const api = new OperationRegistry<operations>("htc");
-    api.add({ operationId: "getJwks", method: "GET", path: "/.well-known/jwks.json", auth: "none", handler: () => ({ keys: "none" }) as never });
+    api.add({
+      operationId: "getJwks",
+      method: "GET",
+      path: "/.well-known/jwks.json",
+      auth: "none",
+      handler: () => ({ keys: "none" }) as never,
+    });
     const { app, lines } = appWith(api, "/api/v1", true);
     expect((await app.request("/api/v1/.well-known/jwks.json")).status).toBe(500);
     expect(lines.join("\n")).toContain("response of getJwks (200)");

@@ -33,11 +33,21 @@ describeDocker("jobs in Docker containers", () => {
 
   async function newTask(c: HtcClient = client) {
     const project = await unwrap(c.api.POST("/htc/projects", { body: { projectName: "docker", projectDescription: "" } }));
-    const task = await unwrap(c.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }));
+    const task = await unwrap(
+      c.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
+    );
     return { projectId: project.projectId, taskId: task.taskId };
   }
 
-  async function submit(ids: { projectId: string; taskId: string }, definition: Record<string, unknown>, batchSize = 1, c: HtcClient = client) {
+  async function submit(
+    ids: { projectId: string; taskId: string },
+    definition: Record<string, unknown>,
+    batchSize = 1,
+    c: HtcClient = client,
+  ) {
     const [batch] = await unwrap(
       c.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },
@@ -63,7 +73,9 @@ describeDocker("jobs in Docker containers", () => {
 
   async function logs(ids: { projectId: string; taskId: string }, id: string, c: HtcClient = client) {
     const page = await unwrap(
-      c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: id }, query: { sort: "asc" } } }),
+      c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
+        params: { path: { ...ids, jobId: id }, query: { sort: "asc" } },
+      }),
     );
     return page.items.map((l) => l.message);
   }
@@ -76,7 +88,11 @@ describeDocker("jobs in Docker containers", () => {
       "echo",
       "echo to-stderr >&2",
     ].join("; ");
-    const parent = await submit(ids, { commands: ["sh", "-c", script], envs: [{ name: "MY_VAR", value: "hello" }], claims: [{ name: "stage", value: "render" }] }, 2);
+    const parent = await submit(
+      ids,
+      { commands: ["sh", "-c", script], envs: [{ name: "MY_VAR", value: "hello" }], claims: [{ name: "stage", value: "render" }] },
+      2,
+    );
     const done = await waitForGroup(client, { ...ids, intervalMs: 200, timeoutMs: 60_000 });
     expect(done.succeeded).toBe(2);
     const lines = await logs(ids, jobId(parent, 1));
@@ -93,7 +109,10 @@ describeDocker("jobs in Docker containers", () => {
   it("fails a non-zero exit with ErrorNonZeroContainerExitCode and the exit code", async () => {
     const ids = await newTask();
     const parent = await submit(ids, { commands: ["sh", "-c", "echo failing; exit 3"] });
-    const failed = await until(() => job(ids, jobId(parent, 0)), (j) => j.status === "FAILED");
+    const failed = await until(
+      () => job(ids, jobId(parent, 0)),
+      (j) => j.status === "FAILED",
+    );
     expect(failed).toMatchObject({ failureCode: "ErrorNonZeroContainerExitCode", container: { exitCode: 3 } });
     expect(await logs(ids, jobId(parent, 0))).toEqual(["failing"]);
   });
@@ -101,20 +120,42 @@ describeDocker("jobs in Docker containers", () => {
   it("enforces execTimeoutSeconds by the emulator's clock", async () => {
     const ids = await newTask();
     const parent = await submit(ids, { commands: ["sleep", "120"], execTimeoutSeconds: 60 });
-    await until(() => job(ids, jobId(parent, 0)), (j) => j.status === "RUNNING");
-    await http(`${emulator.rootUrl}/_emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 61 }) });
-    const failed = await until(() => job(ids, jobId(parent, 0)), (j) => j.status === "FAILED", 15_000);
+    await until(
+      () => job(ids, jobId(parent, 0)),
+      (j) => j.status === "RUNNING",
+    );
+    await http(`${emulator.rootUrl}/_emulator/v1/clock`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ advanceSeconds: 61 }),
+    });
+    const failed = await until(
+      () => job(ids, jobId(parent, 0)),
+      (j) => j.status === "FAILED",
+      15_000,
+    );
     expect(failed.failureCode).toBe("ErrorTimeout");
   });
 
   it("stops a running container when its job is cancelled", async () => {
     const ids = await newTask();
     const parent = await submit(ids, { commands: ["sleep", "60"] });
-    await until(() => job(ids, jobId(parent, 0)), (j) => j.status === "RUNNING");
+    await until(
+      () => job(ids, jobId(parent, 0)),
+      (j) => j.status === "RUNNING",
+    );
     await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids } }));
-    const cancelled = await until(() => job(ids, jobId(parent, 0)), (j) => j.status === "FAILED", 15_000);
+    const cancelled = await until(
+      () => job(ids, jobId(parent, 0)),
+      (j) => j.status === "FAILED",
+      15_000,
+    );
     expect(cancelled).toMatchObject({ statusReason: "Cancelled by user", failureCode: null });
-    const events = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...ids, jobId: jobId(parent, 0) } } }));
+    const events = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", {
+        params: { path: { ...ids, jobId: jobId(parent, 0) } },
+      }),
+    );
     expect(events.items.at(-1)).toMatchObject({ status: "FAILED", userCancelledEvent: true });
   });
 
@@ -135,18 +176,29 @@ describeDocker("jobs in Docker containers", () => {
       const c1 = contractClient(first, { apiKey: first.apiKey });
       const ids = await newTask(c1);
       const parent = await submit(ids, { commands: ["sh", "-c", "echo started; sleep 4; echo finished"] }, 1, c1);
-      await until(() => job(ids, jobId(parent, 0), c1), (j) => j.status === "RUNNING");
+      await until(
+        () => job(ids, jobId(parent, 0), c1),
+        (j) => j.status === "RUNNING",
+      );
       first.process.kill("SIGKILL");
       await new Promise((r) => first.process.once("exit", r));
       const second = await startTestEmulator(["--executor", "docker", "--data-dir", dataDir, "--api-key", first.apiKey]);
       try {
         const c2 = contractClient(second, { apiKey: first.apiKey });
-        const done = await until(() => job(ids, jobId(parent, 0), c2), (j) => j.status === "SUCCEEDED" || j.status === "FAILED", 30_000);
+        const done = await until(
+          () => job(ids, jobId(parent, 0), c2),
+          (j) => j.status === "SUCCEEDED" || j.status === "FAILED",
+          30_000,
+        );
         expect(done.status).toBe("SUCCEEDED");
         const lines = await logs(ids, jobId(parent, 0), c2);
         expect(lines.filter((l) => l === "started")).toHaveLength(1);
         expect(lines).toContain("finished");
-        const events = await unwrap(c2.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...ids, jobId: jobId(parent, 0) } } }));
+        const events = await unwrap(
+          c2.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", {
+            params: { path: { ...ids, jobId: jobId(parent, 0) } },
+          }),
+        );
         expect(events.items.filter((e) => e.status === "STARTING")).toHaveLength(1);
       } finally {
         await second.stop();

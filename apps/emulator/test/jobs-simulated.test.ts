@@ -22,7 +22,10 @@ afterAll(async () => {
 async function newTask(name = "jobs") {
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } }));
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: name, taskDescription: "" } }),
+    client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: project.projectId } },
+      body: { taskName: name, taskDescription: "" },
+    }),
   );
   return { projectId: project.projectId, taskId: task.taskId };
 }
@@ -44,9 +47,13 @@ describe("submission", () => {
     expect(echo).toHaveLength(2);
     expect(echo[0]).toMatchObject({ batchSize: 3, group: "g1", taskId, projectId, jobName: "a" });
     expect(echo[1]!.batchSize).toBe(1);
-    const jobs = await collect(paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId } } }));
+    const jobs = await collect(
+      paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId } } }),
+    );
     expect(jobs.map((j) => j.jobUUID)).toEqual([0, 1, 2].map((i) => jobId(echo[0]!.parentJobId, i)).concat(jobId(echo[1]!.parentJobId, 0)));
-    const groups = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: { projectId, taskId } } }));
+    const groups = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: { projectId, taskId } } }),
+    );
     expect(groups).toEqual(["g1"]);
   });
 
@@ -54,7 +61,10 @@ describe("submission", () => {
     const { projectId, taskId } = await newTask();
     const token = await bearerFor(emulator, emulator.apiKey);
     const url = `${emulator.baseUrl}/htc/projects/${projectId}/tasks/${taskId}/jobs/batch`;
-    const batch = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ htcJobDefinition: { ...definition, ...d }, ...extra });
+    const batch = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      htcJobDefinition: { ...definition, ...d },
+      ...extra,
+    });
     const cases: [unknown, string][] = [
       [[batch({}, { batchSize: 1001 })], "[0].batchSize"],
       [[batch({}, { batchSize: 0 })], "[0].batchSize"],
@@ -65,7 +75,17 @@ describe("submission", () => {
       [[batch({ maxDiskGiB: 64001 })], "[0].htcJobDefinition.maxDiskGiB"],
       [[batch({ execTimeoutSeconds: 59 })], "[0].htcJobDefinition.execTimeoutSeconds"],
       [[batch({ execTimeoutSeconds: 1209601 })], "[0].htcJobDefinition.execTimeoutSeconds"],
-      [[batch({ envs: [{ name: "OK", value: "1" }, { name: "AWS_BATCH_JOB_ID", value: "x" }] })], "[0].htcJobDefinition.envs[1].name"],
+      [
+        [
+          batch({
+            envs: [
+              { name: "OK", value: "1" },
+              { name: "AWS_BATCH_JOB_ID", value: "x" },
+            ],
+          }),
+        ],
+        "[0].htcJobDefinition.envs[1].name",
+      ],
       [[batch({ envs: [{ name: "RDF_X", value: "x" }] })], "[0].htcJobDefinition.envs[0].name"],
       [[batch({ claims: [{ name: "a" }] })], "[0].htcJobDefinition.claims[0].value"],
       [[batch({ architecture: "SPARC" })], "[0].htcJobDefinition.architecture"],
@@ -86,18 +106,35 @@ describe("submission", () => {
       expect(status, field).toBe(400);
       expect((error as { errorDescription: string }).errorDescription.startsWith(field), JSON.stringify(error)).toBe(true);
     }
-    const stats = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path: { projectId, taskId } } }));
+    const stats = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path: { projectId, taskId } } }),
+    );
     expect(Object.values(stats.jobStatuses).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
   it("accepts 100 batches of 1000 jobs in one request", async () => {
     const { projectId, taskId } = await newTask("big");
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } }));
-    const result = await submitJobs(client, { projectId, taskId, group: "big", template: { htcJobDefinition: definition }, count: 100_000 });
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
+    const result = await submitJobs(client, {
+      projectId,
+      taskId,
+      group: "big",
+      template: { htcJobDefinition: definition },
+      count: 100_000,
+    });
     expect(result.batches).toHaveLength(100);
-    const [summary] = (await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path: { projectId, taskId }, query: { group: ["big"] } } }),
-    )).items;
+    const [summary] = (
+      await unwrap(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
+          params: { path: { projectId, taskId }, query: { group: ["big"] } },
+        }),
+      )
+    ).items;
     expect(summary!.jobStatuses.SUBMITTED_TO_RESCALE).toBe(100_000);
   });
 
@@ -105,10 +142,16 @@ describe("submission", () => {
     const { projectId, taskId } = await newTask();
     const at = { params: { path: { projectId, taskId } } };
     await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }));
-    const archived = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { ...at, body: [{ htcJobDefinition: definition }] });
+    const archived = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+      ...at,
+      body: [{ htcJobDefinition: definition }],
+    });
     expect(archived.response.status).toBe(400);
     await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
-    const deleted = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { ...at, body: [{ htcJobDefinition: definition }] });
+    const deleted = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+      ...at,
+      body: [{ htcJobDefinition: definition }],
+    });
     expect(deleted.response.status).toBe(400);
   });
 });
@@ -127,10 +170,23 @@ describe("lifecycle", () => {
     const id = jobId(echo[0]!.parentJobId, 2);
     const path = { params: { path: { projectId, taskId, jobId: id } } };
     const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", path));
-    expect(job).toMatchObject({ status: "SUCCEEDED", statusReason: "Completed", failureCode: null, group: "run", container: { exitCode: 0 } });
+    expect(job).toMatchObject({
+      status: "SUCCEEDED",
+      statusReason: "Completed",
+      failureCode: null,
+      group: "run",
+      container: { exitCode: 0 },
+    });
     expect(job.startedAt).not.toBeNull();
     const events = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", path));
-    expect(events.items.map((e) => e.status)).toEqual(["SUBMITTED_TO_RESCALE", "SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]);
+    expect(events.items.map((e) => e.status)).toEqual([
+      "SUBMITTED_TO_RESCALE",
+      "SUBMITTED_TO_PROVIDER",
+      "RUNNABLE",
+      "STARTING",
+      "RUNNING",
+      "SUCCEEDED",
+    ]);
     const times = events.items.map((e) => Date.parse(e.dateTime));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     // The colon of the job id may also arrive percent-encoded.
@@ -141,26 +197,52 @@ describe("lifecycle", () => {
 
     const newest = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", path));
     expect(newest.items).toHaveLength(3);
-    const oldest = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { ...path.params, query: { sort: "asc" } } }));
+    const oldest = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { ...path.params, query: { sort: "asc" } } }),
+    );
     expect(oldest.items).toEqual([...newest.items].reverse());
     const stamps = oldest.items.map((l) => Date.parse(l.timestamp));
     for (let i = 1; i < stamps.length; i++) expect(stamps[i]!).toBeGreaterThan(stamps[i - 1]!);
-    const paged = await collect(paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { projectId, taskId, jobId: id }, query: { sort: "asc" } } }, { pageSize: 1 }));
+    const paged = await collect(
+      paginate(
+        client,
+        "/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs",
+        { params: { path: { projectId, taskId, jobId: id }, query: { sort: "asc" } } },
+        { pageSize: 1 },
+      ),
+    );
     expect(paged).toEqual(oldest.items);
 
-    const simple = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId }, query: { viewType: "SIMPLE", pageSize: 1 } } }));
+    const simple = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
+        params: { path: { projectId, taskId }, query: { viewType: "SIMPLE", pageSize: 1 } },
+      }),
+    );
     expect(simple.items[0]).not.toHaveProperty("commands");
-    const full = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId }, query: { pageSize: 1 } } }));
+    const full = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId }, query: { pageSize: 1 } } }),
+    );
     expect(full.items[0]!.commands).toEqual(definition.commands);
   });
 
   it("filters jobs by status, group and id", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    const [a] = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path, query: { group: "a" } }, body: [{ batchSize: 2, htcJobDefinition: definition }] }));
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path, query: { group: "b" } }, body: [{ batchSize: 3, htcJobDefinition: definition }] }));
+    const [a] = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path, query: { group: "a" } },
+        body: [{ batchSize: 2, htcJobDefinition: definition }],
+      }),
+    );
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path, query: { group: "b" } },
+        body: [{ batchSize: 3, htcJobDefinition: definition }],
+      }),
+    );
     await waitForGroup(client, { projectId, taskId, intervalMs: 100, timeoutMs: 20_000, expectedJobs: 5 });
-    const list = (query: Record<string, unknown>) => unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query } }));
+    const list = (query: Record<string, unknown>) =>
+      unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query } }));
     expect((await list({ group: "b" })).items).toHaveLength(3);
     expect((await list({ status: "SUCCEEDED" })).items).toHaveLength(5);
     expect((await list({ status: "RUNNING" })).items).toHaveLength(0);
@@ -168,8 +250,15 @@ describe("lifecycle", () => {
     expect((await list({ group: "missing" })).items).toHaveLength(0);
     const all = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path } }));
     expect(all.items.map((i) => i.group)).toEqual(["a", "b"]);
-    const picked = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path, query: { group: ["b", "zzz"] } } }));
-    expect(picked.items.map((i) => [i.group, i.jobStatuses.SUCCEEDED])).toEqual([["b", 3], ["zzz", 0]]);
+    const picked = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
+        params: { path, query: { group: ["b", "zzz"] } },
+      }),
+    );
+    expect(picked.items.map((i) => [i.group, i.jobStatuses.SUCCEEDED])).toEqual([
+      ["b", 3],
+      ["zzz", 0],
+    ]);
   });
 });
 
@@ -177,22 +266,47 @@ describe("cancellation and limits", () => {
   it("holds jobs over the vCPU limit in SUBMITTED_TO_RESCALE, and cancels queued jobs at once", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } }));
-    const [batch] = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path, query: { group: "held" } }, body: [{ batchSize: 4, htcJobDefinition: definition }] }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
+    const [batch] = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path, query: { group: "held" } },
+        body: [{ batchSize: 4, htcJobDefinition: definition }],
+      }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const held = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(held.jobStatuses.SUBMITTED_TO_RESCALE).toBe(4);
     // Cancel one job by id, then the rest of the group.
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { jobId: [jobId(batch!.parentJobId, 0)] } } }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
+        params: { path, query: { jobId: [jobId(batch!.parentJobId, 0)] } },
+      }),
+    );
     const one = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(one.jobStatuses).toMatchObject({ SUBMITTED_TO_RESCALE: 3, FAILED: 1 });
     await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { group: "held" } } }));
-    const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...path, jobId: jobId(batch!.parentJobId, 3) } } }));
+    const job = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+        params: { path: { ...path, jobId: jobId(batch!.parentJobId, 3) } },
+      }),
+    );
     expect(job).toMatchObject({ status: "FAILED", statusReason: "Cancelled by user", failureCode: null });
-    const events = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...path, jobId: job.jobUUID } } }));
+    const events = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...path, jobId: job.jobUUID } } }),
+    );
     expect(events.items.at(-1)).toMatchObject({ status: "FAILED", userCancelledEvent: true });
     // Raising the limit releases nothing that was cancelled.
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 10, modifierRole: "PROJECT_ADMIN" } }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 10, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const after = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(after.jobStatuses.FAILED).toBe(4);
@@ -201,8 +315,18 @@ describe("cancellation and limits", () => {
   it("lets at most the limit's worth of vCPUs run at once", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 4, modifierRole: "PROJECT_ADMIN" } }));
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path }, body: [{ batchSize: 6, htcJobDefinition: { ...definition, maxVCpus: 2 } }] }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 4, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path },
+        body: [{ batchSize: 6, htcJobDefinition: { ...definition, maxVCpus: 2 } }],
+      }),
+    );
     let most = 0;
     for (let i = 0; i < 30; i++) {
       const s = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
@@ -219,9 +343,22 @@ describe("cancellation and limits", () => {
   it("cancels unfinished jobs when the task is deleted, and archiving waits for jobs to finish", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } }));
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path }, body: [{ batchSize: 2, htcJobDefinition: definition }] }));
-    const archive = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { params: { path }, body: { lifecycleStatus: "ARCHIVED" } });
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path },
+        body: [{ batchSize: 2, htcJobDefinition: definition }],
+      }),
+    );
+    const archive = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", {
+      params: { path },
+      body: { lifecycleStatus: "ARCHIVED" },
+    });
     expect(archive.response.status).toBe(400);
     await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path } }));
     const stats = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));

@@ -54,7 +54,10 @@ describe("startEmulator()", () => {
     const emulator = await startEmulator({ executor: "simulated" });
     const project = await unwrap(emulator.client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
     const task = await unwrap(
-      emulator.client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }),
+      emulator.client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
     );
     await unwrap(
       emulator.client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
@@ -76,8 +79,23 @@ describe("startEmulator()", () => {
     const instance = emulator.internals.core.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string };
     const client = emulator.client;
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-    const ids = { projectId: project.projectId, taskId: (await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }))).taskId };
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", { params: { path: ids }, body: [{ batchSize: 2, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["sleep", "60"] } }] }));
+    const ids = {
+      projectId: project.projectId,
+      taskId: (
+        await unwrap(
+          client.api.POST("/htc/projects/{projectId}/tasks", {
+            params: { path: { projectId: project.projectId } },
+            body: { taskName: "t", taskDescription: "" },
+          }),
+        )
+      ).taskId,
+    };
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path: ids },
+        body: [{ batchSize: 2, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["sleep", "60"] } }],
+      }),
+    );
     const containers = () =>
       execFileSync("docker", ["ps", "-aq", "--filter", `label=org.htcemu.instance=${instance.value}`], { encoding: "utf8" }).trim();
     for (let i = 0; i < 100 && containers().split("\n").filter(Boolean).length < 2; i++) await new Promise((r) => setTimeout(r, 100));

@@ -9,7 +9,10 @@ it("runs a sweep to the end", async () => {
   const { client } = htc; // a client already configured with the emulator's base URL and API key
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: project.projectId } },
+      body: { taskName: "t", taskDescription: "" },
+    }),
   );
   const ids = { projectId: project.projectId, taskId: task.taskId };
   await submitJobs(client, { ...ids, group: "g", count: 50, template: { htcJobDefinition: { imageName: "any:1", commands: ["true"] } } });

@@ -28,11 +28,15 @@ describeRegistry("the project registry's API", () => {
   }
 
   async function createRepo(projectId: string, repoName: string, c: HtcClient = client) {
-    return unwrap(c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+    return unwrap(
+      c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
+    );
   }
 
   async function password(projectId: string, c: HtcClient = client): Promise<string> {
-    return unwrap(c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" })) as Promise<string>;
+    return unwrap(
+      c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
+    ) as Promise<string>;
   }
 
   const bearer = async () => {
@@ -84,10 +88,13 @@ describeRegistry("the project registry's API", () => {
     // (Plain HTTP: the contract-checking client would refuse to send these.)
     const token = await bearer();
     for (const bad of ["Upper", "a__b", "trailing-", "a//b", "x".repeat(211)]) {
-      const { status, body } = await http(`${emulator.baseUrl}/htc/projects/${project.projectId}/container-registry/repo/${encodeURIComponent(bad)}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}` },
-      });
+      const { status, body } = await http(
+        `${emulator.baseUrl}/htc/projects/${project.projectId}/container-registry/repo/${encodeURIComponent(bad)}`,
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      );
       expect(status, bad).toBe(400);
       expect(body).toMatchObject({ errorType: "VALIDATION_ERROR", errorDescription: expect.stringContaining("repoName") });
     }
@@ -133,7 +140,12 @@ describeRegistry("the project registry's API", () => {
     const pw = await password(a.projectId);
     const mine = `repository:rescale/${a.projectId}/solver`;
     const theirs = `repository:rescale/${b.projectId}/solver`;
-    const granted = await realmToken(emulator.rootUrl, pw, [`${mine}:pull,push`, `${theirs}:pull`, `repository:rescale/${a.projectId}/uncreated:pull,push`, "registry:catalog:*"]);
+    const granted = await realmToken(emulator.rootUrl, pw, [
+      `${mine}:pull,push`,
+      `${theirs}:pull`,
+      `repository:rescale/${a.projectId}/uncreated:pull,push`,
+      "registry:catalog:*",
+    ]);
     expect(granted.status).toBe(200);
     expect(granted.access).toEqual([{ type: "repository", name: `rescale/${a.projectId}/solver`, actions: ["pull", "push"] }]);
     expect((await realmToken(emulator.rootUrl, pw, [`${mine}:*`])).access).toEqual([
@@ -154,14 +166,20 @@ describeRegistry("the project registry's API", () => {
     const anonymous = await fetch(`${emulator.rootUrl}/_emulator/registry/token?service=htc-emulator-registry`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic /);
-    expect((await fetch(`${emulator.rootUrl}/_emulator/registry/token`, { headers: { authorization: basic("AWS", "") } })).status).toBe(401);
+    expect((await fetch(`${emulator.rootUrl}/_emulator/registry/token`, { headers: { authorization: basic("AWS", "") } })).status).toBe(
+      401,
+    );
   });
 
   it("expires passwords after 12 hours of the emulator's clock", async () => {
     const project = await newProject();
     const pw = await password(project.projectId);
     const advance = (seconds: number) =>
-      http(`${emulator.rootUrl}/_emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) });
+      http(`${emulator.rootUrl}/_emulator/v1/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ advanceSeconds: seconds }),
+      });
     await advance(11 * 3600);
     expect((await realmToken(emulator.rootUrl, pw, [])).status).toBe(200);
     await advance(3600 + 1);
@@ -173,7 +191,9 @@ describeRegistry("the project registry's API", () => {
   it("lists no images in a new registry, and answers 404 HTCImageError for unknown images and projects", async () => {
     const project = await newProject();
     await createRepo(project.projectId, "solver");
-    const images = await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }));
+    const images = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
+    );
     expect(images).toEqual({ containerRegistry: project.containerRegistry, images: [] });
     const image = (projectId: string, imageName: string) =>
       client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName } } });
@@ -202,13 +222,18 @@ describeRegistry("starting the emulator with and without a registry", () => {
   });
 
   it("starts without registry when auto finds no binary, and with --registry off", async () => {
-    for (const args of [["--registry-bin", "/nonexistent/docker-registry"], ["--registry", "off"]]) {
+    for (const args of [
+      ["--registry-bin", "/nonexistent/docker-registry"],
+      ["--registry", "off"],
+    ]) {
       const emulator = await startTestEmulator(args);
       try {
         expect(emulator.output().stdout).toMatch(/registry\s+off/);
         const client = contractClient(emulator, { apiKey: emulator.apiKey });
         const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-        const images = await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }));
+        const images = await unwrap(
+          client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
+        );
         expect(images.images).toEqual([]);
       } finally {
         await emulator.stop();

@@ -50,7 +50,9 @@ async function missingTools(): Promise<string | undefined> {
   if (registryMissing) return registryMissing;
   const engine = await detectDockerEngine();
   if (!engine.ok) return engine.reason.split("\n")[0];
-  const cli = await docker(undefined, ["version", "--format", "{{.Client.Version}}"]).catch((e: Error) => ({ code: 1, stderr: e.message }) as Run);
+  const cli = await docker(undefined, ["version", "--format", "{{.Client.Version}}"]).catch(
+    (e: Error) => ({ code: 1, stderr: e.message }) as Run,
+  );
   if (cli.code !== 0) return `the docker CLI does not work: ${cli.stderr.trim()}`;
   const image = await docker(undefined, ["image", "inspect", BASE_IMAGE]);
   if (image.code !== 0) return `${BASE_IMAGE} is not in the engine (bash images/build.sh)`;
@@ -67,7 +69,16 @@ describeDocker("the project registry with the Docker CLI", () => {
 
   beforeAll(async () => {
     const started = performance.now();
-    emulator = await startTestEmulator(["--executor", "docker", "--registry", "on", "--registry-bin", REGISTRY_BIN, "--registry-ready-delay", String(READY_DELAY_SECONDS)]);
+    emulator = await startTestEmulator([
+      "--executor",
+      "docker",
+      "--registry",
+      "on",
+      "--registry-bin",
+      REGISTRY_BIN,
+      "--registry-ready-delay",
+      String(READY_DELAY_SECONDS),
+    ]);
     timings["emulator start (process, incl. registry)"] = performance.now() - started;
     const ready = /registry listening on .* ready in (\d+) ms/.exec(emulator.output().stderr);
     if (ready) timings["registry start-up (config, spawn, /v2/ answers)"] = Number(ready[1]);
@@ -91,7 +102,9 @@ describeDocker("the project registry with the Docker CLI", () => {
     }
     await docker(undefined, ["rmi", "htcemu-test/marker:1"]);
     for (const dir of configs) rmSync(dir, { recursive: true, force: true });
-    console.log(`registry timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+    console.log(
+      `registry timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`,
+    );
   });
 
   let hostValue: string | undefined;
@@ -102,12 +115,19 @@ describeDocker("the project registry with the Docker CLI", () => {
   async function newProject() {
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
     hostValue = project.containerRegistry!.split("/")[0];
-    const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }));
+    const task = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
+    );
     return { projectId: project.projectId, taskId: task.taskId, uri: project.containerRegistry! };
   }
 
   async function createRepo(projectId: string, repoName: string) {
-    return unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+    return unwrap(
+      client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
+    );
   }
 
   /** A DOCKER_CONFIG logged in to the registry with a fresh password of `projectId`. */
@@ -132,16 +152,23 @@ describeDocker("the project registry with the Docker CLI", () => {
   }
 
   async function images(projectId: string): Promise<string[]> {
-    return (await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }))).images;
+    return (await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } })))
+      .images;
   }
 
   async function imageStatus(projectId: string, imageName: string) {
-    const { data, response } = await client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName } } });
+    const { data, response } = await client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
+      params: { path: { projectId, imageName } },
+    });
     return response.status === 200 ? data!.status : response.status;
   }
 
   async function advanceClock(seconds: number) {
-    await http(`${emulator.rootUrl}/_emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) });
+    await http(`${emulator.rootUrl}/_emulator/v1/clock`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ advanceSeconds: seconds }),
+    });
   }
 
   async function submit(ids: { projectId: string; taskId: string }, imageName: string, script: string) {
@@ -154,7 +181,9 @@ describeDocker("the project registry with the Docker CLI", () => {
   async function finished(ids: { projectId: string; taskId: string }, id: string, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: id } } }));
+      const job = await unwrap(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: id } } }),
+      );
       if (job.status === "SUCCEEDED" || job.status === "FAILED") return job;
       if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -162,7 +191,11 @@ describeDocker("the project registry with the Docker CLI", () => {
   }
 
   async function logs(ids: { projectId: string; taskId: string }, id: string) {
-    const page = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: id }, query: { sort: "asc" } } }));
+    const page = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
+        params: { path: { ...ids, jobId: id }, query: { sort: "asc" } },
+      }),
+    );
     return page.items.map((l) => l.message);
   }
 
@@ -283,20 +316,34 @@ describeDocker("the project registry with the Docker CLI", () => {
     expect(await imageStatus(projectA.projectId, "vanishing:v1")).toBe("READY");
 
     // Hold the job (a project limit of 0 vCPUs), delete the image, then let the job start.
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId: projectA.projectId } }, body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId: projectA.projectId } },
+        body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
     const held = await submit(projectA, "vanishing:v1", "echo should-not-run");
     expect(held.response.status).toBe(200);
     const id = jobId(held.data![0]!.parentJobId!, 0);
 
     const password = (await unwrap(
-      client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId: projectA.projectId } }, parseAs: "text" }),
+      client.api.GET("/htc/projects/{projectId}/container-registry/token", {
+        params: { path: { projectId: projectA.projectId } },
+        parseAs: "text",
+      }),
     )) as string;
     const name = `rescale/${projectA.projectId}/vanishing`;
     const { token } = await realmToken(emulator.rootUrl, password, [`repository:${name}:pull,delete`]);
     const accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
-    const head = await fetch(`http://${registryHost()}/v2/${name}/manifests/v1`, { method: "HEAD", headers: { authorization: `Bearer ${token}`, accept } });
+    const head = await fetch(`http://${registryHost()}/v2/${name}/manifests/v1`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${token}`, accept },
+    });
     const digest = head.headers.get("docker-content-digest")!;
-    const deleted = await fetch(`http://${registryHost()}/v2/${name}/manifests/${digest}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+    const deleted = await fetch(`http://${registryHost()}/v2/${name}/manifests/${digest}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(deleted.status).toBe(202);
     expect(await images(projectA.projectId)).not.toContain("vanishing:v1");
     expect(await imageStatus(projectA.projectId, "vanishing:v1")).toBe(404);

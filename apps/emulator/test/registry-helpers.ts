@@ -55,7 +55,9 @@ export async function pushTestImage(registryUrl: string, token: string, name: st
     return { digest: digestOf(data), size: data.length };
   };
   const layer = await upload(Buffer.from(content));
-  const config = await upload(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } })));
+  const config = await upload(
+    Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } })),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

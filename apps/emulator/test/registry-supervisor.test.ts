@@ -71,7 +71,10 @@ describeRegistry("the registry process", () => {
       const host = supervisor.host;
       expect((await fetch(`${supervisor.url}/v2/`)).status).toBe(401);
       process.kill(first, "SIGKILL");
-      await until(() => supervisor.pid, (pid) => pid !== undefined && pid !== first);
+      await until(
+        () => supervisor.pid,
+        (pid) => pid !== undefined && pid !== first,
+      );
       await supervisor.ready();
       expect(supervisor.host).toBe(host);
       expect((await fetch(`${supervisor.url}/v2/`)).status).toBe(401);
@@ -90,7 +93,13 @@ describeRegistry("the registry process", () => {
 
   it("keeps an in-memory emulator's registry data in a temporary folder that stop() removes", async () => {
     const lines: string[] = [];
-    const emulator = await startEmulator({ inMemory: true, executor: "simulated", registry: "on", registryBin: REGISTRY_BIN, log: (l) => lines.push(l) });
+    const emulator = await startEmulator({
+      inMemory: true,
+      executor: "simulated",
+      registry: "on",
+      registryBin: REGISTRY_BIN,
+      log: (l) => lines.push(l),
+    });
     const dir = /data in (\S+)\)/.exec(lines.join("\n"))?.[1];
     const pid = emulator.internals.registry.process!.pid!;
     try {
@@ -113,15 +122,27 @@ describeRegistry("the registry process", () => {
       const registryUrl = `http://${emulator.internals.registry.host}`;
       const digest = await pushTestImage(registryUrl, token!, name, "v1");
       const repo = emulator.internals.core.repos.registry;
-      const row = await until(() => repo.image(projectId, "notified", "v1"), (r) => r?.complete_at != null);
+      const row = await until(
+        () => repo.image(projectId, "notified", "v1"),
+        (r) => r?.complete_at != null,
+      );
       expect(row).toMatchObject({ digest, tag: "v1" });
       expect(emulator.internals.registry.statusOf(row!)).toBe("READY");
       // A new push of the tag replaces the digest; deleting the manifest removes the row.
       const second = await pushTestImage(registryUrl, token!, name, "v1", "another layer");
-      await until(() => repo.image(projectId, "notified", "v1")?.digest, (d) => d === second);
-      const deleted = await fetch(`${registryUrl}/v2/${name}/manifests/${second}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+      await until(
+        () => repo.image(projectId, "notified", "v1")?.digest,
+        (d) => d === second,
+      );
+      const deleted = await fetch(`${registryUrl}/v2/${name}/manifests/${second}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(deleted.status).toBe(202);
-      await until(() => repo.image(projectId, "notified", "v1"), (r) => r === undefined);
+      await until(
+        () => repo.image(projectId, "notified", "v1"),
+        (r) => r === undefined,
+      );
     } finally {
       await emulator.stop();
     }
@@ -147,10 +168,14 @@ describeRegistry("the registry process", () => {
     emulator = await startEmulator(options);
     try {
       expect(emulator.internals.registry.host).toBe(host);
-      const images = await unwrap(emulator.client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
+      const images = await unwrap(
+        emulator.client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }),
+      );
       expect(images).toEqual({ containerRegistry: `${host}/rescale/${projectId}/`, images: ["kept:v1"] });
       // A registry token signed before the restart is still accepted: the key and certificate were kept.
-      const tags = await fetch(`http://${host}/v2/rescale/${projectId}/kept/tags/list`, { headers: { authorization: `Bearer ${tokenBefore}` } });
+      const tags = await fetch(`http://${host}/v2/rescale/${projectId}/kept/tags/list`, {
+        headers: { authorization: `Bearer ${tokenBefore}` },
+      });
       expect(await tags.json()).toEqual({ name: `rescale/${projectId}/kept`, tags: ["v1"] });
     } finally {
       await emulator.stop();
@@ -162,10 +187,16 @@ describeRegistry("the registry process", () => {
     const dir = /data in (\S+)\)/.exec(emulator.output().stderr)?.[1];
     temporary.push(dir!);
     // The registry is the process whose command line names this emulator's configuration.
-    const pid = await until(() => registryPidOf(join(dir!, "config.yml")), (p) => p !== undefined);
+    const pid = await until(
+      () => registryPidOf(join(dir!, "config.yml")),
+      (p) => p !== undefined,
+    );
     emulator.process.kill("SIGKILL");
     await emulator.stop();
-    await until(() => alive(pid!), (running) => !running);
+    await until(
+      () => alive(pid!),
+      (running) => !running,
+    );
   });
 });
 
@@ -174,7 +205,9 @@ async function projectWithRepo(emulator: RunningEmulator, repoName: string): Pro
   const { client } = emulator;
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
   const projectId = project.projectId;
-  await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
+  await unwrap(
+    client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
+  );
   const password = (await unwrap(
     client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
   )) as string;

@@ -18,7 +18,11 @@ const adminDocument = JSON.parse(readFileSync(adminContractPath, "utf8")) as Sch
 /** Every operation of a document, as `METHOD path operationId`. */
 function operationsOf(document: Schema): { method: string; path: string; operationId: string }[] {
   return Object.entries(document.paths as Record<string, Schema>).flatMap(([path, item]) =>
-    HTTP_METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, operationId: (item[m] as Schema).operationId as string })),
+    HTTP_METHODS.filter((m) => item[m]).map((m) => ({
+      method: m.toUpperCase(),
+      path,
+      operationId: (item[m] as Schema).operationId as string,
+    })),
   );
 }
 
@@ -61,8 +65,12 @@ const bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "m
 function compare(ours: Schema, theirs: Schema, at: string, problems: string[]): void {
   const spec = resolve(theirs)!;
   const mine = nonNull(ours);
-  const specTypes = typesOf(spec).map((t) => (t === "integer" ? "number" : t)).sort();
-  const myTypes = typesOf(ours).map((t) => (t === "integer" ? "number" : t)).sort();
+  const specTypes = typesOf(spec)
+    .map((t) => (t === "integer" ? "number" : t))
+    .sort();
+  const myTypes = typesOf(ours)
+    .map((t) => (t === "integer" ? "number" : t))
+    .sort();
   if (specTypes.length && JSON.stringify([...new Set(specTypes)]) !== JSON.stringify([...new Set(myTypes)])) {
     problems.push(`${at}: types ${myTypes} vs contract ${specTypes}`);
   }
@@ -70,7 +78,10 @@ function compare(ours: Schema, theirs: Schema, at: string, problems: string[]): 
     if (mine.type !== "integer") problems.push(`${at}: contract says integer`);
   }
   if (Array.isArray(spec.enum)) {
-    const want = (spec.enum as unknown[]).filter((v) => v !== null).map(String).sort();
+    const want = (spec.enum as unknown[])
+      .filter((v) => v !== null)
+      .map(String)
+      .sort();
     const have = ((mine.enum as unknown[]) ?? []).map(String).sort();
     if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`${at}: enum ${have} vs contract ${want}`);
   }
@@ -79,7 +90,10 @@ function compare(ours: Schema, theirs: Schema, at: string, problems: string[]): 
     const myValue = mine[key];
     if (specValue === undefined) continue;
     // RegExp sources escape "/", contract patterns need not: compare them as regular expressions.
-    const same = key === "pattern" && typeof myValue === "string" ? new RegExp(String(specValue)).source === new RegExp(myValue).source : String(specValue) === String(myValue);
+    const same =
+      key === "pattern" && typeof myValue === "string"
+        ? new RegExp(String(specValue)).source === new RegExp(myValue).source
+        : String(specValue) === String(myValue);
     if (!same) problems.push(`${at}: ${key} ${myValue} vs contract ${specValue}`);
   }
   if (spec.type === "array" || mine.type === "array") {
@@ -166,10 +180,13 @@ function checkOperation(op: RegisteredOperation): void {
     // documented exception
   } else if (specBody && !op.body) problems.push("the contract declares a JSON body the emulator does not read");
   else if (!specBody && op.body) problems.push("the emulator reads a body the contract does not declare");
-  else if (specBody && op.body) compare(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" }) as Schema, specBody, "body", problems);
+  else if (specBody && op.body)
+    compare(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" }) as Schema, specBody, "body", problems);
 
   const specQuery = ((spec.parameters as Schema[] | undefined) ?? []).map((p) => resolve(p)!).filter((p) => p.in === "query");
-  const myQuery = op.query ? ((z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as Schema).properties as Record<string, Schema>) : {};
+  const myQuery = op.query
+    ? ((z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as Schema).properties as Record<string, Schema>)
+    : {};
   for (const param of specQuery) {
     const name = param.name as string;
     if (!(name in myQuery)) {
@@ -191,16 +208,21 @@ function checkOperation(op: RegisteredOperation): void {
     const field = (op.query as unknown as { shape: Record<string, z.ZodType> }).shape[name]!;
     const accepts = (value: string) => field.safeParse(isArray ? [value] : value).success;
     if (target.type === "integer" || target.type === "number") {
-      for (const [key, outside] of [["minimum", -1], ["maximum", 1]] as const) {
+      for (const [key, outside] of [
+        ["minimum", -1],
+        ["maximum", 1],
+      ] as const) {
         const bound = target[key] as number | undefined;
         if (bound === undefined) continue;
-        if (!accepts(String(bound)) || accepts(String(bound + outside))) problems.push(`query ${name}: ${key} ${bound} of the contract not enforced`);
+        if (!accepts(String(bound)) || accepts(String(bound + outside)))
+          problems.push(`query ${name}: ${key} ${bound} of the contract not enforced`);
       }
       if (target.type === "integer" && accepts("1.5")) problems.push(`query ${name}: the contract says integer, 1.5 is accepted`);
     }
     if (typeof target.pattern === "string") {
       const mine = nonNull(isArray ? ((myQuery[name]!.items as Schema) ?? {}) : myQuery[name]!).pattern;
-      if (typeof mine !== "string" || new RegExp(target.pattern).source !== new RegExp(mine).source) problems.push(`query ${name}: pattern ${mine} vs contract ${target.pattern}`);
+      if (typeof mine !== "string" || new RegExp(target.pattern).source !== new RegExp(mine).source)
+        problems.push(`query ${name}: pattern ${mine} vs contract ${target.pattern}`);
     }
   }
   for (const name of Object.keys(myQuery)) {

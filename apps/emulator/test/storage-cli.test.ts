@@ -105,8 +105,21 @@ describeCli("the AWS CLI against the S3 endpoint", () => {
     expect(readFileSync(join(dir, "down", "sub", "b c+d.txt"), "utf8")).toBe("beta");
     expect((await aws(token, ["s3", "cp", `${token.storagePath}a.txt`, "-"])).stdout).toBe("alpha");
     // A server-side copy of a multipart object (UploadPartCopy).
-    expect(await aws(token, ["s3", "cp", ...quiet, `${token.storagePath}big.bin`, `${token.storagePath}big-copy.bin`])).toMatchObject({ code: 0 });
-    expect((await aws(token, ["s3api", "head-object", "--bucket", token.storageName, "--key", `${token.storagePath.slice(`s3://${token.storageName}/`.length)}big-copy.bin`])).stdout).toContain('"ContentLength": 20971520');
+    expect(await aws(token, ["s3", "cp", ...quiet, `${token.storagePath}big.bin`, `${token.storagePath}big-copy.bin`])).toMatchObject({
+      code: 0,
+    });
+    expect(
+      (
+        await aws(token, [
+          "s3api",
+          "head-object",
+          "--bucket",
+          token.storageName,
+          "--key",
+          `${token.storagePath.slice(`s3://${token.storageName}/`.length)}big-copy.bin`,
+        ])
+      ).stdout,
+    ).toContain('"ContentLength": 20971520');
 
     expect(await aws(token, ["s3", "rm", ...quiet, "--recursive", `${token.storagePath}synced/`])).toMatchObject({ code: 0 });
     const after = await aws(token, ["s3", "ls", "--recursive", token.storagePath]);
@@ -136,13 +149,24 @@ describeCli("the AWS CLI against the S3 endpoint", () => {
     expect(noToken.code).not.toBe(0);
     expect(noToken.stderr).toContain("AccessDenied");
 
-    const dots = await aws(token, ["s3api", "put-object", "--bucket", token.storageName, "--key", `projects/${projectId}/tasks/${ids.taskId}/../../shared/x.txt`, "--body", join(dir, "x.txt")]);
+    const dots = await aws(token, [
+      "s3api",
+      "put-object",
+      "--bucket",
+      token.storageName,
+      "--key",
+      `projects/${projectId}/tasks/${ids.taskId}/../../shared/x.txt`,
+      "--body",
+      join(dir, "x.txt"),
+    ]);
     expect(dots.code).not.toBe(0);
     expect(dots.stderr).toContain("InvalidArgument");
 
     // The project's shared credentials reach the shared folder, not the task.
     const projectCreds = await projectToken(client, projectId);
-    expect(await aws(projectCreds, ["s3", "cp", "--only-show-errors", join(dir, "x.txt"), `${projectCreds.storagePath}x.txt`])).toMatchObject({ code: 0 });
+    expect(
+      await aws(projectCreds, ["s3", "cp", "--only-show-errors", join(dir, "x.txt"), `${projectCreds.storagePath}x.txt`]),
+    ).toMatchObject({ code: 0 });
     expect((await aws(projectCreds, ["s3", "ls", token.storagePath])).stderr).toContain("AccessDenied");
   });
 
@@ -152,7 +176,9 @@ describeCli("the AWS CLI against the S3 endpoint", () => {
       const c = contractClient(other, { apiKey: other.apiKey });
       const token = await taskToken(c, await newTask(c, await newProject(c)));
       writeFileSync(join(dir, "e.txt"), "e");
-      expect(await aws(token, ["s3", "cp", "--only-show-errors", join(dir, "e.txt"), `${token.storagePath}e.txt`])).toMatchObject({ code: 0 });
+      expect(await aws(token, ["s3", "cp", "--only-show-errors", join(dir, "e.txt"), `${token.storagePath}e.txt`])).toMatchObject({
+        code: 0,
+      });
       expect(await aws(token, ["s3", "ls", token.storagePath])).toMatchObject({ code: 0 });
       await advanceClock(other, 3601);
       const expired = await aws(token, ["s3", "ls", token.storagePath]);
@@ -169,7 +195,9 @@ describeCli("the AWS CLI against the S3 endpoint", () => {
     writeFileSync(join(dir, "v1.txt"), "one");
     const version = await aws(token, ["--version"], {}, v1!);
     if (version.code !== 0 || !/aws-cli\/1\./.test(version.stdout + version.stderr)) return; // not a v1 CLI after all
-    expect(await aws(token, ["s3", "cp", "--only-show-errors", join(dir, "v1.txt"), `${token.storagePath}v1.txt`], {}, v1!)).toMatchObject({ code: 0 });
+    expect(await aws(token, ["s3", "cp", "--only-show-errors", join(dir, "v1.txt"), `${token.storagePath}v1.txt`], {}, v1!)).toMatchObject({
+      code: 0,
+    });
     expect((await aws(token, ["s3", "ls", token.storagePath], {}, v1!)).stdout).toContain("v1.txt");
     expect((await aws(token, ["s3", "cp", `${token.storagePath}v1.txt`, "-"], {}, v1!)).stdout).toBe("one");
   });

@@ -42,7 +42,11 @@ describe("read conditions (GetObject, HeadObject)", () => {
     ["an unparsable date is ignored", { "if-unmodified-since": "yesterday", "if-modified-since": "soon" }, undefined],
     ["If-Match holds: If-Unmodified-Since is not consulted", { "if-match": '"abc"', "if-unmodified-since": before }, undefined],
     ["If-None-Match fails to match: If-Modified-Since is not consulted", { "if-none-match": '"x"', "if-modified-since": after }, undefined],
-    ["If-Match fails before If-None-Match is looked at", { "if-match": '"x"', "if-none-match": '"abc"' }, [412, "PreconditionFailed", "If-Match"]],
+    [
+      "If-Match fails before If-None-Match is looked at",
+      { "if-match": '"x"', "if-none-match": '"abc"' },
+      [412, "PreconditionFailed", "If-Match"],
+    ],
   ])("%s", (_, headers, expected) => {
     expect(outcome(() => readConditions(lookup(headers), row))).toEqual(expected);
   });
@@ -53,9 +57,21 @@ describe("copy-source conditions (CopyObject, UploadPartCopy)", () => {
     ["none", {}, undefined],
     ["if-match matching", { "x-amz-copy-source-if-match": '"abc"' }, undefined],
     ["if-match other", { "x-amz-copy-source-if-match": '"x"' }, [412, "PreconditionFailed", "x-amz-copy-source-If-Match"]],
-    ["if-none-match matching: 412, not 304", { "x-amz-copy-source-if-none-match": "abc" }, [412, "PreconditionFailed", "x-amz-copy-source-If-None-Match"]],
-    ["if-modified-since after", { "x-amz-copy-source-if-modified-since": after }, [412, "PreconditionFailed", "x-amz-copy-source-If-Modified-Since"]],
-    ["if-unmodified-since before", { "x-amz-copy-source-if-unmodified-since": before }, [412, "PreconditionFailed", "x-amz-copy-source-If-Unmodified-Since"]],
+    [
+      "if-none-match matching: 412, not 304",
+      { "x-amz-copy-source-if-none-match": "abc" },
+      [412, "PreconditionFailed", "x-amz-copy-source-If-None-Match"],
+    ],
+    [
+      "if-modified-since after",
+      { "x-amz-copy-source-if-modified-since": after },
+      [412, "PreconditionFailed", "x-amz-copy-source-If-Modified-Since"],
+    ],
+    [
+      "if-unmodified-since before",
+      { "x-amz-copy-source-if-unmodified-since": before },
+      [412, "PreconditionFailed", "x-amz-copy-source-If-Unmodified-Since"],
+    ],
     ["the plain headers are the destination's business", { "if-match": '"x"' }, undefined],
   ])("%s", (_, headers, expected) => {
     expect(outcome(() => copySourceConditions(lookup(headers), row))).toEqual(expected);

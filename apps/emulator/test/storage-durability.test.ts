@@ -61,7 +61,9 @@ describe("storage durability", () => {
       // An upload whose body is still arriving when the process is killed. It is sent through a presigned URL
       // (no payload signature), so its bytes reach the emulator's temporary file before the crash.
       const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
-      const presigned = new URL(await getSignedUrl(s3For(token), new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}partial.bin` })));
+      const presigned = new URL(
+        await getSignedUrl(s3For(token), new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}partial.bin` })),
+      );
       await new Promise<void>((resolve, reject) => {
         const req = request({
           host: presigned.hostname,
@@ -109,8 +111,16 @@ describe("storage durability", () => {
       const token = await taskToken(client, ids);
       const s3 = s3For(token);
       const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
-      const presigned = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}abandoned.bin` })));
-      const req = request({ host: presigned.hostname, port: presigned.port, method: "PUT", path: `${presigned.pathname}${presigned.search}`, headers: { "content-length": String(32 * 1024 * 1024) } });
+      const presigned = new URL(
+        await getSignedUrl(s3, new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}abandoned.bin` })),
+      );
+      const req = request({
+        host: presigned.hostname,
+        port: presigned.port,
+        method: "PUT",
+        path: `${presigned.pathname}${presigned.search}`,
+        headers: { "content-length": String(32 * 1024 * 1024) },
+      });
       req.on("error", () => {});
       await new Promise<void>((resolve) => req.write(Buffer.alloc(4 * 1024 * 1024, 2), () => resolve()));
       await until(() => files(storage).tmp.length === 1);
@@ -118,7 +128,8 @@ describe("storage durability", () => {
       await until(() => files(storage).tmp.length === 0);
       expect(await missing(s3, token.storageName, `${prefixOf(token)}abandoned.bin`)).toBe(true);
 
-      for (const name of ["a", "b", "c"]) await s3.send(new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}${name}`, Body: name }));
+      for (const name of ["a", "b", "c"])
+        await s3.send(new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}${name}`, Body: name }));
       const other = await taskToken(client, await newTask(client, ids.projectId));
       await s3For(other).send(new PutObjectCommand({ Bucket: other.storageName, Key: `${prefixOf(other)}survivor`, Body: "s" }));
       expect(files(storage).blobs).toHaveLength(4);

@@ -142,7 +142,10 @@ describe("the hashing threads", () => {
       await pool.close();
     `;
     await writeFile(join(dir, "build", "main.js"), script);
-    const { stdout } = await run(process.execPath, [join(dir, "build", "main.js")], { cwd: dir, env: { ...process.env, NODE_OPTIONS: "" } });
+    const { stdout } = await run(process.execPath, [join(dir, "build", "main.js")], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
     const { md5, crc32: crc } = expected(data);
     expect(JSON.parse(stdout)).toEqual({ md5, crc32: crc });
   });

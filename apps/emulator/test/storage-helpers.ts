@@ -57,7 +57,10 @@ export function prefixOf(token: Token): string {
   return token.storagePath.slice(`s3://${token.storageName}/`.length);
 }
 
-export function s3For(token: Token, overrides: Partial<{ accessKeyId: string; secretAccessKey: string; sessionToken: string | undefined }> = {}): S3Client {
+export function s3For(
+  token: Token,
+  overrides: Partial<{ accessKeyId: string; secretAccessKey: string; sessionToken: string | undefined }> = {},
+): S3Client {
   const credentials = {
     accessKeyId: token.credentials.AWS_ACCESS_KEY_ID,
     secretAccessKey: token.credentials.AWS_SECRET_ACCESS_KEY,
@@ -69,7 +72,10 @@ export function s3For(token: Token, overrides: Partial<{ accessKeyId: string; se
     region: "eu-central-1",
     forcePathStyle: true,
     maxAttempts: 1,
-    credentials: credentials.sessionToken === undefined ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey } : (credentials as never),
+    credentials:
+      credentials.sessionToken === undefined
+        ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey }
+        : (credentials as never),
   });
 }
 
@@ -114,10 +120,16 @@ export interface RawRequest {
  * A request signed with AWS Signature V4 in the Authorization header, computed here from the specification with
  * node's crypto (independently of the emulator's verifier), sent with node's fetch.
  */
-export async function signedRequest(token: Token, request: RawRequest): Promise<Exchange & { longDate: string; signature: string; key: Buffer; scope: string }> {
+export async function signedRequest(
+  token: Token,
+  request: RawRequest,
+): Promise<Exchange & { longDate: string; signature: string; key: Buffer; scope: string }> {
   const endpoint = new URL(token.endpointUrl!);
   const date = request.date ?? new Date();
-  const longDate = date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const longDate = date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
   const shortDate = longDate.slice(0, 8);
   const region = "us-east-1";
   const body = request.body ?? "";
@@ -137,14 +149,28 @@ export async function signedRequest(token: Token, request: RawRequest): Promise<
     .map((p) => (p.includes("=") ? p : `${p}=`))
     .sort()
     .join("&");
-  const canonical = [request.method, request.path, query, ...names.map((n) => `${n}:${headers[n]!.trim()}`), "", names.join(";"), payloadHash].join("\n");
+  const canonical = [
+    request.method,
+    request.path,
+    query,
+    ...names.map((n) => `${n}:${headers[n]!.trim()}`),
+    "",
+    names.join(";"),
+    payloadHash,
+  ].join("\n");
   const scope = `${shortDate}/${region}/s3/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", longDate, scope, sha256(canonical)].join("\n");
   const key = signingKey(request.secret ?? token.credentials.AWS_SECRET_ACCESS_KEY, shortDate, region);
   const signature = createHmac("sha256", key).update(stringToSign).digest("hex");
   const authorization = `AWS4-HMAC-SHA256 Credential=${token.credentials.AWS_ACCESS_KEY_ID}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
   const payload = request.bodyFromSignature ? request.bodyFromSignature({ signature, key, scope, longDate }) : body;
-  const response = await send(endpoint, request.method, `${request.path}${request.query ? `?${request.query}` : ""}`, { ...headers, authorization }, payload);
+  const response = await send(
+    endpoint,
+    request.method,
+    `${request.path}${request.query ? `?${request.query}` : ""}`,
+    { ...headers, authorization },
+    payload,
+  );
   return { ...response, longDate, signature, key, scope };
 }
 
@@ -155,7 +181,13 @@ export interface Exchange {
 }
 
 /** One request with node:http (not fetch: fetch would normalise `..` segments away before they reach the emulator). */
-export function send(endpoint: URL, method: string, pathAndQuery: string, headers: Record<string, string>, body: Buffer | string = ""): Promise<Exchange> {
+export function send(
+  endpoint: URL,
+  method: string,
+  pathAndQuery: string,
+  headers: Record<string, string>,
+  body: Buffer | string = "",
+): Promise<Exchange> {
   const bodyless = method === "GET" || method === "HEAD";
   return new Promise<Exchange>((resolve, reject) => {
     const req = httpRequest(
@@ -193,7 +225,13 @@ function resourceOf(endpoint: URL, path: string): string {
 }
 
 /** The SigV2 string to sign of a request (`dateLine`: the Date header, or Expires for a presigned URL). */
-export function sigV2StringToSign(method: string, resourcePath: string, query: string, headers: Record<string, string>, dateLine: string): string {
+export function sigV2StringToSign(
+  method: string,
+  resourcePath: string,
+  query: string,
+  headers: Record<string, string>,
+  dateLine: string,
+): string {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v.trim()]));
   const amz = Object.keys(lower)
     .filter((name) => name.startsWith("x-amz-"))
@@ -250,18 +288,28 @@ export async function sigV2Request(token: Token, request: V2Request): Promise<Ex
   const signedPath = request.signedPath ?? request.path;
   const resource = request.signWholePath ? signedPath : resourceOf(endpoint, signedPath);
   const stringToSign = sigV2StringToSign(request.method, resource, request.signedQuery ?? query, headers, dateLine);
-  const authorization = request.authorization ?? `AWS ${token.credentials.AWS_ACCESS_KEY_ID}:${sigV2Signature(request.secret ?? token.credentials.AWS_SECRET_ACCESS_KEY, stringToSign)}`;
+  const authorization =
+    request.authorization ??
+    `AWS ${token.credentials.AWS_ACCESS_KEY_ID}:${sigV2Signature(request.secret ?? token.credentials.AWS_SECRET_ACCESS_KEY, stringToSign)}`;
   return send(endpoint, request.method, `${request.path}${query ? `?${query}` : ""}`, { ...headers, authorization }, request.body);
 }
 
 /** A SigV2 presigned URL (`AWSAccessKeyId`, `Expires`, `Signature`, `x-amz-security-token`), as boto3 builds them. */
-export function sigV2Url(token: Token, input: { method: string; path: string; expires: number; query?: string; sessionToken?: string | null; secret?: string }): string {
+export function sigV2Url(
+  token: Token,
+  input: { method: string; path: string; expires: number; query?: string; sessionToken?: string | null; secret?: string },
+): string {
   const endpoint = new URL(token.endpointUrl!);
   const sessionToken = input.sessionToken === undefined ? token.credentials.AWS_SESSION_TOKEN : input.sessionToken;
   const amz: Record<string, string> = sessionToken ? { "x-amz-security-token": sessionToken } : {};
   const stringToSign = sigV2StringToSign(input.method, resourceOf(endpoint, input.path), input.query ?? "", amz, String(input.expires));
   const signature = sigV2Signature(input.secret ?? token.credentials.AWS_SECRET_ACCESS_KEY, stringToSign);
-  const auth = new URLSearchParams({ AWSAccessKeyId: token.credentials.AWS_ACCESS_KEY_ID, Signature: signature, Expires: String(input.expires), ...amz });
+  const auth = new URLSearchParams({
+    AWSAccessKeyId: token.credentials.AWS_ACCESS_KEY_ID,
+    Signature: signature,
+    Expires: String(input.expires),
+    ...amz,
+  });
   return `${endpoint.origin}${input.path}?${input.query ? `${input.query}&` : ""}${auth.toString()}`;
 }
 
@@ -285,7 +333,10 @@ export function errorCode(xml: string): string | undefined {
 
 /** An S3 XML error body's code and message (undefined when the body is not S3's error shape). */
 export function s3Error(xml: string): { code: string; message: string } | undefined {
-  const m = /^<\?xml[^>]*\?><Error><Code>([^<]+)<\/Code><Message>([^<]*)<\/Message>.*<RequestId>[0-9A-F]+<\/RequestId><\/Error>$/s.exec(xml);
-  const decodeEntities = (text: string) => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[e]!);
+  const m = /^<\?xml[^>]*\?><Error><Code>([^<]+)<\/Code><Message>([^<]*)<\/Message>.*<RequestId>[0-9A-F]+<\/RequestId><\/Error>$/s.exec(
+    xml,
+  );
+  const decodeEntities = (text: string) =>
+    text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[e]!);
   return m ? { code: m[1]!, message: decodeEntities(m[2]!) } : undefined;
 }

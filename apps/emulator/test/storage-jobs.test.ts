@@ -36,9 +36,16 @@ describeDocker("storage inside jobs", () => {
     const auth = '--header "Authorization: Bearer $RESCALE_HTC_BEARER_TOKEN"';
     const script = [
       "set -e",
-      ...["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "TASK_SHARED_FOLDER", "PROJECT_SHARED_FOLDER"].map(
-        (name) => `echo "${name}=$${name}"`,
-      ),
+      ...[
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "TASK_SHARED_FOLDER",
+        "PROJECT_SHARED_FOLDER",
+      ].map((name) => `echo "${name}=$${name}"`),
       // A presigned PUT URL for out/from-job.txt in the task folder, from the API with the job token.
       `J=$(wget -qO- ${auth} ${api}/tasks/$RESCALE_HTC_TASK_ID/storage/presigned-url?filePath=out/from-job.txt")`,
       `U=$(echo "$J" | sed -e 's/.*"url":"\\([^"]*\\)".*/\\1/')`,
@@ -54,12 +61,19 @@ describeDocker("storage inside jobs", () => {
     const [batch] = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },
-        body: [{ batchSize: 1, htcJobDefinition: { imageName: "htcemu/shell:1", maxMemory: 64, execTimeoutSeconds: 120, commands: ["sh", "-c", script] } }],
+        body: [
+          {
+            batchSize: 1,
+            htcJobDefinition: { imageName: "htcemu/shell:1", maxMemory: 64, execTimeoutSeconds: 120, commands: ["sh", "-c", script] },
+          },
+        ],
       }),
     );
     await waitForGroup(client, { ...ids, intervalMs: 200, timeoutMs: 90_000 });
     const job = await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: jobId(batch!.parentJobId, 0) } } }),
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+        params: { path: { ...ids, jobId: jobId(batch!.parentJobId, 0) } },
+      }),
     );
     const page = await unwrap(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
@@ -68,7 +82,9 @@ describeDocker("storage inside jobs", () => {
     );
     const lines = page.items.map((l) => l.message);
     expect(job.status, lines.join("\n")).toBe("SUCCEEDED");
-    const env = Object.fromEntries(lines.filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const env = Object.fromEntries(
+      lines.filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
 
     const bucket = "htc-storage-aws-us-east-2";
     expect(env).toMatchObject({
@@ -99,15 +115,21 @@ describeDocker("storage inside jobs", () => {
       },
     };
     const s3 = s3For(injected);
-    const written = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/tasks/${ids.taskId}/out/from-job.txt` }));
+    const written = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/tasks/${ids.taskId}/out/from-job.txt` }),
+    );
     expect(await written.Body!.transformToString()).toBe(`written by ${jobId(batch!.parentJobId, 0)}`);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/tasks/${ids.taskId}/out/more.txt`, Body: "more" }));
-    await expect(s3.send(new PutObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/shared/x`, Body: "x" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(s3.send(new PutObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/shared/x`, Body: "x" }))).rejects.toMatchObject(
+      { name: "AccessDenied" },
+    );
 
     // The shared-folder credentials the job fetched with its token reach the shared folder.
     const sharedJson = lines.find((l) => l.startsWith("SHARED-TOKEN "))!.slice("SHARED-TOKEN ".length);
     const shared = JSON.parse(sharedJson) as Token;
     expect(shared.storagePath).toBe(`s3://${bucket}/projects/${projectId}/shared/`);
-    await s3For(shared).send(new PutObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/shared/from-job-token.txt`, Body: "shared" }));
+    await s3For(shared).send(
+      new PutObjectCommand({ Bucket: bucket, Key: `projects/${projectId}/shared/from-job-token.txt`, Body: "shared" }),
+    );
   });
 });

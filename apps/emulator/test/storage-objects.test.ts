@@ -43,7 +43,6 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-
 async function put(Key: string, Body: string | Buffer, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) {
   return s3.send(new PutObjectCommand({ Bucket, Key, Body, ...extra }));
 }
@@ -61,9 +60,15 @@ describe("conditional requests", () => {
     const earlier = new Date(modified.getTime() - 60_000);
     const later = new Date(modified.getTime() + 60_000);
     expect((await s3.send(new GetObjectCommand({ Bucket, Key, IfMatch: ETag }))).ETag).toBe(ETag);
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfMatch: '"0"' })))).toEqual({ code: "PreconditionFailed", status: 412 });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfMatch: '"0"' })))).toEqual({
+      code: "PreconditionFailed",
+      status: 412,
+    });
     expect(await refusal(s3.send(new HeadObjectCommand({ Bucket, Key, IfMatch: '"0"' })))).toMatchObject({ status: 412 });
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfUnmodifiedSince: earlier })))).toEqual({ code: "PreconditionFailed", status: 412 });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfUnmodifiedSince: earlier })))).toEqual({
+      code: "PreconditionFailed",
+      status: 412,
+    });
     expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfModifiedSince: later })))).toMatchObject({ status: 304 });
     expect(await refusal(s3.send(new HeadObjectCommand({ Bucket, Key, IfNoneMatch: ETag })))).toMatchObject({ status: 304 });
     expect((await s3.send(new GetObjectCommand({ Bucket, Key, IfModifiedSince: earlier }))).ContentLength).toBe(2);
@@ -71,7 +76,11 @@ describe("conditional requests", () => {
     expect((await s3.send(new GetObjectCommand({ Bucket, Key, IfMatch: ETag, IfUnmodifiedSince: earlier }))).ETag).toBe(ETag);
     // The 412 body names the condition, in S3's XML error shape.
     const raw = await signedRequest(token, { method: "GET", path: `/s3/${Bucket}/${Key}`, headers: { "if-match": '"0"' } });
-    expect([raw.status, s3Error(raw.text)?.code, /<Condition>If-Match<\/Condition>/.test(raw.text)]).toEqual([412, "PreconditionFailed", true]);
+    expect([raw.status, s3Error(raw.text)?.code, /<Condition>If-Match<\/Condition>/.test(raw.text)]).toEqual([
+      412,
+      "PreconditionFailed",
+      true,
+    ]);
   });
 
   it("copies: x-amz-copy-source-if-* are checked on the source, every failure 412, and nothing is written", async () => {
@@ -88,7 +97,10 @@ describe("conditional requests", () => {
       { CopySourceIfUnmodifiedSince: new Date(modified.getTime() - 60_000) },
     ];
     for (const [i, condition] of refusals.entries()) {
-      expect([condition, await refusal(copy(`${prefix}cond/refused-${i}`, condition))]).toEqual([condition, { code: "PreconditionFailed", status: 412 }]);
+      expect([condition, await refusal(copy(`${prefix}cond/refused-${i}`, condition))]).toEqual([
+        condition,
+        { code: "PreconditionFailed", status: 412 },
+      ]);
       expect(await refusal(s3.send(new HeadObjectCommand({ Bucket, Key: `${prefix}cond/refused-${i}` })))).toMatchObject({ status: 404 });
     }
     await copy(`${prefix}cond/copied`, { CopySourceIfMatch: ETag, CopySourceIfNoneMatch: '"0"' });
@@ -110,7 +122,15 @@ describe("conditional requests", () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
     const part = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: "multi" }));
     const complete = (extra: { IfNoneMatch?: string }) =>
-      s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] }, ...extra }));
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          ...extra,
+        }),
+      );
     expect(await refusal(complete({ IfNoneMatch: "*" }))).toEqual({ code: "PreconditionFailed", status: 412 });
     // The refused completion left the upload open: it completes without the condition.
     expect((await s3.send(new ListPartsCommand({ Bucket, Key, UploadId }))).Parts).toHaveLength(1);
@@ -149,20 +169,40 @@ describe("objects", () => {
     const Key = `${prefix}obj/meta.txt`;
     await put(Key, "m", { ContentType: "text/plain", Metadata: { a: "1" } });
     const CopySource = `${Bucket}/${Key}`;
-    await s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}obj/replaced.txt`, CopySource, MetadataDirective: "REPLACE", ContentType: "text/csv", Metadata: { b: "2" } }));
-    expect(await s3.send(new HeadObjectCommand({ Bucket, Key: `${prefix}obj/replaced.txt` }))).toMatchObject({ ContentType: "text/csv", Metadata: { b: "2" } });
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket,
+        Key: `${prefix}obj/replaced.txt`,
+        CopySource,
+        MetadataDirective: "REPLACE",
+        ContentType: "text/csv",
+        Metadata: { b: "2" },
+      }),
+    );
+    expect(await s3.send(new HeadObjectCommand({ Bucket, Key: `${prefix}obj/replaced.txt` }))).toMatchObject({
+      ContentType: "text/csv",
+      Metadata: { b: "2" },
+    });
     expect(await refusal(s3.send(new CopyObjectCommand({ Bucket, Key, CopySource })))).toEqual({ code: "InvalidRequest", status: 400 });
     await s3.send(new CopyObjectCommand({ Bucket, Key, CopySource, MetadataDirective: "REPLACE", Metadata: { c: "3" } }));
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).Metadata).toEqual({ c: "3" });
-    expect(await refusal(s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}obj/x`, CopySource: `${Bucket}/${prefix}obj/missing` })))).toEqual({ code: "NoSuchKey", status: 404 });
-    expect(await refusal(s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}obj/x`, CopySource: `no-such-bucket/${Key}` })))).toEqual({ code: "NoSuchBucket", status: 404 });
+    expect(
+      await refusal(s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}obj/x`, CopySource: `${Bucket}/${prefix}obj/missing` }))),
+    ).toEqual({ code: "NoSuchKey", status: 404 });
+    expect(await refusal(s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}obj/x`, CopySource: `no-such-bucket/${Key}` })))).toEqual({
+      code: "NoSuchBucket",
+      status: 404,
+    });
   });
 
   it("have an empty tag set; other sub-resources are NotImplemented (501)", async () => {
     const Key = `${prefix}obj/tagged.txt`;
     await put(Key, "t");
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet).toEqual([]);
-    expect(await refusal(s3.send(new GetObjectTaggingCommand({ Bucket, Key: `${prefix}obj/none` })))).toEqual({ code: "NoSuchKey", status: 404 });
+    expect(await refusal(s3.send(new GetObjectTaggingCommand({ Bucket, Key: `${prefix}obj/none` })))).toEqual({
+      code: "NoSuchKey",
+      status: 404,
+    });
     expect(await refusal(s3.send(new GetBucketAclCommand({ Bucket })))).toEqual({ code: "NotImplemented", status: 501 });
   });
 });
@@ -186,7 +226,11 @@ describe("listings", () => {
   });
 
   it("encodes keys with encoding-type=url, and refuses a bad max-keys, encoding or continuation token (400)", async () => {
-    const encoded = await signedRequest(token, { method: "GET", path: `/s3/${Bucket}`, query: `list-type=2&prefix=${encodeURIComponent(`${prefix}ls/c`)}&encoding-type=url` });
+    const encoded = await signedRequest(token, {
+      method: "GET",
+      path: `/s3/${Bucket}`,
+      query: `list-type=2&prefix=${encodeURIComponent(`${prefix}ls/c`)}&encoding-type=url`,
+    });
     expect(encoded.status).toBe(200);
     expect(encoded.text).toContain(`<Key>${prefix.split("/").map(encodeURIComponent).join("/")}ls/c%20d/1</Key>`);
     expect(encoded.text).toContain("<EncodingType>url</EncodingType>");
@@ -195,8 +239,17 @@ describe("listings", () => {
       ["list-type=2&encoding-type=base64", "encoding-type"],
       ["list-type=2&continuation-token=bm90LWEtdG9rZW4", "continuation-token"],
     ]) {
-      const response = await signedRequest(token, { method: "GET", path: `/s3/${Bucket}`, query: `${query}&prefix=${encodeURIComponent(prefix)}` });
-      expect([query, response.status, s3Error(response.text)?.code, response.text.includes(`<ArgumentName>${argument}</ArgumentName>`)]).toEqual([query, 400, "InvalidArgument", true]);
+      const response = await signedRequest(token, {
+        method: "GET",
+        path: `/s3/${Bucket}`,
+        query: `${query}&prefix=${encodeURIComponent(prefix)}`,
+      });
+      expect([
+        query,
+        response.status,
+        s3Error(response.text)?.code,
+        response.text.includes(`<ArgumentName>${argument}</ArgumentName>`),
+      ]).toEqual([query, 400, "InvalidArgument", true]);
     }
   });
 
@@ -219,10 +272,18 @@ describe("multipart uploads", () => {
     const Key = `${prefix}mp/target.bin`;
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
     const copied = await s3.send(
-      new UploadPartCopyCommand({ Bucket, Key, UploadId, PartNumber: 1, CopySource: `${Bucket}/${sourceKey}`, CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}` }),
+      new UploadPartCopyCommand({
+        Bucket,
+        Key,
+        UploadId,
+        PartNumber: 1,
+        CopySource: `${Bucket}/${sourceKey}`,
+        CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}`,
+      }),
     );
     expect(copied.CopyPartResult?.ETag).toBe(`"${md5(source.subarray(0, 5 * 1024 * 1024))}"`);
-    for (const PartNumber of [2, 3]) await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: `part ${PartNumber}` }));
+    for (const PartNumber of [2, 3])
+      await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: `part ${PartNumber}` }));
     const first = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId, MaxParts: 2 }));
     expect([first.Parts?.map((p) => p.PartNumber), first.IsTruncated, first.NextPartNumberMarker]).toEqual([[1, 2], true, "2"]);
     const rest = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId, PartNumberMarker: first.NextPartNumberMarker }));
@@ -233,9 +294,14 @@ describe("multipart uploads", () => {
     expect(await refusal(copyPart(`bytes=0-${source.length}`))).toEqual({ code: "InvalidArgument", status: 400 });
     expect(await refusal(copyPart("bytes=5-1"))).toEqual({ code: "InvalidArgument", status: 400 });
     for (const PartNumber of [0, 10001]) {
-      expect(await refusal(s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: "x" })))).toEqual({ code: "InvalidArgument", status: 400 });
+      expect(await refusal(s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: "x" })))).toEqual({
+        code: "InvalidArgument",
+        status: 400,
+      });
     }
-    expect(await refusal(s3.send(new UploadPartCommand({ Bucket, Key: `${prefix}mp/other.bin`, UploadId, PartNumber: 1, Body: "x" })))).toEqual({
+    expect(
+      await refusal(s3.send(new UploadPartCommand({ Bucket, Key: `${prefix}mp/other.bin`, UploadId, PartNumber: 1, Body: "x" }))),
+    ).toEqual({
       code: "NoSuchUpload",
       status: 404,
     });

@@ -33,7 +33,13 @@ const authorization = (signature: string) => `AWS ${ACCESS_KEY}:${signature}`;
 
 describe("SigV2 against S3's documented examples", () => {
   const examples: Array<[string, RequestView]> = [
-    ["GET an object", view("GET", "/johnsmith/photos/puppy.jpg", { date: "Tue, 27 Mar 2007 19:36:42 +0000", authorization: authorization("bWq2s1WEIj+Ydj0vQ697zp+IXMU=") })],
+    [
+      "GET an object",
+      view("GET", "/johnsmith/photos/puppy.jpg", {
+        date: "Tue, 27 Mar 2007 19:36:42 +0000",
+        authorization: authorization("bWq2s1WEIj+Ydj0vQ697zp+IXMU="),
+      }),
+    ],
     [
       "PUT an object with a Content-Type",
       view("PUT", "/johnsmith/photos/puppy.jpg", {
@@ -45,9 +51,22 @@ describe("SigV2 against S3's documented examples", () => {
     ],
     [
       "list a bucket (parameters that are no sub-resource are not signed)",
-      view("GET", "/johnsmith/", { date: "Tue, 27 Mar 2007 19:42:41 +0000", authorization: authorization("htDYFYduRNen8P9ZfE/s9SuKy0U=") }, "prefix=photos&max-keys=50&marker=puppy"),
+      view(
+        "GET",
+        "/johnsmith/",
+        { date: "Tue, 27 Mar 2007 19:42:41 +0000", authorization: authorization("htDYFYduRNen8P9ZfE/s9SuKy0U=") },
+        "prefix=photos&max-keys=50&marker=puppy",
+      ),
     ],
-    ["a sub-resource (?acl)", view("GET", "/johnsmith/", { date: "Tue, 27 Mar 2007 19:44:46 +0000", authorization: authorization("c2WLPFtWHVgbEmeEG93a4cG37dM=") }, "acl")],
+    [
+      "a sub-resource (?acl)",
+      view(
+        "GET",
+        "/johnsmith/",
+        { date: "Tue, 27 Mar 2007 19:44:46 +0000", authorization: authorization("c2WLPFtWHVgbEmeEG93a4cG37dM=") },
+        "acl",
+      ),
+    ],
     [
       "DELETE dated by x-amz-date",
       view("DELETE", "/johnsmith/photos/puppy.jpg", {
@@ -73,7 +92,12 @@ describe("SigV2 against S3's documented examples", () => {
     ],
     [
       "a presigned URL (query-string authentication)",
-      view("GET", "/johnsmith/photos/puppy.jpg", {}, `AWSAccessKeyId=${ACCESS_KEY}&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D`),
+      view(
+        "GET",
+        "/johnsmith/photos/puppy.jpg",
+        {},
+        `AWSAccessKeyId=${ACCESS_KEY}&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D`,
+      ),
     ],
   ];
 
@@ -104,10 +128,22 @@ describe("the kind of authentication", () => {
     ["nothing: anonymous", base({}), "anonymous"],
     ["an unknown scheme", base({ authorization: "Basic dXNlcjpwdw==" }), "InvalidArgument"],
     ["SigV2 without a date", base({ authorization: authorization("bWq2s1WEIj+Ydj0vQ697zp+IXMU=") }), "AccessDenied"],
-    ["SigV2 with an unparsable date", base({ authorization: authorization("bWq2s1WEIj+Ydj0vQ697zp+IXMU="), date: "someday" }), "AccessDenied"],
-    ["SigV2 without a key", base({ authorization: "AWS :bWq2s1WEIj+Ydj0vQ697zp+IXMU=", date: "Tue, 27 Mar 2007 19:36:42 +0000" }), "AuthorizationHeaderMalformed"],
+    [
+      "SigV2 with an unparsable date",
+      base({ authorization: authorization("bWq2s1WEIj+Ydj0vQ697zp+IXMU="), date: "someday" }),
+      "AccessDenied",
+    ],
+    [
+      "SigV2 without a key",
+      base({ authorization: "AWS :bWq2s1WEIj+Ydj0vQ697zp+IXMU=", date: "Tue, 27 Mar 2007 19:36:42 +0000" }),
+      "AuthorizationHeaderMalformed",
+    ],
     ["SigV2 query without Expires", base({}, `AWSAccessKeyId=${ACCESS_KEY}&Signature=abc`), "AuthorizationQueryParametersError"],
-    ["SigV2 query with a header", base({ authorization: "AWS a:b" }, `AWSAccessKeyId=${ACCESS_KEY}&Signature=x&Expires=1`), "InvalidArgument"],
+    [
+      "SigV2 query with a header",
+      base({ authorization: "AWS a:b" }, `AWSAccessKeyId=${ACCESS_KEY}&Signature=x&Expires=1`),
+      "InvalidArgument",
+    ],
     ["SigV4 query parameters without the algorithm", base({}, "X-Amz-Signature=00"), "AuthorizationQueryParametersError"],
     ["SigV2 and SigV4 query parameters", base({}, "X-Amz-Algorithm=AWS4-HMAC-SHA256&Signature=x"), "InvalidArgument"],
   ])("%s", async (_, request, expected) => {

@@ -65,7 +65,10 @@ async function fetchText(url: string, init?: RequestInit): Promise<{ status: num
 
 const boto3 = findBoto3();
 const skipBoto3 = !boto3 && !process.env.CI;
-if (skipBoto3) console.warn("storage-sigv2: boto3 tests skipped: python3-boto3 is not installed (apt-get install -y --no-install-recommends python3-boto3); CI runs them");
+if (skipBoto3)
+  console.warn(
+    "storage-sigv2: boto3 tests skipped: python3-boto3 is not installed (apt-get install -y --no-install-recommends python3-boto3); CI runs them",
+  );
 const boto3Title = skipBoto3
   ? "boto3 (skipped: python3-boto3 is not installed; apt-get install -y --no-install-recommends python3-boto3)"
   : `boto3 ${boto3?.version ?? "(missing)"} against the S3 endpoint`;
@@ -90,9 +93,18 @@ describe.skipIf(skipBoto3)(boto3Title, () => {
   let result: Boto3Result;
 
   beforeAll(async () => {
-    if (!boto3) throw new Error("CI needs Debian's python3-boto3 (apt-get install -y --no-install-recommends python3-boto3; scripts/docker/ensure-engine.sh installs it)");
+    if (!boto3)
+      throw new Error(
+        "CI needs Debian's python3-boto3 (apt-get install -y --no-install-recommends python3-boto3; scripts/docker/ensure-engine.sh installs it)",
+      );
     const script = fileURLToPath(new URL("./python/boto3_storage.py", import.meta.url));
-    const input = { endpoint: token.endpointUrl, bucket: token.storageName, prefix: prefixOf(token), otherPrefix: prefixOf(sibling), credentials: token.credentials };
+    const input = {
+      endpoint: token.endpointUrl,
+      bucket: token.storageName,
+      prefix: prefixOf(token),
+      otherPrefix: prefixOf(sibling),
+      credentials: token.credentials,
+    };
     const { stdout } = await run(boto3.python, [script, JSON.stringify(input)], { timeout: 60_000 });
     result = JSON.parse(stdout) as Boto3Result;
   });
@@ -133,7 +145,9 @@ describe.skipIf(skipBoto3)(boto3Title, () => {
     expect([overridden.status, overridden.headers.get("content-type")]).toEqual([200, "application/x-boto3"]);
     // A body of bytes: fetch would send a string with a Content-Type, which SigV2 signs.
     expect((await fetchText(result.urls.v2Put, { method: "PUT", body: Buffer.from("put through a SigV2 URL") })).status).toBe(200);
-    const stored = await s3For(token).send(new GetObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}boto3/presigned-put.txt` }));
+    const stored = await s3For(token).send(
+      new GetObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}boto3/presigned-put.txt` }),
+    );
     expect(await stored.Body!.transformToString()).toBe("put through a SigV2 URL");
   });
 
@@ -168,10 +182,24 @@ describe("SigV2 built from S3's specification", () => {
       headers: { "content-type": "text/x-hand", "content-md5": contentMd5, "x-amz-meta-made-by": "hand", "x-amz-meta-step": "1" },
     });
     expect([put.status, put.headers.get("etag")]).toEqual([200, `"${md5(body)}"`]);
-    const get = await sigV2Request(token, { method: "GET", path: path("v2/hand%20made.txt"), query: "response-content-type=application%2Fx-override" });
-    expect([get.status, get.text, get.headers.get("content-type"), get.headers.get("x-amz-meta-made-by")]).toEqual([200, body, "application/x-override", "hand"]);
+    const get = await sigV2Request(token, {
+      method: "GET",
+      path: path("v2/hand%20made.txt"),
+      query: "response-content-type=application%2Fx-override",
+    });
+    expect([get.status, get.text, get.headers.get("content-type"), get.headers.get("x-amz-meta-made-by")]).toEqual([
+      200,
+      body,
+      "application/x-override",
+      "hand",
+    ]);
     // Dated by x-amz-date instead of Date: the Date line of the string to sign is empty.
-    const dated = await sigV2Request(token, { method: "HEAD", path: path("v2/hand%20made.txt"), date: null, headers: { "x-amz-date": new Date().toUTCString() } });
+    const dated = await sigV2Request(token, {
+      method: "HEAD",
+      path: path("v2/hand%20made.txt"),
+      date: null,
+      headers: { "x-amz-date": new Date().toUTCString() },
+    });
     expect(dated.status).toBe(200);
     // S3's resource is `/bucket/key`; a signer that signed the endpoint's whole path (`/s3/bucket/key`) verifies too.
     const whole = await sigV2Request(token, { method: "GET", path: path("v2/hand%20made.txt"), signWholePath: true });
@@ -179,7 +207,12 @@ describe("SigV2 built from S3's specification", () => {
     const uploads = await sigV2Request(token, { method: "POST", path: path("v2/multi.bin"), query: "uploads" });
     expect(uploads.status).toBe(200);
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(uploads.text)![1]!;
-    const part = await sigV2Request(token, { method: "PUT", path: path("v2/multi.bin"), query: `partNumber=1&uploadId=${uploadId}`, body: "part" });
+    const part = await sigV2Request(token, {
+      method: "PUT",
+      path: path("v2/multi.bin"),
+      query: `partNumber=1&uploadId=${uploadId}`,
+      body: "part",
+    });
     expect(part.status).toBe(200);
     const aborted = await sigV2Request(token, { method: "DELETE", path: path("v2/multi.bin"), query: `uploadId=${uploadId}` });
     expect(aborted.status).toBe(204);
@@ -190,8 +223,18 @@ describe("SigV2 built from S3's specification", () => {
     const cases: Array<[string, Parameters<typeof sigV2Request>[1], number, string]> = [
       ["wrong secret", { method: "GET", path: path("x"), secret: "x".repeat(40) }, 403, "SignatureDoesNotMatch"],
       ["signed for another key", { method: "GET", path: path("x"), signedPath: path("y") }, 403, "SignatureDoesNotMatch"],
-      ["sub-resource left out of the signature", { method: "GET", path: path("x"), query: "response-content-type=a", signedQuery: "" }, 403, "SignatureDoesNotMatch"],
-      ["a parameter that is no sub-resource, unsigned", { method: "GET", path: path("x"), query: "x-id=GetObject", signedQuery: "" }, 200, ""],
+      [
+        "sub-resource left out of the signature",
+        { method: "GET", path: path("x"), query: "response-content-type=a", signedQuery: "" },
+        403,
+        "SignatureDoesNotMatch",
+      ],
+      [
+        "a parameter that is no sub-resource, unsigned",
+        { method: "GET", path: path("x"), query: "x-id=GetObject", signedQuery: "" },
+        200,
+        "",
+      ],
       ["no Date or x-amz-date", { method: "GET", path: path("x"), date: null }, 403, "AccessDenied"],
       ["no session token", { method: "GET", path: path("x"), sessionToken: null }, 403, "AccessDenied"],
       ["another task's folder", { method: "GET", path: `/s3/${token.storageName}/${prefixOf(sibling)}x` }, 403, "AccessDenied"],
@@ -217,14 +260,62 @@ describe("SigV2 built from S3's specification", () => {
 
     const refusals: Array<[string, string, number, string, RegExp]> = [
       ["tampered key", get.replace("url.txt", "url.txT"), 403, "SignatureDoesNotMatch", /signature we calculated does not match/],
-      ["tampered signature", get.replace(/Signature=[^&]+/, `Signature=${encodeURIComponent(Buffer.alloc(20).toString("base64"))}`), 403, "SignatureDoesNotMatch", /does not match/],
-      ["wrong secret", sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now + 300, secret: "y".repeat(40) }), 403, "SignatureDoesNotMatch", /does not match/],
-      ["expired", sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now - 1 }), 403, "AccessDenied", /^Request has expired$/],
-      ["another task's folder", sigV2Url(token, { method: "GET", path: `/s3/${token.storageName}/${prefixOf(sibling)}x`, expires: now + 300 }), 403, "AccessDenied", /Access Denied/],
-      ["no session token", sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now + 300, sessionToken: null }), 403, "AccessDenied", /session token/],
-      ["no Signature", get.replace(/&?Signature=[^&]+/, ""), 400, "AuthorizationQueryParametersError", /AWSAccessKeyId, Signature and Expires/],
-      ["Expires not a number", get.replace(/Expires=\d+/, "Expires=tomorrow"), 400, "AuthorizationQueryParametersError", /Expires 'tomorrow' is malformed/],
-      ["malformed Signature", get.replace(/Signature=[^&]+/, "Signature=abc"), 400, "AuthorizationQueryParametersError", /Signature 'abc' is malformed/],
+      [
+        "tampered signature",
+        get.replace(/Signature=[^&]+/, `Signature=${encodeURIComponent(Buffer.alloc(20).toString("base64"))}`),
+        403,
+        "SignatureDoesNotMatch",
+        /does not match/,
+      ],
+      [
+        "wrong secret",
+        sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now + 300, secret: "y".repeat(40) }),
+        403,
+        "SignatureDoesNotMatch",
+        /does not match/,
+      ],
+      [
+        "expired",
+        sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now - 1 }),
+        403,
+        "AccessDenied",
+        /^Request has expired$/,
+      ],
+      [
+        "another task's folder",
+        sigV2Url(token, { method: "GET", path: `/s3/${token.storageName}/${prefixOf(sibling)}x`, expires: now + 300 }),
+        403,
+        "AccessDenied",
+        /Access Denied/,
+      ],
+      [
+        "no session token",
+        sigV2Url(token, { method: "GET", path: path("url.txt"), expires: now + 300, sessionToken: null }),
+        403,
+        "AccessDenied",
+        /session token/,
+      ],
+      [
+        "no Signature",
+        get.replace(/&?Signature=[^&]+/, ""),
+        400,
+        "AuthorizationQueryParametersError",
+        /AWSAccessKeyId, Signature and Expires/,
+      ],
+      [
+        "Expires not a number",
+        get.replace(/Expires=\d+/, "Expires=tomorrow"),
+        400,
+        "AuthorizationQueryParametersError",
+        /Expires 'tomorrow' is malformed/,
+      ],
+      [
+        "malformed Signature",
+        get.replace(/Signature=[^&]+/, "Signature=abc"),
+        400,
+        "AuthorizationQueryParametersError",
+        /Signature 'abc' is malformed/,
+      ],
       ["SigV2 and SigV4 parameters together", `${get}&X-Amz-Algorithm=AWS4-HMAC-SHA256`, 400, "InvalidArgument", /Only one auth mechanism/],
     ];
     for (const [name, url, status, code, message] of refusals) {
@@ -233,7 +324,9 @@ describe("SigV2 built from S3's specification", () => {
       expect([name, response.status, error?.code]).toEqual([name, status, code]);
       expect(error?.message).toMatch(message);
     }
-    const both = await fetchText(get, { headers: { authorization: `AWS ${token.credentials.AWS_ACCESS_KEY_ID}:${Buffer.alloc(20).toString("base64")}` } });
+    const both = await fetchText(get, {
+      headers: { authorization: `AWS ${token.credentials.AWS_ACCESS_KEY_ID}:${Buffer.alloc(20).toString("base64")}` },
+    });
     expect([both.status, s3Error(both.text)?.code]).toEqual([400, "InvalidArgument"]);
   });
 
@@ -243,9 +336,27 @@ describe("SigV2 built from S3's specification", () => {
     const cases: Array<[string, Record<string, string>, number, string, RegExp]> = [
       ["Bearer", { authorization: "Bearer abc" }, 400, "InvalidArgument", /Unsupported Authorization Type.*Version 4.*Version 2/],
       ["SigV4a", { authorization: "AWS4-ECDSA-P256-SHA256 Credential=x" }, 400, "InvalidArgument", /Unsupported Authorization Type/],
-      ["SigV2 without a colon", { authorization: `AWS ${key}`, date: new Date().toUTCString() }, 400, "AuthorizationHeaderMalformed", /AWS <accessKeyId>:<signature>/],
-      ["SigV2 signature not base64 of 20 bytes", { authorization: `AWS ${key}:abc`, date: new Date().toUTCString() }, 400, "AuthorizationHeaderMalformed", /'abc' is malformed/],
-      ["SigV4 signature not hex", { authorization: `AWS4-HMAC-SHA256 Credential=${key}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=xyz` }, 400, "AuthorizationHeaderMalformed", /'xyz' is malformed/],
+      [
+        "SigV2 without a colon",
+        { authorization: `AWS ${key}`, date: new Date().toUTCString() },
+        400,
+        "AuthorizationHeaderMalformed",
+        /AWS <accessKeyId>:<signature>/,
+      ],
+      [
+        "SigV2 signature not base64 of 20 bytes",
+        { authorization: `AWS ${key}:abc`, date: new Date().toUTCString() },
+        400,
+        "AuthorizationHeaderMalformed",
+        /'abc' is malformed/,
+      ],
+      [
+        "SigV4 signature not hex",
+        { authorization: `AWS4-HMAC-SHA256 Credential=${key}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=xyz` },
+        400,
+        "AuthorizationHeaderMalformed",
+        /'xyz' is malformed/,
+      ],
       ["anonymous", {}, 403, "AccessDenied", /Anonymous access/],
     ];
     for (const [name, headers, status, code, message] of cases) {
@@ -265,7 +376,9 @@ describe("SigV2 built from S3's specification", () => {
     }
     // A SigV4 URL whose signature is not 64 hexadecimal digits.
     const presigned = await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: "x", method: "GET" } } }),
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+        params: { path: ids, query: { filePath: "x", method: "GET" } },
+      }),
     );
     const malformed = await fetchText(presigned.url.replace(/X-Amz-Signature=[0-9a-f]+/, "X-Amz-Signature=xyz"));
     expect([malformed.status, s3Error(malformed.text)?.code]).toEqual([400, "AuthorizationQueryParametersError"]);

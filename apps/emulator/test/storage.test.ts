@@ -54,7 +54,6 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-
 async function text(s3: S3Client, Bucket: string, Key: string, Range?: string): Promise<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket, Key, ...(Range ? { Range } : {}) }));
   return object.Body!.transformToString();
@@ -87,7 +86,9 @@ describe("the HTC storage operations", () => {
     const projectId = await newProject(client, ["GCP_US_CENTRAL_1", "AWS_US_WEST_2"]);
     const ids = await newTask(client, projectId);
     const perRegion = (await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", { params: { path: { ...ids, region: "AWS_US_WEST_2" } } }),
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", {
+        params: { path: { ...ids, region: "AWS_US_WEST_2" } },
+      }),
     )) as Token;
     expect(perRegion).toMatchObject({ region: "AWS_US_WEST_2", storageName: "htc-storage-aws-us-west-2", provider: "AWS" });
     const all = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", { params: { path: ids } }));
@@ -105,7 +106,9 @@ describe("the HTC storage operations", () => {
       client.api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId, region: "AWS_US_WEST_2" } } }),
     )) as Token;
     expect(shared.storagePath).toBe(shared.projectSharedStoragePath);
-    const regional = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/regional-storage", { params: { path: ids } }));
+    const regional = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/regional-storage", { params: { path: ids } }),
+    );
     expect(regional.rescaleRegion).toBe("GCP_US_CENTRAL_1");
     expect(regional.regionalStores[1]).toMatchObject({
       region: "AWS_US_WEST_2",
@@ -116,7 +119,9 @@ describe("the HTC storage operations", () => {
     // The regional overview's credentials reach the task's folder of that region.
     const creds = regional.regionalStores[1]!.credentials as Token["credentials"];
     const s3 = s3For({ ...shared, credentials: creds });
-    await s3.send(new PutObjectCommand({ Bucket: "htc-storage-aws-us-west-2", Key: `projects/${projectId}/tasks/${ids.taskId}/r.txt`, Body: "r" }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: "htc-storage-aws-us-west-2", Key: `projects/${projectId}/tasks/${ids.taskId}/r.txt`, Body: "r" }),
+    );
 
     const bearer = await bearerFor(emulator, emulator.apiKey);
     for (const path of [
@@ -133,7 +138,9 @@ describe("the HTC storage operations", () => {
     const projectId = await newProject(client);
     const ids = await newTask(client, projectId);
     const put = await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: "out/result.json" } } }),
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+        params: { path: ids, query: { filePath: "out/result.json" } },
+      }),
     );
     expect(put.url).toContain(`${emulator.rootUrl}/s3/${put.storageName}/projects/${projectId}/tasks/${ids.taskId}/out/result.json?`);
     expect(put.url).toContain("X-Amz-Signature=");
@@ -148,11 +155,17 @@ describe("the HTC storage operations", () => {
     expect(await fetched.text()).toBe('{"ok":true}');
     // A URL reaches its own object with its own method only.
     expect((await fetch(put.url)).status).toBe(403);
-    expect(errorCode(await (await fetch(put.url.replace("result.json", "other.json"), { method: "PUT", body: "x" })).text())).toBe("SignatureDoesNotMatch");
-    expect(errorCode(await (await fetch(get.url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${"0".repeat(64)}`))).text())).toBe("SignatureDoesNotMatch");
+    expect(errorCode(await (await fetch(put.url.replace("result.json", "other.json"), { method: "PUT", body: "x" })).text())).toBe(
+      "SignatureDoesNotMatch",
+    );
+    expect(errorCode(await (await fetch(get.url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${"0".repeat(64)}`))).text())).toBe(
+      "SignatureDoesNotMatch",
+    );
 
     const shared = await unwrap(
-      client.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId }, query: { filePath: "inputs/a.csv" } } }),
+      client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
+        params: { path: { projectId }, query: { filePath: "inputs/a.csv" } },
+      }),
     );
     expect(shared.url).toContain(`/projects/${projectId}/shared/inputs/a.csv?`);
     expect(shared.region).toBe("AWS_US_WEST_2");
@@ -172,7 +185,9 @@ describe("the HTC storage operations", () => {
       const c = contractClient(other, { apiKey: other.apiKey });
       const ids = await newTask(c, await newProject(c));
       const put = await unwrap(
-        c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { path: ids, query: { filePath: "late.txt" } } }),
+        c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+          params: { path: ids, query: { filePath: "late.txt" } },
+        }),
       );
       await advanceClock(other, 3601);
       const response = await fetch(put.url, { method: "PUT", body: "late" });
@@ -192,9 +207,18 @@ describe("the HTC storage operations", () => {
     await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }));
     const bearer = await bearerFor(emulator, emulator.apiKey);
     for (const op of ["storage/token", "storage/tokens", "storage/regional-storage", "storage/presigned-url?filePath=a"]) {
-      expect((await http(`${emulator.baseUrl}/htc/projects/${projectId}/tasks/${ids.taskId}/${op}`, { headers: { Authorization: `Bearer ${bearer}` } })).status).toBe(404);
+      expect(
+        (
+          await http(`${emulator.baseUrl}/htc/projects/${projectId}/tasks/${ids.taskId}/${op}`, {
+            headers: { Authorization: `Bearer ${bearer}` },
+          })
+        ).status,
+      ).toBe(404);
     }
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}kept.txt` })))).toEqual({ code: "AccessDenied", status: 403 });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}kept.txt` })))).toEqual({
+      code: "AccessDenied",
+      status: 403,
+    });
   });
 
   it("let a job token reach its own project's and task's storage only", async () => {
@@ -215,7 +239,9 @@ describe("the HTC storage operations", () => {
       jobClient.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId }, query: { filePath: "f" } } }),
     );
     await expect(projectToken(jobClient, otherProject)).rejects.toMatchObject({ status: 403 });
-    await expect(unwrap(jobClient.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId: otherProject } } }))).rejects.toBeInstanceOf(HtcApiError);
+    await expect(
+      unwrap(jobClient.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId: otherProject } } })),
+    ).rejects.toBeInstanceOf(HtcApiError);
   });
 });
 
@@ -236,23 +262,43 @@ describe("the S3 endpoint with task credentials (AWS SDK)", () => {
 
   it("puts, gets (whole and ranges), heads, copies and deletes objects with their metadata and MD5 ETags", async () => {
     const Key = `${prefix}dir/hello world+ü.txt`;
-    const put = await s3.send(new PutObjectCommand({ Bucket, Key, Body: "hello world", ContentType: "text/plain", Metadata: { stage: "render" }, CacheControl: "no-cache" }));
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket,
+        Key,
+        Body: "hello world",
+        ContentType: "text/plain",
+        Metadata: { stage: "render" },
+        CacheControl: "no-cache",
+      }),
+    );
     expect(put.ETag).toBe(`"${md5("hello world")}"`);
     const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
     expect(await got.Body!.transformToString()).toBe("hello world");
-    expect(got).toMatchObject({ ContentType: "text/plain", Metadata: { stage: "render" }, CacheControl: "no-cache", ContentLength: 11, ETag: put.ETag });
+    expect(got).toMatchObject({
+      ContentType: "text/plain",
+      Metadata: { stage: "render" },
+      CacheControl: "no-cache",
+      ContentLength: 11,
+      ETag: put.ETag,
+    });
     expect(await text(s3, Bucket, Key, "bytes=6-")).toBe("world");
     expect(await text(s3, Bucket, Key, "bytes=0-4")).toBe("hello");
     expect(await text(s3, Bucket, Key, "bytes=-3")).toBe("rld");
     const ranged = await s3.send(new GetObjectCommand({ Bucket, Key, Range: "bytes=2-3" }));
     expect(ranged.ContentRange).toBe("bytes 2-3/11");
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, Range: "bytes=20-" })))).toEqual({ code: "InvalidRange", status: 416 });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, Range: "bytes=20-" })))).toEqual({
+      code: "InvalidRange",
+      status: 416,
+    });
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
     expect(head.ContentLength).toBe(11);
     expect(head.LastModified).toBeInstanceOf(Date);
     expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key, IfNoneMatch: put.ETag })))).toMatchObject({ status: 304 });
 
-    const copy = await s3.send(new CopyObjectCommand({ Bucket, Key: `${prefix}copy.txt`, CopySource: `${Bucket}/${encodeURIComponent(Key)}` }));
+    const copy = await s3.send(
+      new CopyObjectCommand({ Bucket, Key: `${prefix}copy.txt`, CopySource: `${Bucket}/${encodeURIComponent(Key)}` }),
+    );
     expect(copy.CopyObjectResult?.ETag).toBe(put.ETag);
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key: `${prefix}copy.txt` }))).Metadata).toEqual({ stage: "render" });
     await s3.send(new DeleteObjectCommand({ Bucket, Key }));
@@ -293,7 +339,9 @@ describe("the S3 endpoint with task credentials (AWS SDK)", () => {
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
     // A range across the boundary of two parts.
     const across = await s3.send(new GetObjectCommand({ Bucket, Key, Range: `bytes=${5 * 1024 * 1024 - 10}-${5 * 1024 * 1024 + 9}` }));
-    expect(Buffer.from(await across.Body!.transformToByteArray()).equals(data.subarray(5 * 1024 * 1024 - 10, 5 * 1024 * 1024 + 10))).toBe(true);
+    expect(Buffer.from(await across.Body!.transformToByteArray()).equals(data.subarray(5 * 1024 * 1024 - 10, 5 * 1024 * 1024 + 10))).toBe(
+      true,
+    );
 
     const small = `${prefix}small-parts.bin`;
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: small, ContentType: "application/x-test" }));
@@ -306,8 +354,22 @@ describe("the S3 endpoint with task credentials (AWS SDK)", () => {
     ]);
     const complete = (Parts: { PartNumber: number; ETag: string }[]) =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: small, UploadId, MultipartUpload: { Parts } }));
-    expect(await refusal(complete([{ PartNumber: 1, ETag: p1.ETag! }, { PartNumber: 2, ETag: p2.ETag! }]))).toEqual({ code: "EntityTooSmall", status: 400 });
-    expect(await refusal(complete([{ PartNumber: 2, ETag: p2.ETag! }, { PartNumber: 1, ETag: p1.ETag! }]))).toEqual({ code: "InvalidPartOrder", status: 400 });
+    expect(
+      await refusal(
+        complete([
+          { PartNumber: 1, ETag: p1.ETag! },
+          { PartNumber: 2, ETag: p2.ETag! },
+        ]),
+      ),
+    ).toEqual({ code: "EntityTooSmall", status: 400 });
+    expect(
+      await refusal(
+        complete([
+          { PartNumber: 2, ETag: p2.ETag! },
+          { PartNumber: 1, ETag: p1.ETag! },
+        ]),
+      ),
+    ).toEqual({ code: "InvalidPartOrder", status: 400 });
     expect(await refusal(complete([{ PartNumber: 1, ETag: p2.ETag! }]))).toEqual({ code: "InvalidPart", status: 400 });
     // A single (last) part may be small.
     const single = await complete([{ PartNumber: 2, ETag: p2.ETag! }]);
@@ -348,7 +410,10 @@ describe("the S3 endpoint with task credentials (AWS SDK)", () => {
     expect(after.Contents?.map((c) => c.Key)).toEqual([`${base}d`, `${base}e`]);
 
     const deleted = await s3.send(
-      new DeleteObjectsCommand({ Bucket, Delete: { Objects: [...keys.map((Key) => ({ Key })), { Key: `projects/${ids.projectId}/shared/x` }] } }),
+      new DeleteObjectsCommand({
+        Bucket,
+        Delete: { Objects: [...keys.map((Key) => ({ Key })), { Key: `projects/${ids.projectId}/shared/x` }] },
+      }),
     );
     expect(deleted.Deleted).toHaveLength(keys.length);
     expect(deleted.Errors?.map((e) => e.Code)).toEqual(["AccessDenied"]);
@@ -380,13 +445,34 @@ describe("the S3 endpoint with task credentials (AWS SDK)", () => {
   it("verifies Content-MD5, x-amz-content-sha256 and x-amz-checksum-* and stores nothing when they do not match", async () => {
     const Key = `${prefix}digest.txt`;
     await s3.send(new PutObjectCommand({ Bucket, Key, Body: "abc", ContentMD5: createHash("md5").update("abc").digest("base64") }));
-    expect(await refusal(s3.send(new PutObjectCommand({ Bucket, Key: `${prefix}bad-md5`, Body: "abc", ContentMD5: createHash("md5").update("abd").digest("base64") })))).toEqual({
+    expect(
+      await refusal(
+        s3.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: `${prefix}bad-md5`,
+            Body: "abc",
+            ContentMD5: createHash("md5").update("abd").digest("base64"),
+          }),
+        ),
+      ),
+    ).toEqual({
       code: "BadDigest",
       status: 400,
     });
-    const wrongHash = await signedRequest(token, { method: "PUT", path: `/s3/${Bucket}/${prefix}bad-sha`, body: "abc", payloadHash: createHash("sha256").update("abd").digest("hex") });
+    const wrongHash = await signedRequest(token, {
+      method: "PUT",
+      path: `/s3/${Bucket}/${prefix}bad-sha`,
+      body: "abc",
+      payloadHash: createHash("sha256").update("abd").digest("hex"),
+    });
     expect([wrongHash.status, errorCode(wrongHash.text)]).toEqual([400, "XAmzContentSHA256Mismatch"]);
-    const wrongCrc = await signedRequest(token, { method: "PUT", path: `/s3/${Bucket}/${prefix}bad-crc`, body: "abc", headers: { "x-amz-checksum-crc32": "AAAAAA==" } });
+    const wrongCrc = await signedRequest(token, {
+      method: "PUT",
+      path: `/s3/${Bucket}/${prefix}bad-crc`,
+      body: "abc",
+      headers: { "x-amz-checksum-crc32": "AAAAAA==" },
+    });
     expect([wrongCrc.status, errorCode(wrongCrc.text)]).toEqual([400, "BadDigest"]);
     for (const k of ["bad-md5", "bad-sha", "bad-crc"]) {
       expect(await refusal(s3.send(new HeadObjectCommand({ Bucket, Key: `${prefix}${k}` })))).toMatchObject({ status: 404 });
@@ -463,20 +549,29 @@ describe("the S3 endpoint refuses", () => {
       expect(await refusal(s3.send(new PutObjectCommand({ Bucket, Key, Body: "x" })))).toEqual({ code: "AccessDenied", status: 403 });
       expect(await refusal(s3.send(new GetObjectCommand({ Bucket, Key })))).toEqual({ code: "AccessDenied", status: 403 });
     }
-    expect(await refusal(s3.send(new ListObjectsV2Command({ Bucket, Prefix: `projects/${ids.projectId}/tasks/${sibling.taskId}/` })))).toEqual({
+    expect(
+      await refusal(s3.send(new ListObjectsV2Command({ Bucket, Prefix: `projects/${ids.projectId}/tasks/${sibling.taskId}/` }))),
+    ).toEqual({
       code: "AccessDenied",
       status: 403,
     });
-    expect(await refusal(s3.send(new ListObjectsV2Command({ Bucket, Prefix: `projects/${ids.projectId}/shared/` })))).toMatchObject({ code: "AccessDenied" });
+    expect(await refusal(s3.send(new ListObjectsV2Command({ Bucket, Prefix: `projects/${ids.projectId}/shared/` })))).toMatchObject({
+      code: "AccessDenied",
+    });
     expect(
       await refusal(s3.send(new PutObjectCommand({ Bucket: "htc-storage-gcp-us-central-1", Key: `${prefixOf(token)}x`, Body: "x" }))),
     ).toEqual({ code: "AccessDenied", status: 403 });
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: "no-such-bucket", Key: "x" })))).toEqual({ code: "NoSuchBucket", status: 404 });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: "no-such-bucket", Key: "x" })))).toEqual({
+      code: "NoSuchBucket",
+      status: 404,
+    });
     // CopyObject from a folder the credentials do not reach.
     const shared = await projectToken(client, ids.projectId);
     await s3For(shared).send(new PutObjectCommand({ Bucket, Key: `${prefixOf(shared)}secret`, Body: "s" }));
     expect(
-      await refusal(s3.send(new CopyObjectCommand({ Bucket, Key: `${prefixOf(token)}stolen`, CopySource: `${Bucket}/${prefixOf(shared)}secret` }))),
+      await refusal(
+        s3.send(new CopyObjectCommand({ Bucket, Key: `${prefixOf(token)}stolen`, CopySource: `${Bucket}/${prefixOf(shared)}secret` })),
+      ),
     ).toEqual({ code: "AccessDenied", status: 403 });
   });
 
@@ -484,7 +579,9 @@ describe("the S3 endpoint refuses", () => {
     const shared = await projectToken(client, ids.projectId);
     const s3 = s3For(shared);
     await s3.send(new PutObjectCommand({ Bucket: shared.storageName, Key: `${prefixOf(shared)}in.txt`, Body: "in" }));
-    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: shared.storageName, Key: `${prefixOf(token)}x` })))).toMatchObject({ code: "AccessDenied" });
+    expect(await refusal(s3.send(new GetObjectCommand({ Bucket: shared.storageName, Key: `${prefixOf(token)}x` })))).toMatchObject({
+      code: "AccessDenied",
+    });
     const foreign = await secondWorkspace(emulator, "Storage neighbours");
     const foreignClient = contractClient(emulator, { apiKey: foreign.apiKey });
     const foreignToken = await projectToken(foreignClient, await newProject(foreignClient));
@@ -549,7 +646,10 @@ describe("the S3 endpoint refuses", () => {
       await advanceClock(other, 3500);
       expect(await text(s3, fresh.storageName, Key)).toBe("x");
       await advanceClock(other, 101);
-      expect(await refusal(s3.send(new GetObjectCommand({ Bucket: fresh.storageName, Key })))).toEqual({ code: "ExpiredToken", status: 400 });
+      expect(await refusal(s3.send(new GetObjectCommand({ Bucket: fresh.storageName, Key })))).toEqual({
+        code: "ExpiredToken",
+        status: 400,
+      });
       // A fresh set works again.
       const renewed = s3For(await taskToken(c, { projectId: fresh.projectId, taskId: prefixOf(fresh).split("/")[3]! }));
       expect(await text(renewed, fresh.storageName, Key)).toBe("x");

@@ -21,8 +21,14 @@ const shapes: [string, XmlNode][] = [
       ContinuationToken: undefined,
       NextContinuationToken: "WyJhIix0cnVlXQ",
       Contents: [
-        { Key: "a&b<c>.txt", LastModified: "2026-12-04T01:00:00.000Z", ETag: '"d41d8cd98f00b204e9800998ecf8427e"', Size: 0, StorageClass: "STANDARD" },
-        { Key: "it's \"quoted\"", LastModified: "2026-12-04T01:00:00.000Z", ETag: '"abc-2"', Size: 12, StorageClass: "STANDARD" },
+        {
+          Key: "a&b<c>.txt",
+          LastModified: "2026-12-04T01:00:00.000Z",
+          ETag: '"d41d8cd98f00b204e9800998ecf8427e"',
+          Size: 0,
+          StorageClass: "STANDARD",
+        },
+        { Key: 'it\'s "quoted"', LastModified: "2026-12-04T01:00:00.000Z", ETag: '"abc-2"', Size: 12, StorageClass: "STANDARD" },
       ],
       CommonPrefixes: [{ Prefix: "dir/" }],
     },
@@ -30,7 +36,18 @@ const shapes: [string, XmlNode][] = [
   ["ListBucketResult", { Name: "b", Prefix: "", IsTruncated: false, Contents: [], CommonPrefixes: [] }],
   ["Error", { Code: "NoSuchKey", Message: "The specified key does not exist.", Key: "x y", RequestId: "r-1" }],
   ["InitiateMultipartUploadResult", { Bucket: "b", Key: "k", UploadId: "u_-1" }],
-  ["ListAllMyBucketsResult", { Owner: { ID: "123:abc", DisplayName: "user" }, Buckets: { Bucket: [{ Name: "b1", CreationDate: "2026-01-01T00:00:00.000Z" }, { Name: "b2", CreationDate: "2026-01-01T00:00:00.000Z" }] } }],
+  [
+    "ListAllMyBucketsResult",
+    {
+      Owner: { ID: "123:abc", DisplayName: "user" },
+      Buckets: {
+        Bucket: [
+          { Name: "b1", CreationDate: "2026-01-01T00:00:00.000Z" },
+          { Name: "b2", CreationDate: "2026-01-01T00:00:00.000Z" },
+        ],
+      },
+    },
+  ],
   ["DeleteResult", { Deleted: [{ Key: "k1" }, { Key: "k2" }], Error: [{ Key: "k3", Code: "AccessDenied", Message: "Access Denied" }] }],
 ];
 

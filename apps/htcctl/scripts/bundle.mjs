@@ -30,9 +30,13 @@ try {
 const explicitCredentialsOnly = {
   name: "explicit-credentials-only",
   setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: "credential-provider-node", namespace: "htcctl-stub" }));
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: "credential-provider-node",
+      namespace: "htcctl-stub",
+    }));
     build.onLoad({ filter: /.*/, namespace: "htcctl-stub" }, () => ({
-      contents: "export const defaultProvider = () => async () => { throw new Error('htcctl passes its storage credentials explicitly'); };",
+      contents:
+        "export const defaultProvider = () => async () => { throw new Error('htcctl passes its storage credentials explicitly'); };",
       loader: "js",
     }));
   },

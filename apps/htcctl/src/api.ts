@@ -32,15 +32,21 @@ export function httpGet(url: URL, headers: Record<string, string>): Promise<Answ
   const client = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
   if (!client) return Promise.reject(new Error(`unsupported URL ${url.href}`));
   return new Promise((resolve, reject) => {
-    const request = client.get(url, { headers: { "User-Agent": USER_AGENT, Accept: "application/json", ...headers }, timeout: TIMEOUT_MS }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? "", headers: response.headers, text }));
-      response.on("error", reject);
-    });
+    const request = client.get(
+      url,
+      { headers: { "User-Agent": USER_AGENT, Accept: "application/json", ...headers }, timeout: TIMEOUT_MS },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? "", headers: response.headers, text }),
+        );
+        response.on("error", reject);
+      },
+    );
     request.on("timeout", () => request.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
     request.on("error", reject);
   });
@@ -51,9 +57,14 @@ function failure(url: URL, answer: Answer): ApiError {
   let detail = answer.text.trim().slice(0, 300);
   try {
     const body = JSON.parse(answer.text) as Record<string, unknown>;
-    detail = [body["errorType"] ?? body["error"], body["errorDescription"] ?? body["error_description"] ?? body["message"]].filter(Boolean).join(": ");
+    detail = [body["errorType"] ?? body["error"], body["errorDescription"] ?? body["error_description"] ?? body["message"]]
+      .filter(Boolean)
+      .join(": ");
   } catch {}
-  return new ApiError(answer.status, `GET ${url.href} failed with ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ""}${detail ? `: ${detail}` : ""}`);
+  return new ApiError(
+    answer.status,
+    `GET ${url.href} failed with ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ""}${detail ? `: ${detail}` : ""}`,
+  );
 }
 
 function backoff(attempt: number, retryAfter: string | string[] | undefined): number {

@@ -66,7 +66,8 @@ export function parseCommandLine(argv: string[]): Parsed {
   if (values.version) return { kind: "version" };
   const [command, ...operands] = positionals;
   if (command === undefined) throw new UsageError("a command is needed: upload, download or list");
-  if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: use upload, download or list`);
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw new UsageError(`unknown command ${JSON.stringify(command)}: use upload, download or list`);
   if ((command === "upload" || command === "download") && operands.length === 0) {
     throw new UsageError(`${command} needs at least one ${command === "upload" ? "file" : "object key"}`);
   }

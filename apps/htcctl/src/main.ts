@@ -2,7 +2,18 @@
 // a job (with only what the runtime injects) or from a workstation (with an API key and --project-id/--task-id).
 import { type Options, parseCommandLine, USAGE, UsageError } from "./args.js";
 import { apiFrom, apiUrlOf, type Env } from "./auth.js";
-import { downloadObject, type Folder, listObjects, localPathOf, normalizeKey, openFolder, type Planned, planUpload, uploadFile, type Where } from "./storage.js";
+import {
+  downloadObject,
+  type Folder,
+  listObjects,
+  localPathOf,
+  normalizeKey,
+  openFolder,
+  type Planned,
+  planUpload,
+  uploadFile,
+  type Where,
+} from "./storage.js";
 
 export const VERSION = "0.1.0";
 
@@ -37,12 +48,17 @@ export async function run(argv: string[], env: Env = process.env, io: Io = defau
     const projectId = options.projectId ?? env["RESCALE_HTC_PROJECT_ID"];
     const taskId = options.taskId ?? env["RESCALE_HTC_TASK_ID"];
     if (!projectId) throw new UsageError("no project: pass --project-id or set RESCALE_HTC_PROJECT_ID");
-    if (!options.projectShared && !taskId) throw new UsageError("no task: pass --task-id or set RESCALE_HTC_TASK_ID (or use -s for the project's shared storage)");
+    if (!options.projectShared && !taskId)
+      throw new UsageError("no task: pass --task-id or set RESCALE_HTC_TASK_ID (or use -s for the project's shared storage)");
     const region = options.region ?? env["RESCALE_HTC_REGION"];
     // Check the local side before asking the API for anything.
     const plan = options.command === "upload" ? planUpload(options.operands) : [];
     const keys = options.command === "download" ? options.operands.map((k) => normalizeKey(k)) : [];
-    const folder = await folderFor(env, apiUrlOf(env, options.apiUrl), { projectId, ...(options.projectShared ? {} : { taskId }), ...(region ? { region } : {}) });
+    const folder = await folderFor(env, apiUrlOf(env, options.apiUrl), {
+      projectId,
+      ...(options.projectShared ? {} : { taskId }),
+      ...(region ? { region } : {}),
+    });
     return await perform(folder, options, plan, keys, io);
   } catch (error) {
     return fail(io, error);
@@ -57,7 +73,9 @@ export async function run(argv: string[], env: Env = process.env, io: Io = defau
 const folders = new Map<string, Promise<Folder>>();
 
 function folderFor(env: Env, apiUrl: string, where: Where): Promise<Folder> {
-  const credentials = ["RESCALE_HTC_BEARER_TOKEN", "RESCALE_HTC_REFRESH_TOKEN", "RESCALE_API_TOKEN", "RESCALE_API_KEY"].map((name) => env[name] ?? "");
+  const credentials = ["RESCALE_HTC_BEARER_TOKEN", "RESCALE_HTC_REFRESH_TOKEN", "RESCALE_API_TOKEN", "RESCALE_API_KEY"].map(
+    (name) => env[name] ?? "",
+  );
   const key = JSON.stringify([apiUrl, credentials, where.projectId, where.taskId ?? null, where.region ?? null]);
   let folder = folders.get(key);
   if (!folder) {
@@ -81,7 +99,8 @@ async function perform(folder: Folder, options: Options, plan: Planned[], keys: 
     case "download":
       return await download(folder, keys, options, say, io);
     case "list": {
-      const prefix = options.operands[0] === undefined ? "" : normalizeKey(options.operands[0]) + (options.operands[0].endsWith("/") ? "/" : "");
+      const prefix =
+        options.operands[0] === undefined ? "" : normalizeKey(options.operands[0]) + (options.operands[0].endsWith("/") ? "/" : "");
       for (const o of await listObjects(folder, prefix)) {
         io.out(options.long ? `${o.lastModified?.toISOString() ?? "-"}  ${String(o.size).padStart(12)}  ${o.key}` : o.key);
       }

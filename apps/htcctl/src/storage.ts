@@ -40,9 +40,12 @@ async function fetchToken(api: Api, where: Where): Promise<{ token: StorageToken
   const project = `/htc/projects/${encodeURIComponent(where.projectId)}`;
   const folder = where.taskId === undefined ? project : `${project}/tasks/${encodeURIComponent(where.taskId)}`;
   const requestedAt = Date.now();
-  const { body: token, serverDate } = await api.get<StorageToken>(`${folder}/storage/token${where.region ? `/${encodeURIComponent(where.region)}` : ""}`);
+  const { body: token, serverDate } = await api.get<StorageToken>(
+    `${folder}/storage/token${where.region ? `/${encodeURIComponent(where.region)}` : ""}`,
+  );
   const c = token.credentials;
-  if (!c?.["AWS_ACCESS_KEY_ID"] || !c["AWS_SECRET_ACCESS_KEY"]) throw new Error("the storage token carries no AWS credentials (only S3 storage is supported)");
+  if (!c?.["AWS_ACCESS_KEY_ID"] || !c["AWS_SECRET_ACCESS_KEY"])
+    throw new Error("the storage token carries no AWS credentials (only S3 storage is supported)");
   const skew = serverDate === undefined ? 0 : serverDate - requestedAt;
   const expiresAt = Date.parse(token.expiration);
   return {
@@ -99,7 +102,8 @@ export async function openFolder(api: Api, where: Where): Promise<Folder> {
  */
 export function keyOfPath(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) throw new UsageError(`cannot upload ${JSON.stringify(path)}: a path with '..' has no object key (run htcctl from a folder above it)`);
+  if (parts.includes(".."))
+    throw new UsageError(`cannot upload ${JSON.stringify(path)}: a path with '..' has no object key (run htcctl from a folder above it)`);
   if (parts.length === 0) throw new UsageError(`cannot upload ${JSON.stringify(path)}: it names no file`);
   return parts.join("/");
 }
@@ -172,7 +176,8 @@ export async function listObjects(folder: Folder, prefix: string): Promise<Liste
       new ListObjectsV2Command({ Bucket: folder.bucket, Prefix: folder.base + prefix, ...(token ? { ContinuationToken: token } : {}) }),
     );
     for (const o of page.Contents ?? []) {
-      if (o.Key?.startsWith(folder.base)) out.push({ key: o.Key.slice(folder.base.length), size: o.Size ?? 0, lastModified: o.LastModified });
+      if (o.Key?.startsWith(folder.base))
+        out.push({ key: o.Key.slice(folder.base.length), size: o.Size ?? 0, lastModified: o.LastModified });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

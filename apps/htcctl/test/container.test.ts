@@ -63,7 +63,9 @@ describe.skipIf(why !== undefined)(`htcctl in a job of ${IMAGE}`, () => {
     const [batch] = await unwrap(
       world.emulator.client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },
-        body: [{ batchSize: 2, htcJobDefinition: { imageName: IMAGE, maxMemory: 256, execTimeoutSeconds: 120, commands: ["sh", "-c", script] } }],
+        body: [
+          { batchSize: 2, htcJobDefinition: { imageName: IMAGE, maxMemory: 256, execTimeoutSeconds: 120, commands: ["sh", "-c", script] } },
+        ],
       }),
     );
     const summary = await waitForGroup(world.emulator.client, { ...ids, intervalMs: 250, timeoutMs: 60_000 });

@@ -28,7 +28,11 @@ export interface Run {
 /** `node <bin> …args` in `cwd` with PATH and `env` only. */
 export function runHtcctl(bin: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -74,14 +78,20 @@ export async function startWorld(options: StartOptions = {}): Promise<World> {
   const me = await unwrap(htc.api.GET("/auth/whoami"));
   const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "htcctl", projectDescription: "" } }));
   const task = await unwrap(
-    htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    htc.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: project.projectId } },
+      body: { taskName: "t", taskDescription: "" },
+    }),
   );
   return { emulator, projectId: project.projectId, taskId: task.taskId, userId: me.user.userId };
 }
 
 export async function newTask(world: World): Promise<string> {
   const task = await unwrap(
-    world.emulator.client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: world.projectId } }, body: { taskName: "t2", taskDescription: "" } }),
+    world.emulator.client.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: world.projectId } },
+      body: { taskName: "t2", taskDescription: "" },
+    }),
   );
   return task.taskId;
 }

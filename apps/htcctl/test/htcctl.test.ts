@@ -125,7 +125,12 @@ describe("outside jobs (an API key)", () => {
     const list = await runHtcctl(bin.file, ["--project-id", world.projectId, "--task-id", world.taskId, "list", "out/"], env, work);
     expect(list.code).toBe(0);
     expect(lines(list.stdout).sort()).toEqual(["out/b.dat", "out/deep/c.dat"]);
-    const viaApiUrl = await runHtcctl(bin.file, ["-s", "--project-id", world.projectId, "--api-url", world.emulator.baseUrl, "list", "input-"], { RESCALE_API_TOKEN: world.emulator.apiKey }, work);
+    const viaApiUrl = await runHtcctl(
+      bin.file,
+      ["-s", "--project-id", world.projectId, "--api-url", world.emulator.baseUrl, "list", "input-"],
+      { RESCALE_API_TOKEN: world.emulator.apiKey },
+      work,
+    );
     expect(lines(viaApiUrl.stdout)).toEqual(["input-1.csv"]);
   });
 });

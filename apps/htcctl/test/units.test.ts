@@ -7,8 +7,13 @@ import { awsRegionOf, keyOfPath, localPathOf, normalizeKey } from "../src/storag
 describe("command line", () => {
   it("takes options before and after the command, as the official tool", () => {
     const parsed = parseCommandLine(["--project-shared", "--project-id", "P", "upload", "a", "b", "-j", "2"]);
-    expect(parsed).toMatchObject({ kind: "run", options: { command: "upload", operands: ["a", "b"], projectShared: true, projectId: "P", parallel: 2, dest: "." } });
-    expect(parseCommandLine(["download", "K", "-d", "out/"])).toMatchObject({ options: { command: "download", operands: ["K"], dest: "out/" } });
+    expect(parsed).toMatchObject({
+      kind: "run",
+      options: { command: "upload", operands: ["a", "b"], projectShared: true, projectId: "P", parallel: 2, dest: "." },
+    });
+    expect(parseCommandLine(["download", "K", "-d", "out/"])).toMatchObject({
+      options: { command: "download", operands: ["K"], dest: "out/" },
+    });
     expect(parseCommandLine(["-s", "list"])).toMatchObject({ options: { command: "list", projectShared: true, operands: [] } });
     expect(parseCommandLine(["-h"])).toEqual({ kind: "help" });
   });

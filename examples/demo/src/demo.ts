@@ -17,9 +17,14 @@ try {
   console.log(`  ${me.user.fullName} <${me.user.email}> in workspace ${me.user.workspace.name} (${me.user.workspace.id})`);
 
   step("Create a project and a task");
-  const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "demo", projectDescription: "The README's example" } }));
+  const project = await unwrap(
+    htc.api.POST("/htc/projects", { body: { projectName: "demo", projectDescription: "The README's example" } }),
+  );
   const task = await unwrap(
-    htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "squares", taskDescription: "" } }),
+    htc.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId: project.projectId } },
+      body: { taskName: "squares", taskDescription: "" },
+    }),
   );
   console.log(`  project ${project.projectId}, registry ${project.containerRegistry}`);
   console.log(`  task    ${task.taskId}, storage ${task.taskFolderPath}`);
@@ -60,7 +65,14 @@ try {
   for (const line of logs.items) console.log(`  ${line.timestamp}  ${line.message}`);
 
   step("List the jobs with their status");
-  const jobs = await collect(paginate(htc, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { viewType: "SIMPLE" } } }, { pageSize: 10 }));
+  const jobs = await collect(
+    paginate(
+      htc,
+      "/htc/projects/{projectId}/tasks/{taskId}/jobs",
+      { params: { path: ids, query: { viewType: "SIMPLE" } } },
+      { pageSize: 10 },
+    ),
+  );
   for (const job of jobs.slice(0, 5)) console.log(`  ${job.jobUUID}  ${job.status}  ${job.statusReason ?? ""}`);
   console.log(`  … ${jobs.length} jobs in all`);
 

@@ -1,7 +1,15 @@
 // The monitoring chart: job counts per status over time, one line per status, as a self-contained SVG (the
 // official tutorial plots the same samples with plotly). Also the samples as CSV.
 
-export const STATUSES = ["SUBMITTED_TO_RESCALE", "SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] as const;
+export const STATUSES = [
+  "SUBMITTED_TO_RESCALE",
+  "SUBMITTED_TO_PROVIDER",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const;
 
 const COLORS: Record<string, string> = {
   SUBMITTED_TO_RESCALE: "#9e9e9e",
@@ -56,7 +64,9 @@ export function statusChart(samples: Sample[], title: string, subtitle: string):
   if (maxY > 1.5 * (yTicks.at(-1) ?? 0)) yTicks.push(maxY);
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="${margin.left}" y="26" font-size="17" font-weight="bold">${xml(title)}</text>`);
   parts.push(`<text x="${margin.left}" y="45" fill="#555">${xml(subtitle)}</text>`);
@@ -65,19 +75,27 @@ export function statusChart(samples: Sample[], title: string, subtitle: string):
     parts.push(`<text x="${margin.left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#444">${v}</text>`);
   }
   for (let t = 0; t <= xMax + 1e-9; t += xStep) {
-    parts.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#444"/>`);
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${margin.top + plotH + 19}" text-anchor="middle" fill="#444">${Number(t.toFixed(1))}</text>`);
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#444"/>`,
+    );
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${margin.top + plotH + 19}" text-anchor="middle" fill="#444">${Number(t.toFixed(1))}</text>`,
+    );
   }
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#444"/>`);
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle" fill="#222">seconds since submission</text>`);
-  parts.push(`<text transform="translate(18 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#222">jobs (log scale)</text>`);
+  parts.push(
+    `<text transform="translate(18 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#222">jobs (log scale)</text>`,
+  );
 
   STATUSES.forEach((status, i) => {
     const points = samples.map((s) => `${x(s.t).toFixed(1)},${y(s.counts[status] ?? 0).toFixed(1)}`).join(" ");
     if (samples.length > 0) parts.push(`<polyline fill="none" stroke="${COLORS[status]}" stroke-width="2" points="${points}"/>`);
     const last = samples.at(-1)?.counts[status] ?? 0;
     const ly = margin.top + 10 + i * 22;
-    parts.push(`<line x1="${width - margin.right + 20}" x2="${width - margin.right + 44}" y1="${ly}" y2="${ly}" stroke="${COLORS[status]}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${width - margin.right + 20}" x2="${width - margin.right + 44}" y1="${ly}" y2="${ly}" stroke="${COLORS[status]}" stroke-width="3"/>`,
+    );
     parts.push(`<text x="${width - margin.right + 50}" y="${ly + 4}">${status} (${last})</text>`);
   });
   parts.push("</svg>");

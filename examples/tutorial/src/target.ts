@@ -38,7 +38,8 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
       stop: async () => {},
     };
   }
-  if (baseUrl || apiKey) throw new Error("set both HTC_BASE_URL and RESCALE_API_KEY to run against another deployment, or neither for the emulator");
+  if (baseUrl || apiKey)
+    throw new Error("set both HTC_BASE_URL and RESCALE_API_KEY to run against another deployment, or neither for the emulator");
 
   mkdirSync(outDir, { recursive: true });
   const log = createWriteStream(join(outDir, "emulator.log"));

@@ -65,34 +65,55 @@ try {
   await run("bash", [join(repoRoot, "images/build.sh")], { echo: true, display: "bash images/build.sh" });
   // htcctl on this machine too (the official tutorial pip-installs it): the same single-file bundle as in the image.
   mkdirSync(dirname(htcctlBin), { recursive: true });
-  await run(process.execPath, [join(repoRoot, "apps/htcctl/scripts/bundle.mjs"), htcctlBin], { display: `node apps/htcctl/scripts/bundle.mjs ${rel(htcctlBin)}` });
-  say(`installed ${(await run(process.execPath, [htcctlBin, "--version"], { display: "htcctl --version" })).stdout.trim()} as ${rel(htcctlBin)}`);
+  await run(process.execPath, [join(repoRoot, "apps/htcctl/scripts/bundle.mjs"), htcctlBin], {
+    display: `node apps/htcctl/scripts/bundle.mjs ${rel(htcctlBin)}`,
+  });
+  say(
+    `installed ${(await run(process.execPath, [htcctlBin, "--version"], { display: "htcctl --version" })).stdout.trim()} as ${rel(htcctlBin)}`,
+  );
 
   // --- 2. The input set -----------------------------------------------------------------------------------
   steps.begin(2, "Generate the input set");
   const inputs = generateInputs(inputsDir, { count: GRIDS, rows: GRID_SIZE, cols: GRID_SIZE, seed: SEED });
-  say(`${inputs.keys.length} grids of ${GRID_SIZE}×${GRID_SIZE} integers (seed ${SEED}), ${(inputs.bytes / 1e6).toFixed(1)} MB, in ${rel(inputsDir)}/grids/`);
+  say(
+    `${inputs.keys.length} grids of ${GRID_SIZE}×${GRID_SIZE} integers (seed ${SEED}), ${(inputs.bytes / 1e6).toFixed(1)} MB, in ${rel(inputsDir)}/grids/`,
+  );
   say(`index file ${rel(join(inputsDir, inputs.indexFile))}: one object key per line, ${inputs.keys[0]} … ${inputs.keys.at(-1)}`);
   say(dim(`(the generator planted a hotspot in one grid: the jobs have to find which)`));
 
   // --- 3. Build and test the image locally ----------------------------------------------------------------
   steps.begin(3, "Build and test the workload image locally");
   const buildEnv = { ...process.env, ...((await hasBuildx()) ? {} : { DOCKER_BUILDKIT: "0" }) };
-  await run("docker", ["build", "-q", "-t", IMAGE, join(here, "../image")], { env: buildEnv, display: `docker build -t ${IMAGE} examples/tutorial/image` });
+  await run("docker", ["build", "-q", "-t", IMAGE, join(here, "../image")], {
+    env: buildEnv,
+    display: `docker build -t ${IMAGE} examples/tutorial/image`,
+  });
   await run("docker", ["run", "--rm", "--network", "none", IMAGE, "node", "/opt/workload/hotspot.mjs", "--self-test"], { echo: true });
   const sample = await scoreLocally(inputs.keys[0]!);
-  say(`grid 0: hottest rectangle sums to ${sample.sum} (rows ${sample.top}-${sample.bottom}, columns ${sample.left}-${sample.right}) in ${sample.ms} ms`);
+  say(
+    `grid 0: hottest rectangle sums to ${sample.sum} (rows ${sample.top}-${sample.bottom}, columns ${sample.left}-${sample.right}) in ${sample.ms} ms`,
+  );
 
   // --- 4. Connect, create a project -----------------------------------------------------------------------
   steps.begin(4, "Connect and create a project");
-  target = await openTarget(outDir, { requireRegistry: process.env["HTC_REQUIRE_DOCKER"] === "1", emulatorOnly: process.argv.includes("--emulator") });
+  target = await openTarget(outDir, {
+    requireRegistry: process.env["HTC_REQUIRE_DOCKER"] === "1",
+    emulatorOnly: process.argv.includes("--emulator"),
+  });
   const { htc } = target;
   say(`target: ${target.describe}`);
   const me = await unwrap(htc.api.GET("/auth/whoami"));
   say(`signed in as ${me.user.fullName} <${me.user.email}>, workspace ${me.user.workspace.name}`);
   const regions = await unwrap(htc.api.GET("/htc/regions"));
-  say(`${regions.length} compute regions, e.g. ${regions.slice(0, 3).map((r) => `${r.region} (${r.supportedArchitectures?.join(", ")})`).join(", ")}`);
-  const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "htc-tutorial", projectDescription: "Tutorial project: hotspot search" } }));
+  say(
+    `${regions.length} compute regions, e.g. ${regions
+      .slice(0, 3)
+      .map((r) => `${r.region} (${r.supportedArchitectures?.join(", ")})`)
+      .join(", ")}`,
+  );
+  const project = await unwrap(
+    htc.api.POST("/htc/projects", { body: { projectName: "htc-tutorial", projectDescription: "Tutorial project: hotspot search" } }),
+  );
   const projectId = project.projectId;
   say(`project ${projectId}, regions ${project.regions?.join(", ")}, registry ${project.containerRegistry}`);
 
@@ -101,23 +122,35 @@ try {
   if (target.kind === "emulator" && !target.registry) {
     say(yellow("this emulator has no registry (docker-registry is not installed): jobs use the engine's local image"));
   } else {
-    const repo = await unwrap(htc.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: REPO } } }));
+    const repo = await unwrap(
+      htc.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: REPO } } }),
+    );
     say(`repository ${repo.registryURI}${repo.repositoryName} (created: ${repo.successfullyCreated})`);
-    const password = await unwrap(htc.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }));
+    const password = await unwrap(
+      htc.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
+    );
     registryHost = repo.registryURI.split("/")[0]!;
     // A docker configuration of our own, so that the login does not end up in ~/.docker.
     dockerConfig = mkdtempSync(join(tmpdir(), "htc-tutorial-docker-"));
-    const docker = (args: string[], input?: string) => run("docker", args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig }, ...(input ? { input } : {}) });
+    const docker = (args: string[], input?: string) =>
+      run("docker", args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig }, ...(input ? { input } : {}) });
     await docker(["login", "--username", "AWS", "--password-stdin", registryHost], password.trim());
     await docker(["tag", IMAGE, `${repo.registryURI}${IMAGE}`]);
     await docker(["push", "-q", `${repo.registryURI}${IMAGE}`]);
     const images = await unwrap(htc.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
     say(`images in the registry: ${images.images.join(", ")}`);
-    await waitUntil(async () => {
-      const status = await unwrap(htc.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName: IMAGE } } }));
-      say(`${IMAGE}: ${status.status}`);
-      return status.status === "READY";
-    }, target.kind === "emulator" ? 500 : 10_000);
+    await waitUntil(
+      async () => {
+        const status = await unwrap(
+          htc.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
+            params: { path: { projectId, imageName: IMAGE } },
+          }),
+        );
+        say(`${IMAGE}: ${status.status}`);
+        return status.status === "READY";
+      },
+      target.kind === "emulator" ? 500 : 10_000,
+    );
   }
 
   // --- 6. Inputs to the project's shared storage, with htcctl ---------------------------------------------
@@ -132,7 +165,10 @@ try {
   // --- 7. A task ------------------------------------------------------------------------------------------
   steps.begin(7, "Create a task");
   const task = await unwrap(
-    htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "hotspot-search", taskDescription: `${GRIDS} grids, seed ${SEED}` } }),
+    htc.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId } },
+      body: { taskName: "hotspot-search", taskDescription: `${GRIDS} grids, seed ${SEED}` },
+    }),
   );
   const ids = { projectId, taskId: task.taskId };
   say(`task ${task.taskId}, storage ${task.taskFolderPath}`);
@@ -154,7 +190,10 @@ try {
   say("its logs:");
   for (const line of await logsOf(ids, broken.jobId)) say(`  ${dim(line)}`);
   // The traceback names the missing variable: add it and submit again.
-  const fixedDefinition: JobDefinition = { ...definition, envs: [...(definition.envs ?? []), { name: "CHUNK_SIZE", value: String(CHUNK_SIZE) }] };
+  const fixedDefinition: JobDefinition = {
+    ...definition,
+    envs: [...(definition.envs ?? []), { name: "CHUNK_SIZE", value: String(CHUNK_SIZE) }],
+  };
   const fixed = await submitOne(ids, fixedDefinition);
   say(`job ${fixed.jobId} ended ${fixed.status === "SUCCEEDED" ? green(fixed.status) : red(fixed.status)}; its logs:`);
   for (const line of await logsOf(ids, fixed.jobId)) say(`  ${dim(line)}`);
@@ -180,21 +219,39 @@ try {
   rmSync(downloadDir, { recursive: true, force: true });
   await htcctl(["--project-id", projectId, "--task-id", task.taskId, "-q", "-j", "16", "download", "results", "-d", "downloaded"], outDir);
   const parts = readdirSync(join(downloadDir, "results")).filter((f) => f.endsWith(".json"));
-  const results = parts.flatMap((f) => (JSON.parse(readFileSync(join(downloadDir, "results", f), "utf8")) as { results: GridResult[] }).results);
+  const results = parts.flatMap(
+    (f) => (JSON.parse(readFileSync(join(downloadDir, "results", f), "utf8")) as { results: GridResult[] }).results,
+  );
   say(`${parts.length} result files with ${results.length} grid scores, in ${rel(downloadDir)}/results/`);
   const scored = new Set(results.map((r) => r.grid));
-  check(parts.length === JOBS && results.length === GRIDS && scored.size === GRIDS, `expected ${JOBS} parts covering ${GRIDS} grids once each`);
+  check(
+    parts.length === JOBS && results.length === GRIDS && scored.size === GRIDS,
+    `expected ${JOBS} parts covering ${GRIDS} grids once each`,
+  );
   const ranked = [...results].sort((a, b) => b.sum - a.sum);
-  say(table(["rank", "grid", "sum", "rows", "columns"], ranked.slice(0, 5).map((r, i) => [i + 1, r.grid, r.sum, `${r.top}-${r.bottom}`, `${r.left}-${r.right}`])));
+  say(
+    table(
+      ["rank", "grid", "sum", "rows", "columns"],
+      ranked.slice(0, 5).map((r, i) => [i + 1, r.grid, r.sum, `${r.top}-${r.bottom}`, `${r.left}-${r.right}`]),
+    ),
+  );
   const [winner, runnerUp] = ranked as [GridResult, GridResult];
   const { planted } = inputs;
   check(winner.grid === planted.key, `the winner ${winner.grid} is not the grid with the planted hotspot, ${planted.key}`);
   check(winner.sum > runnerUp.sum, "the winner is not unique");
-  const overlap = winner.top <= planted.bottom && planted.top <= winner.bottom && winner.left <= planted.right && planted.left <= winner.right;
+  const overlap =
+    winner.top <= planted.bottom && planted.top <= winner.bottom && winner.left <= planted.right && planted.left <= winner.right;
   check(overlap, "the winning rectangle misses the planted hotspot");
   const again = await scoreLocally(winner.grid);
-  check(again.sum === winner.sum && again.top === winner.top && again.left === winner.left, "scoring the winner locally gives another answer");
-  say(green(`✓ ${winner.grid} wins with ${winner.sum} (runner-up ${runnerUp.grid}: ${runnerUp.sum}): the planted hotspot (rows ${planted.top}-${planted.bottom}, columns ${planted.left}-${planted.right}), confirmed by a local run`));
+  check(
+    again.sum === winner.sum && again.top === winner.top && again.left === winner.left,
+    "scoring the winner locally gives another answer",
+  );
+  say(
+    green(
+      `✓ ${winner.grid} wins with ${winner.sum} (runner-up ${runnerUp.grid}: ${runnerUp.sum}): the planted hotspot (rows ${planted.top}-${planted.bottom}, columns ${planted.left}-${planted.right}), confirmed by a local run`,
+    ),
+  );
 
   // --- 11. Clean up -------------------------------------------------------------------------------------------
   steps.begin(11, "Delete the task");
@@ -204,7 +261,10 @@ try {
   // --- 12. Failures, timeouts and cancellation --------------------------------------------------------------
   steps.begin(12, "Second task: simulated failures and timeouts, cancelled when more than 20% fail");
   const task2 = await unwrap(
-    htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "hotspot-failures", taskDescription: "SIMULATE_FAILURES" } }),
+    htc.api.POST("/htc/projects/{projectId}/tasks", {
+      params: { path: { projectId } },
+      body: { taskName: "hotspot-failures", taskDescription: "SIMULATE_FAILURES" },
+    }),
   );
   const ids2 = { projectId, taskId: task2.taskId };
   // 30 % of the jobs fail on purpose: half crash, half hang until their 60-second limit. Against the emulator its
@@ -230,11 +290,19 @@ try {
     cancelWhen: (succeeded, failed) => succeeded + failed >= 20 && failed / (succeeded + failed) > FAILURE_THRESHOLD,
   });
   if (target.admin) await target.admin.setSpeed(1);
-  writeChart("status-counts-failures", failing.samples, `${JOBS} jobs of group ${group2}${failing.cancelledAt !== undefined ? ` (cancelled after ${failing.cancelledAt.toFixed(0)} s)` : ""}`);
+  writeChart(
+    "status-counts-failures",
+    failing.samples,
+    `${JOBS} jobs of group ${group2}${failing.cancelledAt !== undefined ? ` (cancelled after ${failing.cancelledAt.toFixed(0)} s)` : ""}`,
+  );
   // Either the group was cancelled, or it finished with no more than 20 % failed (small groups can).
   const finalFailed = failing.counts["FAILED"] ?? 0;
-  check(failing.cancelledAt !== undefined || finalFailed <= FAILURE_THRESHOLD * JOBS, "more than 20% of the jobs failed, yet the group was not cancelled");
-  if (failing.cancelledAt === undefined) say(yellow(`every job ended before more than 20% had failed (${finalFailed} of ${JOBS}): nothing to cancel`));
+  check(
+    failing.cancelledAt !== undefined || finalFailed <= FAILURE_THRESHOLD * JOBS,
+    "more than 20% of the jobs failed, yet the group was not cancelled",
+  );
+  if (failing.cancelledAt === undefined)
+    say(yellow(`every job ended before more than 20% had failed (${finalFailed} of ${JOBS}): nothing to cancel`));
 
   // The tutorial's last table: why the FAILED jobs failed, as "failureCode:statusReason" counts.
   const reasons = new Map<string, number>();
@@ -246,7 +314,12 @@ try {
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
     if (job.failureCode === "ErrorNonZeroContainerExitCode") crashed ??= job.jobUUID;
   }
-  say(table(["jobs", "failureCode:statusReason"], [...reasons].sort((a, b) => b[1] - a[1]).map(([key, n]) => [n, key])));
+  say(
+    table(
+      ["jobs", "failureCode:statusReason"],
+      [...reasons].sort((a, b) => b[1] - a[1]).map(([key, n]) => [n, key]),
+    ),
+  );
   if (crashed) {
     say(`the logs of ${crashed}, one of the crashed jobs:`);
     for (const line of (await logsOf(ids2, crashed)).filter((l) => /Error|hotspot:|at /.test(l)).slice(0, 4)) say(`  ${dim(line)}`);
@@ -264,13 +337,21 @@ try {
   // --- Summary ------------------------------------------------------------------------------------------------
   const total = steps.elapsed();
   console.log(`\n${bold("Summary")}`);
-  say(table(["step", "seconds"], [...steps.timings.map((s) => [`${s.number}. ${s.title}`, s.seconds.toFixed(1)]), ["total", total.toFixed(1)]]));
-  say(`outputs in ${rel(outDir)}/: status-counts.svg, status-counts-failures.svg (charts), *.csv (samples), downloaded/results/, summary.json`);
+  say(
+    table(
+      ["step", "seconds"],
+      [...steps.timings.map((s) => [`${s.number}. ${s.title}`, s.seconds.toFixed(1)]), ["total", total.toFixed(1)]],
+    ),
+  );
+  say(
+    `outputs in ${rel(outDir)}/: status-counts.svg, status-counts-failures.svg (charts), *.csv (samples), downloaded/results/, summary.json`,
+  );
   writeFileSync(
     join(outDir, "summary.json"),
     `${JSON.stringify({ target: target.kind, jobs: JOBS, grids: GRIDS, winner, runnerUp, planted, failures: Object.fromEntries(reasons), steps: steps.timings, totalSeconds: total }, null, 2)}\n`,
   );
-  if (target.kind === "emulator" && total > BUDGET_SECONDS) say(yellow(`the run took ${total.toFixed(0)} s, more than the ${BUDGET_SECONDS} s it should take on a quiet 2-core machine`));
+  if (target.kind === "emulator" && total > BUDGET_SECONDS)
+    say(yellow(`the run took ${total.toFixed(0)} s, more than the ${BUDGET_SECONDS} s it should take on a quiet 2-core machine`));
   console.log(`\n${green(bold("✓ Tutorial complete"))} in ${total.toFixed(1)} s`);
   await cleanUp();
 } catch (error) {
@@ -347,7 +428,9 @@ async function submitOne(ids: TaskIds, htcJobDefinition: JobDefinition) {
   const id = jobId(batch!.parentJobId!, 0);
   showCommand(`poll GET …/jobs/${id}/events until SUCCEEDED or FAILED`);
   for (;;) {
-    const events = await unwrap(t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...ids, jobId: id } } }));
+    const events = await unwrap(
+      t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...ids, jobId: id } } }),
+    );
     const end = events.items.find((e) => e.status === "SUCCEEDED" || e.status === "FAILED");
     if (end) return { jobId: id, status: end.status, exitCode: end.container?.exitCode ?? null, reason: end.statusReason ?? "" };
     say(dim(`${events.items.at(-1)?.status ?? "submitted"}…`));
@@ -358,7 +441,9 @@ async function submitOne(ids: TaskIds, htcJobDefinition: JobDefinition) {
 async function logsOf(ids: TaskIds, id: string): Promise<string[]> {
   const t = target!;
   const page = await unwrap(
-    t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: id }, query: { sort: "asc", pageSize: 1000 } } }),
+    t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
+      params: { path: { ...ids, jobId: id }, query: { sort: "asc", pageSize: 1000 } },
+    }),
   );
   return page.items.map((l) => l.message);
 }
@@ -373,7 +458,12 @@ interface Monitored {
  * Polls the group's status counts until every job has ended (SUCCEEDED + FAILED = jobs), recording them over
  * time; with `cancelWhen`, cancels the group the first time it says so and waits for the cancellation to land.
  */
-async function monitorGroup(ids: TaskIds, group: string, jobs: number, options: { cancelWhen?: (succeeded: number, failed: number) => boolean } = {}): Promise<Monitored> {
+async function monitorGroup(
+  ids: TaskIds,
+  group: string,
+  jobs: number,
+  options: { cancelWhen?: (succeeded: number, failed: number) => boolean } = {},
+): Promise<Monitored> {
   const t = target!;
   const started = performance.now();
   const samples: Sample[] = [];
@@ -381,7 +471,11 @@ async function monitorGroup(ids: TaskIds, group: string, jobs: number, options: 
   let cancelledAt: number | undefined;
   showCommand(`poll GET …/group-summary-statistics?group=${group} every ${t.pollMs / 1000} s`);
   for (;;) {
-    const page = await unwrap(t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path: ids, query: { group: [group] } } }));
+    const page = await unwrap(
+      t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
+        params: { path: ids, query: { group: [group] } },
+      }),
+    );
     const counts: Record<string, number> = { ...(page.items?.find((i) => i.group === group)?.jobStatuses ?? {}) };
     const seconds = (performance.now() - started) / 1000;
     samples.push({ t: seconds, counts });
@@ -399,7 +493,11 @@ async function monitorGroup(ids: TaskIds, group: string, jobs: number, options: 
     if (options.cancelWhen && cancelledAt === undefined && options.cancelWhen(succeeded, failed)) {
       cancelledAt = seconds;
       progress.finish(line);
-      say(yellow(`${failed} of ${succeeded + failed} finished jobs failed (${((100 * failed) / (succeeded + failed)).toFixed(1)}% > ${FAILURE_THRESHOLD * 100}%): cancelling the group`));
+      say(
+        yellow(
+          `${failed} of ${succeeded + failed} finished jobs failed (${((100 * failed) / (succeeded + failed)).toFixed(1)}% > ${FAILURE_THRESHOLD * 100}%): cancelling the group`,
+        ),
+      );
       showCommand(`POST …/jobs/cancel?group=${group}`);
       await unwrap(t.htc.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids, query: { group } } }));
     }
@@ -410,7 +508,9 @@ async function monitorGroup(ids: TaskIds, group: string, jobs: number, options: 
 
 function writeChart(name: string, samples: Sample[], title: string): void {
   const last = samples.at(-1)?.counts ?? {};
-  const subtitle = `${STATUSES.filter((s) => last[s]).map((s) => `${s} ${last[s]}`).join(", ")} · ${samples.length} samples over ${(samples.at(-1)?.t ?? 0).toFixed(0)} s · ${target?.describe.split(" (")[0]}`;
+  const subtitle = `${STATUSES.filter((s) => last[s])
+    .map((s) => `${s} ${last[s]}`)
+    .join(", ")} · ${samples.length} samples over ${(samples.at(-1)?.t ?? 0).toFixed(0)} s · ${target?.describe.split(" (")[0]}`;
   writeFileSync(join(outDir, `${name}.svg`), statusChart(samples, title, subtitle));
   writeFileSync(join(outDir, `${name}.csv`), samplesCsv(samples));
   say(`chart: ${rel(join(outDir, `${name}.svg`))} (${samples.length} samples; data in ${name}.csv)`);
@@ -422,7 +522,10 @@ async function cleanUp(): Promise<void> {
   if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true });
   // The registry's references in the local engine (the pushed tag, the digests jobs pulled): the registry is gone.
   if (registryHost && target?.kind === "emulator") {
-    const refs = await run("docker", ["images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"], { allowFailure: true, display: false });
+    const refs = await run("docker", ["images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"], {
+      allowFailure: true,
+      display: false,
+    });
     const names = refs.stdout
       .split("\n")
       .filter((line) => line.startsWith(`${registryHost}/`))

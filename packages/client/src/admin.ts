@@ -169,6 +169,7 @@ export function createAdminClient(rootUrl: string, options: AdminClientOptions =
       return (await response.json()) as SnapshotSummary;
     },
     createWorkspace: (workspace) => ok("POST", api.POST("/workspaces", { body: workspace })),
-    createUser: (workspaceId, user) => ok("POST", api.POST("/workspaces/{workspaceId}/users", { params: { path: { workspaceId } }, body: user })),
+    createUser: (workspaceId, user) =>
+      ok("POST", api.POST("/workspaces/{workspaceId}/users", { params: { path: { workspaceId } }, body: user })),
   };
 }

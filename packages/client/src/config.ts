@@ -55,11 +55,7 @@ export function normalizeBaseUrl(input: string): string {
   return trimmed;
 }
 
-export function resolveHtcConfig(input: {
-  options?: HtcConfigInput;
-  env?: Environment;
-  profiles?: Profiles;
-}): ResolvedHtcConfig {
+export function resolveHtcConfig(input: { options?: HtcConfigInput; env?: Environment; profiles?: Profiles }): ResolvedHtcConfig {
   const options = input.options ?? {};
   const env = input.env ?? {};
   const profile = nonEmpty(options.profile) ?? nonEmpty(env["HTC_PROFILE"]) ?? DEFAULT_PROFILE;
@@ -69,8 +65,7 @@ export function resolveHtcConfig(input: {
   }
 
   const credential = pickCredential(options, env, section, profile);
-  const baseUrl =
-    from("options", options.baseUrl) ??
+  const baseUrl = from("options", options.baseUrl) ??
     from("env:HTC_BASE_URL", env["HTC_BASE_URL"]) ??
     from("env:RESCALE_HTC_API_URL", env["RESCALE_HTC_API_URL"]) ??
     from(`profile:${profile}`, str(section["apibaseurl"])) ?? { source: "default", value: DEFAULT_BASE_URL };

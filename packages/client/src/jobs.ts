@@ -175,7 +175,10 @@ function checkBatchSize(size: number, what: string): number {
 
 function matchResponse(sent: JobBatchRequest[], echoed: JobBatchResponse[]): SubmittedBatch[] {
   if (!Array.isArray(echoed) || echoed.length !== sent.length) {
-    throw new HtcError("UNEXPECTED_RESPONSE", `submit answered ${Array.isArray(echoed) ? echoed.length : "no"} batches for ${sent.length} sent`);
+    throw new HtcError(
+      "UNEXPECTED_RESPONSE",
+      `submit answered ${Array.isArray(echoed) ? echoed.length : "no"} batches for ${sent.length} sent`,
+    );
   }
   return echoed.map((response, i) => {
     if (typeof response.parentJobId !== "string" || !response.parentJobId) {

@@ -55,8 +55,7 @@ export type EnvironmentClientOptions = HtcConfigInput &
 
 /** Creates a client from explicit overrides, else the environment, else the profile file. */
 export function createHtcClientFromEnvironment(overrides: EnvironmentClientOptions = {}): HtcClient {
-  const { baseUrl: _b, apiKey: _a, bearerToken: _t, refreshToken: _r, profile: _p, env: _e, profileFile: _f, ...clientOptions } =
-    overrides;
+  const { baseUrl: _b, apiKey: _a, bearerToken: _t, refreshToken: _r, profile: _p, env: _e, profileFile: _f, ...clientOptions } = overrides;
   const config = loadHtcConfig(overrides);
   const credential = { [config.credential.kind]: config.credential.value } as
     | { apiKey: string }

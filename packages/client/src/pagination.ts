@@ -27,11 +27,8 @@ export type PaginatedPath = {
 }[keyof paths];
 
 /** The item type of a paginated path. */
-export type PageItem<P extends PaginatedPath> = PageBody<P> extends readonly (infer A)[]
-  ? A
-  : PageBody<P> extends { items?: (infer I)[] }
-    ? I
-    : never;
+export type PageItem<P extends PaginatedPath> =
+  PageBody<P> extends readonly (infer A)[] ? A : PageBody<P> extends { items?: (infer I)[] } ? I : never;
 
 /** The request options of a paginated path (params etc.), as for `client.api.GET(path, init)`. */
 export type PageInit<P extends PaginatedPath> = MaybeOptionalInit<paths[P], "get">;

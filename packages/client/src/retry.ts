@@ -127,7 +127,10 @@ async function attemptOnce(req: PreparedRequest, opts: SendOptions, info: HtcReq
     return await Promise.race([pending, aborted]);
   } catch (error) {
     // If the abort won the race, release whatever the fetch still delivers.
-    pending?.then((late) => late.body?.cancel().catch(() => {}), () => {});
+    pending?.then(
+      (late) => late.body?.cancel().catch(() => {}),
+      () => {},
+    );
     if (req.signal?.aborted) throw req.signal.reason;
     if (timedOut) {
       throw new HtcTimeoutError(`${info.method} ${info.url} timed out after ${opts.timeoutMs} ms`, opts.timeoutMs ?? 0, info);

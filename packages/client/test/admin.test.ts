@@ -53,7 +53,8 @@ describe("createAdminClient", () => {
   it("moves snapshots as bytes", async () => {
     const bytes = new Uint8Array([0x1f, 0x7b, 0, 1, 2, 127]); // ASCII: the fixture writes text
     fixture = await startFixture((req) => {
-      if (req.method === "GET") return { headers: { "content-type": "application/octet-stream" }, body: Buffer.from(bytes).toString("utf8") };
+      if (req.method === "GET")
+        return { headers: { "content-type": "application/octet-stream" }, body: Buffer.from(bytes).toString("utf8") };
       return { body: { workspaces: 1, projects: 0, tasks: 0, jobs: 0, objects: 0, clock, received: Buffer.from(req.body, "utf8").length } };
     });
     const admin = createAdminClient(fixture.origin);
@@ -78,7 +79,8 @@ describe("createAdminClient", () => {
 
   it("runs on the shared transport: a stream uploads unbuffered, requests time out, the client's signal aborts them", async () => {
     fixture = await startFixture((req) => {
-      if (req.path.endsWith("/snapshot")) return { body: { workspaces: 1, projects: 0, tasks: 0, jobs: 0, objects: 0, clock, received: req.body } };
+      if (req.path.endsWith("/snapshot"))
+        return { body: { workspaces: 1, projects: 0, tasks: 0, jobs: 0, objects: 0, clock, received: req.body } };
       return { delayMs: 5_000, body: clock };
     });
     const upload = new ReadableStream<Uint8Array>({

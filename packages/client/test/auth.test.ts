@@ -38,10 +38,7 @@ describe("API key exchange", () => {
     const client = createHtcClient({ baseUrl: fx.baseUrl, apiKey: "k" });
     await client.api.GET("/auth/whoami");
     await client.api.GET("/auth/token");
-    expect(fx.requests.map((r) => `${r.path} ${r.authorization}`)).toEqual([
-      "/api/v1/auth/whoami Token k",
-      "/api/v1/auth/token Token k",
-    ]);
+    expect(fx.requests.map((r) => `${r.path} ${r.authorization}`)).toEqual(["/api/v1/auth/whoami Token k", "/api/v1/auth/token Token k"]);
   });
 
   it("uses `Refresh <token>` for a refresh-token credential", async () => {
@@ -75,9 +72,14 @@ describe("API key exchange", () => {
     const results = await Promise.all(ids.map((id) => getProject(client, id)));
     expect(results.map((p) => p.projectId)).toEqual(ids);
     expect(tokens.exchanges).toBe(1);
-    expect(new Set(fx.calls("", "GET").filter((r) => r.path.includes("/htc/")).map((r) => r.authorization))).toEqual(
-      new Set(["Bearer tok-1"]),
-    );
+    expect(
+      new Set(
+        fx
+          .calls("", "GET")
+          .filter((r) => r.path.includes("/htc/"))
+          .map((r) => r.authorization),
+      ),
+    ).toEqual(new Set(["Bearer tok-1"]));
   });
 
   it("on a 401 refreshes once and replays the request, POST body intact", async () => {
@@ -185,7 +187,13 @@ describe("TokenManager", () => {
       n++;
       return Response.json({ tokenValue: `t${n}`, expiresIn });
     };
-    const tm = new TokenManager({ baseUrl: "http://127.0.0.1:1/api/v1", credential: { apiKey: "k" }, fetch, now: () => clock.now, ...extra });
+    const tm = new TokenManager({
+      baseUrl: "http://127.0.0.1:1/api/v1",
+      credential: { apiKey: "k" },
+      fetch,
+      now: () => clock.now,
+      ...extra,
+    });
     return { tm, exchanges: () => n };
   }
 

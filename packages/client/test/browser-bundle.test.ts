@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Fixture, startFixture } from "./fixture.js";
 
 /** Node's globals: a free reference to one of them would fail outside Node. */
-const NODE_GLOBALS: string[] = ["process", "Buffer", "global", "__dirname", "__filename", "require", "module", "setImmediate", "clearImmediate"];
+const NODE_GLOBALS: string[] = [
+  "process",
+  "Buffer",
+  "global",
+  "__dirname",
+  "__filename",
+  "require",
+  "module",
+  "setImmediate",
+  "clearImmediate",
+];
 const marker = (name: string) => `__NODE_GLOBAL_${name}__`;
 
 async function bundle(entry: string): Promise<string> {
@@ -54,7 +64,9 @@ describe("the bundled client in a context with only web globals", () => {
   let fx: Fixture;
   beforeAll(async () => {
     fx = await startFixture((req) =>
-      req.path.endsWith("/auth/token") ? { body: { tokenValue: "t-1", expiresIn: 3600 } } : { body: { items: [{ projectId: "p1", projectName: "p" }] } },
+      req.path.endsWith("/auth/token")
+        ? { body: { tokenValue: "t-1", expiresIn: 3600 } }
+        : { body: { items: [{ projectId: "p1", projectName: "p" }] } },
     );
   });
   afterAll(() => fx.close());

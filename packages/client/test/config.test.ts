@@ -68,7 +68,15 @@ describe("profile file (node)", () => {
     home = mkdtempSync(join(tmpdir(), "htc-home-"));
     mkdirSync(join(home, ".config", "rescale"), { recursive: true });
     vi.stubEnv("HOME", home);
-    for (const name of ["HTC_BASE_URL", "RESCALE_API_KEY", "RESCALE_API_TOKEN", "RESCALE_HTC_BEARER_TOKEN", "RESCALE_HTC_API_URL", "RESCALE_HTC_REFRESH_TOKEN", "HTC_PROFILE"]) {
+    for (const name of [
+      "HTC_BASE_URL",
+      "RESCALE_API_KEY",
+      "RESCALE_API_TOKEN",
+      "RESCALE_HTC_BEARER_TOKEN",
+      "RESCALE_HTC_API_URL",
+      "RESCALE_HTC_REFRESH_TOKEN",
+      "HTC_PROFILE",
+    ]) {
       vi.stubEnv(name, undefined);
     }
   });
@@ -80,7 +88,9 @@ describe("profile file (node)", () => {
   const writeProfile = (text: string) => writeFileSync(join(home, ".config", "rescale", "apiconfig"), text);
 
   it("reads ~/.config/rescale/apiconfig under HOME, mapping the tutorial's platform URL", () => {
-    writeProfile("[default]\napibaseurl = https://platform.rescale.com\napikey = 0123456789abcdef\n\n[emu]\napibaseurl = http://127.0.0.1:8787/api/v1\napikey = emu-key\n");
+    writeProfile(
+      "[default]\napibaseurl = https://platform.rescale.com\napikey = 0123456789abcdef\n\n[emu]\napibaseurl = http://127.0.0.1:8787/api/v1\napikey = emu-key\n",
+    );
     expect(defaultProfileFile()).toBe(join(home, ".config", "rescale", "apiconfig"));
     expect(loadHtcConfig()).toMatchObject({
       baseUrl: "https://htc.rescale.com/api/v1",

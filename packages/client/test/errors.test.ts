@@ -11,9 +11,7 @@ afterEach(async () => {
 async function failWith(reply: FixtureReply): Promise<HtcApiError> {
   fx = await startFixture(() => reply);
   const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t", retry: false });
-  const error = await unwrap(
-    client.api.POST("/htc/projects", { body: { projectName: "", projectDescription: "" } }),
-  ).catch((e) => e);
+  const error = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "", projectDescription: "" } })).catch((e) => e);
   expect(error).toBeInstanceOf(HtcApiError);
   expect(error).toBeInstanceOf(HtcError);
   return error;

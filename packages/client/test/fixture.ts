@@ -98,9 +98,7 @@ export class TokenIssuer {
   issued: string[] = [];
   private valid = new Set<string>();
 
-  constructor(
-    private readonly opts: { apiKey?: string; expiresIn?: number; delayMs?: number; refreshToken?: string } = {},
-  ) {}
+  constructor(private readonly opts: { apiKey?: string; expiresIn?: number; delayMs?: number; refreshToken?: string } = {}) {}
 
   get exchanges(): number {
     return this.issued.length;

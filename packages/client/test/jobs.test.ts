@@ -110,7 +110,11 @@ describe("submitJobs", () => {
     const result = await submitJobs(client, { projectId: "P", taskId: "T", batches, batchesPerRequest: 2 });
     expect(fx.calls("/jobs/batch").map((r) => (JSON.parse(r.body) as JobBatchRequest[]).map((b) => b.batchSize))).toEqual([[5, 1], [7]]);
     expect(result.totalJobs).toBe(13);
-    expect([...result.jobIds()]).toEqual([...["b1:0", "b1:1", "b1:2", "b1:3", "b1:4"], "b2:0", ...Array.from({ length: 7 }, (_, i) => `b3:${i}`)]);
+    expect([...result.jobIds()]).toEqual([
+      ...["b1:0", "b1:1", "b1:2", "b1:3", "b1:4"],
+      "b2:0",
+      ...Array.from({ length: 7 }, (_, i) => `b3:${i}`),
+    ]);
   });
 
   it("rejects out-of-range sizes before sending anything", async () => {
@@ -118,9 +122,7 @@ describe("submitJobs", () => {
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     await expect(submitJobs(client, { projectId: "P", taskId: "T", template, count: 10, batchSize: 1001 })).rejects.toThrow(RangeError);
     await expect(submitJobs(client, { projectId: "P", taskId: "T", template, count: 0 })).rejects.toThrow(RangeError);
-    await expect(
-      submitJobs(client, { projectId: "P", taskId: "T", batches: [{ ...template, batchSize: 0 }] }),
-    ).rejects.toThrow(RangeError);
+    await expect(submitJobs(client, { projectId: "P", taskId: "T", batches: [{ ...template, batchSize: 0 }] })).rejects.toThrow(RangeError);
     expect(fx.requests).toHaveLength(0);
   });
 

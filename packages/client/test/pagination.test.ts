@@ -49,7 +49,12 @@ describe("paginate", () => {
       if (!req.path.endsWith("/htc/projects/P/tasks")) return { status: 404 };
       return idx === "2"
         ? { body: { items: [{ taskId: "t2", taskName: "b", taskDescription: "" }] } }
-        : { body: { items: [{ taskId: "t1", taskName: "a", taskDescription: "" }], next: `${fx?.baseUrl}/htc/projects/P/tasks?pageIndex=2` } };
+        : {
+            body: {
+              items: [{ taskId: "t1", taskName: "a", taskDescription: "" }],
+              next: `${fx?.baseUrl}/htc/projects/P/tasks?pageIndex=2`,
+            },
+          };
     });
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     const pages = await collect(paginatePages(client, "/htc/projects/{projectId}/tasks", { params: { path: { projectId: "P" } } }));
@@ -61,7 +66,12 @@ describe("paginate", () => {
     fx = await startFixture(() => ({ body: ["g1", "g2"] }));
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     const groups: string[] = await collect(
-      paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: { projectId: "P", taskId: "T" } } }, { pageSize: 5 }),
+      paginate(
+        client,
+        "/htc/projects/{projectId}/tasks/{taskId}/groups",
+        { params: { path: { projectId: "P", taskId: "T" } } },
+        { pageSize: 5 },
+      ),
     );
     expect(groups).toEqual(["g1", "g2"]);
     expect(fx.requests.map((r) => r.url.search)).toEqual(["?pageSize=5"]);

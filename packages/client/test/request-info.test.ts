@@ -31,6 +31,11 @@ describe("HtcApiError.fromResponse", () => {
 
   it("prefers an explicit request and keeps a text body", async () => {
     const error = await HtcApiError.fromResponse(new Response("upstream down", { status: 503 }), { method: "POST", url: "https://x/y" });
-    expect(error).toMatchObject({ status: 503, body: "upstream down", errorDescription: "upstream down", request: { method: "POST", url: "https://x/y" } });
+    expect(error).toMatchObject({
+      status: 503,
+      body: "upstream down",
+      errorDescription: "upstream down",
+      request: { method: "POST", url: "https://x/y" },
+    });
   });
 });

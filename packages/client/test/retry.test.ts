@@ -41,7 +41,9 @@ describe("retries", () => {
   });
 
   it("gives up when Retry-After exceeds maxRetryAfterMs and returns the 429", async () => {
-    fx = await startFixture(script({ status: 429, headers: { "Retry-After": "120" }, body: { error: "slow_down", errorDescription: "later" } }));
+    fx = await startFixture(
+      script({ status: 429, headers: { "Retry-After": "120" }, body: { error: "slow_down", errorDescription: "later" } }),
+    );
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t", retry: fast });
     const error = await unwrap(client.api.GET("/htc/projects")).catch((e) => e);
     expect(error).toBeInstanceOf(HtcApiError);

@@ -29,7 +29,14 @@ describe("waitForGroup", () => {
     fx = await startFixture((req) => {
       if (!req.path.endsWith("/htc/projects/P/tasks/T/group-summary-statistics")) return undefined;
       const jobStatuses = frames.shift() ?? statuses({ SUCCEEDED: 99 });
-      return { body: { items: [{ group: "other", jobStatuses: statuses({ RUNNING: 5 }) }, { group: "g1", jobStatuses }] } };
+      return {
+        body: {
+          items: [
+            { group: "other", jobStatuses: statuses({ RUNNING: 5 }) },
+            { group: "g1", jobStatuses },
+          ],
+        },
+      };
     });
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     const seen: GroupSummary[] = [];
@@ -85,9 +92,13 @@ describe("waitForGroup", () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = Date.now();
-    const error = await waitForGroup(client, { projectId: "P", taskId: "T", group: "g", intervalMs: 10_000, signal: controller.signal }).catch(
-      (e) => e,
-    );
+    const error = await waitForGroup(client, {
+      projectId: "P",
+      taskId: "T",
+      group: "g",
+      intervalMs: 10_000,
+      signal: controller.signal,
+    }).catch((e) => e);
     expect(error).toMatchObject({ name: "AbortError" });
     expect(Date.now() - started).toBeLessThan(1000);
   });

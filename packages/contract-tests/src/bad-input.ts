@@ -20,7 +20,13 @@ export interface Credentials {
 export type Security = "bearer" | "apiKey" | "none";
 
 /** Sends one request built from a spec, with the operation's own credentials unless the spec says otherwise. */
-export async function sendRequest(baseUrl: string, op: Operation, security: Security, request: HttpRequestSpec, credentials: Credentials): Promise<Answer> {
+export async function sendRequest(
+  baseUrl: string,
+  op: Operation,
+  security: Security,
+  request: HttpRequestSpec,
+  credentials: Credentials,
+): Promise<Answer> {
   const query = new URLSearchParams(request.query as [string, string][]).toString();
   const url = `${baseUrl}${requestPath(op, request.pathParams)}${query ? `?${query}` : ""}`;
   const headers: Record<string, string> = {};
@@ -33,7 +39,12 @@ export async function sendRequest(baseUrl: string, op: Operation, security: Secu
   const { payload, contentType } = encodeBody(request.body);
   if (contentType) headers["content-type"] = contentType;
   try {
-    const response = await fetch(url, { method: op.method, headers, ...(payload === undefined ? {} : { body: payload }), signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(url, {
+      method: op.method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+      signal: AbortSignal.timeout(60_000),
+    });
     const type = response.headers.get("content-type");
     const text = await response.text();
     let body: unknown = text === "" ? undefined : text;
@@ -47,7 +58,12 @@ export async function sendRequest(baseUrl: string, op: Operation, security: Secu
     return { status: response.status, contentType: type, body };
   } catch (error) {
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-    return { status: 0, contentType: null, body: undefined, error: `${(error as Error).message}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}` };
+    return {
+      status: 0,
+      contentType: null,
+      body: undefined,
+      error: `${(error as Error).message}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}`,
+    };
   }
 }
 
@@ -102,7 +118,15 @@ export class BadInputTally {
     const key = `${op.operationId} ${invalid.kind} ${invalid.where}`;
     this.cases.set(key, (this.cases.get(key) ?? 0) + 1);
     const fail = (problem: Failure["problem"], detail: string): Failure => {
-      const failure: Failure = { operationId: op.operationId, kind: invalid.kind, where: invalid.where, problem, request: describeRequest(op, invalid.request), status: answer.status, detail };
+      const failure: Failure = {
+        operationId: op.operationId,
+        kind: invalid.kind,
+        where: invalid.where,
+        problem,
+        request: describeRequest(op, invalid.request),
+        status: answer.status,
+        detail,
+      };
       this.failures.push(failure);
       return failure;
     };
@@ -128,7 +152,8 @@ export class BadInputTally {
       this.accepted++;
       return fail("accepted", body);
     }
-    if (invalid.expectStatus && !invalid.expectStatus.includes(answer.status)) return fail("unexpected-status", `expected ${invalid.expectStatus.join(" or ")}: ${body}`);
+    if (invalid.expectStatus && !invalid.expectStatus.includes(answer.status))
+      return fail("unexpected-status", `expected ${invalid.expectStatus.join(" or ")}: ${body}`);
     const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body);
     if (violations.length > 0) {
       this.contractViolations++;
@@ -189,7 +214,9 @@ export class BadInputTally {
       `bad input: seed ${seed} (HTC_CONTRACT_SEED=${seed} reproduces it), ${this.requests} requests in ${(elapsedMs / 1000).toFixed(1)} s over ${this.byOperation.size} operations`,
       `  4xx: ${total} (${fourxx.join(", ") || "none"})`,
       `  5xx: ${this.fiveHundreds}   accepted (2xx/3xx): ${this.accepted}   not 4xx, by status: ${other.join(", ") || "none"}` +
-        (this.tolerated > 0 ? ` (${this.tolerated} of them tolerated, a 2xx the contract allows: ${[...this.toleratedByKind].map(([k, n]) => `${k} ${n}`).join(", ")})` : ""),
+        (this.tolerated > 0
+          ? ` (${this.tolerated} of them tolerated, a 2xx the contract allows: ${[...this.toleratedByKind].map(([k, n]) => `${k} ${n}`).join(", ")})`
+          : ""),
       `  contract violations in 4xx answers: ${this.contractViolations}   state changes: ${this.stateChanges}`,
       `  by kind: ${kinds.join(", ")}`,
     ].join("\n");

@@ -42,8 +42,11 @@ export function docker(args: readonly string[], options: { config?: string; inpu
 }
 
 /** Why the push step cannot run here (no engine, no registry binary, no source image), or undefined. */
-export async function pushUnavailable(registryBin = process.env["HTC_EMULATOR_REGISTRY_BIN"] ?? "/usr/bin/docker-registry"): Promise<string | undefined> {
-  if (!existsSync(registryBin)) return `${registryBin} does not exist (apt-get install docker-registry, or scripts/docker/ensure-engine.sh)`;
+export async function pushUnavailable(
+  registryBin = process.env["HTC_EMULATOR_REGISTRY_BIN"] ?? "/usr/bin/docker-registry",
+): Promise<string | undefined> {
+  if (!existsSync(registryBin))
+    return `${registryBin} does not exist (apt-get install docker-registry, or scripts/docker/ensure-engine.sh)`;
   const version = await docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 15_000 });
   if (version.code !== 0) return `no Docker engine answers (${(version.stderr.trim().split("\n")[0] ?? "").slice(0, 200)})`;
   const image = await docker(["image", "inspect", PUSH_SOURCE_IMAGE], { timeoutMs: 15_000 });

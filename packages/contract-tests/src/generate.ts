@@ -32,9 +32,7 @@ export type BodySpec =
 
 export type AuthSpec =
   /** The operation's own credentials (bearer token, API key, or none for public operations). */
-  | { readonly kind: "default" }
-  | { readonly kind: "none" }
-  | { readonly kind: "header"; readonly value: string };
+  { readonly kind: "default" } | { readonly kind: "none" } | { readonly kind: "header"; readonly value: string };
 
 export type MutationKind =
   | "wrong-type"
@@ -171,7 +169,8 @@ function sitesOf(walker: SchemaWalker, schema: unknown, value: unknown, path: (s
       const extra = resolved["additionalProperties"];
       if (extra && typeof extra === "object") {
         for (const name of Object.keys(object)) {
-          if (!(name in ((resolved["properties"] as object | undefined) ?? {}))) out.push(...sitesOf(walker, extra, object[name], [...path, name], false, depth + 1));
+          if (!(name in ((resolved["properties"] as object | undefined) ?? {})))
+            out.push(...sitesOf(walker, extra, object[name], [...path, name], false, depth + 1));
         }
       }
     }
@@ -251,7 +250,12 @@ function numberCandidates(schema: Schema): fc.Arbitrary<{ kind: MutationKind; va
   }
   if (typesOf(schema).has("integer")) {
     arbitraries.push(fc.constantFrom(0.5, 1.5, -0.25, 3.000001).map((value) => ({ kind: "not-an-integer" as const, value })));
-    arbitraries.push(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).filter((v) => !Number.isInteger(v)).map((value) => ({ kind: "not-an-integer" as const, value })));
+    arbitraries.push(
+      fc
+        .double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })
+        .filter((v) => !Number.isInteger(v))
+        .map((value) => ({ kind: "not-an-integer" as const, value })),
+    );
   }
   return arbitraries.length > 0 ? fc.oneof(...arbitraries) : fc.constant({ kind: "out-of-range" as const, value: 2 ** 31 });
 }
@@ -267,7 +271,13 @@ function siteMutations(site: Site): fc.Arbitrary<{ kind: MutationKind; value: un
     out.push(
       fc
         .oneof(
-          fc.constantFrom("UNKNOWN_VALUE", "", ...values.map((v) => v.toLowerCase()), ...values.map((v) => `${v} `), ...values.map((v) => `${v}_X`)),
+          fc.constantFrom(
+            "UNKNOWN_VALUE",
+            "",
+            ...values.map((v) => v.toLowerCase()),
+            ...values.map((v) => `${v} `),
+            ...values.map((v) => `${v}_X`),
+          ),
           fc.string({ minLength: 1, maxLength: 12 }),
         )
         .map((value) => ({ kind: "unknown-enum", value })),
@@ -275,8 +285,10 @@ function siteMutations(site: Site): fc.Arbitrary<{ kind: MutationKind; value: un
   }
   if (types.has("integer") || types.has("number")) out.push(numberCandidates(schema));
   if (types.has("string")) {
-    if (typeof schema["minLength"] === "number" && (schema["minLength"] as number) > 0) out.push(fc.constant({ kind: "too-short", value: "" }));
-    if (typeof schema["maxLength"] === "number") out.push(fc.constant({ kind: "too-long", value: "x".repeat((schema["maxLength"] as number) + 1) }));
+    if (typeof schema["minLength"] === "number" && (schema["minLength"] as number) > 0)
+      out.push(fc.constant({ kind: "too-short", value: "" }));
+    if (typeof schema["maxLength"] === "number")
+      out.push(fc.constant({ kind: "too-long", value: "x".repeat((schema["maxLength"] as number) + 1) }));
     if (typeof schema["pattern"] === "string") {
       out.push(fc.oneof(fc.constantFrom(...PATTERN_BREAKERS), fc.string({ maxLength: 24 })).map((value) => ({ kind: "pattern", value })));
     }
@@ -288,8 +300,10 @@ function siteMutations(site: Site): fc.Arbitrary<{ kind: MutationKind; value: un
       const item = current[0] ?? null;
       out.push(fc.constant({ kind: "too-many-items", value: Array.from({ length: count }, () => item) }));
     }
-    if (typeof schema["minItems"] === "number" && (schema["minItems"] as number) > 0) out.push(fc.constant({ kind: "too-few-items", value: [] }));
-    if (schema["uniqueItems"] === true && current.length > 0) out.push(fc.constant({ kind: "duplicate-items", value: [current[0], current[0]] }));
+    if (typeof schema["minItems"] === "number" && (schema["minItems"] as number) > 0)
+      out.push(fc.constant({ kind: "too-few-items", value: [] }));
+    if (schema["uniqueItems"] === true && current.length > 0)
+      out.push(fc.constant({ kind: "duplicate-items", value: [current[0], current[0]] }));
   }
   return out;
 }
@@ -338,7 +352,13 @@ export class InvalidRequestGenerator {
       return ["the body is not JSON the contract could accept"];
     }
     return this.contract
-      .validateRequest({ method: op.method, path: requestPath(op, request.pathParams), query: new URLSearchParams(request.query as [string, string][]), headers, body })
+      .validateRequest({
+        method: op.method,
+        path: requestPath(op, request.pathParams),
+        query: new URLSearchParams(request.query as [string, string][]),
+        headers,
+        body,
+      })
       .map((v) => `${v.in}${v.pointer}: ${v.message}`);
   }
 
@@ -379,8 +399,14 @@ export class InvalidRequestGenerator {
       cases.push({ kind: "missing-body", where: "body", request: { ...baseline, body: undefined }, specInvalid: true });
     }
     if (json) {
-      const shape = this.walker.resolve(json.schema) !== true && typesOf(this.walker.resolve(json.schema) as Schema).has("array") ? "array" : "object";
-      cases.push({ kind: "oversized-body", where: "body", request: { ...baseline, body: { kind: "oversized", bytes: this.bodyLimit + 1024 * 1024, shape } }, specInvalid: false });
+      const shape =
+        this.walker.resolve(json.schema) !== true && typesOf(this.walker.resolve(json.schema) as Schema).has("array") ? "array" : "object";
+      cases.push({
+        kind: "oversized-body",
+        where: "body",
+        request: { ...baseline, body: { kind: "oversized", bytes: this.bodyLimit + 1024 * 1024, shape } },
+        specInvalid: false,
+      });
       cases.push({ kind: "invalid-json", where: "body", request: { ...baseline, body: invalidJson }, specInvalid: true });
     }
     if (json && baseline.body?.kind === "json") {
@@ -388,13 +414,24 @@ export class InvalidRequestGenerator {
       const root = baseline.body.value;
       for (const site of sitesOf(this.walker, this.walker.at(json.pointer), root, [], op.requestBody?.required === true)) {
         if (typeof site.schema["maxItems"] !== "number" || !Array.isArray(site.value) || site.value.length === 0) continue;
-        const items = Array.from({ length: (site.schema["maxItems"] as number) + 1 }, (_, i) => (site.value as unknown[])[i % (site.value as unknown[]).length]);
+        const items = Array.from(
+          { length: (site.schema["maxItems"] as number) + 1 },
+          (_, i) => (site.value as unknown[])[i % (site.value as unknown[]).length],
+        );
         const request = { ...baseline, body: { kind: "json" as const, value: setAt(root, site.path, items) } };
-        if (this.violations(op, request).length > 0) cases.push({ kind: "too-many-items", where: `body${pointerOf(site.path)}`, request, specInvalid: true });
+        if (this.violations(op, request).length > 0)
+          cases.push({ kind: "too-many-items", where: `body${pointerOf(site.path)}`, request, specInvalid: true });
       }
     }
     const security = this.security(op);
-    if (security !== "none") cases.push({ kind: "credentials", where: "authorization", request: { ...baseline, auth: { kind: "none" } }, specInvalid: false, expectStatus: [401] });
+    if (security !== "none")
+      cases.push({
+        kind: "credentials",
+        where: "authorization",
+        request: { ...baseline, auth: { kind: "none" } },
+        specInvalid: false,
+        expectStatus: [401],
+      });
     cases.push(this.undeclaredQuery(op, baseline, invalidJson));
     return cases;
   }
@@ -408,9 +445,18 @@ export class InvalidRequestGenerator {
   private undeclaredQuery(op: Operation, baseline: HttpRequestSpec, invalidJson: BodySpec): InvalidRequest {
     const where = `query/${UNDECLARED_QUERY_PARAMETER}`;
     const query = [...baseline.query, [UNDECLARED_QUERY_PARAMETER, "1"] as const];
-    if (op.method === "GET" || op.method === "HEAD") return { kind: "undeclared-query", where, request: { ...baseline, query }, specInvalid: true, tolerated: true };
-    if (op.requestBody?.content["application/json"]) return { kind: "undeclared-query", where, request: { ...baseline, query, body: invalidJson }, specInvalid: true };
-    if (this.security(op) !== "none") return { kind: "undeclared-query", where, request: { ...baseline, query, auth: { kind: "none" } }, specInvalid: true, expectStatus: [401] };
+    if (op.method === "GET" || op.method === "HEAD")
+      return { kind: "undeclared-query", where, request: { ...baseline, query }, specInvalid: true, tolerated: true };
+    if (op.requestBody?.content["application/json"])
+      return { kind: "undeclared-query", where, request: { ...baseline, query, body: invalidJson }, specInvalid: true };
+    if (this.security(op) !== "none")
+      return {
+        kind: "undeclared-query",
+        where,
+        request: { ...baseline, query, auth: { kind: "none" } },
+        specInvalid: true,
+        expectStatus: [401],
+      };
     // A public write without a JSON body (createOAuth2Token): its valid request changes nothing the API shows.
     return { kind: "undeclared-query", where, request: { ...baseline, query }, specInvalid: true, tolerated: true };
   }
@@ -439,7 +485,25 @@ export class InvalidRequestGenerator {
       // Values the schema refuses: unknown enum members, pattern breakers, non-integers and out-of-range ids.
       if (constrained) {
         const candidates = fc.oneof(
-          fc.constantFrom("0", "-1", "1.5", "abc", "2147483648", "99999999999999999999", "1e3", " 1", "+1", "0x1", "1e0", "1.0", "MARS_1", "aws_us_east_1", "UNASSIGNED", "RC_ICELAND_1", ...PATTERN_BREAKERS),
+          fc.constantFrom(
+            "0",
+            "-1",
+            "1.5",
+            "abc",
+            "2147483648",
+            "99999999999999999999",
+            "1e3",
+            " 1",
+            "+1",
+            "0x1",
+            "1e0",
+            "1.0",
+            "MARS_1",
+            "aws_us_east_1",
+            "UNASSIGNED",
+            "RC_ICELAND_1",
+            ...PATTERN_BREAKERS,
+          ),
           fc.string({ minLength: 1, maxLength: 24 }),
         );
         const kind: MutationKind = isEnum ? "unknown-enum" : hasPattern ? "pattern" : "malformed-id";
@@ -494,29 +558,56 @@ export class InvalidRequestGenerator {
       const types = typesOf(schema);
       const candidates: fc.Arbitrary<{ kind: MutationKind; value: string }>[] = [];
       if (types.has("integer") || types.has("number")) {
-        candidates.push(fc.constantFrom("abc", "1.5", "", "1e3", " 1", "0x10", "NaN", "Infinity", "+1", "١").map((value) => ({ kind: "wrong-type" as const, value })));
+        candidates.push(
+          fc
+            .constantFrom("abc", "1.5", "", "1e3", " 1", "0x10", "NaN", "Infinity", "+1", "١")
+            .map((value) => ({ kind: "wrong-type" as const, value })),
+        );
         candidates.push(numberCandidates(schema).map(({ kind, value }) => ({ kind, value: String(value) })));
-        candidates.push(fc.constantFrom("2147483648", "99999999999999999999", "-99999999999").map((value) => ({ kind: "out-of-range" as const, value })));
+        candidates.push(
+          fc.constantFrom("2147483648", "99999999999999999999", "-99999999999").map((value) => ({ kind: "out-of-range" as const, value })),
+        );
       }
-      if (types.has("boolean")) candidates.push(fc.oneof(fc.constantFrom("yes", "1", "0", "TRUE", "False", "", "on"), fc.string({ maxLength: 8 })).map((value) => ({ kind: "wrong-type" as const, value })));
+      if (types.has("boolean"))
+        candidates.push(
+          fc
+            .oneof(fc.constantFrom("yes", "1", "0", "TRUE", "False", "", "on"), fc.string({ maxLength: 8 }))
+            .map((value) => ({ kind: "wrong-type" as const, value })),
+        );
       if (Array.isArray(schema["enum"])) {
         const values = (schema["enum"] as unknown[]).map(String);
         candidates.push(
-          fc.oneof(fc.constantFrom("NOPE", "", ...values.map((v) => v.toLowerCase()), ...values.map((v) => `${v}x`)), fc.string({ maxLength: 12 })).map((value) => ({ kind: "unknown-enum" as const, value })),
+          fc
+            .oneof(
+              fc.constantFrom("NOPE", "", ...values.map((v) => v.toLowerCase()), ...values.map((v) => `${v}x`)),
+              fc.string({ maxLength: 12 }),
+            )
+            .map((value) => ({ kind: "unknown-enum" as const, value })),
         );
       }
       if (types.has("string") && !Array.isArray(schema["enum"])) {
-        if (typeof schema["minLength"] === "number" && (schema["minLength"] as number) > 0) candidates.push(fc.constant({ kind: "too-short" as const, value: "" }));
-        if (typeof schema["pattern"] === "string") candidates.push(fc.oneof(fc.constantFrom(...PATTERN_BREAKERS), fc.string({ maxLength: 24 })).map((value) => ({ kind: "pattern" as const, value })));
+        if (typeof schema["minLength"] === "number" && (schema["minLength"] as number) > 0)
+          candidates.push(fc.constant({ kind: "too-short" as const, value: "" }));
+        if (typeof schema["pattern"] === "string")
+          candidates.push(
+            fc
+              .oneof(fc.constantFrom(...PATTERN_BREAKERS), fc.string({ maxLength: 24 }))
+              .map((value) => ({ kind: "pattern" as const, value })),
+          );
       }
-      if (candidates.length > 0) out.push(fc.oneof(...candidates).map(({ kind, value }) => ({ kind, where, request: with_(value), specInvalid: true })));
+      if (candidates.length > 0)
+        out.push(fc.oneof(...candidates).map(({ kind, value }) => ({ kind, where, request: with_(value), specInvalid: true })));
       if (param.name === "pageIndex") {
         // The contract promises nothing for a cursor no `next` link carried: the server may refuse it (a declared
         // 4xx) or serve a page (which must then be the contract's). Either way never a 5xx, never a state change.
         const current = baseline.query.find(([key]) => key === param.name)?.[1];
-        const cursors = fc.oneof(fc.constantFrom(...JUNK_CURSORS), fc.string({ minLength: 1, maxLength: 64 })).filter((value) => value !== current);
+        const cursors = fc
+          .oneof(fc.constantFrom(...JUNK_CURSORS), fc.string({ minLength: 1, maxLength: 64 }))
+          .filter((value) => value !== current);
         const tolerated = op.method === "GET" || op.method === "HEAD";
-        out.push(cursors.map((value) => ({ kind: "unknown-cursor" as const, where, request: with_(value), specInvalid: false, tolerated })));
+        out.push(
+          cursors.map((value) => ({ kind: "unknown-cursor" as const, where, request: with_(value), specInvalid: false, tolerated })),
+        );
       }
     }
     return out;
@@ -543,16 +634,49 @@ export class InvalidRequestGenerator {
         }
       }
       const invalidJson = fc.oneof(
-        fc.constantFrom("{", "[1,", '{"a":}', "nul", "'single'", "{}}", "[]]", '"unterminated', '{"a":1,}', "NaN", "undefined", "{'a':1}", "\u0000", "<xml/>"),
+        fc.constantFrom(
+          "{",
+          "[1,",
+          '{"a":}',
+          "nul",
+          "'single'",
+          "{}}",
+          "[]]",
+          '"unterminated',
+          '{"a":1,}',
+          "NaN",
+          "undefined",
+          "{'a':1}",
+          "\u0000",
+          "<xml/>",
+        ),
         fc.string({ minLength: 1, maxLength: 24 }).filter((text) => text.trim() !== "" && !parsesAsJson(text)),
       );
-      out.push(invalidJson.map((text) => ({ kind: "invalid-json" as const, where: "body", request: { ...baseline, body: { kind: "raw" as const, text, contentType: "application/json" } }, specInvalid: true })));
+      out.push(
+        invalidJson.map((text) => ({
+          kind: "invalid-json" as const,
+          where: "body",
+          request: { ...baseline, body: { kind: "raw" as const, text, contentType: "application/json" } },
+          specInvalid: true,
+        })),
+      );
       // The right JSON under a media type the operation does not declare.
       const text = JSON.stringify(root);
       out.push(
         fc
-          .constantFrom("text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data; boundary=x", "application/octet-stream")
-          .map((contentType) => ({ kind: "wrong-content-type" as const, where: "content-type", request: { ...baseline, body: { kind: "raw" as const, text, contentType } }, specInvalid: true })),
+          .constantFrom(
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/xml",
+            "multipart/form-data; boundary=x",
+            "application/octet-stream",
+          )
+          .map((contentType) => ({
+            kind: "wrong-content-type" as const,
+            where: "content-type",
+            request: { ...baseline, body: { kind: "raw" as const, text, contentType } },
+            specInvalid: true,
+          })),
       );
     }
     if (form && baseline.body?.kind === "form") {
@@ -571,7 +695,12 @@ export class InvalidRequestGenerator {
                 .filter(({ value }) => value === DELETE || typeof value === "string")
                 .map(({ kind, value }) => {
                   const next = setAt(fields, [name], value) as Record<string, string>;
-                  return { kind, where: `body/${name}`, request: { ...baseline, body: { kind: "form" as const, fields: Object.entries(next) } }, specInvalid: true };
+                  return {
+                    kind,
+                    where: `body/${name}`,
+                    request: { ...baseline, body: { kind: "form" as const, fields: Object.entries(next) } },
+                    specInvalid: true,
+                  };
                 }),
             );
           }
@@ -586,9 +715,19 @@ export class InvalidRequestGenerator {
     if (security === "none") return [];
     const values =
       security === "bearer"
-        ? ["Bearer not.a.jwt", "Bearer", "Basic dXNlcjpwYXNz", "bearer", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", ...(this.options.apiKey ? [`Token ${this.options.apiKey}`] : [])]
+        ? [
+            "Bearer not.a.jwt",
+            "Bearer",
+            "Basic dXNlcjpwYXNz",
+            "bearer",
+            "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+            ...(this.options.apiKey ? [`Token ${this.options.apiKey}`] : []),
+          ]
         : ["Token not-a-key", "Token", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz", "Refresh not-a-refresh-token"];
-    const header = fc.oneof(fc.constantFrom(...values), fc.string({ minLength: 1, maxLength: 40 }).map((s) => `${security === "bearer" ? "Bearer" : "Token"} ${s.replace(/[\r\n]/g, "")}`));
+    const header = fc.oneof(
+      fc.constantFrom(...values),
+      fc.string({ minLength: 1, maxLength: 40 }).map((s) => `${security === "bearer" ? "Bearer" : "Token"} ${s.replace(/[\r\n]/g, "")}`),
+    );
     return [
       header.map((value) => ({
         kind: "credentials" as const,
@@ -622,7 +761,10 @@ export function encodeBody(body: BodySpec | undefined): { payload?: string; cont
     case "json":
       return { payload: body.value === undefined ? "" : JSON.stringify(body.value), contentType: "application/json" };
     case "form":
-      return { payload: new URLSearchParams(body.fields as [string, string][]).toString(), contentType: "application/x-www-form-urlencoded" };
+      return {
+        payload: new URLSearchParams(body.fields as [string, string][]).toString(),
+        contentType: "application/x-www-form-urlencoded",
+      };
     case "raw":
       return { payload: body.text, contentType: body.contentType };
     case "oversized": {
@@ -637,7 +779,12 @@ export function describeRequest(op: Operation, request: HttpRequestSpec): string
   const query = new URLSearchParams(request.query as [string, string][]).toString();
   const { payload, contentType } = encodeBody(request.body);
   const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
-  const auth = request.auth.kind === "default" ? "" : request.auth.kind === "none" ? " [no Authorization]" : ` [Authorization: ${cut(request.auth.value, 40)}]`;
+  const auth =
+    request.auth.kind === "default"
+      ? ""
+      : request.auth.kind === "none"
+        ? " [no Authorization]"
+        : ` [Authorization: ${cut(request.auth.value, 40)}]`;
   const type = contentType && contentType !== "application/json" ? ` [Content-Type: ${contentType}]` : "";
   return `${op.method} ${cut(requestPath(op, request.pathParams), 200)}${query ? `?${cut(query, 200)}` : ""}${payload !== undefined ? ` body ${cut(payload, 300)}` : ""}${type}${auth}`;
 }

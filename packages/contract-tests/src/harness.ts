@@ -46,7 +46,12 @@ export function checkedFetch(coverage?: Coverage): FetchLike {
 }
 
 /** `covered 55/57 (missing: …)` plus the statuses seen per operation, for the log. */
-export function coverageReport(coverage: Coverage, expected: readonly string[], notServed: readonly string[], skipped: ReadonlyMap<string, string>): string {
+export function coverageReport(
+  coverage: Coverage,
+  expected: readonly string[],
+  notServed: readonly string[],
+  skipped: ReadonlyMap<string, string>,
+): string {
   const lines = [coverage.summary()];
   const covered = new Set(coverage.covered());
   const missingServed = expected.filter((id) => !covered.has(id) && !skipped.has(id));

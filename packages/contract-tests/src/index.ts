@@ -18,6 +18,22 @@ export {
   SchemaWalker,
 } from "./generate.js";
 export { checkedFetch, contract, coverageReport, newCoverage, suiteClient, type SuiteClientOptions } from "./harness.js";
-export { IN_FLIGHT_OPERATIONS, NOT_ROUTED, probeOperations, probeRoute, type RouteProbe, type ServedSet, servedOperations } from "./served.js";
+export {
+  IN_FLIGHT_OPERATIONS,
+  NOT_ROUTED,
+  probeOperations,
+  probeRoute,
+  type RouteProbe,
+  type ServedSet,
+  servedOperations,
+} from "./served.js";
 export { diffSnapshots, type Snapshot, type SnapshotScope, takeSnapshot } from "./snapshot.js";
-export { ENV, type EmulatorTargetOptions, type RemoteOptions, resolveTarget, type Target, type TargetKind, writesRefused } from "./target.js";
+export {
+  ENV,
+  type EmulatorTargetOptions,
+  type RemoteOptions,
+  resolveTarget,
+  type Target,
+  type TargetKind,
+  writesRefused,
+} from "./target.js";

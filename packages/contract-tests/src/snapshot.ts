@@ -12,7 +12,10 @@ export interface SnapshotScope {
 export type Snapshot = Record<string, { status: number; body: unknown }>;
 
 /** Reads every list and object in scope with `get` (which adds credentials); volatile fields are left out. */
-export async function takeSnapshot(get: (path: string) => Promise<{ status: number; body: unknown }>, scope: SnapshotScope): Promise<Snapshot> {
+export async function takeSnapshot(
+  get: (path: string) => Promise<{ status: number; body: unknown }>,
+  scope: SnapshotScope,
+): Promise<Snapshot> {
   const reads: string[] = ["/htc/projects?pageSize=10000"];
   if (scope.workspaceId) {
     const ws = `/htc/workspaces/${encodeURIComponent(scope.workspaceId)}`;
@@ -20,10 +23,23 @@ export async function takeSnapshot(get: (path: string) => Promise<{ status: numb
   }
   if (scope.projectId) {
     const p = `/htc/projects/${encodeURIComponent(scope.projectId)}`;
-    reads.push(p, `${p}/limits`, `${p}/dimensions`, `${p}/task-retention-policy`, `${p}/tasks?pageSize=10000`, `${p}/container-registry/images`);
+    reads.push(
+      p,
+      `${p}/limits`,
+      `${p}/dimensions`,
+      `${p}/task-retention-policy`,
+      `${p}/tasks?pageSize=10000`,
+      `${p}/container-registry/images`,
+    );
     if (scope.taskId) {
       const t = `${p}/tasks/${encodeURIComponent(scope.taskId)}`;
-      reads.push(t, `${t}/jobs?pageSize=10000`, `${t}/summary-statistics`, `${t}/group-summary-statistics?pageSize=10000`, `${t}/groups?pageSize=10000`);
+      reads.push(
+        t,
+        `${t}/jobs?pageSize=10000`,
+        `${t}/summary-statistics`,
+        `${t}/group-summary-statistics?pageSize=10000`,
+        `${t}/groups?pageSize=10000`,
+      );
     }
   }
   const entries = await Promise.all(reads.map(async (path) => [path, await get(path)] as const));
@@ -50,14 +66,16 @@ function firstDifference(a: unknown, b: unknown, at: string): [string, unknown, 
   if (isDeepStrictEqual(a, b)) return [at, a, b];
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (!isDeepStrictEqual(a[i], b[i])) return i < a.length && i < b.length ? firstDifference(a[i], b[i], `${at}/${i}`) : [`${at}/${i}`, a[i], b[i]];
+      if (!isDeepStrictEqual(a[i], b[i]))
+        return i < a.length && i < b.length ? firstDifference(a[i], b[i], `${at}/${i}`) : [`${at}/${i}`, a[i], b[i]];
     }
   }
   if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
     const x = a as Record<string, unknown>;
     const y = b as Record<string, unknown>;
     for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
-      if (!isDeepStrictEqual(x[key], y[key])) return key in x && key in y ? firstDifference(x[key], y[key], `${at}/${key}`) : [`${at}/${key}`, x[key], y[key]];
+      if (!isDeepStrictEqual(x[key], y[key]))
+        return key in x && key in y ? firstDifference(x[key], y[key], `${at}/${key}`) : [`${at}/${key}`, x[key], y[key]];
     }
   }
   return [at, a, b];

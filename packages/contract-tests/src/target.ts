@@ -73,7 +73,8 @@ export async function resolveTarget(options: EmulatorTargetOptions = {}, env: No
     };
   }
   // A key alone would quietly test the emulator while the caller believes production was checked.
-  if (env[ENV.apiKey]?.trim()) throw new Error(`${ENV.apiKey} is set but ${ENV.baseUrl} is not: set both to test a deployment, or neither for the emulator`);
+  if (env[ENV.apiKey]?.trim())
+    throw new Error(`${ENV.apiKey} is set but ${ENV.baseUrl} is not: set both to test a deployment, or neither for the emulator`);
   const emulator = await spawnEmulator({
     args: ["--strict", "--executor", "simulated", ...(options.args ?? [])],
     ...(options.env ? { env: options.env } : {}),

@@ -17,7 +17,16 @@ import { unwrap } from "@htcemu/client";
 import type { Operation } from "@htcemu/contract";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, BadInputTally, type Credentials, formatFailure, nextCursor, operationSeed, type Security, sendRequest } from "../src/bad-input.js";
+import {
+  type Answer,
+  BadInputTally,
+  type Credentials,
+  formatFailure,
+  nextCursor,
+  operationSeed,
+  type Security,
+  sendRequest,
+} from "../src/bad-input.js";
 import { type HttpRequestSpec, type InvalidRequest, InvalidRequestGenerator } from "../src/generate.js";
 import { contract, suiteClient } from "../src/harness.js";
 import { type ServedSet, servedOperations } from "../src/served.js";
@@ -79,12 +88,29 @@ beforeAll(async () => {
   if (target.kind === "emulator") {
     // The fixture: a project with a task whose jobs are held (vCPU limit 0), so their state never moves by itself.
     // Two limits of 0: should a bad request remove one, the jobs stay held and later operations are judged alone.
-    const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "bad-input", projectDescription: "", regions: [regions[0]!] as never } }));
+    const project = await unwrap(
+      client.api.POST("/htc/projects", { body: { projectName: "bad-input", projectDescription: "", regions: [regions[0]!] as never } }),
+    );
     const projectId = project.projectId;
-    const limit = await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } }));
-    const second = await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body: { vCPUs: 0, modifierRole: "WORKSPACE_ADMIN" } }));
+    const limit = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+      }),
+    );
+    const second = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", {
+        params: { path: { projectId } },
+        body: { vCPUs: 0, modifierRole: "WORKSPACE_ADMIN" },
+      }),
+    );
     extraIds.push(String(second.id));
-    const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "bad-input", taskDescription: "" } }));
+    const task = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId } },
+        body: { taskName: "bad-input", taskDescription: "" },
+      }),
+    );
     const [batch] = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: { projectId, taskId: task.taskId }, query: { group: "fixture-held" } },
@@ -93,12 +119,33 @@ beforeAll(async () => {
     );
     // A second project and task, so that those listings (and the jobs, two in the batch) have a second page and
     // the paginated operations start from a cursor the server gave out.
-    const project2 = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "bad-input-2", projectDescription: "", regions: [regions[0]!] as never } }));
-    const task2 = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "bad-input-2", taskDescription: "" } }));
+    const project2 = await unwrap(
+      client.api.POST("/htc/projects", { body: { projectName: "bad-input-2", projectDescription: "", regions: [regions[0]!] as never } }),
+    );
+    const task2 = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId } },
+        body: { taskName: "bad-input-2", taskDescription: "" },
+      }),
+    );
     extraIds.push(project2.projectId, task2.taskId);
-    await unwrap(client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, body: { archiveAfter: 720, deleteAfter: 720 } }));
-    await unwrap(client.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId } }, body: { archiveAfter: 0, deleteAfter: 0 } }));
-    await unwrap(client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: "fixture-repo" } } }));
+    await unwrap(
+      client.api.PUT("/htc/projects/{projectId}/task-retention-policy", {
+        params: { path: { projectId } },
+        body: { archiveAfter: 720, deleteAfter: 720 },
+      }),
+    );
+    await unwrap(
+      client.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
+        params: { path: { workspaceId } },
+        body: { archiveAfter: 0, deleteAfter: 0 },
+      }),
+    );
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", {
+        params: { path: { projectId, repoName: "fixture-repo" } },
+      }),
+    );
     const dimension = dims.find((d) => d.region === regions[0]) ?? dims[0]!;
     fixtures = {
       workspaceId,
@@ -117,7 +164,9 @@ beforeAll(async () => {
     const projectId = target.options.projectId ?? projects.items[0]?.projectId ?? "htc-contract-tests-none";
     const tasks = await client.api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId }, query: { pageSize: 10 } } });
     const taskId = tasks.data?.items[0]?.taskId ?? "htc-contract-tests-none";
-    const jobs = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId }, query: { pageSize: 1 } } });
+    const jobs = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
+      params: { path: { projectId, taskId }, query: { pageSize: 1 } },
+    });
     const limits = await client.api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } } });
     const dimension = dims[0] ?? { machineType: "c5.large", priority: "ON_DEMAND_PRIORITY", region: regions[0] ?? "AWS_US_EAST_1" };
     fixtures = {
@@ -133,17 +182,31 @@ beforeAll(async () => {
     };
   }
   scope = { workspaceId: fixtures.workspaceId, projectId: fixtures.projectId, taskId: fixtures.taskId };
-  const existing = new Set([fixtures.workspaceId, fixtures.projectId, fixtures.taskId, fixtures.jobId, fixtures.jobId.split(":")[0]!, String(fixtures.limitId), fixtures.repo, ...extraIds]);
+  const existing = new Set([
+    fixtures.workspaceId,
+    fixtures.projectId,
+    fixtures.taskId,
+    fixtures.jobId,
+    fixtures.jobId.split(":")[0]!,
+    String(fixtures.limitId),
+    fixtures.repo,
+    ...extraIds,
+  ]);
   generator = new InvalidRequestGenerator(contract, { existing, apiKey: target.apiKey });
   operationsLeft = contract.operations.length;
-  console.info(`[bad-input] target ${target.label}; seed ${seed} (reproduce with ${ENV.seed}=${seed}); budget ${budgetMs} ms, ${runsPerOperation} generated cases per operation`);
+  console.info(
+    `[bad-input] target ${target.label}; seed ${seed} (reproduce with ${ENV.seed}=${seed}); budget ${budgetMs} ms, ${runsPerOperation} generated cases per operation`,
+  );
 }, 120_000);
 
 afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => console.error(`[bad-input] clean-up failed: ${error.message}`));
+  for (const cleanup of cleanups.reverse())
+    await cleanup().catch((error: Error) => console.error(`[bad-input] clean-up failed: ${error.message}`));
   const known = tally.failures.filter(isKnown);
   if (known.length > 0) {
-    const byIssue = KNOWN_ISSUES.map((issue) => ({ issue, failures: known.filter((f) => knownIssue(f) === issue) })).filter((g) => g.failures.length > 0);
+    const byIssue = KNOWN_ISSUES.map((issue) => ({ issue, failures: known.filter((f) => knownIssue(f) === issue) })).filter(
+      (g) => g.failures.length > 0,
+    );
     const lines = byIssue.map(({ issue, failures }) => `${failures.length}× ${issue.reason}\n    e.g. ${formatFailure(failures[0]!)}`);
     console.info(`[bad-input] known issues, not failed on (${known.length} failures):\n  ${lines.join("\n  ")}`);
   }
@@ -152,7 +215,11 @@ afterAll(async () => {
 
 function knownIssue(failure: { operationId: string; kind: string; where: string; problem: string }) {
   return KNOWN_ISSUES.find(
-    (k) => k.operationId.test(failure.operationId) && k.kind === failure.kind && (!k.where || k.where === failure.where) && k.problems.includes(failure.problem),
+    (k) =>
+      k.operationId.test(failure.operationId) &&
+      k.kind === failure.kind &&
+      (!k.where || k.where === failure.where) &&
+      k.problems.includes(failure.problem),
   );
 }
 
@@ -181,7 +248,13 @@ function baseline(op: Operation): HttpRequestSpec {
   const json = (value: unknown): HttpRequestSpec => ({ ...base, body: { kind: "json", value } });
   switch (op.operationId) {
     case "getProjects":
-      return { ...base, query: [["pageSize", "10"], ["onlyMyProjects", "false"]] };
+      return {
+        ...base,
+        query: [
+          ["pageSize", "10"],
+          ["onlyMyProjects", "false"],
+        ],
+      };
     case "createProject":
       return json({ projectName: "bad-input-baseline", projectDescription: "", regions: [f.region] });
     case "updateProject":
@@ -196,7 +269,13 @@ function baseline(op: Operation): HttpRequestSpec {
       return json({ vCPUs: 0 });
     case "getProjectPresignedUrl":
     case "getTaskPresignedUrl":
-      return { ...base, query: [["filePath", "bad-input/file.txt"], ["method", "PUT"]] };
+      return {
+        ...base,
+        query: [
+          ["filePath", "bad-input/file.txt"],
+          ["method", "PUT"],
+        ],
+      };
     case "putProjectTaskRetentionPolicy":
     case "putWorkspaceTaskRetentionPolicy":
       return json({ archiveAfter: 720, deleteAfter: 720 });
@@ -208,9 +287,24 @@ function baseline(op: Operation): HttpRequestSpec {
     case "updateTask":
       return json({ lifecycleStatus: "ACTIVE" });
     case "getGroupSummaryStatistics":
-      return { ...base, query: [["group", "fixture-held"], ["pageSize", "10"]] };
+      return {
+        ...base,
+        query: [
+          ["group", "fixture-held"],
+          ["pageSize", "10"],
+        ],
+      };
     case "getJobs":
-      return { ...base, query: [["group", "fixture-held"], ["status", "SUBMITTED_TO_RESCALE"], ["viewType", "FULL"], ...f.jobIds.map((id) => ["jobId", id] as [string, string]), ["pageSize", "10"]] };
+      return {
+        ...base,
+        query: [
+          ["group", "fixture-held"],
+          ["status", "SUBMITTED_TO_RESCALE"],
+          ["viewType", "FULL"],
+          ...f.jobIds.map((id) => ["jobId", id] as [string, string]),
+          ["pageSize", "10"],
+        ],
+      };
     case "submitJobs":
       return {
         ...json([
@@ -244,11 +338,32 @@ function baseline(op: Operation): HttpRequestSpec {
     case "getEvents":
       return { ...base, query: [["pageSize", "10"]] };
     case "getLogs":
-      return { ...base, query: [["sort", "asc"], ["pageSize", "10"]] };
+      return {
+        ...base,
+        query: [
+          ["sort", "asc"],
+          ["pageSize", "10"],
+        ],
+      };
     case "getRegions":
-      return { ...base, query: [["cloudProvider", "AWS"], ["enabled", "true"]] };
+      return {
+        ...base,
+        query: [
+          ["cloudProvider", "AWS"],
+          ["enabled", "true"],
+        ],
+      };
     case "createOAuth2Token":
-      return { ...base, body: { kind: "form", fields: [["grant_type", "client_credentials"], ["client_secret", target.apiKey]] } };
+      return {
+        ...base,
+        body: {
+          kind: "form",
+          fields: [
+            ["grant_type", "client_credentials"],
+            ["client_secret", target.apiKey],
+          ],
+        },
+      };
     default:
       return base;
   }
@@ -267,7 +382,10 @@ const withRealCursor: string[] = [];
  */
 async function midListing(op: Operation, security: Security, request: HttpRequestSpec): Promise<HttpRequestSpec> {
   if (!generator.isPaginated(op)) return request;
-  const onePerPage = { ...request, query: [...request.query.filter(([key]) => key !== "pageSize" && key !== "pageIndex"), ["pageSize", "1"] as const] };
+  const onePerPage = {
+    ...request,
+    query: [...request.query.filter(([key]) => key !== "pageSize" && key !== "pageIndex"), ["pageSize", "1"] as const],
+  };
   const first = await sendRequest(target.baseUrl, op, security, onePerPage, credentials);
   const cursor = first.status === 200 ? nextCursor(first.body) : undefined;
   if (cursor === undefined) return request;
@@ -343,7 +461,8 @@ describe("invalid requests get the contract's 4xx, never a 5xx, and change nothi
       // Fixed cases first, outside the time budget: they are what every run must reach whatever the seed.
       for (const fixed of generator.fixedCases(op, valid)) await exercise(fixed);
       const arbitrary = generator.arbitrary(op, valid);
-      if (!arbitrary) console.info(`[bad-input] ${op.operationId}: no generated cases (no parameters, body or credentials), only the fixed ones`);
+      if (!arbitrary)
+        console.info(`[bad-input] ${op.operationId}: no generated cases (no parameters, body or credentials), only the fixed ones`);
       if (arbitrary) {
         const share = Math.max(500, (budgetMs - randomSpent) / Math.max(1, operationsLeft + 1));
         const t0 = Date.now();
@@ -351,7 +470,12 @@ describe("invalid requests get the contract's 4xx, never a 5xx, and change nothi
           fc.asyncProperty(arbitrary, async (invalid) => {
             await exercise(invalid);
           }),
-          { seed: operationSeed(seed, op.operationId), numRuns: runsPerOperation, interruptAfterTimeLimit: share, markInterruptAsFailure: false },
+          {
+            seed: operationSeed(seed, op.operationId),
+            numRuns: runsPerOperation,
+            interruptAfterTimeLimit: share,
+            markInterruptAsFailure: false,
+          },
         );
         randomSpent += Date.now() - t0;
       }
@@ -370,7 +494,11 @@ describe("invalid requests get the contract's 4xx, never a 5xx, and change nothi
     const control = new BadInputTally(contract);
     const before = await snapshot();
     const answer = await sendRequest(target.baseUrl, op, "bearer", baseline(op), credentials);
-    const failure = control.judge(op, { kind: "wrong-type", where: "(control: a valid request)", request: baseline(op), specInvalid: false }, answer);
+    const failure = control.judge(
+      op,
+      { kind: "wrong-type", where: "(control: a valid request)", request: baseline(op), specInvalid: false },
+      answer,
+    );
     expect(failure?.problem).toBe("accepted");
     expect(diffSnapshots(before, await snapshot()).join("\n")).toMatch(/\/tasks\?pageSize=10000/);
   });

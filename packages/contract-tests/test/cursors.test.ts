@@ -36,9 +36,7 @@ describe("nextCursor", () => {
 });
 
 describe("unknown cursors", () => {
-  const cases = fc
-    .sample(generator.arbitrary(getTasks, baseline)!, { seed: 11, numRuns: 800 })
-    .filter((c) => c.kind === "unknown-cursor");
+  const cases = fc.sample(generator.arbitrary(getTasks, baseline)!, { seed: 11, numRuns: 800 }).filter((c) => c.kind === "unknown-cursor");
 
   it("replace the cursor the server gave out, change nothing else, and may be ignored by a read", () => {
     expect(cases.length).toBeGreaterThan(10);
@@ -58,8 +56,14 @@ describe("unknown cursors", () => {
   it("are generated for every operation that declares pageIndex", () => {
     for (const op of contract.operations.filter((o) => o.parameters.some((p) => p.name === "pageIndex"))) {
       const path = Object.fromEntries(op.parameters.filter((p) => p.in === "path").map((p) => [p.name, "p1"]));
-      const kinds = fc.sample(generator.arbitrary(op, { method: op.method, pathParams: path, query: [], auth: { kind: "default" } })!, { seed: 5, numRuns: 600 });
-      expect(kinds.some((c) => c.kind === "unknown-cursor"), op.operationId).toBe(true);
+      const kinds = fc.sample(generator.arbitrary(op, { method: op.method, pathParams: path, query: [], auth: { kind: "default" } })!, {
+        seed: 5,
+        numRuns: 600,
+      });
+      expect(
+        kinds.some((c) => c.kind === "unknown-cursor"),
+        op.operationId,
+      ).toBe(true);
     }
   });
 
@@ -67,7 +71,13 @@ describe("unknown cursors", () => {
     const tally = new BadInputTally(contract);
     const unknown: InvalidRequest = cases[0]!;
     const json = "application/json";
-    expect(tally.judge(getTasks, unknown, { status: 400, contentType: json, body: { errorType: "VALIDATION_ERROR", errorDescription: "pageIndex: unknown", message: null } })).toBeUndefined();
+    expect(
+      tally.judge(getTasks, unknown, {
+        status: 400,
+        contentType: json,
+        body: { errorType: "VALIDATION_ERROR", errorDescription: "pageIndex: unknown", message: null },
+      }),
+    ).toBeUndefined();
     expect(tally.judge(getTasks, unknown, { status: 200, contentType: json, body: { items: [] } })).toBeUndefined();
     expect(tally.judge(getTasks, unknown, { status: 200, contentType: json, body: { items: "none" } })?.problem).toBe("contract");
     expect(tally.judge(getTasks, unknown, { status: 500, contentType: json, body: {} })?.problem).toBe("5xx");

@@ -9,15 +9,31 @@ const generator = new InvalidRequestGenerator(contract, { existing: new Set(["p1
 const base = { query: [] as [string, string][], auth: { kind: "default" as const } };
 
 const baselines: Record<string, HttpRequestSpec> = {
-  createProject: { ...base, method: "POST", pathParams: {}, body: { kind: "json", value: { projectName: "n", projectDescription: "", regions: ["AWS_US_EAST_1"] } } },
+  createProject: {
+    ...base,
+    method: "POST",
+    pathParams: {},
+    body: { kind: "json", value: { projectName: "n", projectDescription: "", regions: ["AWS_US_EAST_1"] } },
+  },
   submitJobs: {
     ...base,
     method: "POST",
     pathParams: { projectId: "p1", taskId: "t1" },
     query: [["group", "g"]],
-    body: { kind: "json", value: [{ batchSize: 1, htcJobDefinition: { imageName: "htcemu/shell:1", maxVCpus: 1, envs: [{ name: "A", value: "1" }] } }] },
+    body: {
+      kind: "json",
+      value: [{ batchSize: 1, htcJobDefinition: { imageName: "htcemu/shell:1", maxVCpus: 1, envs: [{ name: "A", value: "1" }] } }],
+    },
   },
-  getJobs: { ...base, method: "GET", pathParams: { projectId: "p1", taskId: "t1" }, query: [["status", "RUNNING"], ["pageSize", "10"]] },
+  getJobs: {
+    ...base,
+    method: "GET",
+    pathParams: { projectId: "p1", taskId: "t1" },
+    query: [
+      ["status", "RUNNING"],
+      ["pageSize", "10"],
+    ],
+  },
   getProjectLimit: { ...base, method: "GET", pathParams: { projectId: "p1", id: "1" } },
   createOAuth2Token: { ...base, method: "POST", pathParams: {}, body: { kind: "form", fields: [["grant_type", "client_credentials"]] } },
   getProjectPresignedUrl: { ...base, method: "GET", pathParams: { projectId: "p1" }, query: [["filePath", "a/b.txt"]] },
@@ -44,7 +60,11 @@ describe("InvalidRequestGenerator", () => {
 
   it("reaches the faults each schema allows", () => {
     const kinds = (operationId: string) =>
-      new Set(fc.sample(generator.arbitrary(contract.getOperation(operationId), baselines[operationId]!)!, { seed: 7, numRuns: 600 }).map((c) => `${c.kind} ${c.where}`));
+      new Set(
+        fc
+          .sample(generator.arbitrary(contract.getOperation(operationId), baselines[operationId]!)!, { seed: 7, numRuns: 600 })
+          .map((c) => `${c.kind} ${c.where}`),
+      );
     const submit = kinds("submitJobs");
     for (const expected of [
       "too-many-items body",
@@ -62,7 +82,13 @@ describe("InvalidRequestGenerator", () => {
       expect(submit, expected).toContain(expected);
     }
     const jobs = kinds("getJobs");
-    for (const expected of ["unknown-enum query/status", "unknown-enum query/viewType", "out-of-range query/pageSize", "unknown-cursor query/pageIndex"]) expect(jobs).toContain(expected);
+    for (const expected of [
+      "unknown-enum query/status",
+      "unknown-enum query/viewType",
+      "out-of-range query/pageSize",
+      "unknown-cursor query/pageIndex",
+    ])
+      expect(jobs).toContain(expected);
     expect([...kinds("getProjectLimit")].some((k) => k.startsWith("malformed-id path/id"))).toBe(true);
     expect(kinds("getProjectPresignedUrl")).toContain("missing-required query/filePath");
     expect(kinds("createOAuth2Token")).toContain("unknown-enum body/grant_type");
@@ -71,7 +97,8 @@ describe("InvalidRequestGenerator", () => {
 
   it("is reproducible from the seed", () => {
     const op = contract.getOperation("submitJobs");
-    const sample = (seed: number) => fc.sample(generator.arbitrary(op, baselines["submitJobs"]!)!, { seed, numRuns: 30 }).map((c) => encodeBody(c.request.body).payload);
+    const sample = (seed: number) =>
+      fc.sample(generator.arbitrary(op, baselines["submitJobs"]!)!, { seed, numRuns: 30 }).map((c) => encodeBody(c.request.body).payload);
     expect(sample(3)).toEqual(sample(3));
     expect(sample(3)).not.toEqual(sample(4));
   });
@@ -79,7 +106,14 @@ describe("InvalidRequestGenerator", () => {
   it("fixed cases: missing body, oversized body, invalid JSON, too many batches, no credentials, an undeclared query parameter", () => {
     const op = contract.getOperation("submitJobs");
     const fixed = generator.fixedCases(op, baselines["submitJobs"]!);
-    expect(fixed.map((f) => f.kind)).toEqual(["missing-body", "oversized-body", "invalid-json", "too-many-items", "credentials", "undeclared-query"]);
+    expect(fixed.map((f) => f.kind)).toEqual([
+      "missing-body",
+      "oversized-body",
+      "invalid-json",
+      "too-many-items",
+      "credentials",
+      "undeclared-query",
+    ]);
     const oversized = encodeBody(fixed[1]!.request.body).payload!;
     expect(oversized.length).toBeGreaterThan(32 * 1024 * 1024);
     expect(oversized.startsWith("[")).toBe(true);
@@ -89,7 +123,9 @@ describe("InvalidRequestGenerator", () => {
     expect(tooMany.where).toBe("body");
     const batches = (tooMany.request.body as { value: unknown[] }).value;
     expect(batches).toHaveLength(101);
-    expect(batches.every((b) => JSON.stringify(b) === JSON.stringify((baselines["submitJobs"]!.body as { value: unknown[] }).value[0]))).toBe(true);
+    expect(
+      batches.every((b) => JSON.stringify(b) === JSON.stringify((baselines["submitJobs"]!.body as { value: unknown[] }).value[0])),
+    ).toBe(true);
     expect(generator.violations(op, tooMany.request).join("\n")).toMatch(/100/);
     // A write: the undeclared parameter rides on invalid JSON, so a server that ignores it still refuses.
     const undeclared = fixed[5]!;
@@ -105,7 +141,9 @@ describe("InvalidRequestGenerator", () => {
       const undeclared = generator.fixedCases(op, baseline).filter((c) => c.kind === "undeclared-query");
       expect(undeclared, op.operationId).toHaveLength(1);
       // (Without the body: the validator stops at a raw body before it looks at the query.)
-      expect(generator.violations(op, { ...undeclared[0]!.request, body: undefined }).join("\n"), op.operationId).toContain(`'${UNDECLARED_QUERY_PARAMETER}' is not declared`);
+      expect(generator.violations(op, { ...undeclared[0]!.request, body: undefined }).join("\n"), op.operationId).toContain(
+        `'${UNDECLARED_QUERY_PARAMETER}' is not declared`,
+      );
       const isWrite = op.method !== "GET";
       const secured = generator.security(op) !== "none";
       // A write that ignored the parameter would act: only public ones (createOAuth2Token) may answer 2xx.

@@ -134,7 +134,9 @@ describe("catalogues, metrics and the workspace", () => {
     const enabled = await unwrap(client.api.GET("/htc/regions", { params: { query: { enabled: true, cloudProvider: "AWS" } } }));
     expect(enabled.every((r) => r.cloudProvider === "AWS")).toBe(true);
     ctx.enabledRegions = (await unwrap(client.api.GET("/htc/regions", { params: { query: { enabled: true } } }))).map((r) => r.region);
-    const one = await unwrap(client.api.GET("/htc/regions/{region}", { params: { path: { region: all[0]!.region as Schemas["SupportedRescaleRegion"] } } }));
+    const one = await unwrap(
+      client.api.GET("/htc/regions/{region}", { params: { path: { region: all[0]!.region as Schemas["SupportedRescaleRegion"] } } }),
+    );
     expect(one.region).toBe(all[0]!.region);
   });
 
@@ -176,7 +178,9 @@ describe("catalogues, metrics and the workspace", () => {
       return;
     }
     // Production: write the current policy back unchanged. Emulator: set one, then read it.
-    const body = before.data ? { archiveAfter: before.data.archiveAfter, deleteAfter: before.data.deleteAfter } : { archiveAfter: 0, deleteAfter: 0 };
+    const body = before.data
+      ? { archiveAfter: before.data.archiveAfter, deleteAfter: before.data.deleteAfter }
+      : { archiveAfter: 0, deleteAfter: 0 };
     const put = await client.api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { ...path, body });
     if (put.response.status === 405) return; // production may refuse the change; declared by the contract
     expect(put.response.status).toBe(201);
@@ -190,7 +194,9 @@ describe("projects", () => {
   it("getProjects: every page, following next", async () => {
     const first = await unwrap(client.api.GET("/htc/projects", { params: { query: { pageSize: 1, onlyMyProjects: false } } }));
     expect(Array.isArray(first.items)).toBe(true);
-    const all = await collect(paginate(client, "/htc/projects", { params: { query: { onlyMyProjects: true } } }, { pageSize: 50 }), { limit: 100_000 });
+    const all = await collect(paginate(client, "/htc/projects", { params: { query: { onlyMyProjects: true } } }, { pageSize: 50 }), {
+      limit: 100_000,
+    });
     if (!target.allowWrites || target.options.projectId) {
       ctx.projectId = target.options.projectId ?? all[0]?.projectId;
     }
@@ -198,13 +204,18 @@ describe("projects", () => {
 
   it("createProject (destructive: projects cannot be deleted through the API)", async () => {
     if (ctx.projectId) {
-      skip(["createProject"], target.options.projectId ? "HTC_CONTRACT_PROJECT_ID names the project to use" : "read-only run: using an existing project");
+      skip(
+        ["createProject"],
+        target.options.projectId ? "HTC_CONTRACT_PROJECT_ID names the project to use" : "read-only run: using an existing project",
+      );
       return;
     }
     if (destructive(["createProject"])) return;
     const regions = ctx.enabledRegions.slice(0, 1) as Schemas["RescaleRegion"][];
     const project = await unwrap(
-      client.api.POST("/htc/projects", { body: { projectName: "htc-contract-tests", projectDescription: "created by @htcemu/contract-tests", regions } }),
+      client.api.POST("/htc/projects", {
+        body: { projectName: "htc-contract-tests", projectDescription: "created by @htcemu/contract-tests", regions },
+      }),
     );
     ctx.projectId = project.projectId;
     ctx.ownProject = true;
@@ -229,9 +240,16 @@ describe("projects", () => {
     if (needProject(["getProjectDimensions", "createProjectDimensions"])) return;
     const before = await unwrap(client.api.GET("/htc/projects/{projectId}/dimensions", projectPath()));
     if (destructive(["createProjectDimensions"])) return;
-    const workspace = await unwrap(client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: ctx.workspaceId! } } }));
+    const workspace = await unwrap(
+      client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: ctx.workspaceId! } } }),
+    );
     const strip = <T extends { derived?: unknown }>({ derived: _derived, ...rest }: T) => rest;
-    const wanted = ctx.ownProject ? workspace.filter((d) => d.region === ctx.region).slice(0, 1).map(strip) : before.map(strip);
+    const wanted = ctx.ownProject
+      ? workspace
+          .filter((d) => d.region === ctx.region)
+          .slice(0, 1)
+          .map(strip)
+      : before.map(strip);
     const put = await client.api.PUT("/htc/projects/{projectId}/dimensions", { ...projectPath(), body: wanted });
     expect(put.response.status).toBe(201);
     if (!ctx.ownProject) return;
@@ -247,31 +265,50 @@ describe("projects", () => {
     if (needProject(ops)) return;
     const list = await unwrap(client.api.GET("/htc/projects/{projectId}/limits", projectPath()));
     if (destructive(["createProjectLimit", "updateProjectLimit"])) {
-      if (list[0]) await unwrap(client.api.GET("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId: ctx.projectId!, id: list[0].id } } }));
+      if (list[0])
+        await unwrap(
+          client.api.GET("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId: ctx.projectId!, id: list[0].id } } }),
+        );
       else skip(["getProjectLimit"], "the project has no limit to read, and creating one is a destructive step");
       return;
     }
     const existing = list.find((l) => l.modifierRole === "PROJECT_ADMIN");
     // vCPUs 0 holds every job of the project in SUBMITTED_TO_RESCALE: the jobs below never start (nor cost).
-    const created = await client.api.POST("/htc/projects/{projectId}/limits", { ...projectPath(), body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" } });
+    const created = await client.api.POST("/htc/projects/{projectId}/limits", {
+      ...projectPath(),
+      body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
+    });
     expect(created.response.status).toBe(201);
     ctx.limitId = created.data!.id;
     cleanups.push({
       what: "remove or restore the project limit",
       run: async () => {
         if (existing) {
-          await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...projectPath(), body: { vCPUs: existing.vCPUs, modifierRole: "PROJECT_ADMIN" } }));
+          await unwrap(
+            client.api.POST("/htc/projects/{projectId}/limits", {
+              ...projectPath(),
+              body: { vCPUs: existing.vCPUs, modifierRole: "PROJECT_ADMIN" },
+            }),
+          );
         } else {
-          const res = await client.api.DELETE("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId: ctx.projectId!, id: ctx.limitId! } } });
-          if (res.response.status !== 204 && res.response.status !== 404) throw new Error(`deleteProjectLimit answered ${res.response.status}`);
+          const res = await client.api.DELETE("/htc/projects/{projectId}/limits/{id}", {
+            params: { path: { projectId: ctx.projectId!, id: ctx.limitId! } },
+          });
+          if (res.response.status !== 204 && res.response.status !== 404)
+            throw new Error(`deleteProjectLimit answered ${res.response.status}`);
         }
       },
     });
     const limits = await unwrap(client.api.GET("/htc/projects/{projectId}/limits", projectPath()));
     expect(limits.map((l) => l.id)).toContain(ctx.limitId);
     const idPath = { params: { path: { projectId: ctx.projectId!, id: ctx.limitId } } };
-    expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits/{id}", idPath))).toMatchObject({ vCPUs: 0, modifierRole: "PROJECT_ADMIN" });
-    expect(await unwrap(client.api.PATCH("/htc/projects/{projectId}/limits/{id}", { ...idPath, body: { vCPUs: 0 } }))).toMatchObject({ vCPUs: 0 });
+    expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits/{id}", idPath))).toMatchObject({
+      vCPUs: 0,
+      modifierRole: "PROJECT_ADMIN",
+    });
+    expect(await unwrap(client.api.PATCH("/htc/projects/{projectId}/limits/{id}", { ...idPath, body: { vCPUs: 0 } }))).toMatchObject({
+      vCPUs: 0,
+    });
   });
 
   it("project task retention: get, put, delete (destructive: restored)", async () => {
@@ -303,7 +340,10 @@ describe("tasks and jobs", () => {
     if (needProject(["createTask", "getTasks", "getTask"])) return;
     if (!destructive(["createTask"])) {
       const task = await unwrap(
-        client.api.POST("/htc/projects/{projectId}/tasks", { ...projectPath(), body: { taskName: "htc-contract-tests", taskDescription: "created by @htcemu/contract-tests" } }),
+        client.api.POST("/htc/projects/{projectId}/tasks", {
+          ...projectPath(),
+          body: { taskName: "htc-contract-tests", taskDescription: "created by @htcemu/contract-tests" },
+        }),
       );
       ctx.taskId = task.taskId;
       ctx.ownTask = true;
@@ -311,7 +351,9 @@ describe("tasks and jobs", () => {
       cleanups.push({
         what: `delete task ${task.taskId}`,
         run: async () => {
-          const res = await client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: ctx.projectId!, taskId: task.taskId } } });
+          const res = await client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", {
+            params: { path: { projectId: ctx.projectId!, taskId: task.taskId } },
+          });
           if (res.response.status !== 200 && res.response.status !== 404) throw new Error(`deleteTask answered ${res.response.status}`);
         },
       });
@@ -332,7 +374,14 @@ describe("tasks and jobs", () => {
         {
           jobName: "contract",
           batchSize: 3,
-          htcJobDefinition: { imageName, commands: ["sh", "-c", "echo contract"], maxVCpus: 1, maxMemory: 512, execTimeoutSeconds: 60, envs: [{ name: "A", value: "1" }] },
+          htcJobDefinition: {
+            imageName,
+            commands: ["sh", "-c", "echo contract"],
+            maxVCpus: 1,
+            maxMemory: 512,
+            execTimeoutSeconds: 60,
+            envs: [{ name: "A", value: "1" }],
+          },
           tags: [{ key: "suite", value: "contract-tests" }],
           retryStrategy: { maxRetries: 0 },
         },
@@ -351,34 +400,52 @@ describe("tasks and jobs", () => {
   it("getJobs with filters and pagination, getJob, getEvents, getLogs", async () => {
     if (needTask(["getJobs", "getJob", "getEvents", "getLogs"])) return;
     const path = { projectId: ctx.projectId!, taskId: ctx.taskId! };
-    const jobs = await collect(paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path } }, { pageSize: 2 }), { limit: 100_000 });
+    const jobs = await collect(paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path } }, { pageSize: 2 }), {
+      limit: 100_000,
+    });
     ctx.jobId ??= jobs[0]?.jobUUID;
-    const simple = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query: { viewType: "SIMPLE", status: "SUBMITTED_TO_RESCALE", group: "contract-held", pageSize: 10 } } }));
+    const simple = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
+        params: { path, query: { viewType: "SIMPLE", status: "SUBMITTED_TO_RESCALE", group: "contract-held", pageSize: 10 } },
+      }),
+    );
     if (ctx.ownTask && target.kind === "emulator") expect(simple.items).toHaveLength(3);
     if (ctx.jobId) {
-      const byId = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query: { jobId: [ctx.jobId, "no-such-job:0"] } } }));
+      const byId = await unwrap(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
+          params: { path, query: { jobId: [ctx.jobId, "no-such-job:0"] } },
+        }),
+      );
       expect(byId.items.map((j) => j.jobUUID)).toEqual([ctx.jobId]);
     }
     // Without a job, the 404 of an unknown one is what gets checked.
     const jobPath = { params: { path: { ...path, jobId: ctx.jobId ?? "no-such-job:0" } } };
     const job = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", jobPath);
     expect(job.response.status).toBe(ctx.jobId ? 200 : 404);
-    const events = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { ...jobPath.params, query: { pageSize: 100 } } });
+    const events = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", {
+      params: { ...jobPath.params, query: { pageSize: 100 } },
+    });
     expect(events.response.status).toBe(ctx.jobId ? 200 : 404);
     if (ctx.jobId) expect(events.data!.items[0]?.status).toBe("SUBMITTED_TO_RESCALE");
-    const logs = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { ...jobPath.params, query: { sort: "asc", pageSize: 10 } } });
+    const logs = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
+      params: { ...jobPath.params, query: { sort: "asc", pageSize: 10 } },
+    });
     expect(logs.response.status).toBe(ctx.jobId ? 200 : 404);
   });
 
   it("getTaskGroups, GetTaskStats, getGroupSummaryStatistics", async () => {
     if (needTask(["getTaskGroups", "GetTaskStats", "getGroupSummaryStatistics"])) return;
     const params = { path: { projectId: ctx.projectId!, taskId: ctx.taskId! } };
-    const groups = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { ...params, query: { pageSize: 100 } } }));
+    const groups = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { ...params, query: { pageSize: 100 } } }),
+    );
     if (ctx.jobId && ctx.ownTask) expect(groups).toContain("contract-held");
     const stats = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params }));
     if (ctx.jobId && ctx.ownTask) expect(stats.jobStatuses.SUBMITTED_TO_RESCALE).toBe(3);
     const summary = await unwrap(
-      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { ...params, query: { group: ["contract-held", "no-such-group"], pageSize: 10 } } }),
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
+        params: { ...params, query: { group: ["contract-held", "no-such-group"], pageSize: 10 } },
+      }),
     );
     expect(summary.items.map((i) => i.group)).toEqual(["contract-held", "no-such-group"]);
   });
@@ -387,20 +454,29 @@ describe("tasks and jobs", () => {
     if (needTask(["cancelJobs"]) || destructive(["cancelJobs"])) return;
     const path = { projectId: ctx.projectId!, taskId: ctx.taskId! };
     if (ctx.jobId) {
-      const one = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { jobId: [ctx.jobId] } } });
+      const one = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
+        params: { path, query: { jobId: [ctx.jobId] } },
+      });
       expect(one.response.status).toBe(200);
     }
-    const group = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { group: "contract-held" } }, body: {} });
+    const group = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
+      params: { path, query: { group: "contract-held" } },
+      body: {},
+    });
     expect(group.response.status).toBe(200);
     if (!ctx.jobId) return;
     const deadline = Date.now() + (target.kind === "emulator" ? 10_000 : 120_000);
     for (;;) {
-      const jobs = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query: { group: "contract-held" } } }));
+      const jobs = await unwrap(
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query: { group: "contract-held" } } }),
+      );
       if (jobs.items.every((j) => isTerminalStatus(j.status))) break;
       if (Date.now() > deadline) throw new Error(`cancelled jobs did not finish: ${jobs.items.map((j) => j.status).join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...path, jobId: ctx.jobId } } }));
+    const job = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...path, jobId: ctx.jobId } } }),
+    );
     expect(job.status).toBe("FAILED");
   });
 
@@ -411,9 +487,13 @@ describe("tasks and jobs", () => {
       skip(["deleteProjectLimit", "deleteProjectLimits"], "the project is not the suite's own: its limits are left as they were");
       return;
     }
-    const one = await client.api.DELETE("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId: ctx.projectId!, id: ctx.limitId! } } });
+    const one = await client.api.DELETE("/htc/projects/{projectId}/limits/{id}", {
+      params: { path: { projectId: ctx.projectId!, id: ctx.limitId! } },
+    });
     expect(one.response.status).toBe(204);
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...projectPath(), body: { vCPUs: 8, modifierRole: "WORKSPACE_ADMIN" } }));
+    await unwrap(
+      client.api.POST("/htc/projects/{projectId}/limits", { ...projectPath(), body: { vCPUs: 8, modifierRole: "WORKSPACE_ADMIN" } }),
+    );
     const all = await client.api.DELETE("/htc/projects/{projectId}/limits", projectPath());
     expect(all.response.status).toBe(204);
     expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits", projectPath()))).toEqual([]);
@@ -434,10 +514,26 @@ describe("tasks and jobs", () => {
     const [batch] = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path, query: { group: "contract-run" } },
-        body: [{ batchSize: 1, htcJobDefinition: { imageName, commands: ["sh", "-c", "echo contract-run"], maxVCpus: 1, maxMemory: 512, execTimeoutSeconds: 600 } }],
+        body: [
+          {
+            batchSize: 1,
+            htcJobDefinition: {
+              imageName,
+              commands: ["sh", "-c", "echo contract-run"],
+              maxVCpus: 1,
+              maxMemory: 512,
+              execTimeoutSeconds: 600,
+            },
+          },
+        ],
       }),
     );
-    const done = await waitForGroup(client, { ...path, group: "contract-run", intervalMs: 200, timeoutMs: target.kind === "emulator" ? 30_000 : 900_000 });
+    const done = await waitForGroup(client, {
+      ...path,
+      group: "contract-run",
+      intervalMs: 200,
+      timeoutMs: target.kind === "emulator" ? 30_000 : 900_000,
+    });
     expect(done.succeeded + done.failed).toBe(1);
     const jobPath = { params: { path: { ...path, jobId: `${batch!.parentJobId}:0` } } };
     const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", jobPath));
@@ -455,28 +551,58 @@ describe("storage", () => {
     const token = await unwrap(client.api.GET("/htc/projects/{projectId}/storage/token", projectPath()));
     expect(token.projectId).toBe(ctx.projectId);
     const region = token.region as Schemas["SupportedRescaleRegion"];
-    const regional = await unwrap(client.api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId: ctx.projectId!, region } } }));
+    const regional = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId: ctx.projectId!, region } } }),
+    );
     expect(regional.region).toBe(region);
     const tokens = await unwrap(client.api.GET("/htc/projects/{projectId}/storage/tokens", projectPath()));
     expect(tokens.regionStores.length).toBeGreaterThan(0);
-    const put = await unwrap(client.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId: ctx.projectId! }, query: { filePath: "htc-contract-tests/hello.txt" } } }));
+    const put = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
+        params: { path: { projectId: ctx.projectId! }, query: { filePath: "htc-contract-tests/hello.txt" } },
+      }),
+    );
     expect(put.url).toMatch(/X-Amz-Signature=/);
-    if (target.kind === "emulator") await roundTrip(put.url, () => client.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId: ctx.projectId! }, query: { filePath: "htc-contract-tests/hello.txt", method: "GET" } } }));
+    if (target.kind === "emulator")
+      await roundTrip(put.url, () =>
+        client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
+          params: { path: { projectId: ctx.projectId! }, query: { filePath: "htc-contract-tests/hello.txt", method: "GET" } },
+        }),
+      );
   });
 
   it("task storage: token, token for a region, tokens, regional storage, presigned URLs", async () => {
-    const ops = ["getTaskStorageToken", "getTaskStorageTokenForRegion", "getTaskStorageTokens", "getTaskRegionalStorage", "getTaskPresignedUrl"];
+    const ops = [
+      "getTaskStorageToken",
+      "getTaskStorageTokenForRegion",
+      "getTaskStorageTokens",
+      "getTaskRegionalStorage",
+      "getTaskPresignedUrl",
+    ];
     if (needTask(ops)) return;
     const token = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", taskPath()));
     const region = token.region as Schemas["SupportedRescaleRegion"];
-    await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", { params: { path: { projectId: ctx.projectId!, taskId: ctx.taskId!, region } } }));
+    await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", {
+        params: { path: { projectId: ctx.projectId!, taskId: ctx.taskId!, region } },
+      }),
+    );
     const tokens = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", taskPath()));
     expect(tokens.regionStores.length).toBeGreaterThan(0);
     const overview = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/regional-storage", taskPath()));
     expect(overview.regionalStores.length).toBeGreaterThan(0);
     const params = { path: { projectId: ctx.projectId!, taskId: ctx.taskId! } };
-    const put = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { ...params, query: { filePath: "out/contract.txt", method: "PUT" } } }));
-    if (target.kind === "emulator") await roundTrip(put.url, () => client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", { params: { ...params, query: { filePath: "out/contract.txt", method: "GET" } } }));
+    const put = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+        params: { ...params, query: { filePath: "out/contract.txt", method: "PUT" } },
+      }),
+    );
+    if (target.kind === "emulator")
+      await roundTrip(put.url, () =>
+        client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
+          params: { ...params, query: { filePath: "out/contract.txt", method: "GET" } },
+        }),
+      );
   });
 });
 
@@ -545,7 +671,9 @@ describe("container registry", () => {
       status = (await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", params))).status;
     }
     expect(status).toBe("READY");
-    expect((await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", projectPath()))).images).toContain(`${repo}:v1`);
+    expect((await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", projectPath()))).images).toContain(
+      `${repo}:v1`,
+    );
   }, 120_000);
 });
 
@@ -553,13 +681,19 @@ describe("error bodies", () => {
   it("401 without credentials, 404 for unknown resources, 400 for invalid input: all as the contract says", async () => {
     const anonymous = suiteClient(target, { coverage, auth: "none" });
     expect((await anonymous.api.GET("/htc/projects")).response.status).toBe(401);
-    expect((await client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: "no-such-project" } } })).response.status).toBe(404);
-    const invalid = await suiteClient(target, { coverage, validateRequests: false }).api.GET("/htc/projects", { params: { query: { pageSize: 0 } } });
+    expect(
+      (await client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: "no-such-project" } } })).response.status,
+    ).toBe(404);
+    const invalid = await suiteClient(target, { coverage, validateRequests: false }).api.GET("/htc/projects", {
+      params: { query: { pageSize: 0 } },
+    });
     expect(invalid.response.status).toBe(400);
     expect(invalid.error).toMatchObject({ errorType: expect.any(String), errorDescription: expect.stringMatching(/^pageSize/) });
     // A path outside the typed surface, through the checked fetch: the job 404 uses HTCRequestError.
     const unknownJob = await checkedFetch(coverage)(`${target.baseUrl}/htc/projects/no-such-project/tasks/no-such-task/jobs/x:0`, {
-      headers: { Authorization: `Bearer ${(await unwrap(client.api.GET("/auth/token", { headers: { Authorization: `Token ${target.apiKey}` } }))).tokenValue}` },
+      headers: {
+        Authorization: `Bearer ${(await unwrap(client.api.GET("/auth/token", { headers: { Authorization: `Token ${target.apiKey}` } }))).tokenValue}`,
+      },
     });
     expect(unknownJob.status).toBe(404);
   });
@@ -572,12 +706,18 @@ describe("the task's end", () => {
       skip(["updateTask", "deleteTask"], "the task is not the suite's own");
       return;
     }
-    const archived = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...taskPath(), body: { lifecycleStatus: "ARCHIVED" } });
+    const archived = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", {
+      ...taskPath(),
+      body: { lifecycleStatus: "ARCHIVED" },
+    });
     // Archiving waits for unfinished jobs: 400 while any job is still running is also a contract answer.
     expect([200, 400]).toContain(archived.response.status);
     if (archived.response.status === 200) {
       expect(archived.data!.lifecycleStatus).toBe("ARCHIVED");
-      expect((await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...taskPath(), body: { lifecycleStatus: "ACTIVE" } }))).lifecycleStatus).toBe("ACTIVE");
+      expect(
+        (await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...taskPath(), body: { lifecycleStatus: "ACTIVE" } })))
+          .lifecycleStatus,
+      ).toBe("ACTIVE");
     }
     const deleted = await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", taskPath()));
     expect(deleted.lifecycleStatus).toBe("DELETED");
@@ -592,7 +732,8 @@ describe("coverage", () => {
     expect(missing, coverageReport(coverage, served.served, served.notServed, skipped)).toEqual([]);
     // Only operations still being built may be missing from the target; anything else is a lost route.
     expect(served.notServed.filter((id) => !IN_FLIGHT_OPERATIONS.includes(id))).toEqual([]);
-    if (target.kind === "emulator" && served.notServed.length === 0) expect(coverage.summary()).toBe(`covered ${contract.operationIds.length}/${contract.operationIds.length}`);
+    if (target.kind === "emulator" && served.notServed.length === 0)
+      expect(coverage.summary()).toBe(`covered ${contract.operationIds.length}/${contract.operationIds.length}`);
   });
 
   it("against the emulator, every served operation also answered 2xx at least once", () => {

@@ -22,7 +22,9 @@ afterAll(async () => {
 describe("routes and operations are the same set", () => {
   it("the contract's operations are the surface's 57", () => {
     const surface = JSON.parse(readFileSync(surfacePath, "utf8")) as { method: string; path: string; operationId: string }[];
-    expect(contract.operations.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort()).toEqual(surface.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort());
+    expect(contract.operations.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort()).toEqual(
+      surface.map((o) => `${o.method} ${o.path} ${o.operationId}`).sort(),
+    );
   });
 
   it("every operation of the contract is routed, under /api/v1 and at the root", async (context) => {

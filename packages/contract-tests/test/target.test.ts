@@ -13,7 +13,13 @@ describe("resolveTarget", () => {
   it("targets a deployment read-only unless HTC_CONTRACT_ALLOW_WRITES=1", async () => {
     const env = { HTC_CONTRACT_BASE_URL: "https://htc.example.com/api/v1/", HTC_CONTRACT_API_KEY: " key ", HTC_CONTRACT_PROJECT_ID: "p1" };
     const readOnly = await resolveTarget({}, env);
-    expect(readOnly).toMatchObject({ kind: "remote", baseUrl: "https://htc.example.com/api/v1", rootUrl: "https://htc.example.com", apiKey: "key", allowWrites: false });
+    expect(readOnly).toMatchObject({
+      kind: "remote",
+      baseUrl: "https://htc.example.com/api/v1",
+      rootUrl: "https://htc.example.com",
+      apiKey: "key",
+      allowWrites: false,
+    });
     expect(readOnly.options).toEqual({ projectId: "p1" });
     expect(writesRefused(readOnly)).toContain("HTC_CONTRACT_ALLOW_WRITES=1");
     // Only "1" opens writes: anything else stays read-only (the safe side).

@@ -50,8 +50,7 @@ export function createCoverage(contract: Contract): Coverage {
       const line = `covered ${total - missing.length}/${total}`;
       return missing.length === 0 ? line : `${line} (missing: ${missing.join(", ")})`;
     },
-    toJSON: () =>
-      [...seen].map(([operationId, statuses]) => ({ operationId, statuses: [...statuses].sort((a, b) => a - b) })),
+    toJSON: () => [...seen].map(([operationId, statuses]) => ({ operationId, statuses: [...statuses].sort((a, b) => a - b) })),
     merge(records) {
       for (const { operationId, statuses } of records) {
         if (statuses.length === 0) coverage.record(operationId);

@@ -15,10 +15,7 @@ export interface RouteMatch<T extends Route> {
   readonly params: Record<string, string>;
 }
 
-type Segment =
-  | { kind: "literal"; value: string }
-  | { kind: "param"; name: string }
-  | { kind: "mixed"; regex: RegExp; names: string[] };
+type Segment = { kind: "literal"; value: string } | { kind: "param"; name: string } | { kind: "mixed"; regex: RegExp; names: string[] };
 
 interface CompiledRoute<T extends Route> {
   route: T;

@@ -85,10 +85,7 @@ export function extractOperations(document: OpenApiDocument): Operation[] {
       const opPointer = `${item.pointer}/${method}`;
       const own = parameterList(document, op["parameters"], `${opPointer}/parameters`);
       // Operation-level parameters override path-level ones with the same name and location.
-      const parameters = [
-        ...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)),
-        ...own,
-      ];
+      const parameters = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own];
       operations.push({
         operationId,
         method: method.toUpperCase(),

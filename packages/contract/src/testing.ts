@@ -86,8 +86,7 @@ export async function spawnEmulator(options: SpawnEmulatorOptions = {}): Promise
         resolve({ baseUrl, apiKey });
       }
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(`it exited with ${signal ?? `code ${code}`}`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`it exited with ${signal ?? `code ${code}`}`);
     const onError = (error: Error) => fail(error.message);
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

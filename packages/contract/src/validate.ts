@@ -161,7 +161,9 @@ export class ContractValidator {
     // Without a Content-Type (a direct call), assume the only declared media type.
     const media = contentType ? findMediaType(declared, contentType) : declared.length === 1 ? declared[0] : undefined;
     if (!media) {
-      return [at(op, "contentType", "", `request Content-Type ${contentType ?? "(none)"} is not declared (declared: ${declared.join(", ")})`)];
+      return [
+        at(op, "contentType", "", `request Content-Type ${contentType ?? "(none)"} is not declared (declared: ${declared.join(", ")})`),
+      ];
     }
     const location = spec.content[media];
     if (!location) return [];
@@ -169,7 +171,14 @@ export class ContractValidator {
     return this.check(op, "request", location, value, "body", "");
   }
 
-  private check(op: Operation, view: SchemaView, location: SchemaLocation, value: unknown, where: Violation["in"], prefix: string): Violation[] {
+  private check(
+    op: Operation,
+    view: SchemaView,
+    location: SchemaLocation,
+    value: unknown,
+    where: Violation["in"],
+    prefix: string,
+  ): Violation[] {
     const validate = this.compile(view, location.pointer);
     if (validate(value)) return [];
     return (validate.errors ?? []).map((error) => toViolation(op, where, prefix, error));

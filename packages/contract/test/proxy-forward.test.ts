@@ -22,7 +22,10 @@ async function target(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers, agent: false }, (res) => {
       let body = "";
@@ -42,7 +45,13 @@ describe("forwarding", () => {
     let seen: IncomingMessage["headers"] = {};
     const url = await target((req, res) => {
       seen = req.headers;
-      res.writeHead(200, { "content-type": "application/json", "x-private": "target", "x-kept": "yes", connection: "x-private", "keep-alive": "timeout=99" });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "x-private": "target",
+        "x-kept": "yes",
+        connection: "x-private",
+        "keep-alive": "timeout=99",
+      });
       res.end('{"keys":[]}');
     });
     const proxy = await startContractProxy({ target: url });
@@ -71,7 +80,10 @@ describe("forwarding", () => {
       const answer = await get(`${proxy.url}/api/v1/htc/projects`);
       expect(answer.status).toBe(504);
       expect(answer.headers["x-htc-contract-proxy"]).toBe("upstream-timeout");
-      expect(JSON.parse(answer.body)).toMatchObject({ error: "gateway_timeout", errorDescription: expect.stringContaining("within 200 ms") });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        error: "gateway_timeout",
+        errorDescription: expect.stringContaining("within 200 ms"),
+      });
       expect(lines.some((l) => l.includes("GET /api/v1/htc/projects") && l.includes("within 200 ms"))).toBe(true);
     } finally {
       const drift = await proxy.stop();

@@ -33,7 +33,9 @@ function raw(url: string, init: { method?: string; headers?: Record<string, stri
     const req = request(url, { method: init.method ?? "GET", headers: init.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.once("end", () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.once("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }),
+      );
       res.once("error", reject);
     });
     req.once("error", reject);
@@ -84,11 +86,19 @@ describe("the proxy in front of the emulator", () => {
   });
 
   it("carries a typed client's session through, with no drift to report", async () => {
-    const client = createHtcClient({ baseUrl: `${proxy.url}/api/v1`, apiKey: emulator.apiKey, fetch: validatingFetch(contract), retry: false });
+    const client = createHtcClient({
+      baseUrl: `${proxy.url}/api/v1`,
+      apiKey: emulator.apiKey,
+      fetch: validatingFetch(contract),
+      retry: false,
+    });
     const whoami = await unwrap(client.api.GET("/auth/whoami"));
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "through-the-proxy", projectDescription: "" } }));
     const task = await unwrap(
-      client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } }, body: { taskName: "t", taskDescription: "" } }),
+      client.api.POST("/htc/projects/{projectId}/tasks", {
+        params: { path: { projectId: project.projectId } },
+        body: { taskName: "t", taskDescription: "" },
+      }),
     );
     const ids = { projectId: project.projectId, taskId: task.taskId };
     const [batch] = await unwrap(
@@ -98,11 +108,15 @@ describe("the proxy in front of the emulator", () => {
       }),
     );
     expect(batch!.batchSize).toBe(2);
-    const jobs = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { pageSize: 1 } } }));
+    const jobs = await unwrap(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { pageSize: 1 } } }),
+    );
     expect(jobs.items).toHaveLength(1);
     // `next` points back at the proxy (the Host header was preserved), so following it stays checked.
     expect(jobs.next?.startsWith(proxy.url)).toBe(true);
-    await unwrap(client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: whoami.user.workspace.id } } }));
+    await unwrap(
+      client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId: whoami.user.workspace.id } } }),
+    );
     const metrics = await client.api.GET("/htc/metrics", { parseAs: "text" });
     expect(metrics.response.status).toBe(200);
     const missing = await client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: "no-such-project" } } });
@@ -117,7 +131,9 @@ describe("the proxy in front of the emulator", () => {
   });
 
   it("returns the target's answers byte for byte", async () => {
-    const token = JSON.parse((await raw(`${emulator.baseUrl}/auth/token`, { headers: { authorization: `Token ${emulator.apiKey}` } })).body.toString()).tokenValue as string;
+    const token = JSON.parse(
+      (await raw(`${emulator.baseUrl}/auth/token`, { headers: { authorization: `Token ${emulator.apiKey}` } })).body.toString(),
+    ).tokenValue as string;
     const auth = { authorization: `Bearer ${token}` };
     const project = JSON.parse(
       (
@@ -149,7 +165,9 @@ describe("the proxy in front of the emulator", () => {
       expect(comparableHeaders(proxied.rawHeaders), path).toEqual(comparableHeaders(direct.rawHeaders));
     }
     const drift = await proxy.report();
-    expect(drift.unknown).toContainEqual(expect.objectContaining({ method: "GET", path: "/api/v1/htc/no-such-operation", count: 1, statuses: { "404": 1 } }));
+    expect(drift.unknown).toContainEqual(
+      expect.objectContaining({ method: "GET", path: "/api/v1/htc/no-such-operation", count: 1, statuses: { "404": 1 } }),
+    );
     // The bad pageSize is request drift: the client sent what the contract forbids, and the proxy says so.
     const request = drift.operations["getProjects"]!.drift.find((d) => d.phase === "request");
     expect(request).toMatchObject({ in: "query", pointer: "/pageSize", keyword: "minimum", count: 1 });
@@ -215,7 +233,11 @@ describe("the proxy forwards requests unchanged", () => {
     expect(seen.size).toBe(whole.length);
     expect(seen.sha256).toBe(createHash("sha256").update(whole).digest("hex"));
     const headers = Object.fromEntries(seen.rawHeaders.flatMap((v, i, all) => (i % 2 === 0 ? [[v.toLowerCase(), all[i + 1]]] : [])));
-    expect(headers).toMatchObject({ authorization: "Bearer secret.token.value", "x-rescale-environment": "prod", "transfer-encoding": "chunked" });
+    expect(headers).toMatchObject({
+      authorization: "Bearer secret.token.value",
+      "x-rescale-environment": "prod",
+      "transfer-encoding": "chunked",
+    });
     expect(headers["host"]).toBe(new URL(proxy.target).host);
     // A path without the target's prefix gets it.
     const root = JSON.parse((await raw(`${proxy.url}/auth/token`)).body.toString()) as { url: string };
@@ -245,7 +267,9 @@ describe("the proxy reports drift", () => {
           res.end("I'm a teapot");
           return;
         }
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name))) as Record<string, string>;
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)),
+        ) as Record<string, string>;
         const body = chunks.length ? Buffer.concat(chunks) : undefined;
         const answer = await fetch(emulator.rootUrl + req.url, { method: req.method, headers, body });
         let text = await answer.text();
@@ -288,7 +312,15 @@ describe("the proxy reports drift", () => {
     const drift = await proxy.stop();
     expect(drift.operations["getRegions"]).toMatchObject({ calls: 3, callsWithDrift: 3 });
     expect(drift.operations["getRegions"]!.drift).toEqual([
-      expect.objectContaining({ phase: "response", status: 200, in: "body", pointer: "/*/cloudProvider", keyword: "enum", count: 3, example: expect.objectContaining({ value: "MARS" }) }),
+      expect.objectContaining({
+        phase: "response",
+        status: 200,
+        in: "body",
+        pointer: "/*/cloudProvider",
+        keyword: "enum",
+        count: 3,
+        example: expect.objectContaining({ value: "MARS" }),
+      }),
     ]);
     expect(drift.operations["whoAmI"]!.drift).toEqual([
       expect.objectContaining({ phase: "response", pointer: "/user/email", keyword: "required", count: 2 }),
@@ -297,7 +329,14 @@ describe("the proxy reports drift", () => {
     expect(drift.operations["createProject"]!.drift).toContainEqual(
       expect.objectContaining({ phase: "request", in: "body", pointer: "/projectName", keyword: "type", count: 1 }),
     );
-    expect(drift.totals).toMatchObject({ unknownOperations: 2, outsideContract: 1, withDrift: 7, responseDrift: 6, requestDrift: 1, upstreamErrors: 0 });
+    expect(drift.totals).toMatchObject({
+      unknownOperations: 2,
+      outsideContract: 1,
+      withDrift: 7,
+      responseDrift: 6,
+      requestDrift: 1,
+      upstreamErrors: 0,
+    });
     expect(drift.unknown.map((u) => u.path).sort()).toEqual(["/api/v1/htc/not-an-operation/0", "/api/v1/htc/not-an-operation/1"]);
 
     const written = JSON.parse(readFileSync(report, "utf8")) as DriftReport;
@@ -338,7 +377,13 @@ describe("upstream failures and the command", () => {
     const lines: string[] = [];
     const controller = new AbortController();
     const file = join(work, "command", "report.json");
-    const done = runProxyCommand({ target: await listen(target), port: 0, report: file, print: (line) => lines.push(line), signal: controller.signal });
+    const done = runProxyCommand({
+      target: await listen(target),
+      port: 0,
+      report: file,
+      print: (line) => lines.push(line),
+      signal: controller.signal,
+    });
     try {
       await expect.poll(() => lines.find((l) => l.startsWith("point clients at"))).toBeTruthy();
       const base = /point clients at (\S+)/.exec(lines.find((l) => l.startsWith("point clients at"))!)![1]!;
@@ -379,7 +424,15 @@ describe("upstream failures and the command", () => {
       expect(lines.at(-1)).toBe(`report written to ${file} (summary: ${join(cwd, "htc-drift-report.txt")})`);
       // A relative --report (and --summary) is taken from the same folder.
       const relative = new AbortController();
-      const second = runProxyCommand({ target: url, port: 0, cwd, report: "sub/r.json", summary: "s.txt", print: () => {}, signal: relative.signal });
+      const second = runProxyCommand({
+        target: url,
+        port: 0,
+        cwd,
+        report: "sub/r.json",
+        summary: "s.txt",
+        print: () => {},
+        signal: relative.signal,
+      });
       relative.abort();
       await second;
       expect(existsSync(join(cwd, "sub", "r.json")) && existsSync(join(cwd, "s.txt"))).toBe(true);

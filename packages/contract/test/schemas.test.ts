@@ -29,9 +29,9 @@ describe("deriveView", () => {
   it("rewrites schemas inline in operations too, and leaves the source untouched", () => {
     const before = JSON.stringify(document);
     const inline = (doc: Record<string, unknown>) =>
-      (doc["paths"] as Record<string, Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>>)[
-        "/oauth2/token"
-      ]!["post"]!.requestBody.content["application/x-www-form-urlencoded"]!.schema;
+      (doc["paths"] as Record<string, Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>>)["/oauth2/token"]![
+        "post"
+      ]!.requestBody.content["application/x-www-form-urlencoded"]!.schema;
     expect(inline(deriveView(document, "request"))).toEqual(inline(document));
     expect(JSON.stringify(document)).toBe(before);
   });

@@ -102,7 +102,9 @@ describe("validateRequest: bodies", () => {
 
   it("validates the other members", () => {
     const { htcJobDefinition: _, ...batch } = submittedBatch();
-    expect(contract.validateRequest({ method: "POST", path: submit, headers: json, body: [batch, { ...submittedBatch(), batchSize: 0 }] })).toEqual([
+    expect(
+      contract.validateRequest({ method: "POST", path: submit, headers: json, body: [batch, { ...submittedBatch(), batchSize: 0 }] }),
+    ).toEqual([
       expect.objectContaining({ in: "body", pointer: "/0/htcJobDefinition", keyword: "required" }),
       expect.objectContaining({ in: "body", pointer: "/1/batchSize", keyword: "minimum" }),
     ]);
@@ -126,10 +128,12 @@ describe("validateRequest: bodies", () => {
   it("validates urlencoded bodies field by field", () => {
     const form = { "content-type": "application/x-www-form-urlencoded" };
     const path = "/api/v1/oauth2/token";
-    expect(contract.validateRequest({ method: "POST", path, headers: form, body: "grant_type=client_credentials&client_secret=k1" })).toEqual([]);
-    expect(contract.validateRequest({ method: "POST", path, headers: form, body: new URLSearchParams({ grant_type: "password" }) })).toEqual([
-      expect.objectContaining({ in: "body", pointer: "/grant_type", keyword: "enum" }),
-    ]);
+    expect(
+      contract.validateRequest({ method: "POST", path, headers: form, body: "grant_type=client_credentials&client_secret=k1" }),
+    ).toEqual([]);
+    expect(
+      contract.validateRequest({ method: "POST", path, headers: form, body: new URLSearchParams({ grant_type: "password" }) }),
+    ).toEqual([expect.objectContaining({ in: "body", pointer: "/grant_type", keyword: "enum" })]);
     expect(contract.validateRequest({ method: "POST", path })).toEqual([]);
   });
 });

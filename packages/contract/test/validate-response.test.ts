@@ -43,9 +43,7 @@ describe("validateResponse (real contract)", () => {
   });
 
   it("reports a content type that is not declared", () => {
-    expect(contract.validateResponse("getProject", 200, "text/html", "<html>")).toEqual([
-      expect.objectContaining({ in: "contentType" }),
-    ]);
+    expect(contract.validateResponse("getProject", 200, "text/html", "<html>")).toEqual([expect.objectContaining({ in: "contentType" })]);
     expect(contract.validateResponse("getMetrics", 200, "application/json", "x 1")).toEqual([
       expect.objectContaining({ in: "contentType" }),
     ]);
@@ -90,9 +88,9 @@ describe("validateResponse (real contract)", () => {
   });
 
   it("finds the operation from a method and a concrete path", () => {
-    expect(contract.validateResponse({ method: "GET", path: "/api/v1/htc/projects/p1?x=1" }, 200, "application/json", validProject())).toEqual(
-      [],
-    );
+    expect(
+      contract.validateResponse({ method: "GET", path: "/api/v1/htc/projects/p1?x=1" }, 200, "application/json", validProject()),
+    ).toEqual([]);
     expect(contract.validateResponse({ method: "GET", path: "/api/v1/nope" }, 200, "application/json", {})).toEqual([
       expect.objectContaining({ in: "operation" }),
     ]);

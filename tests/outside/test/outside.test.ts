@@ -46,7 +46,9 @@ describe("the README's snippets", () => {
   });
 
   it("install published packages (the test installs the same ones from their tarballs)", () => {
-    const named = commandLines(snippet(snippets, "install").code).flatMap((line) => line.split(/\s+/).filter((w) => w.startsWith("@htcemu/")));
+    const named = commandLines(snippet(snippets, "install").code).flatMap((line) =>
+      line.split(/\s+/).filter((w) => w.startsWith("@htcemu/")),
+    );
     const names = new Set(published.map((p) => p.name));
     expect(named.length).toBeGreaterThan(0);
     for (const name of named) expect(names, name).toContain(name);
@@ -266,7 +268,7 @@ describe("types", () => {
         'const { data } = await client.api.GET("/htc/projects");',
         "const names: string[] = (data?.items ?? []).map((p) => p.projectName);",
         "// @ts-expect-error: projectName is a string",
-        'const wrong: number = data!.items[0]!.projectName;',
+        "const wrong: number = data!.items[0]!.projectName;",
         "console.log(status, op, adminPath, names, wrong, HtcApiError, createAdminClient, createHtcClientFromEnvironment, {} as ProjectsPath);",
         "await emulator.stop();",
         "",

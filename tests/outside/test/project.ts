@@ -54,10 +54,14 @@ export class OutsideProject {
       join(this.dir, "package.json"),
       `${JSON.stringify({ name: "outside-project", version: "1.0.0", private: true, type: "module" }, null, 2)}\n`,
     );
-    const result = await this.run("npm", ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs.values(), ...TOOLS], {
-      env: installEnvironment(),
-      timeoutMs: 840_000,
-    });
+    const result = await this.run(
+      "npm",
+      ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs.values(), ...TOOLS],
+      {
+        env: installEnvironment(),
+        timeoutMs: 840_000,
+      },
+    );
     if (result.code !== 0) throw new Error(`npm install failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
     return tarballs;
   }

@@ -65,7 +65,11 @@ export function registerAuthCommands(program: Command): void {
       }
       rmSync(session.store.tokenFile(name), { force: true });
       session.out.result({ context: name, removedKey: hadKey }, () => {
-        session.out.line(hadKey ? `Logged out of context ${name}: API key and cached token removed.` : `Context ${name} held no API key; cached token removed.`);
+        session.out.line(
+          hadKey
+            ? `Logged out of context ${name}: API key and cached token removed.`
+            : `Context ${name} held no API key; cached token removed.`,
+        );
       });
       if (session.env["RESCALE_API_KEY"] || session.env["RESCALE_API_TOKEN"]) {
         session.out.info("note: RESCALE_API_KEY (or RESCALE_API_TOKEN) is still set in the environment and still authenticates commands");
@@ -80,7 +84,8 @@ export function registerAuthCommands(program: Command): void {
       const target = session.target();
       const client = session.client();
       // /auth/whoami authenticates with the key itself; a ready bearer token (inside a job) cannot call it.
-      const me = target.credential.kind === "bearerToken" ? undefined : await unwrap(client.api.GET("/auth/whoami", { signal: session.signal }));
+      const me =
+        target.credential.kind === "bearerToken" ? undefined : await unwrap(client.api.GET("/auth/whoami", { signal: session.signal }));
       const claims = (await unwrap(client.api.GET("/auth/token/whoami", { signal: session.signal }))) as Record<string, unknown>;
       const result = {
         context: session.contextName,
@@ -107,7 +112,10 @@ export function registerAuthCommands(program: Command): void {
           ["Credential", `${target.credential.kind} ${maskSecret(target.credential.value)} (${target.sources.credential})`],
           ["User", user ? `${user.fullName} <${user.email}>` : str(claims["userFullName"])],
           ["User id", user?.userId ?? str(claims["sub"])],
-          ["Workspace", user ? `${user.workspace.name} (${user.workspace.id})` : `${str(claims["workspaceName"])} (${str(claims["workspaceId"])})`],
+          [
+            "Workspace",
+            user ? `${user.workspace.name} (${user.workspace.id})` : `${str(claims["workspaceName"])} (${str(claims["workspaceId"])})`,
+          ],
           ["Organization", user?.organization?.code ?? str(claims["organizationCode"])],
           ["Roles", roles.length ? roles.join(", ") : "user"],
           ["Token expires", time(exp)],

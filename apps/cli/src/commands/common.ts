@@ -10,7 +10,8 @@ export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: s
   return (value) => {
     const n = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("not an integer");
-    if (n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be ${min}…${max}`);
+    if (n < min || n > max)
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be ${min}…${max}`);
     return n;
   };
 }
@@ -35,7 +36,12 @@ export function secondsOption(value: string): number {
  * Parses a duration: `90s`, `15m`, `6h`, `30d`, `1h30m`, `500ms`, or a plain number of `plain` units. The result is
  * in `unit` (seconds or milliseconds); `integer` refuses fractions of it.
  */
-export function durationOption(options: { unit: "s" | "ms"; plain?: "s" | "ms"; integer?: boolean; min?: number }): (value: string) => number {
+export function durationOption(options: {
+  unit: "s" | "ms";
+  plain?: "s" | "ms";
+  integer?: boolean;
+  min?: number;
+}): (value: string) => number {
   const plain = options.plain ?? options.unit;
   return (value) => {
     const text = value.trim();
@@ -44,13 +50,16 @@ export function durationOption(options: { unit: "s" | "ms"; plain?: "s" | "ms"; 
     else {
       const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy)];
       if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
-        throw new InvalidArgumentError(`not a duration: use e.g. 90s, 15m, 6h, 30d or 1h30m (a plain number is in ${plain === "s" ? "seconds" : "milliseconds"})`);
+        throw new InvalidArgumentError(
+          `not a duration: use e.g. 90s, 15m, 6h, 30d or 1h30m (a plain number is in ${plain === "s" ? "seconds" : "milliseconds"})`,
+        );
       }
       seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2] as keyof typeof DURATION_UNITS], 0);
     }
     // Rounded to a microsecond, so that `1.1s` in milliseconds is 1100, not 1100.0000000000002.
     const result = Math.round((options.unit === "ms" ? seconds * 1000 : seconds) * 1e6) / 1e6;
-    if (options.integer && !Number.isInteger(result)) throw new InvalidArgumentError(`must be a whole number of ${options.unit === "s" ? "seconds" : "milliseconds"}`);
+    if (options.integer && !Number.isInteger(result))
+      throw new InvalidArgumentError(`must be a whole number of ${options.unit === "s" ? "seconds" : "milliseconds"}`);
     if (result < (options.min ?? 0)) throw new InvalidArgumentError(`must be at least ${options.min ?? 0}${options.unit}`);
     return result;
   };
@@ -64,7 +73,12 @@ export function formatSeconds(seconds: number): string {
   if (!Number.isInteger(seconds) || seconds < 60) return `${seconds}s`;
   const parts: string[] = [];
   let rest = seconds;
-  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+  for (const [unit, size] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;
@@ -191,7 +205,8 @@ export function compareValues(a: unknown, b: unknown): number {
 type ContractSchema = { enum?: unknown[]; properties?: Record<string, unknown> };
 
 function contractSchema(name: string): ContractSchema | undefined {
-  contractSchemas ??= (JSON.parse(readFileSync(contractPath, "utf8")) as { components: { schemas: Record<string, ContractSchema> } }).components.schemas;
+  contractSchemas ??= (JSON.parse(readFileSync(contractPath, "utf8")) as { components: { schemas: Record<string, ContractSchema> } })
+    .components.schemas;
   return contractSchemas[name];
 }
 let contractSchemas: Record<string, ContractSchema> | undefined;

@@ -12,7 +12,10 @@ import { usageError } from "../errors.js";
 import { maskSecret, OUTPUT_FORMATS, type OutputFormat, time } from "../output.js";
 
 /** The official CLI's keys of a context, and the fields they are stored in. */
-const CONTEXT_KEYS = { api_url: "url", api_key: "apiKey", project_id: "projectId", task_id: "taskId" } as const satisfies Record<string, keyof ContextConfig>;
+const CONTEXT_KEYS = { api_url: "url", api_key: "apiKey", project_id: "projectId", task_id: "taskId" } as const satisfies Record<
+  string,
+  keyof ContextConfig
+>;
 /** The official CLI's global keys (api_url is both: a context's wins). */
 const GLOBAL_KEYS = ["api_url", "output_format", "selected_context"] as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
@@ -20,9 +23,7 @@ type GlobalKey = (typeof GLOBAL_KEYS)[number];
 const KEY_LIST = `${Object.keys(CONTEXT_KEYS).join(", ")}; with --global: ${GLOBAL_KEYS.join(", ")}`;
 
 export function registerConfigCommands(program: Command): void {
-  const config = program
-    .command("config")
-    .description("manage contexts (base URL, API key, default project and task) in the config file");
+  const config = program.command("config").description("manage contexts (base URL, API key, default project and task) in the config file");
 
   config
     .command("init")
@@ -51,7 +52,10 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command("set")
-    .argument("<key|context>", `a key (${Object.keys(CONTEXT_KEYS).join(", ")}, …) followed by its value, or a context to change with the flags`)
+    .argument(
+      "<key|context>",
+      `a key (${Object.keys(CONTEXT_KEYS).join(", ")}, …) followed by its value, or a context to change with the flags`,
+    )
     .argument("[value]", "the key's value")
     .summary("set a key of the current context (or --global), or create or update a context from flags")
     .description(
@@ -65,8 +69,10 @@ export function registerConfigCommands(program: Command): void {
     .action((target: string, value: string | undefined, opts: { global?: boolean; use?: boolean }, command: Command) => {
       const session = sessionOf(command);
       if (value !== undefined) return setKey(session, target, value, opts);
-      if (isKey(target)) throw usageError(`missing the value: htc config set ${target} VALUE`, `unset it with \`htc config unset ${target}\``);
-      if (opts.global) throw usageError("--global goes with KEY VALUE, e.g. htc config set api_url https://htc.rescale.com/api/v1 --global");
+      if (isKey(target))
+        throw usageError(`missing the value: htc config set ${target} VALUE`, `unset it with \`htc config unset ${target}\``);
+      if (opts.global)
+        throw usageError("--global goes with KEY VALUE, e.g. htc config set api_url https://htc.rescale.com/api/v1 --global");
       const g = session.globals;
       updateContext(session, target, { url: g.url, apiKey: g.key, projectId: g.projectId, taskId: g.taskId }, Boolean(opts.use));
     });
@@ -107,7 +113,12 @@ export function registerConfigCommands(program: Command): void {
         };
       } catch (error) {
         if (!(error instanceof HtcError) || error.code !== "CONFIG") throw error;
-        effective = { baseUrl: session.baseUrl(), credentialKind: null, credential: null, sources: { baseUrl: session.baseUrlSource(), credential: "none" } };
+        effective = {
+          baseUrl: session.baseUrl(),
+          credentialKind: null,
+          credential: null,
+          sources: { baseUrl: session.baseUrlSource(), credential: "none" },
+        };
       }
       const token = tokenState(session);
       const result = {
@@ -124,7 +135,10 @@ export function registerConfigCommands(program: Command): void {
           ["Config file", session.store.path],
           ["Context", `${contextName}${ctx ? "" : " (not in the config file)"}`],
           ["API", `${effective["baseUrl"]} (${sources.baseUrl})`],
-          ["Credential", effective["credential"] ? `${effective["credentialKind"]} ${effective["credential"]} (${sources.credential})` : "none"],
+          [
+            "Credential",
+            effective["credential"] ? `${effective["credentialKind"]} ${effective["credential"]} (${sources.credential})` : "none",
+          ],
           ["Project", safeId(() => session.projectId())],
           ["Task", safeId(() => session.taskId())],
           ["Token", token ? `cached until ${time(token.expiresAt)}` : "none cached"],
@@ -132,7 +146,12 @@ export function registerConfigCommands(program: Command): void {
       });
     });
 
-  config.command("list").alias("ls").description("list the contexts of the config file").option("--show-keys", "print API keys in full").action(listContexts);
+  config
+    .command("list")
+    .alias("ls")
+    .description("list the contexts of the config file")
+    .option("--show-keys", "print API keys in full")
+    .action(listContexts);
   config
     .command("use")
     .argument("<name>", "context name")
@@ -147,7 +166,11 @@ export function registerConfigCommands(program: Command): void {
 
   // The official CLI's spellings of list, use and delete.
   const context = config.command("context").description("the contexts of the config file: get (list), use, delete");
-  context.command("get").description("list the contexts; the current one is marked *").option("--show-keys", "print API keys in full").action(listContexts);
+  context
+    .command("get")
+    .description("list the contexts; the current one is marked *")
+    .option("--show-keys", "print API keys in full")
+    .action(listContexts);
   context
     .command("use")
     .argument("<name>", "context name (created empty when missing)")
@@ -187,7 +210,14 @@ function listContexts(opts: { showKeys?: boolean }, command: Command): void {
       ["current", "name", "url", "key", "project", "task"],
       names.map((n) => {
         const c = contexts[n]!;
-        return [n === currentContext ? "*" : "", n, c.url ?? (global?.url ? `(${global.url})` : ""), opts.showKeys ? c.apiKey : maskSecret(c.apiKey), c.projectId, c.taskId];
+        return [
+          n === currentContext ? "*" : "",
+          n,
+          c.url ?? (global?.url ? `(${global.url})` : ""),
+          opts.showKeys ? c.apiKey : maskSecret(c.apiKey),
+          c.projectId,
+          c.taskId,
+        ];
       }),
     );
   });
@@ -197,7 +227,8 @@ function listContexts(opts: { showKeys?: boolean }, command: Command): void {
 function useContext(session: Session, name: string, create: boolean): void {
   checkContextName(name);
   const created = !session.store.context(name);
-  if (created && !create) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`, "create it with `htc config set`");
+  if (created && !create)
+    throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`, "create it with `htc config set`");
   if (created) session.store.upsert(name, {});
   session.store.data.currentContext = name;
   session.store.save();
@@ -210,7 +241,9 @@ function deleteContext(session: Session, name: string): void {
   if (!session.store.remove(name)) throw usageError(`no context named ${JSON.stringify(name)} in ${session.store.path}`);
   session.store.save();
   rmSync(session.store.tokenFile(name), { force: true });
-  session.out.result({ deleted: name, currentContext: session.store.data.currentContext ?? null }, () => session.out.line(`Deleted context ${name}`));
+  session.out.result({ deleted: name, currentContext: session.store.data.currentContext ?? null }, () =>
+    session.out.line(`Deleted context ${name}`),
+  );
 }
 
 function isKey(name: string): boolean {
@@ -221,7 +254,12 @@ function isKey(name: string): boolean {
  * Creates or updates a context (`undefined` leaves a field alone, an empty string removes it) and saves the file;
  * both forms of `config set` end here.
  */
-function updateContext(session: Session, name: string, changes: Partial<Record<keyof ContextConfig, string | undefined>>, use: boolean): void {
+function updateContext(
+  session: Session,
+  name: string,
+  changes: Partial<Record<keyof ContextConfig, string | undefined>>,
+  use: boolean,
+): void {
   checkContextName(name);
   const before = session.store.context(name);
   const url = changes.url;
@@ -231,12 +269,20 @@ function updateContext(session: Session, name: string, changes: Partial<Record<k
   const after = session.store.context(name);
   // A token cached for another URL or key is useless now.
   if (after?.url !== before?.url || after?.apiKey !== before?.apiKey) rmSync(session.store.tokenFile(name), { force: true });
-  printContext(session, name, `${before ? "Updated" : "Created"} context ${name}${session.store.data.currentContext === name ? " (current)" : ""}`);
+  printContext(
+    session,
+    name,
+    `${before ? "Updated" : "Created"} context ${name}${session.store.data.currentContext === name ? " (current)" : ""}`,
+  );
 }
 
 /** `config set KEY VALUE [--global]` and `config unset KEY [--global]` (value undefined). */
 function setKey(session: Session, key: string, value: string | undefined, opts: { global?: boolean; use?: boolean }): void {
-  if (!isKey(key)) throw usageError(`unknown config key ${JSON.stringify(key)}: use ${KEY_LIST}`, "a context is changed with flags: htc config set <context> --url … --key …");
+  if (!isKey(key))
+    throw usageError(
+      `unknown config key ${JSON.stringify(key)}: use ${KEY_LIST}`,
+      "a context is changed with flags: htc config set <context> --url … --key …",
+    );
   if (opts.use) throw usageError("--use goes with a context: htc config set <context> --url … --use (or htc config context use NAME)");
   const contextKey = (key in CONTEXT_KEYS ? key : undefined) as ContextKey | undefined;
   const global = opts.global || contextKey === undefined;
@@ -247,7 +293,10 @@ function setKey(session: Session, key: string, value: string | undefined, opts: 
     return;
   }
   if (!(GLOBAL_KEYS as readonly string[]).includes(key)) {
-    throw usageError(`${key} belongs to a context and cannot be set globally`, `drop --global, or name the context: htc --context <name> config set ${key} …`);
+    throw usageError(
+      `${key} belongs to a context and cannot be set globally`,
+      `drop --global, or name the context: htc --context <name> config set ${key} …`,
+    );
   }
   switch (key as GlobalKey) {
     case "selected_context":

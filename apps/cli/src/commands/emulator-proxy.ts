@@ -33,8 +33,16 @@ export function registerProxyCommand(emulator: Command): void {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--report <file>", "write the drift report (JSON) there, and its summary next to it (.txt) (default: htc-drift-report.json)")
     .option("--summary <file>", "write the readable summary there instead of next to the report")
-    .option("--report-interval <duration>", "how often the report files are rewritten while running (0: only on stop)", durationOption({ unit: "ms", plain: "s" }), 30_000)
-    .option("--preserve-host", "send the client's Host header to the target (the emulator's `next` links then point at the proxy; wrong for production)")
+    .option(
+      "--report-interval <duration>",
+      "how often the report files are rewritten while running (0: only on stop)",
+      durationOption({ unit: "ms", plain: "s" }),
+      30_000,
+    )
+    .option(
+      "--preserve-host",
+      "send the client's Host header to the target (the emulator's `next` links then point at the proxy; wrong for production)",
+    )
     .option("--contract <file>", "check against this OpenAPI document instead of the bundled contract")
     .addHelpText(
       "after",
@@ -53,7 +61,8 @@ export function registerProxyCommand(emulator: Command): void {
       } catch {
         throw usageError(`invalid --target ${JSON.stringify(flags.target)}: give an http(s) URL`);
       }
-      if (target.protocol !== "http:" && target.protocol !== "https:") throw usageError(`invalid --target ${target.href}: give an http(s) URL`);
+      if (target.protocol !== "http:" && target.protocol !== "https:")
+        throw usageError(`invalid --target ${target.href}: give an http(s) URL`);
 
       // SIGINT aborts the session (the program's handler); SIGTERM is listened for here, before the proxy prints
       // where it listens, so that a signal sent right after that line stops it cleanly.

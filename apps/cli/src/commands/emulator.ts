@@ -28,7 +28,9 @@ export function loadEmulatorCli(): Promise<EmulatorCli> {
 export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): void {
   const emulator = program
     .command("emulator")
-    .description("run the local HTC emulator, run a command against one, point a context at one, check a server through a proxy, drive its test controls");
+    .description(
+      "run the local HTC emulator, run a command against one, point a context at one, check a server through a proxy, drive its test controls",
+    );
   const addEmulatorOptions = cli?.addEmulatorOptions ?? (<C extends Command>(command: C) => command);
 
   addEmulatorOptions(
@@ -40,7 +42,8 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
   ).action(async (flags: EmulatorFlags & { writeContext?: string | boolean }, command: Command) => {
     const session = sessionOf(command);
     const { runningBanner, startOptionsFromFlags } = cli ?? (await loadEmulatorCli());
-    const contextName = flags.writeContext === undefined ? undefined : typeof flags.writeContext === "string" ? flags.writeContext : "emulator";
+    const contextName =
+      flags.writeContext === undefined ? undefined : typeof flags.writeContext === "string" ? flags.writeContext : "emulator";
     if (contextName !== undefined) checkContextName(contextName);
     // Listen for SIGTERM before anything is printed: whoever reads the banner may stop us right away, and a
     // signal that arrives before its listener kills the process without stopping the emulator.
@@ -104,7 +107,13 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
       // Verify the key (and cache a token) through the new context.
       const probe = new Session({ config: session.globals.config, context: opts.name } as GlobalOptions, session.env, session.out);
       const me = await unwrap(probe.client().api.GET("/auth/whoami", { signal: session.signal }));
-      const result = { context: opts.name, current: session.store.data.currentContext === opts.name, baseUrl: info.baseUrl, user: me.user.email, workspaceId: me.user.workspace.id };
+      const result = {
+        context: opts.name,
+        current: session.store.data.currentContext === opts.name,
+        baseUrl: info.baseUrl,
+        user: me.user.email,
+        workspaceId: me.user.workspace.id,
+      };
       session.out.result(result, () =>
         session.out.line(
           `Context ${opts.name} → ${info.baseUrl} as ${me.user.email} (workspace ${me.user.workspace.id})${result.current ? ", now current" : ""}`,
@@ -143,10 +152,20 @@ export function stopRequested(signal: AbortSignal): { promise: Promise<"SIGINT" 
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /** Variables of the caller that would point the command somewhere else than at the emulator. */
-const SHADOWING_VARIABLES = ["HTC_CONTEXT", "HTC_PROJECT_ID", "HTC_TASK_ID", "RESCALE_API_TOKEN", "RESCALE_HTC_BEARER_TOKEN", "RESCALE_HTC_REFRESH_TOKEN"];
+const SHADOWING_VARIABLES = [
+  "HTC_CONTEXT",
+  "HTC_PROJECT_ID",
+  "HTC_TASK_ID",
+  "RESCALE_API_TOKEN",
+  "RESCALE_HTC_BEARER_TOKEN",
+  "RESCALE_HTC_REFRESH_TOKEN",
+];
 
 /** The environment of the command `emulator exec` runs: the caller's, pointed at the emulator. */
-export function execEnvironment(base: NodeJS.ProcessEnv, emulator: { baseUrl: string; rootUrl: string; apiKey: string }): NodeJS.ProcessEnv {
+export function execEnvironment(
+  base: NodeJS.ProcessEnv,
+  emulator: { baseUrl: string; rootUrl: string; apiKey: string },
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const name of SHADOWING_VARIABLES) delete env[name];
   env["HTC_BASE_URL"] = emulator.baseUrl;
@@ -225,13 +244,15 @@ function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): v
         else {
           const started = spawn(file, args, { stdio: "inherit", env: execEnvironment(session.env, running) });
           child = started;
-          const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>((resolve) => {
-            // 'error' also reports a failed kill(); only a failed spawn (no pid) ends the wait.
-            started.on("error", (error) => {
-              if (started.pid === undefined) resolve({ error });
-            });
-            started.once("exit", (code, signal) => resolve({ code, signal }));
-          });
+          const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>(
+            (resolve) => {
+              // 'error' also reports a failed kill(); only a failed spawn (no pid) ends the wait.
+              started.on("error", (error) => {
+                if (started.pid === undefined) resolve({ error });
+              });
+              started.once("exit", (code, signal) => resolve({ code, signal }));
+            },
+          );
           childEnded = true;
           if ("error" in ended) {
             const notFound = ended.error.code === "ENOENT";
@@ -245,7 +266,9 @@ function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): v
         }
       } finally {
         childEnded = true;
-        await running.stop().catch((error) => process.stderr.write(`htc: error while stopping the emulator: ${(error as Error).message}\n`));
+        await running
+          .stop()
+          .catch((error) => process.stderr.write(`htc: error while stopping the emulator: ${(error as Error).message}\n`));
       }
       if (exitCode !== 0) throw new ExitSignal(exitCode);
     } finally {
@@ -262,7 +285,11 @@ async function admin<T>(root: string, path: string): Promise<T> {
   try {
     response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new CliError(`no emulator answers at ${root}: ${(error as Error).message}`, ExitCode.NETWORK, "start one with `htc emulator start`, or pass --url");
+    throw new CliError(
+      `no emulator answers at ${root}: ${(error as Error).message}`,
+      ExitCode.NETWORK,
+      "start one with `htc emulator start`, or pass --url",
+    );
   }
   if (!response.ok) throw new CliError(`GET ${url} answered ${response.status}: is ${root} an HTC emulator?`, ExitCode.API);
   return (await response.json()) as T;
@@ -276,5 +303,9 @@ async function findApiKey(root: string, email: string | undefined): Promise<stri
     if (user?.apiKeys[0]) return user.apiKeys[0];
     if (email === undefined && users.length > 0) break;
   }
-  throw usageError(email === undefined ? `the emulator at ${root} has no user with an API key` : `no user ${email} with an API key in the emulator at ${root}`);
+  throw usageError(
+    email === undefined
+      ? `the emulator at ${root} has no user with an API key`
+      : `no user ${email} with an API key in the emulator at ${root}`,
+  );
 }

@@ -23,7 +23,9 @@ export function registerImageCommands(program: Command): void {
       checkRepo(repo);
       const created = await createRepo(session, repo);
       session.out.result(created, () =>
-        session.out.line(`${created.successfullyCreated ? "Created" : "Repository exists:"} ${created.registryURI}${created.repositoryName}`),
+        session.out.line(
+          `${created.successfullyCreated ? "Created" : "Repository exists:"} ${created.registryURI}${created.repositoryName}`,
+        ),
       );
     });
 
@@ -52,7 +54,11 @@ export function registerImageCommands(program: Command): void {
     .option("--interval <seconds>", "poll interval while waiting", secondsOption, 2)
     .option(...dockerOption)
     .action(
-      async (local: string, opts: { repo?: string; tag?: string; wait: boolean; waitTimeout: number; interval: number; docker?: string }, command: Command) => {
+      async (
+        local: string,
+        opts: { repo?: string; tag?: string; wait: boolean; waitTimeout: number; interval: number; docker?: string },
+        command: Command,
+      ) => {
         const session = sessionOf(command);
         const parsed = parseLocalImage(local);
         const repo = opts.repo ?? parsed.repo;
@@ -68,7 +74,9 @@ export function registerImageCommands(program: Command): void {
         const imageName = `${repo}:${tag}`;
         let status: string = "PUSHED";
         if (opts.wait) status = await waitReady(session, imageName, opts.waitTimeout * 1000, opts.interval * 1000);
-        session.out.result({ image: imageName, reference: target, status }, () => session.out.line(`Pushed ${target}${opts.wait ? ` (${status})` : ""}`));
+        session.out.result({ image: imageName, reference: target, status }, () =>
+          session.out.line(`Pushed ${target}${opts.wait ? ` (${status})` : ""}`),
+        );
       },
     );
 
@@ -91,10 +99,15 @@ export function registerImageCommands(program: Command): void {
         session.out.result(status, () => session.out.line(`${name}  ${status.status}`));
         return;
       }
-      const images = await unwrap(api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } }, signal: session.signal }));
+      const images = await unwrap(
+        api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } }, signal: session.signal }),
+      );
       session.out.result(images, () => {
         session.out.info(`registry ${images.containerRegistry}`);
-        session.out.table(["image"], images.images.map((i) => [i]));
+        session.out.table(
+          ["image"],
+          images.images.map((i) => [i]),
+        );
       });
     });
 }
@@ -139,7 +152,11 @@ async function login(session: Session, dockerFlag: string | undefined): Promise<
   const registry = project.containerRegistry;
   if (!registry) throw externalError(`project ${projectId} has no container registry`);
   const password = await unwrap(
-    api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text", signal: session.signal }),
+    api.GET("/htc/projects/{projectId}/container-registry/token", {
+      params: { path: { projectId } },
+      parseAs: "text",
+      signal: session.signal,
+    }),
   );
   const host = registry.split("/")[0]!;
   await runTool(dockerCommand(session, dockerFlag), ["login", "-u", "AWS", "--password-stdin", host], password.trim());
@@ -155,7 +172,10 @@ async function waitReady(session: Session, imageName: string, timeoutMs: number,
   for (;;) {
     try {
       const { status } = await unwrap(
-        api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", { params: { path: { projectId, imageName } }, signal: session.signal }),
+        api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
+          params: { path: { projectId, imageName } },
+          signal: session.signal,
+        }),
       );
       if (status === "READY") return status;
       last = status;
@@ -163,7 +183,8 @@ async function waitReady(session: Session, imageName: string, timeoutMs: number,
       if (!(error instanceof HtcApiError) || error.status !== 404) throw error;
       last = "not found yet";
     }
-    if (Date.now() >= deadline) throw new HtcTimeoutError(`image ${imageName} not READY after ${timeoutMs / 1000} s (last status: ${last})`, timeoutMs);
+    if (Date.now() >= deadline)
+      throw new HtcTimeoutError(`image ${imageName} not READY after ${timeoutMs / 1000} s (last status: ${last})`, timeoutMs);
     if (!session.out.machine) session.out.info(`waiting for ${imageName} to be READY (${last})`);
     await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), session.signal);
   }
@@ -177,7 +198,10 @@ export function runTool(command: string, args: string[], input?: string): Promis
     child.on("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "ENOENT"
-          ? externalError(`${command} not found`, "install Docker, or pass --docker (or HTC_DOCKER) naming another container CLI such as podman")
+          ? externalError(
+              `${command} not found`,
+              "install Docker, or pass --docker (or HTC_DOCKER) naming another container CLI such as podman",
+            )
           : externalError(`${command} failed to start: ${error.message}`),
       );
     });

@@ -92,7 +92,10 @@ export function registerJobCommands(program: Command): void {
     .option("--region <region>", "allowed region (repeatable)", repeatableEnum(RESCALE_REGIONS))
     .option("--retries <n>", "retries of a failed job, 0…10", intOption(0, 10))
     .addOption(
-      new Option("-w, --working-dir [dir]", "absolute working directory of the commands, with the project's storage mounted (a bare -w: the current folder)")
+      new Option(
+        "-w, --working-dir [dir]",
+        "absolute working directory of the commands, with the project's storage mounted (a bare -w: the current folder)",
+      )
         .preset(".")
         .argParser(workingDirOption),
     )
@@ -125,7 +128,8 @@ export function registerJobCommands(program: Command): void {
         }
         options = { ...common, batches: batchesFromJson(await readJsonInput(file), flags) };
       } else {
-        if (!flags.image) throw usageError("nothing to submit: give a JSON file (or - for stdin) or --image", "see `htc job submit --help`");
+        if (!flags.image)
+          throw usageError("nothing to submit: give a JSON file (or - for stdin) or --image", "see `htc job submit --help`");
         const count = flags.count ?? flags.batchSize ?? 1;
         options = { ...common, template: templateFromFlags(flags), count, batchSize: flags.batchSize ?? Math.min(count, 1000) };
       }
@@ -167,24 +171,42 @@ export function registerJobCommands(program: Command): void {
     .option("--group <group>", "only jobs of this group")
     .option("--job-id <id>", "only these jobs (repeatable)", repeatable)
     .option("--view <view>", "SIMPLE or FULL (server-side detail level)", enumOption(["SIMPLE", "FULL"] as const), "FULL")
-    .option("--sort <field[:order]>", "sort by created, completed, status or any job field, e.g. completedAt:desc, container.exitCode", sortOption)
+    .option(
+      "--sort <field[:order]>",
+      "sort by created, completed, status or any job field, e.g. completedAt:desc, container.exitCode",
+      sortOption,
+    )
     .option("-r, --reverse", "reverse the order (by default of creation)")
     .option("-l, --limit <n>", "print at most n jobs", intOption(1))
     .option("-L, --latest <n>", "the n latest jobs: like --limit n --reverse --sort created", intOption(1))
     .action(
       async (
         jobId: string | undefined,
-        opts: { filter?: Job["status"]; group?: string; jobId?: string[]; view: "SIMPLE" | "FULL"; sort?: JobSort; reverse?: boolean; limit?: number; latest?: number },
+        opts: {
+          filter?: Job["status"];
+          group?: string;
+          jobId?: string[];
+          view: "SIMPLE" | "FULL";
+          sort?: JobSort;
+          reverse?: boolean;
+          limit?: number;
+          latest?: number;
+        },
         command: Command,
       ) => {
         const session = sessionOf(command);
-        if (opts.latest !== undefined && opts.limit !== undefined) throw usageError("-L/--latest and -l/--limit exclude each other (--latest n is --limit n --reverse --sort created)");
-        if (opts.latest !== undefined && (opts.sort || opts.reverse)) throw usageError("-L/--latest sorts by itself: it cannot be combined with --sort or -r/--reverse");
+        if (opts.latest !== undefined && opts.limit !== undefined)
+          throw usageError("-L/--latest and -l/--limit exclude each other (--latest n is --limit n --reverse --sort created)");
+        if (opts.latest !== undefined && (opts.sort || opts.reverse))
+          throw usageError("-L/--latest sorts by itself: it cannot be combined with --sort or -r/--reverse");
         const ids = session.ids();
         const client = session.client();
         if (jobId !== undefined) {
           const found = await unwrap(
-            client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId } }, signal: session.signal }),
+            client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+              params: { path: { ...ids, jobId } },
+              signal: session.signal,
+            }),
           );
           session.out.result(found, () => showJob(session, found));
           return;
@@ -200,15 +222,32 @@ export function registerJobCommands(program: Command): void {
           ...(opts.group !== undefined ? { group: opts.group } : {}),
           ...(opts.jobId ? { jobId: opts.jobId } : {}),
         };
-        const source = paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query } }, { pageSize: PAGE_SIZE, signal: session.signal });
+        const source = paginate(
+          client,
+          "/htc/projects/{projectId}/tasks/{taskId}/jobs",
+          { params: { path: ids, query } },
+          { pageSize: PAGE_SIZE, signal: session.signal },
+        );
         // Without sorting, stop reading once --limit jobs arrived; sorting needs them all.
-        let jobs = await collect(source, sort || limit === undefined ? { limit: Number.MAX_SAFE_INTEGER } : { limit, onOverflow: "truncate" });
+        let jobs = await collect(
+          source,
+          sort || limit === undefined ? { limit: Number.MAX_SAFE_INTEGER } : { limit, onOverflow: "truncate" },
+        );
         if (sort) jobs = [...jobs].sort((a, b) => sort.direction * compareValues(fieldOf(a, sort.field), fieldOf(b, sort.field)));
         if (limit !== undefined) jobs = jobs.slice(0, limit);
         session.out.result(jobs, () =>
           session.out.table(
             ["job id", "status", "group", "created", "started", "completed", "exit", "failure"],
-            jobs.map((j) => [j.jobUUID, j.status, j.group, time(j.createdAt), time(j.startedAt), time(j.completedAt), j.container?.exitCode, j.failureCode]),
+            jobs.map((j) => [
+              j.jobUUID,
+              j.status,
+              j.group,
+              time(j.createdAt),
+              time(j.startedAt),
+              time(j.completedAt),
+              j.container?.exitCode,
+              j.failureCode,
+            ]),
           ),
         );
       },
@@ -233,7 +272,14 @@ export function registerJobCommands(program: Command): void {
       session.out.result(events, () =>
         session.out.table(
           ["time", "status", "reason", "exit", "instance", "cancelled"],
-          events.map((e) => [time(e.dateTime), e.status, e.statusReason, e.container?.exitCode, e.instanceId, e.userCancelledEvent ? "yes" : ""]),
+          events.map((e) => [
+            time(e.dateTime),
+            e.status,
+            e.statusReason,
+            e.container?.exitCode,
+            e.instanceId,
+            e.userCancelledEvent ? "yes" : "",
+          ]),
         ),
       );
     });
@@ -248,7 +294,11 @@ export function registerJobCommands(program: Command): void {
     .option("--no-timestamps", "print the messages only")
     .option("--interval <seconds>", "poll interval of --follow", secondsOption, 5)
     .action(
-      async (jobId: string, opts: { follow?: boolean; asc?: boolean; limit?: number; timestamps: boolean; interval: number }, command: Command) => {
+      async (
+        jobId: string,
+        opts: { follow?: boolean; asc?: boolean; limit?: number; timestamps: boolean; interval: number },
+        command: Command,
+      ) => {
         const session = sessionOf(command);
         const ids = session.ids();
         const client = session.client();
@@ -279,7 +329,10 @@ export function registerJobCommands(program: Command): void {
         let printed = 0;
         for (;;) {
           const current = await unwrap(
-            client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId } }, signal: session.signal }),
+            client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+              params: { path: { ...ids, jobId } },
+              signal: session.signal,
+            }),
           );
           const lines = await read("asc");
           let seenAtLastTime = 0;
@@ -300,7 +353,8 @@ export function registerJobCommands(program: Command): void {
           }
           // The status was read before the logs, so a terminal status means every line has been printed.
           if (isTerminalStatus(current.status)) {
-            if (!session.out.machine) session.out.info(`job ${jobId} ${current.status}${current.failureCode ? ` (${current.failureCode})` : ""}`);
+            if (!session.out.machine)
+              session.out.info(`job ${jobId} ${current.status}${current.failureCode ? ` (${current.failureCode})` : ""}`);
             return;
           }
           await sleep(opts.interval * 1000, session.signal);
@@ -322,18 +376,26 @@ export function registerJobCommands(program: Command): void {
       if (opts.all && (opts.group || opts.jobId)) throw usageError("--all cannot be combined with --group or --job-id");
       const ids = session.ids();
       const query = { ...(opts.group ? { group: opts.group } : {}), ...(opts.jobId ? { jobId: opts.jobId } : {}) };
-      await unwrap(session.client().api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids, query }, signal: session.signal }));
+      await unwrap(
+        session
+          .client()
+          .api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids, query }, signal: session.signal }),
+      );
       const all = !opts.group && !opts.jobId;
       const result = { cancelRequested: true, ...ids, group: opts.group ?? null, jobIds: opts.jobId ?? null };
       session.out.result(result, () => {
-        const what = all ? `every job of task ${ids.taskId}` : [opts.group ? `group ${opts.group}` : "", opts.jobId ? `${opts.jobId.length} job(s)` : ""].filter(Boolean).join(" and ");
+        const what = all
+          ? `every job of task ${ids.taskId}`
+          : [opts.group ? `group ${opts.group}` : "", opts.jobId ? `${opts.jobId.length} job(s)` : ""].filter(Boolean).join(" and ");
         session.out.line(`Cancellation requested for ${what} (jobs not yet finished end FAILED)`);
       });
     });
 
   job
     .command("watch")
-    .description("show live status counts and a progress bar until every job of the group (or task) has finished; exit code 3 if any failed")
+    .description(
+      "show live status counts and a progress bar until every job of the group (or task) has finished; exit code 3 if any failed",
+    )
     .option("--group <group>", "watch this group (default: the whole task)")
     .option("--interval <seconds>", "poll interval", secondsOption, 5)
     .option("--timeout <seconds>", "give up after this long (exit code 4)", secondsOption)
@@ -420,8 +482,14 @@ export async function watchJobs(session: Session, options: WatchOptions): Promis
         `${what} finished in ${duration(Date.now() - started)}: ${summary.succeeded} succeeded, ${summary.failed} failed of ${summary.total}`,
       );
       const statuses = orderedStatuses([summary.jobStatuses]).filter((s) => (summary.jobStatuses[s] ?? 0) > 0);
-      out.table(["status", "jobs"], statuses.map((s) => [s, summary.jobStatuses[s] ?? 0]));
-      if (summary.failed > 0) out.info(`${summary.failed} job(s) failed: list them with \`htc job get --status FAILED${options.group ? ` --group ${options.group}` : ""}\``);
+      out.table(
+        ["status", "jobs"],
+        statuses.map((s) => [s, summary.jobStatuses[s] ?? 0]),
+      );
+      if (summary.failed > 0)
+        out.info(
+          `${summary.failed} job(s) failed: list them with \`htc job get --status FAILED${options.group ? ` --group ${options.group}` : ""}\``,
+        );
     }
     return summary;
   } finally {
@@ -439,7 +507,10 @@ function breakdown(s: GroupSummary): { total: number; succeeded: number; failed:
 function workingDirOption(value: string): string {
   const dir = value.replace(/^=/, "");
   if (dir === "" || dir === ".") return process.cwd();
-  if (!isAbsolute(dir)) throw new InvalidArgumentError(`must be an absolute path, not ${JSON.stringify(dir)} (a bare -w means the current folder; put it after the JSON file)`);
+  if (!isAbsolute(dir))
+    throw new InvalidArgumentError(
+      `must be an absolute path, not ${JSON.stringify(dir)} (a bare -w means the current folder; put it after the JSON file)`,
+    );
   return dir;
 }
 
@@ -528,7 +599,9 @@ export function parseSort(text: string): JobSort {
   const field = SORT_ALIASES[rawField.toLowerCase()] ?? rawField;
   const top = field.split(".")[0]!;
   if (!JOB_FIELDS.includes(top)) {
-    throw new InvalidArgumentError(`${JSON.stringify(rawField)} is not a job field: use created, completed, status or one of ${JOB_FIELDS.join(", ")}`);
+    throw new InvalidArgumentError(
+      `${JSON.stringify(rawField)} is not a job field: use created, completed, status or one of ${JOB_FIELDS.join(", ")}`,
+    );
   }
   return { field, direction: order.toLowerCase() === "desc" ? -1 : 1 };
 }

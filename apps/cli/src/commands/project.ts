@@ -6,7 +6,16 @@ import type { Command } from "commander";
 import { sessionOf } from "../context.js";
 import { usageError } from "../errors.js";
 import { type Output, time } from "../output.js";
-import { type Api, type ApiInput, enumOption, intOption, MODIFIER_ROLES, RESCALE_REGIONS, readJsonInput, repeatableEnum } from "./common.js";
+import {
+  type Api,
+  type ApiInput,
+  enumOption,
+  intOption,
+  MODIFIER_ROLES,
+  RESCALE_REGIONS,
+  readJsonInput,
+  repeatableEnum,
+} from "./common.js";
 import { printDimensions } from "./dimensions.js";
 import { registerRetentionPolicy } from "./retention-policy.js";
 
@@ -29,16 +38,22 @@ export function registerProjectCommands(program: Command): void {
     .option("--description <text>", "project description (default empty)")
     .option("--region <region>", "a region of the project (repeatable; default: the workspace's)", repeatableEnum(RESCALE_REGIONS))
     .option("--use", "store the new project id in the current context")
-    .action(async (file: string | undefined, opts: { name?: string; description?: string; region?: Region[]; use?: boolean }, command: Command) => {
-      const session = sessionOf(command);
-      const body = projectBody(file === undefined ? undefined : await readJsonInput(file), opts);
-      const created = await unwrap(session.client().api.POST("/htc/projects", { body, signal: session.signal }));
-      if (opts.use) session.remember({ projectId: created.projectId, taskId: "" });
-      session.out.result(created, () => {
-        showProject(session.out, created);
-        if (opts.use) session.out.info(`project ${created.projectId} is now the default of context ${session.contextName}`);
-      });
-    });
+    .action(
+      async (
+        file: string | undefined,
+        opts: { name?: string; description?: string; region?: Region[]; use?: boolean },
+        command: Command,
+      ) => {
+        const session = sessionOf(command);
+        const body = projectBody(file === undefined ? undefined : await readJsonInput(file), opts);
+        const created = await unwrap(session.client().api.POST("/htc/projects", { body, signal: session.signal }));
+        if (opts.use) session.remember({ projectId: created.projectId, taskId: "" });
+        session.out.result(created, () => {
+          showProject(session.out, created);
+          if (opts.use) session.out.info(`project ${created.projectId} is now the default of context ${session.contextName}`);
+        });
+      },
+    );
 
   project
     .command("get")
@@ -51,19 +66,33 @@ export function registerProjectCommands(program: Command): void {
     .action(async (projectId: string | undefined, opts: { limit?: number; mine?: boolean }, command: Command) => {
       const session = sessionOf(command);
       if (projectId !== undefined) {
-        const found = await unwrap(session.client().api.GET("/htc/projects/{projectId}", { params: { path: { projectId } }, signal: session.signal }));
+        const found = await unwrap(
+          session.client().api.GET("/htc/projects/{projectId}", { params: { path: { projectId } }, signal: session.signal }),
+        );
         session.out.result(found, () => showProject(session.out, found));
         return;
       }
       const projects = await collect(
-        paginate(session.client(), "/htc/projects", { params: { query: { onlyMyProjects: Boolean(opts.mine) } } }, { pageSize: PAGE_SIZE, signal: session.signal }),
+        paginate(
+          session.client(),
+          "/htc/projects",
+          { params: { query: { onlyMyProjects: Boolean(opts.mine) } } },
+          { pageSize: PAGE_SIZE, signal: session.signal },
+        ),
         opts.limit === undefined ? { limit: Number.MAX_SAFE_INTEGER } : { limit: opts.limit, onOverflow: "truncate" },
       );
       session.out.result(projects, () => {
         const current = safe(() => session.projectId());
         session.out.table(
           ["", "id", "name", "regions", "created by", "created"],
-          projects.map((p) => [p.projectId === current ? "*" : "", p.projectId, p.projectName, (p.regions ?? []).join(","), p.createdBy, time(p.createdAt)]),
+          projects.map((p) => [
+            p.projectId === current ? "*" : "",
+            p.projectId,
+            p.projectName,
+            (p.regions ?? []).join(","),
+            p.createdBy,
+            time(p.createdAt),
+          ]),
         );
       });
     });
@@ -76,17 +105,27 @@ export function registerProjectCommands(program: Command): void {
       name: "project",
       get: (session) => {
         const projectId = session.projectId();
-        return unwrap(session.client().api.GET("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, signal: session.signal }));
+        return unwrap(
+          session
+            .client()
+            .api.GET("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, signal: session.signal }),
+        );
       },
       put: (session, body) => {
         const projectId = session.projectId();
         return unwrap(
-          session.client().api.PUT("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, body, signal: session.signal }),
+          session
+            .client()
+            .api.PUT("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, body, signal: session.signal }),
         );
       },
       remove: async (session) => {
         const projectId = session.projectId();
-        await unwrap(session.client().api.DELETE("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, signal: session.signal }));
+        await unwrap(
+          session
+            .client()
+            .api.DELETE("/htc/projects/{projectId}/task-retention-policy", { params: { path: { projectId } }, signal: session.signal }),
+        );
       },
     },
     "when the project's tasks are archived and deleted",
@@ -102,10 +141,16 @@ function registerLimits(project: Command): void {
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       const projectId = session.projectId();
-      const list = await unwrap(session.client().api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, signal: session.signal }));
+      const list = await unwrap(
+        session.client().api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, signal: session.signal }),
+      );
       session.out.result(list, () => {
         if (list.length === 0) session.out.info("no project limits (only the workspace limit applies)");
-        else session.out.table(["id", "role", "vcpus", "updated by", "updated"], list.map((l) => [l.id, l.modifierRole, l.vCPUs, l.updatedBy, time(l.updatedAt)]));
+        else
+          session.out.table(
+            ["id", "role", "vcpus", "updated by", "updated"],
+            list.map((l) => [l.id, l.modifierRole, l.vCPUs, l.updatedBy, time(l.updatedAt)]),
+          );
       });
     });
   limits
@@ -118,7 +163,11 @@ function registerLimits(project: Command): void {
         "(HTCLimitCreate), or flags, or both (flags override the file's values)",
     )
     .option("--vcpus <n>", "vCPUs that jobs of the project may use at once", intOption(0, 999_999))
-    .option("--role <role>", `the role that may change the limit (${MODIFIER_ROLES.join(", ")}; default PROJECT_ADMIN)`, enumOption(MODIFIER_ROLES))
+    .option(
+      "--role <role>",
+      `the role that may change the limit (${MODIFIER_ROLES.join(", ")}; default PROJECT_ADMIN)`,
+      enumOption(MODIFIER_ROLES),
+    )
     .option("--id <id>", "change this existing limit instead", intOption(0))
     .action(async (file: string | undefined, opts: { vcpus?: number; role?: ModifierRole; id?: number }, command: Command) => {
       const session = sessionOf(command);
@@ -129,7 +178,11 @@ function registerLimits(project: Command): void {
         opts.id === undefined
           ? await unwrap(api.POST("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, body, signal: session.signal }))
           : await unwrap(
-              api.PATCH("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: opts.id } }, body: { vCPUs: body.vCPUs }, signal: session.signal }),
+              api.PATCH("/htc/projects/{projectId}/limits/{id}", {
+                params: { path: { projectId, id: opts.id } },
+                body: { vCPUs: body.vCPUs },
+                signal: session.signal,
+              }),
             );
       session.out.result(limit, () => session.out.line(`Limit ${limit.id}: ${limit.vCPUs} vCPUs (${limit.modifierRole})`));
     });
@@ -145,12 +198,16 @@ function registerLimits(project: Command): void {
       const projectId = session.projectId();
       const api = session.client().api;
       if (opts.id !== undefined) {
-        await unwrap(api.DELETE("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: opts.id } }, signal: session.signal }));
+        await unwrap(
+          api.DELETE("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: opts.id } }, signal: session.signal }),
+        );
       } else {
         await unwrap(api.DELETE("/htc/projects/{projectId}/limits", { params: { path: { projectId } }, signal: session.signal }));
       }
       const result = { deleted: opts.id ?? "all", projectId };
-      session.out.result(result, () => session.out.line(opts.id !== undefined ? `Deleted limit ${opts.id}` : "Deleted every limit of the project"));
+      session.out.result(result, () =>
+        session.out.line(opts.id !== undefined ? `Deleted limit ${opts.id}` : "Deleted every limit of the project"),
+      );
     });
 }
 
@@ -163,7 +220,9 @@ function registerDimensions(project: Command): void {
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       const projectId = session.projectId();
-      const list = await unwrap(session.client().api.GET("/htc/projects/{projectId}/dimensions", { params: { path: { projectId } }, signal: session.signal }));
+      const list = await unwrap(
+        session.client().api.GET("/htc/projects/{projectId}/dimensions", { params: { path: { projectId } }, signal: session.signal }),
+      );
       session.out.result(list, () => printDimensions(session.out, list, "no project dimensions (the workspace's apply)"));
     });
   dimensions
@@ -198,7 +257,10 @@ export function projectBody(
   const base = (json ?? {}) as Partial<ApiInput<"HTCProjectCreate">>;
   const projectName = flags.name ?? base.projectName;
   if (typeof projectName !== "string" || projectName.trim() === "") {
-    throw usageError("the project needs a name: give a JSON file with projectName (or - for stdin), or --name", "see `htc project create --help`");
+    throw usageError(
+      "the project needs a name: give a JSON file with projectName (or - for stdin), or --name",
+      "see `htc project create --help`",
+    );
   }
   return {
     ...base,
@@ -216,7 +278,8 @@ export function limitBody(json: unknown, flags: { vcpus?: number; role?: Modifie
   const base = (json ?? {}) as Partial<Record<"vCPUs" | "modifierRole", unknown>>;
   const vCPUs = flags.vcpus ?? base.vCPUs;
   if (vCPUs === undefined) throw usageError("the limit needs vCPUs: give a JSON file with it, or --vcpus <n>");
-  if (typeof vCPUs !== "number" || !Number.isInteger(vCPUs) || vCPUs < 0 || vCPUs > 999_999) throw usageError("vCPUs must be a whole number 0…999999");
+  if (typeof vCPUs !== "number" || !Number.isInteger(vCPUs) || vCPUs < 0 || vCPUs > 999_999)
+    throw usageError("vCPUs must be a whole number 0…999999");
   const role = flags.role ?? base.modifierRole ?? "PROJECT_ADMIN";
   if (!(MODIFIER_ROLES as readonly unknown[]).includes(role)) throw usageError(`modifierRole must be one of ${MODIFIER_ROLES.join(", ")}`);
   return { vCPUs, modifierRole: role as ModifierRole };

@@ -56,7 +56,9 @@ export function registerRegionCommands(program: Command): void {
         const enabled = opts.enabled ? true : opts.disabled ? false : undefined;
         const list = await unwrap(
           api.GET("/htc/regions", {
-            params: { query: { ...(opts.provider ? { cloudProvider: opts.provider } : {}), ...(enabled !== undefined ? { enabled } : {}) } },
+            params: {
+              query: { ...(opts.provider ? { cloudProvider: opts.provider } : {}), ...(enabled !== undefined ? { enabled } : {}) },
+            },
             signal: session.signal,
           }),
         );

@@ -44,14 +44,18 @@ export function registerRetentionPolicy(parent: Command, scope: RetentionScope, 
     .command("apply")
     .alias("set")
     .argument("[file]", "JSON file with archiveAfter and deleteAfter (hours), or - for stdin")
-    .description(`set the ${scope.name}'s task retention policy, from a JSON file or from flags (flags override the file's values; hours, 0 disables)`)
+    .description(
+      `set the ${scope.name}'s task retention policy, from a JSON file or from flags (flags override the file's values; hours, 0 disables)`,
+    )
     .option("--archive-after <hours>", "archive tasks inactive this long", intOption(0))
     .option("--delete-after <hours>", "delete tasks archived this long", intOption(0))
     .action(async (file: string | undefined, opts: Partial<RetentionBody>, command: Command) => {
       const session = sessionOf(command);
       const body = retentionBody(file === undefined ? undefined : await readJsonInput(file), opts);
       const policy = await scope.put(session, body);
-      session.out.result(policy, () => session.out.line(`Tasks are archived after ${policy.archiveAfter} h and deleted ${policy.deleteAfter} h later`));
+      session.out.result(policy, () =>
+        session.out.line(`Tasks are archived after ${policy.archiveAfter} h and deleted ${policy.deleteAfter} h later`),
+      );
     });
   if (scope.remove) {
     const remove = scope.remove;
@@ -77,7 +81,8 @@ export function retentionBody(json: unknown, flags: Partial<RetentionBody>): Ret
   const pick = (key: keyof RetentionBody, flag: string): number => {
     const value = flags[key] ?? base[key];
     if (value === undefined) throw usageError(`the policy needs ${key}: give a JSON file with it, or ${flag} <hours>`);
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw usageError(`${key} must be a whole number of hours (0 or more)`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      throw usageError(`${key} must be a whole number of hours (0 or more)`);
     return value;
   };
   return { archiveAfter: pick("archiveAfter", "--archive-after"), deleteAfter: pick("deleteAfter", "--delete-after") };

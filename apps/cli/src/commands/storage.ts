@@ -88,7 +88,12 @@ export function registerStorageCommands(program: Command): void {
         plan.push({ file, key: folder ? `${folder}/${rel}` : rel, size: statSync(file).size });
       }
     } else {
-      const target = remote === undefined ? basename(local) : remote.endsWith("/") ? `${remoteKey(remote, true)}${basename(local)}` : remoteKey(remote, false);
+      const target =
+        remote === undefined
+          ? basename(local)
+          : remote.endsWith("/")
+            ? `${remoteKey(remote, true)}${basename(local)}`
+            : remoteKey(remote, false);
       plan.push({ file: local, key: target, size: stats.size });
     }
     const { Upload } = await import("@aws-sdk/lib-storage");
@@ -136,7 +141,9 @@ export function registerStorageCommands(program: Command): void {
         done.push({ path: o.key.slice(st.base.length), file: target, size: o.size });
       });
     }
-    session.out.result(done, () => session.out.line(`Downloaded ${done.length} file(s), ${done.reduce((n, d) => n + d.size, 0)} bytes, from ${st.uri}`));
+    session.out.result(done, () =>
+      session.out.line(`Downloaded ${done.length} file(s), ${done.reduce((n, d) => n + d.size, 0)} bytes, from ${st.uri}`),
+    );
   });
 
   where(
@@ -158,7 +165,11 @@ export function registerStorageCommands(program: Command): void {
       keys.push(...objects.map((o) => o.key));
     }
     if (keys.length === 0) {
-      throw new CliError(`no file ${JSON.stringify(remote)} in ${st.uri}`, ExitCode.API, opts.recursive ? undefined : "delete a folder with -r");
+      throw new CliError(
+        `no file ${JSON.stringify(remote)} in ${st.uri}`,
+        ExitCode.API,
+        opts.recursive ? undefined : "delete a folder with -r",
+      );
     }
     await runLimited(keys, 8, (k) => s3Call(st.s3.send(new st.sdk.DeleteObjectCommand({ Bucket: st.bucket, Key: k })), `delete ${k}`));
     const paths = keys.map((k) => k.slice(st.base.length));
@@ -175,15 +186,25 @@ async function openStorage(session: Session, flags: WhereFlags): Promise<Storage
   let token: StorageToken;
   if (flags.projectShared) {
     token = region
-      ? await unwrap(api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId, region } }, signal: session.signal }))
+      ? await unwrap(
+          api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId, region } }, signal: session.signal }),
+        )
       : await unwrap(api.GET("/htc/projects/{projectId}/storage/token", { params: { path: { projectId } }, signal: session.signal }));
   } else {
     const taskId = session.taskId(typeof flags.task === "string" ? flags.task : undefined);
     token = region
       ? await unwrap(
-          api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", { params: { path: { projectId, taskId, region } }, signal: session.signal }),
+          api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", {
+            params: { path: { projectId, taskId, region } },
+            signal: session.signal,
+          }),
         )
-      : await unwrap(api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", { params: { path: { projectId, taskId } }, signal: session.signal }));
+      : await unwrap(
+          api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", {
+            params: { path: { projectId, taskId } },
+            signal: session.signal,
+          }),
+        );
   }
   const uri = token.storagePath || token.projectSharedStoragePath;
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri ?? "");
@@ -191,7 +212,8 @@ async function openStorage(session: Session, flags: WhereFlags): Promise<Storage
   const bucket = match[1]!;
   const base = match[2] ? match[2].replace(/\/?$/, "/") : "";
   const credentials = token.credentials;
-  if (!credentials["AWS_ACCESS_KEY_ID"] || !credentials["AWS_SECRET_ACCESS_KEY"]) throw externalError("the storage token carries no AWS credentials");
+  if (!credentials["AWS_ACCESS_KEY_ID"] || !credentials["AWS_SECRET_ACCESS_KEY"])
+    throw externalError("the storage token carries no AWS credentials");
   const sdk = await import("@aws-sdk/client-s3");
   const s3 = new sdk.S3Client({
     region: awsRegionOf(token.region),
@@ -246,7 +268,8 @@ async function listAll(st: Storage, prefix: string, delimiter: "/" | undefined):
       "list",
     );
     for (const o of page.Contents ?? []) {
-      if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ? new Date(o.LastModified).toISOString() : "" });
+      if (o.Key)
+        objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ? new Date(o.LastModified).toISOString() : "" });
     }
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -266,7 +289,10 @@ async function headObject(st: Storage, key: string): Promise<{ size: number } | 
 }
 
 async function download(st: Storage, key: string, target: string, session: Session): Promise<void> {
-  const object = await s3Call(st.s3.send(new st.sdk.GetObjectCommand({ Bucket: st.bucket, Key: key }), { abortSignal: session.signal }), `download ${key}`);
+  const object = await s3Call(
+    st.s3.send(new st.sdk.GetObjectCommand({ Bucket: st.bucket, Key: key }), { abortSignal: session.signal }),
+    `download ${key}`,
+  );
   const body = object.Body as NodeJS.ReadableStream | undefined;
   if (!body) throw externalError(`download ${key}: empty response`);
   mkdirSync(dirname(resolve(target)), { recursive: true });
@@ -287,7 +313,9 @@ function storageError(error: unknown, what: string): Error {
   const e = error as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
   if (e?.name === "AbortError") return e;
   const status = e?.$metadata?.httpStatusCode;
-  return externalError(`storage: ${what} failed: ${e?.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${e?.message ?? String(error)}`);
+  return externalError(
+    `storage: ${what} failed: ${e?.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${e?.message ?? String(error)}`,
+  );
 }
 
 function* walk(folder: string): Generator<string> {

@@ -26,26 +26,34 @@ export function registerTaskCommands(program: Command): void {
     .option("--name <name>", "task name")
     .option("--description <text>", "task description (default empty)")
     .option("--use", "store the new task id in the current context")
-    .action(async (name: string | undefined, description: string | undefined, opts: { name?: string; description?: string; use?: boolean }, command: Command) => {
-      const session = sessionOf(command);
-      if (name !== undefined && opts.name !== undefined) throw usageError("give the task's name once: as an argument or with --name");
-      if (description !== undefined && opts.description !== undefined) throw usageError("give the task's description once: as an argument or with --description");
-      const taskName = name ?? opts.name;
-      if (taskName === undefined || taskName.trim() === "") throw usageError("the task needs a name: htc task create NAME [DESCRIPTION]");
-      const projectId = session.projectId();
-      const created = await unwrap(
-        session.client().api.POST("/htc/projects/{projectId}/tasks", {
-          params: { path: { projectId } },
-          body: { taskName, taskDescription: description ?? opts.description ?? "" },
-          signal: session.signal,
-        }),
-      );
-      if (opts.use) session.remember({ projectId, taskId: created.taskId });
-      session.out.result(created, () => {
-        showTask(session.out, created);
-        if (opts.use) session.out.info(`task ${created.taskId} is now the default of context ${session.contextName}`);
-      });
-    });
+    .action(
+      async (
+        name: string | undefined,
+        description: string | undefined,
+        opts: { name?: string; description?: string; use?: boolean },
+        command: Command,
+      ) => {
+        const session = sessionOf(command);
+        if (name !== undefined && opts.name !== undefined) throw usageError("give the task's name once: as an argument or with --name");
+        if (description !== undefined && opts.description !== undefined)
+          throw usageError("give the task's description once: as an argument or with --description");
+        const taskName = name ?? opts.name;
+        if (taskName === undefined || taskName.trim() === "") throw usageError("the task needs a name: htc task create NAME [DESCRIPTION]");
+        const projectId = session.projectId();
+        const created = await unwrap(
+          session.client().api.POST("/htc/projects/{projectId}/tasks", {
+            params: { path: { projectId } },
+            body: { taskName, taskDescription: description ?? opts.description ?? "" },
+            signal: session.signal,
+          }),
+        );
+        if (opts.use) session.remember({ projectId, taskId: created.taskId });
+        session.out.result(created, () => {
+          showTask(session.out, created);
+          if (opts.use) session.out.info(`task ${created.taskId} is now the default of context ${session.contextName}`);
+        });
+      },
+    );
 
   task
     .command("get")
@@ -60,12 +68,19 @@ export function registerTaskCommands(program: Command): void {
       const projectId = session.projectId();
       if (taskId !== undefined) {
         const found = await unwrap(
-          session.client().api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } }, signal: session.signal }),
+          session
+            .client()
+            .api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId, taskId } }, signal: session.signal }),
         );
         session.out.result(found, () => showTask(session.out, found));
         return;
       }
-      const pages = paginate(session.client(), "/htc/projects/{projectId}/tasks", { params: { path: { projectId } } }, { pageSize: PAGE_SIZE, signal: session.signal });
+      const pages = paginate(
+        session.client(),
+        "/htc/projects/{projectId}/tasks",
+        { params: { path: { projectId } } },
+        { pageSize: PAGE_SIZE, signal: session.signal },
+      );
       // The status is filtered here (the API has no such parameter), so a limit counts the tasks that pass.
       const tasks: Api<"HTCTask">[] = [];
       for await (const t of pages) {
@@ -77,7 +92,14 @@ export function registerTaskCommands(program: Command): void {
         const current = safe(() => session.taskId());
         session.out.table(
           ["", "id", "name", "status", "created", "last active"],
-          tasks.map((t) => [t.taskId === current ? "*" : "", t.taskId, t.taskName, t.lifecycleStatus, time(t.createdAt), time(t.lastActiveAt)]),
+          tasks.map((t) => [
+            t.taskId === current ? "*" : "",
+            t.taskId,
+            t.taskName,
+            t.lifecycleStatus,
+            time(t.createdAt),
+            time(t.lastActiveAt),
+          ]),
         );
       });
     });
@@ -90,7 +112,9 @@ export function registerTaskCommands(program: Command): void {
     .action(async (taskId: string | undefined, _opts, command: Command) => {
       const session = sessionOf(command);
       const ids = session.ids(taskId);
-      const deleted = await unwrap(session.client().api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids }, signal: session.signal }));
+      const deleted = await unwrap(
+        session.client().api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids }, signal: session.signal }),
+      );
       session.out.result(deleted, () => session.out.line(`Task ${deleted.taskId} is ${deleted.lifecycleStatus}`));
     });
 
@@ -127,7 +151,9 @@ export function registerTaskCommands(program: Command): void {
       const ids = session.ids(taskId);
       const api = session.client().api;
       if (!opts.group && !opts.byGroup) {
-        const summary = await unwrap(api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path: ids }, signal: session.signal }));
+        const summary = await unwrap(
+          api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path: ids }, signal: session.signal }),
+        );
         session.out.result(summary, () => {
           const counts = summary.jobStatuses ?? {};
           const statuses = orderedStatuses([counts]);

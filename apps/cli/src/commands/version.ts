@@ -11,6 +11,10 @@ export function registerVersionCommand(program: Command): void {
     .action((_opts, command: Command) => {
       const session = sessionOf(command);
       const info = { version: CLI_VERSION, client: CLIENT_VERSION, node: process.version, platform: process.platform, arch: process.arch };
-      session.out.result(info, () => session.out.line(`htc CLI version: ${CLI_VERSION} (@htcemu/cli, client ${CLIENT_VERSION}; Node ${process.version} ${process.platform}/${process.arch})`));
+      session.out.result(info, () =>
+        session.out.line(
+          `htc CLI version: ${CLI_VERSION} (@htcemu/cli, client ${CLIENT_VERSION}; Node ${process.version} ${process.platform}/${process.arch})`,
+        ),
+      );
     });
 }

@@ -19,7 +19,9 @@ export function registerWorkspaceCommands(program: Command): void {
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       const workspaceId = await workspaceIdOf(session);
-      const status = await unwrap(session.client().api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } }, signal: session.signal }));
+      const status = await unwrap(
+        session.client().api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } }, signal: session.signal }),
+      );
       session.out.result(status, () => {
         if (status.clusters.length === 0) {
           session.out.info(`no clusters (GCP project ${status.gcpProjectId})`);
@@ -34,7 +36,15 @@ export function registerWorkspaceCommands(program: Command): void {
           session.out.line(`\nnode pools of ${c.name}`);
           session.out.table(
             ["name", "version", "instance type", "status", "autoscaling", "min nodes", "max nodes"],
-            c.nodePools.map((p) => [p.name, p.version, p.instanceType, p.status, p.autoscaling?.enabled, p.autoscaling?.minNodeCount, p.autoscaling?.maxNodeCount]),
+            c.nodePools.map((p) => [
+              p.name,
+              p.version,
+              p.instanceType,
+              p.status,
+              p.autoscaling?.enabled,
+              p.autoscaling?.minNodeCount,
+              p.autoscaling?.maxNodeCount,
+            ]),
           );
         }
       });
@@ -48,7 +58,9 @@ export function registerWorkspaceCommands(program: Command): void {
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       const workspaceId = await workspaceIdOf(session);
-      const list = await unwrap(session.client().api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId } }, signal: session.signal }));
+      const list = await unwrap(
+        session.client().api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId } }, signal: session.signal }),
+      );
       session.out.result(list, () => printDimensions(session.out, list, "the workspace offers no dimensions"));
     });
 
@@ -59,8 +71,15 @@ export function registerWorkspaceCommands(program: Command): void {
     .action(async (_opts, command: Command) => {
       const session = sessionOf(command);
       const workspaceId = await workspaceIdOf(session);
-      const limit = await unwrap(session.client().api.GET("/htc/workspaces/{workspaceId}/limits", { params: { path: { workspaceId } }, signal: session.signal }));
-      session.out.result(limit, () => session.out.details([["Workspace", limit.workspaceId], ["vCPUs", limit.vCPUs]]));
+      const limit = await unwrap(
+        session.client().api.GET("/htc/workspaces/{workspaceId}/limits", { params: { path: { workspaceId } }, signal: session.signal }),
+      );
+      session.out.result(limit, () =>
+        session.out.details([
+          ["Workspace", limit.workspaceId],
+          ["vCPUs", limit.vCPUs],
+        ]),
+      );
     });
 
   registerRetentionPolicy(
@@ -69,12 +88,20 @@ export function registerWorkspaceCommands(program: Command): void {
       name: "workspace",
       get: async (session) => {
         const workspaceId = await workspaceIdOf(session);
-        return unwrap(session.client().api.GET("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId } }, signal: session.signal }));
+        return unwrap(
+          session
+            .client()
+            .api.GET("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId } }, signal: session.signal }),
+        );
       },
       put: async (session, body) => {
         const workspaceId = await workspaceIdOf(session);
         return unwrap(
-          session.client().api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", { params: { path: { workspaceId } }, body, signal: session.signal }),
+          session.client().api.PUT("/htc/workspaces/{workspaceId}/task-retention-policy", {
+            params: { path: { workspaceId } },
+            body,
+            signal: session.signal,
+          }),
         );
       },
     },

@@ -23,7 +23,14 @@ type StepRequest = z.output<typeof stepBody>;
 type StepView = adminComponents["schemas"]["StepResult"]["jobs"][number];
 
 /** The fault rules' own operations: a rule may not name them, or it could lock a test out of removing it. */
-const FAULT_CONTROL_OPERATIONS = new Set(["listFaultRules", "addFaultRule", "clearFaultRules", "getFaultLog", "getFaultRule", "removeFaultRule"]);
+const FAULT_CONTROL_OPERATIONS = new Set([
+  "listFaultRules",
+  "addFaultRule",
+  "clearFaultRules",
+  "getFaultLog",
+  "getFaultRule",
+  "removeFaultRule",
+]);
 
 /** The outcome a stepped job ends with. */
 function stepOutcome(request: StepRequest): JobOutcome {
@@ -65,7 +72,13 @@ function stepJobs(s: Core, jobs: JobService, request: StepRequest): StepView[] {
       memoryMiB: definition.maxMemory ?? DEFAULT_MEMORY_MIB,
       execTimeoutSeconds: definition.execTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     };
-    const view: StepView = { jobId, from: statusNames[first.status]!, status: statusNames[first.status]!, attempt: first.attempt, moved: false };
+    const view: StepView = {
+      jobId,
+      from: statusNames[first.status]!,
+      status: statusNames[first.status]!,
+      attempt: first.attempt,
+      moved: false,
+    };
     const terminal = (status: number) => status === JobStatus.SUCCEEDED || status === JobStatus.FAILED;
     if (target !== undefined && !terminal(target) && first.status >= target) {
       view.reason = first.status === target ? `it is ${request.to} already` : `it is past ${request.to}`;
@@ -131,7 +144,8 @@ export function registerControlRoutes(api: AdminApi, log: (line: string) => void
         const admin = contractOf("admin");
         spec.match.operations?.forEach((operation, i) => {
           const field = `match.operations[${i}]`;
-          if (FAULT_CONTROL_OPERATIONS.has(operation)) throw invalidField(field, "is an operation of the fault rules themselves, which faults never hit");
+          if (FAULT_CONTROL_OPERATIONS.has(operation))
+            throw invalidField(field, "is an operation of the fault rules themselves, which faults never hit");
           if (!htc.findOperation(operation) && !admin.findOperation(operation)) {
             throw invalidField(field, "is not an operationId of the HTC contract or of the admin API");
           }

@@ -12,7 +12,14 @@ import { issueJobTokens } from "../domain/tokens.js";
 import { invalidField, notFound } from "../errors.js";
 import { API_PREFIX } from "../http/contracts.js";
 import type { AdminApi } from "../http/router.js";
-import { apiKeyCreateBody, clockChangeBody, jobTokenCreateBody, userCreateBody, workspaceCreateBody, workspaceLimitBody } from "../schemas/admin.js";
+import {
+  apiKeyCreateBody,
+  clockChangeBody,
+  jobTokenCreateBody,
+  userCreateBody,
+  workspaceCreateBody,
+  workspaceLimitBody,
+} from "../schemas/admin.js";
 import { EMULATOR_VERSION } from "../version.js";
 
 type Schemas = adminComponents["schemas"];
@@ -81,7 +88,9 @@ export function registerAdminRoutes(api: AdminApi): void {
     body: workspaceCreateBody,
     handler: (c, { body }) =>
       workspaceView(
-        c.get("core").identity.createWorkspace({ name: body.name, organizationCode: body.organizationCode ?? null, vcpuLimit: body.vCPUs ?? null }),
+        c
+          .get("core")
+          .identity.createWorkspace({ name: body.name, organizationCode: body.organizationCode ?? null, vcpuLimit: body.vCPUs ?? null }),
       ),
   });
 

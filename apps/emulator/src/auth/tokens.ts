@@ -22,7 +22,10 @@ export interface JobScope {
 export type TokenClaims = components["schemas"]["HTCTokenPayload"];
 
 /** The claims that describe the token's owner (and user-defined ones); the registered claims are added when signing. */
-export type SubjectClaims = Pick<TokenClaims, "sub" | "userFullName" | "userEmail" | "workspaceName" | "workspaceId" | "organizationCode" | "groups"> &
+export type SubjectClaims = Pick<
+  TokenClaims,
+  "sub" | "userFullName" | "userEmail" | "workspaceName" | "workspaceId" | "organizationCode" | "groups"
+> &
   Record<string, unknown>;
 
 export interface VerifiedToken {
@@ -61,12 +64,7 @@ export class TokenService {
   }
 
   /** Signs a token carrying `claims` (minus the registered ones, which are set here) for `lifetimeSeconds`. */
-  async sign(
-    kind: VerifiedToken["kind"],
-    subject: SubjectClaims,
-    lifetimeSeconds: number,
-    job?: JobScope,
-  ): Promise<string> {
+  async sign(kind: VerifiedToken["kind"], subject: SubjectClaims, lifetimeSeconds: number, job?: JobScope): Promise<string> {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
     const { sub, ...rest } = subject;
     const payload: Record<string, unknown> = { ...rest };

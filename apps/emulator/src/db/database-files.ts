@@ -79,7 +79,8 @@ export function replaceDatabase(db: Db, file: string, mode: "live" | "start"): v
       }
       // AUTOINCREMENT counters come along, so ids keep growing from where the file was.
       db.prepare("DELETE FROM main.sqlite_sequence").run();
-      if (theirs.has("sqlite_sequence")) db.prepare("INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM snap.sqlite_sequence").run();
+      if (theirs.has("sqlite_sequence"))
+        db.prepare("INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM snap.sqlite_sequence").run();
       const broken = db.pragma("foreign_key_check") as unknown[];
       if (broken.length) throw new DatabaseFileError(`is inconsistent (${broken.length} broken reference(s))`);
     })();

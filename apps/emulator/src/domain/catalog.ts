@@ -79,8 +79,7 @@ export const regionCatalog: RegionInfo[] = allRegions.map((region) => {
     provider,
     enabled: enabledRegions.has(region),
     weight: enabledRegions.has(region) ? 1 : 0,
-    supportedArchitectures:
-      provider === "AWS" || provider === "GCP" ? ["X86", "AARCH64"] : provider === "NGC" ? ["X86", "A100"] : ["X86"],
+    supportedArchitectures: provider === "AWS" || provider === "GCP" ? ["X86", "AARCH64"] : provider === "NGC" ? ["X86", "A100"] : ["X86"],
   };
 });
 

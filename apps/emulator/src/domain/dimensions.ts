@@ -24,7 +24,10 @@ export function setProjectDimensions(
   const stored = body.map((entry, i) => {
     const match = findEnvironment(entry.machineType, entry.priority, entry.region);
     if (!match) {
-      throw invalidField(`[${i}]`, `no workspace environment has machineType ${entry.machineType}, priority ${entry.priority} and region ${entry.region}`);
+      throw invalidField(
+        `[${i}]`,
+        `no workspace environment has machineType ${entry.machineType}, priority ${entry.priority} and region ${entry.region}`,
+      );
     }
     const gcp = providerOf(entry.region) === "GCP";
     return {

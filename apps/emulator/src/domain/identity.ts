@@ -110,7 +110,13 @@ export function applySeed(identity: IdentityService, repo: IdentityRepository, s
     const workspace =
       existing ?? identity.createWorkspace({ name: w.name, organizationCode: w.organizationCode ?? null, vcpuLimit: w.vCPUs ?? null });
     for (const u of users) {
-      identity.createUser({ workspaceId: workspace.id, email: u.email, fullName: u.fullName, apiKey: u.apiKey, workspaceAdmin: u.workspaceAdmin ?? false });
+      identity.createUser({
+        workspaceId: workspace.id,
+        email: u.email,
+        fullName: u.fullName,
+        apiKey: u.apiKey,
+        workspaceAdmin: u.workspaceAdmin ?? false,
+      });
     }
   }
 }

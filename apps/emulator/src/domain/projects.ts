@@ -43,11 +43,7 @@ function settingsFor(regions: readonly string[], given: readonly RegionSettings[
   return regions.map((r) => given.find((s) => s.computeSettings.computeRegion === r) ?? defaultSettings(r));
 }
 
-export function createProject(
-  s: Core,
-  principal: Principal,
-  input: z.output<typeof createProjectBody>,
-): ProjectRow {
+export function createProject(s: Core, principal: Principal, input: z.output<typeof createProjectBody>): ProjectRow {
   const regions = input.regions?.length ? input.regions : [DEFAULT_REGION];
   checkRegions(regions, "regions");
   const settings = settingsFor(regions, input.regionSettings ?? []);

@@ -49,7 +49,14 @@ interface Owner {
   userId: string;
 }
 
-function issue(s: Core, owner: Owner, taskId: string | null, region: string, lifetimeSeconds: number, object?: { key: string; method: "GET" | "PUT" }): StorageCredentials {
+function issue(
+  s: Core,
+  owner: Owner,
+  taskId: string | null,
+  region: string,
+  lifetimeSeconds: number,
+  object?: { key: string; method: "GET" | "PUT" },
+): StorageCredentials {
   return s.storage.credentials.issue({
     ...owner,
     taskId,
@@ -119,7 +126,14 @@ export function regionalStorage(s: Core, asker: StorageAsker, project: ProjectRo
 }
 
 /** `PresignedPutUrlResponse`: a URL for one object of the shared folder or a task's folder, default region. */
-export async function presignedUrl(s: Core, asker: StorageAsker, project: ProjectRow, task: TaskRow | null, filePath: string, method: "GET" | "PUT") {
+export async function presignedUrl(
+  s: Core,
+  asker: StorageAsker,
+  project: ProjectRow,
+  task: TaskRow | null,
+  filePath: string,
+  method: "GET" | "PUT",
+) {
   const region = defaultRegion(project);
   const key = scopePrefix({ projectId: project.id, taskId: task?.id ?? null }) + filePath;
   const credentials = issue(s, ownerOf(asker.principal, project), task?.id ?? null, region, STORAGE_CREDENTIAL_SECONDS, { key, method });

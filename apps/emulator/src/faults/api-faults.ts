@@ -16,7 +16,9 @@ export const FAULT_HEADER = "X-HTC-Emulator-Fault";
 function bodyShape(operation: ServedOperation, status: number): "request" | "oauth" {
   const responses = contractOf(operation.api).findOperation(operation.operationId)?.responses ?? {};
   const spec = responses[String(status)] ?? responses[`${Math.floor(status / 100)}XX`];
-  const ref = JSON.stringify((spec?.content as Record<string, { schema?: unknown } | undefined> | undefined)?.["application/json"]?.schema ?? {});
+  const ref = JSON.stringify(
+    (spec?.content as Record<string, { schema?: unknown } | undefined> | undefined)?.["application/json"]?.schema ?? {},
+  );
   // HTCImageError is HTCRequestError by another name (allOf); the admin API calls it RequestError.
   return /HTCRequestError|HTCImageError|\/RequestError"/.test(ref) ? "request" : "oauth";
 }

@@ -95,11 +95,20 @@ export class FaultInjector implements JobFaultSource {
       // fire on attempts the caller meant to exclude.
       for (const field of ["operations", "methods"] as const) {
         if (spec.match[field] !== undefined) {
-          throw new FaultRuleError(`match.${field}`, "applies to API rules only; a job rule matches projectId, taskId, group, jobIndexes and attempts");
+          throw new FaultRuleError(
+            `match.${field}`,
+            "applies to API rules only; a job rule matches projectId, taskId, group, jobIndexes and attempts",
+          );
         }
       }
     }
-    const rule: RuleState = { spec: { ...spec, id }, createdAt: this.s.clock.now(), matched: 0, injected: 0, random: mulberry32(spec.seed) };
+    const rule: RuleState = {
+      spec: { ...spec, id },
+      createdAt: this.s.clock.now(),
+      matched: 0,
+      injected: 0,
+      random: mulberry32(spec.seed),
+    };
     this.rules.push(rule);
     this.refreshKinds();
     this.emit(`fault rule ${id} added: ${JSON.stringify({ match: spec.match, api: spec.api, job: spec.job })}`);
@@ -161,7 +170,9 @@ export class FaultInjector implements JobFaultSource {
     this.entries.push(entry);
     if (this.entries.length > LOG_LIMIT) this.entries.splice(0, this.entries.length - LOG_LIMIT);
     this.s.counters.incEmulatorWide(FAULT_METRIC, { kind, rule: rule.spec.id });
-    const where = fields.operation ? `${fields.method} ${fields.path} (${fields.operation})` : `job ${fields.jobId} attempt ${fields.attempt}`;
+    const where = fields.operation
+      ? `${fields.method} ${fields.path} (${fields.operation})`
+      : `job ${fields.jobId} attempt ${fields.attempt}`;
     this.emit(`fault ${rule.spec.id} injected ${kind} on ${where}: ${fields.detail}`);
   }
 
@@ -177,7 +188,9 @@ export class FaultInjector implements JobFaultSource {
       const parts = [
         fault.latencyMs !== undefined ? `${fault.latencyMs} ms late` : "",
         fault.drop ? `connection dropped before the ${fault.drop === "request" ? "operation ran" : "answer"}` : "",
-        fault.status !== undefined ? `answered ${fault.status}${fault.retryAfterSeconds !== undefined ? ` (Retry-After ${fault.retryAfterSeconds})` : ""}` : "",
+        fault.status !== undefined
+          ? `answered ${fault.status}${fault.retryAfterSeconds !== undefined ? ` (Retry-After ${fault.retryAfterSeconds})` : ""}`
+          : "",
       ].filter(Boolean);
       this.record(rule, apiKindOf(fault), {
         operation: request.operation,
@@ -241,7 +254,11 @@ export class FaultInjector implements JobFaultSource {
     this.s.repos.jobStates.setWaitingReason(seq, reason, now);
     const until = hit.fault.forSeconds === undefined ? undefined : now + hit.fault.forSeconds * 1000;
     this.runnableHolds.set(seq, { ruleId: hit.rule.spec.id, reason, until });
-    this.record(hit.rule, "job_stuck", this.jobFields(facts, `held in RUNNABLE${until === undefined ? "" : ` for ${hit.fault.forSeconds} s`}: ${reason}`));
+    this.record(
+      hit.rule,
+      "job_stuck",
+      this.jobFields(facts, `held in RUNNABLE${until === undefined ? "" : ` for ${hit.fault.forSeconds} s`}: ${reason}`),
+    );
     return hit.rule.spec.id;
   }
 

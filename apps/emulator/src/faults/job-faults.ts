@@ -74,8 +74,7 @@ function pullFailure(launch: JobLaunch): JobOutcome {
   return {
     kind: "start-failed",
     reason:
-      `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ` +
-      `${launch.imageName}: not found`,
+      `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ` + `${launch.imageName}: not found`,
   };
 }
 

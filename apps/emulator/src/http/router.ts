@@ -110,7 +110,9 @@ export class OperationRegistry<Ops> {
     const ordered = [...this.operations].sort((a, b) => paramCount(a.path) - paramCount(b.path));
     const around = this.around;
     for (const op of ordered) {
-      const honoPath = prefix + op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
+      const honoPath =
+        prefix +
+        op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
       const served: ServedOperation = Object.freeze({ operationId: op.operationId, api: this.api });
       app.on(op.method, honoPath, async (c) => {
         c.set("operation", served);

@@ -26,7 +26,9 @@ export function endAttempt(
   const attempt = books.inFlight.remove(seq);
   // A cancelled job stays cancelled, whatever its process did while it was being stopped.
   const effective: JobOutcome =
-    attempt?.cancelRequested && outcome.kind !== "cancelled" ? { kind: "cancelled", exitCode: "exitCode" in outcome ? outcome.exitCode : null } : outcome;
+    attempt?.cancelRequested && outcome.kind !== "cancelled"
+      ? { kind: "cancelled", exitCode: "exitCode" in outcome ? outcome.exitCode : null }
+      : outcome;
   const ending = endingOf(effective, { memoryMiB: attempt?.memoryMiB ?? 0, execTimeoutSeconds: attempt?.execTimeoutSeconds ?? 0 });
   if (ending.status === JobStatus.FAILED && ending.retryable && record.attempt <= books.batch(record.batch_seq).max_retries) {
     states.retry(seq, record, ending, at);
@@ -35,5 +37,7 @@ export function endAttempt(
   }
   states.finish(seq, ending, at);
   if (attempt) books.vcpus.release(attempt.run, attempt.run.vcpus);
-  counters.inc(attempt?.run.workspaceId ?? "", "htc_jobs_finished_total", { status: ending.status === JobStatus.SUCCEEDED ? "SUCCEEDED" : "FAILED" });
+  counters.inc(attempt?.run.workspaceId ?? "", "htc_jobs_finished_total", {
+    status: ending.status === JobStatus.SUCCEEDED ? "SUCCEEDED" : "FAILED",
+  });
 }

@@ -316,7 +316,11 @@ export class DockerExecutor implements Executor {
     const splitter = new LogLineSplitter((line) => batcher.push(this.toClockLine(run, line)), from.skipUntilMs);
     const stopFollowing = new AbortController();
     const since = from.sinceMs === undefined ? undefined : (from.sinceMs / 1000).toFixed(3);
-    const followed = this.readLogs(run, splitter, { follow: true, since, signal: AbortSignal.any([run.abort.signal, stopFollowing.signal]) });
+    const followed = this.readLogs(run, splitter, {
+      follow: true,
+      since,
+      signal: AbortSignal.any([run.abort.signal, stopFollowing.signal]),
+    });
 
     const exit = await this.waitForExit(run);
     if (this.closeMode) return;
@@ -349,7 +353,11 @@ export class DockerExecutor implements Executor {
   }
 
   /** Reads the container's log (following it, or what is there now) into the splitter; never throws. */
-  private async readLogs(run: Run, splitter: LogLineSplitter, how: { follow: boolean; since?: string; signal: AbortSignal }): Promise<void> {
+  private async readLogs(
+    run: Run,
+    splitter: LogLineSplitter,
+    how: { follow: boolean; since?: string; signal: AbortSignal },
+  ): Promise<void> {
     const options = { stdout: true, stderr: true, timestamps: true, abortSignal: how.signal, ...(how.since ? { since: how.since } : {}) };
     try {
       // Following yields a stream; otherwise dockerode hands the whole (still multiplexed) body over at once.
@@ -445,7 +453,8 @@ export class DockerExecutor implements Executor {
       const status = statusOf(error);
       // 409: it is not running any more. It exited on its own just before its deadline: not a timeout.
       if (status === 409 && run.stop === "timeout") run.stop = undefined;
-      else if (status !== 404 && status !== 409) this.logLine(`docker executor: job ${run.job.jobId}: kill failed: ${dockerMessage(error)}`);
+      else if (status !== 404 && status !== 409)
+        this.logLine(`docker executor: job ${run.job.jobId}: kill failed: ${dockerMessage(error)}`);
     }
   }
 
@@ -496,7 +505,8 @@ export class DockerExecutor implements Executor {
     } catch (error) {
       const status = statusOf(error);
       // 404: already gone; 409: a removal is already in progress.
-      if (status !== 404 && status !== 409) this.logLine(`docker executor: removing container ${container.id} failed: ${dockerMessage(error)}`);
+      if (status !== 404 && status !== 409)
+        this.logLine(`docker executor: removing container ${container.id} failed: ${dockerMessage(error)}`);
     }
   }
 

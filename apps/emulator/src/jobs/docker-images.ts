@@ -104,13 +104,16 @@ export class ImageResolver {
         opts,
         (error, stream) => {
           if (error || !stream) return reject(error ?? new Error("no progress stream"));
-          this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string; errorDetail?: { message?: string } }[]) => {
-            if (err) return reject(err);
-            // A failed pull still ends its stream normally; the failure is an event in it.
-            const failed = events.find((e) => e.error || e.errorDetail);
-            if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
-            resolve();
-          });
+          this.docker.modem.followProgress(
+            stream,
+            (err: Error | null, events: { error?: string; errorDetail?: { message?: string } }[]) => {
+              if (err) return reject(err);
+              // A failed pull still ends its stream normally; the failure is an event in it.
+              const failed = events.find((e) => e.error || e.errorDetail);
+              if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
+              resolve();
+            },
+          );
         },
         auth,
       );

@@ -81,7 +81,14 @@ export async function buildLaunch(s: Core, ctx: LaunchContext, seq: number): Pro
     // Task storage: credentials for the task's folder in the job's region, the S3 endpoint, the two folders.
     ...jobStorageEnvironment(
       s,
-      { workspaceId: task.workspace_id, projectId: task.project_id, taskId: task.id, userId: user.id, region: job.region, timeoutSeconds: launch.execTimeoutSeconds },
+      {
+        workspaceId: task.workspace_id,
+        projectId: task.project_id,
+        taskId: task.id,
+        userId: user.id,
+        region: job.region,
+        timeoutSeconds: launch.execTimeoutSeconds,
+      },
       apiUrl,
     ),
   });

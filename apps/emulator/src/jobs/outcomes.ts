@@ -30,7 +30,15 @@ export function endingOf(outcome: JobOutcome, limits: { memoryMiB: number; execT
         };
       }
       if (outcome.exitCode === 0) {
-        return { status: JobStatus.SUCCEEDED, failureCode: null, reason: "Completed", exitCode: 0, containerReason: "Container exited", cancelled: false, retryable: false };
+        return {
+          status: JobStatus.SUCCEEDED,
+          failureCode: null,
+          reason: "Completed",
+          exitCode: 0,
+          containerReason: "Container exited",
+          cancelled: false,
+          retryable: false,
+        };
       }
       return {
         status: JobStatus.FAILED,

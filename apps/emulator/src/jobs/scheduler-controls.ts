@@ -227,7 +227,11 @@ export class SchedulerControls {
     }
     for (const [seq, run] of this.stepped) if (mine(run)) this.stepped.delete(seq);
     if (all) books.vcpus.clear();
-    else books.vcpus.forgetWorkspace(workspaceId, repos.projects.ofWorkspace(workspaceId).map((p) => p.id));
+    else
+      books.vcpus.forgetWorkspace(
+        workspaceId,
+        repos.projects.ofWorkspace(workspaceId).map((p) => p.id),
+      );
     books.forgetFacts();
     if (waits.length === 0) return Promise.resolve();
     const resume = this.suspend();

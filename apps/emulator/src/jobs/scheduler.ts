@@ -251,7 +251,11 @@ export class Scheduler {
       },
       (error) => {
         if (this.books.inFlight.get(seq) !== dispatched) return this.controls.launchDropped(seq);
-        this.events.finished(seq, { kind: "start-failed", reason: `Could not prepare the job: ${(error as Error).message}` }, this.s.clock.now());
+        this.events.finished(
+          seq,
+          { kind: "start-failed", reason: `Could not prepare the job: ${(error as Error).message}` },
+          this.s.clock.now(),
+        );
       },
     );
   }

@@ -44,7 +44,12 @@ export class JobService implements TaskJobs {
     options: JobServiceOptions,
   ) {
     this.batches = new BatchCache((seq) => s.repos.jobs.batch(seq));
-    const context: LaunchContext = { batches: this.batches, tasks: new Map(), needsEnvironment: true, apiUrlForJobs: options.apiUrlForJobs };
+    const context: LaunchContext = {
+      batches: this.batches,
+      tasks: new Map(),
+      needsEnvironment: true,
+      apiUrlForJobs: options.apiUrlForJobs,
+    };
     this.context = context;
     const { faults } = options;
     let faulty: FaultyExecutor | undefined;

@@ -44,14 +44,20 @@ export function withDefaultTag(imageName: string): string {
 /** Validates what the schema cannot: throws a 400 naming the first offending member. */
 export async function checkBatches(s: Core, project: ProjectRow, task: TaskRow, requests: SubmitRequest[]): Promise<CheckedBatch[]> {
   if (task.lifecycle_status !== "ACTIVE") {
-    throw invalidField("taskId", `task ${task.id} is ${task.lifecycle_status} and accepts no jobs${task.lifecycle_status === "ARCHIVED" ? " until it is reactivated" : ""}`);
+    throw invalidField(
+      "taskId",
+      `task ${task.id} is ${task.lifecycle_status} and accepts no jobs${task.lifecycle_status === "ARCHIVED" ? " until it is reactivated" : ""}`,
+    );
   }
   const projectRegions = regionsOf(project);
   const imageStates = new Map<string, ImageState>();
   const checked: CheckedBatch[] = [];
   for (const [i, request] of requests.entries()) {
     const at = `[${i}]`;
-    const requested = [...(request.regions ?? []), ...(request.region && !request.regions?.includes(request.region) ? [request.region] : [])];
+    const requested = [
+      ...(request.regions ?? []),
+      ...(request.region && !request.regions?.includes(request.region) ? [request.region] : []),
+    ];
     requested.forEach((region, j) => {
       if (!projectRegions.includes(region)) {
         const field = j < (request.regions?.length ?? 0) ? `${at}.regions[${j}]` : `${at}.region`;
@@ -61,7 +67,8 @@ export async function checkBatches(s: Core, project: ProjectRow, task: TaskRow, 
     let eligible = requested.length ? requested : projectRegions;
     if (request.cloudProvider) {
       const mismatch = eligible.find((r) => providerOf(r) !== request.cloudProvider);
-      if (requested.length && mismatch) throw invalidField(`${at}.cloudProvider`, `${request.cloudProvider} does not match region ${mismatch}`);
+      if (requested.length && mismatch)
+        throw invalidField(`${at}.cloudProvider`, `${request.cloudProvider} does not match region ${mismatch}`);
       eligible = eligible.filter((r) => providerOf(r) === request.cloudProvider);
       if (eligible.length === 0) throw invalidField(`${at}.cloudProvider`, `the project has no ${request.cloudProvider} region`);
     }
@@ -79,7 +86,9 @@ export async function checkBatches(s: Core, project: ProjectRow, task: TaskRow, 
     if (state !== "ready") {
       throw invalidField(
         `${at}.htcJobDefinition.imageName`,
-        state === "pending" ? `image ${image} is still PENDING in the project's registry` : `image ${image} is not available to the project`,
+        state === "pending"
+          ? `image ${image} is still PENDING in the project's registry`
+          : `image ${image} is not available to the project`,
       );
     }
     checked.push({ request, regions: eligible });

@@ -45,7 +45,8 @@ export class VcpuAccounting {
     const caps = this.capsOf(owner);
     let allowed = count;
     if (caps.project !== null) allowed = Math.min(allowed, Math.floor((caps.project - this.usageOf(owner.projectId)) / vcpus));
-    if (caps.workspace !== null) allowed = Math.min(allowed, Math.floor((caps.workspace - this.workspaceUsageOf(owner.workspaceId)) / vcpus));
+    if (caps.workspace !== null)
+      allowed = Math.min(allowed, Math.floor((caps.workspace - this.workspaceUsageOf(owner.workspaceId)) / vcpus));
     return allowed;
   }
 

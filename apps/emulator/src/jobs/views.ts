@@ -112,10 +112,7 @@ export function jobView(task: TaskRow, batch: BatchInfo, job: JobRow, view: "FUL
     ...base,
     commands: definition.commands ?? [],
     envs: definition.envs ?? [],
-    tags: [
-      ...(batch.request.tags ?? []),
-      ...Object.entries(definition.tags ?? {}).map(([key, value]) => ({ key, value })),
-    ],
+    tags: [...(batch.request.tags ?? []), ...Object.entries(definition.tags ?? {}).map(([key, value]) => ({ key, value }))],
     jobExecutionEnvironment: {
       ...(job.instance_id !== null ? { instanceId: job.instance_id } : {}),
       instanceType: instanceType(job.region, architecture),
@@ -158,7 +155,8 @@ export function jobEvents(batch: BatchInfo, job: JobRow, attempts: AttemptRow[])
       statusReason: final ? (extra.reason ?? null) : null,
       container: final ? container(extra.exit_code ?? null, extra.container_reason ?? null) : null,
       instanceId: status >= JobStatus.STARTING ? (extra.instance_id ?? null) : null,
-      instanceLabels: status >= JobStatus.RUNNING && extra.instance_id ? instanceLabels(batch, { ...job, instance_id: extra.instance_id }) : null,
+      instanceLabels:
+        status >= JobStatus.RUNNING && extra.instance_id ? instanceLabels(batch, { ...job, instance_id: extra.instance_id }) : null,
       userCancelledEvent: final && extra.cancelled === true,
     });
   };

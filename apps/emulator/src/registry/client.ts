@@ -50,7 +50,9 @@ export class RegistryClient {
 
   /** The digest `reference` (a tag or a digest) of `name` points to, or undefined when there is none. */
   async manifestDigest(name: string, reference: string): Promise<string | undefined> {
-    const response = await this.request(name, ["pull"], "HEAD", `/v2/${name}/manifests/${reference}`, { accept: MANIFEST_TYPES.join(", ") });
+    const response = await this.request(name, ["pull"], "HEAD", `/v2/${name}/manifests/${reference}`, {
+      accept: MANIFEST_TYPES.join(", "),
+    });
     await response.body?.cancel();
     if (response.status === 404) return undefined;
     await expectOk(response, `looking up ${name}:${reference}`);
@@ -99,7 +101,13 @@ export class RegistryClient {
     return true;
   }
 
-  private async request(name: string, actions: string[], method: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async request(
+    name: string,
+    actions: string[],
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     let base: string;
     try {
       base = await this.base();

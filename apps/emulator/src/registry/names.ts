@@ -80,7 +80,10 @@ export function parseScopes(values: readonly string[]): Scope[] {
       scopes.push({
         type: item.slice(0, first),
         name: item.slice(first + 1, last),
-        actions: item.slice(last + 1).split(",").filter(Boolean),
+        actions: item
+          .slice(last + 1)
+          .split(",")
+          .filter(Boolean),
       });
     }
   }

@@ -26,7 +26,10 @@ export function registryInternalRoutes(): Hono<AppEnv> {
     };
     if (!registry.enabled) return fail("the emulator's registry is not running", 503);
     const basic = credential(c.req.header("authorization"), "basic");
-    if (!basic) return fail(`log in first: docker login -u ${REGISTRY_USERNAME} --password-stdin ${registry.host} with the password of GET …/container-registry/token`);
+    if (!basic)
+      return fail(
+        `log in first: docker login -u ${REGISTRY_USERNAME} --password-stdin ${registry.host} with the password of GET …/container-registry/token`,
+      );
     let decoded: string;
     try {
       decoded = Buffer.from(basic, "base64").toString("utf8");

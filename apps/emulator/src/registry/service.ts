@@ -247,7 +247,13 @@ export class RegistryService {
       if (!target || !parsed) continue;
       const { projectId, repo } = parsed;
       if (event.action === "push" && target.tag && target.digest && MANIFEST_MEDIA_TYPE.test(target.mediaType ?? "")) {
-        this.repo.recordImage({ project_id: projectId, repository: repo, tag: target.tag, digest: target.digest, pushed_at: this.clock.now() });
+        this.repo.recordImage({
+          project_id: projectId,
+          repository: repo,
+          tag: target.tag,
+          digest: target.digest,
+          pushed_at: this.clock.now(),
+        });
         void this.verify(projectId, repo, target.digest);
       } else if (event.action === "delete") {
         if (target.tag) this.repo.deleteImage(projectId, repo, target.tag);

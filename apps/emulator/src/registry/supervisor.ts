@@ -234,7 +234,8 @@ export class RegistrySupervisor {
         } catch {
           // not listening yet
         }
-        if (Date.now() > deadline) throw new Error(`the registry did not answer on ${this.url} within the start-up time:\n${this.output.trim()}`);
+        if (Date.now() > deadline)
+          throw new Error(`the registry did not answer on ${this.url} within the start-up time:\n${this.output.trim()}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();

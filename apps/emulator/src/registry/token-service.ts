@@ -61,12 +61,19 @@ export class RegistryTokenIssuer {
   private static from(privateKeyB64: string, certificateB64: string): RegistryTokenIssuer {
     const privateKey = createPrivateKey({ key: Buffer.from(privateKeyB64, "base64"), format: "der", type: "pkcs8" });
     const der = Buffer.from(certificateB64, "base64");
-    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+    const pem = `-----BEGIN CERTIFICATE-----\n${der
+      .toString("base64")
+      .replace(/(.{64})/g, "$1\n")
+      .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
     return new RegistryTokenIssuer(privateKey, der, pem);
   }
 
   /** A registry bearer token for `subject` with `access`; times are real time (the registry's clock). */
-  async sign(subject: string, access: AccessEntry[], lifetimeSeconds = REGISTRY_TOKEN_LIFETIME_SECONDS): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
+  async sign(
+    subject: string,
+    access: AccessEntry[],
+    lifetimeSeconds = REGISTRY_TOKEN_LIFETIME_SECONDS,
+  ): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
     const issuedAt = new Date();
     const now = Math.floor(issuedAt.getTime() / 1000);
     const token = await new SignJWT({ access })
@@ -93,7 +100,9 @@ async function makeIssuer(now: number): Promise<{ privateKey: string; certificat
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const notAfter = now + 10 * 365 * 24 * 3600 * 1000;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString("hex").replace(/^[89a-f]/, "1"),
+    serialNumber: randomBytes(8)
+      .toString("hex")
+      .replace(/^[89a-f]/, "1"),
     name: "CN=htc-emulator registry token issuer",
     // Back-dated an hour: the registry compares validity with its own clock.
     notBefore: new Date(now - 3600 * 1000),
@@ -126,7 +135,13 @@ export class RegistryCredentials {
     this.repo.pruneCredentials(now);
     const password = randomBytes(32).toString("base64url");
     const expiresAt = now + lifetimeSeconds * 1000;
-    this.repo.insertCredential({ token_hash: hashOf(password), project_id: projectId, user_id: userId, created_at: now, expires_at: expiresAt });
+    this.repo.insertCredential({
+      token_hash: hashOf(password),
+      project_id: projectId,
+      user_id: userId,
+      created_at: now,
+      expires_at: expiresAt,
+    });
     return { password, expiresAt };
   }
 
@@ -134,7 +149,8 @@ export class RegistryCredentials {
   check(password: string): { ok: true; credential: CredentialRow } | { ok: false; reason: string } {
     const credential = this.repo.credential(hashOf(password));
     if (!credential) return { ok: false, reason: "the password is not recognised (get one from GET …/container-registry/token)" };
-    if (credential.expires_at <= this.clock.now()) return { ok: false, reason: "the password has expired (they last 12 hours); get a new one" };
+    if (credential.expires_at <= this.clock.now())
+      return { ok: false, reason: "the password has expired (they last 12 hours); get a new one" };
     return { ok: true, credential };
   }
 }

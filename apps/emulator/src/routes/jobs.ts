@@ -112,12 +112,23 @@ export function registerJobRoutes(api: HtcApi): void {
       const after = page.after === undefined ? 0 : Number(page.after);
       if (!Number.isSafeInteger(after)) throw invalidField("pageIndex", "is not a cursor this server issued");
       const rows = repos.jobs.page(
-        { taskSeq: t.seq, ...(groupId !== undefined ? { groupId } : {}), ...(status !== undefined ? { status } : {}), ...(seqs ? { seqs } : {}) },
+        {
+          taskSeq: t.seq,
+          ...(groupId !== undefined ? { groupId } : {}),
+          ...(status !== undefined ? { status } : {}),
+          ...(seqs ? { seqs } : {}),
+        },
         after,
         page.size + 1,
       );
       const view = query.viewType ?? "FULL";
-      return pageBody(c, rows, page, (r) => r.seq, (r) => jobView(t, jobs.batches.get(r.batch_seq), r, view));
+      return pageBody(
+        c,
+        rows,
+        page,
+        (r) => r.seq,
+        (r) => jobView(t, jobs.batches.get(r.batch_seq), r, view),
+      );
     },
   });
 
@@ -157,7 +168,13 @@ export function registerJobRoutes(api: HtcApi): void {
       const cursor = page.after === undefined ? undefined : Number(page.after);
       if (cursor !== undefined && !Number.isSafeInteger(cursor)) throw invalidField("pageIndex", "is not a cursor this server issued");
       const rows = c.get("core").repos.jobs.logs(job.seq, query.sort, cursor, page.size + 1);
-      return pageBody(c, rows, page, (r) => r.at, (r) => ({ timestamp: isoTime(r.at), message: r.message }));
+      return pageBody(
+        c,
+        rows,
+        page,
+        (r) => r.at,
+        (r) => ({ timestamp: isoTime(r.at), message: r.message }),
+      );
     },
   });
 
@@ -198,7 +215,11 @@ export function registerJobRoutes(api: HtcApi): void {
     query: pageOnlyQuery,
     handler: (c) => {
       const { task: t } = task(c);
-      return c.get("core").repos.jobs.groupsOfTask(t.seq).filter((g) => g.name !== "").map((g) => g.name);
+      return c
+        .get("core")
+        .repos.jobs.groupsOfTask(t.seq)
+        .filter((g) => g.name !== "")
+        .map((g) => g.name);
     },
   });
 }

@@ -46,13 +46,16 @@ export function registerProjectRoutes(api: HtcApi): void {
     handler: (c, { query }) => {
       const page = pageRequest(query);
       const principal = c.get("principal");
-      const rows = c.get("core").repos.projects.page(
-        principal.workspace.id,
-        afterSeq(page),
-        page.size + 1,
-        query.onlyMyProjects ? principal.user.id : undefined,
+      const rows = c
+        .get("core")
+        .repos.projects.page(principal.workspace.id, afterSeq(page), page.size + 1, query.onlyMyProjects ? principal.user.id : undefined);
+      return pageBody(
+        c,
+        rows,
+        page,
+        (r) => r.seq,
+        (r) => view(c, r),
       );
-      return pageBody(c, rows, page, (r) => r.seq, (r) => view(c, r));
     },
   });
 
@@ -113,8 +116,7 @@ export function registerProjectRoutes(api: HtcApi): void {
     method: "POST",
     path: `${projectPath}/limits`,
     body: createLimitBody,
-    handler: (c, { body }) =>
-      limitView(setLimit(c.get("core"), c.get("principal"), project(c), body.modifierRole, body.vCPUs)),
+    handler: (c, { body }) => limitView(setLimit(c.get("core"), c.get("principal"), project(c), body.modifierRole, body.vCPUs)),
   });
 
   api.add({

@@ -42,7 +42,11 @@ export function registerProviderRoutes(api: HtcApi): void {
     jobToken: "any",
     handler: (c, { query }) =>
       regionCatalog
-        .filter((r) => (query.cloudProvider === undefined || r.provider === query.cloudProvider) && (query.enabled === undefined || r.enabled === query.enabled))
+        .filter(
+          (r) =>
+            (query.cloudProvider === undefined || r.provider === query.cloudProvider) &&
+            (query.enabled === undefined || r.enabled === query.enabled),
+        )
         .map((r) => regionView(c, r)),
   });
 

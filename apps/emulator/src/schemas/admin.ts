@@ -57,4 +57,7 @@ export const stepBody = z
   })
   .strict();
 
-export const resetBody = z.object({ workspaceId: z.string().min(1).optional() }).strict().optional();
+export const resetBody = z
+  .object({ workspaceId: z.string().min(1).optional() })
+  .strict()
+  .optional();

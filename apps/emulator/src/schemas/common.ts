@@ -18,11 +18,9 @@ export const int32 = () => z.number().int().min(-2147483648).max(2147483647);
 
 /** An array whose items must be distinct (`uniqueItems: true`). */
 export function uniqueArray<T extends z.ZodType>(item: T) {
-  return z
-    .array(item)
-    .refine((values) => new Set(values.map((v) => JSON.stringify(v))).size === values.length, {
-      message: "must not repeat items",
-    });
+  return z.array(item).refine((values) => new Set(values.map((v) => JSON.stringify(v))).size === values.length, {
+    message: "must not repeat items",
+  });
 }
 
 /** Query booleans arrive as text. */

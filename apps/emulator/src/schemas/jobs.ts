@@ -12,7 +12,9 @@ import {
 
 // Written as a string so its source is the contract's pattern character for character.
 // biome-ignore lint/complexity/useRegexLiterals: the string form keeps the contract's pattern verbatim
-export const IMAGE_NAME_PATTERN = new RegExp("^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(:[_a-zA-Z0-9][-._a-zA-Z0-9]*)?$");
+export const IMAGE_NAME_PATTERN = new RegExp(
+  "^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(:[_a-zA-Z0-9][-._a-zA-Z0-9]*)?$",
+);
 /** Upstream's reserved-name rule, unchanged: contains AWS_BATCH_, or starts with one of the reserved names. */
 export const ENV_NAME_PATTERN =
   /^(?!.*AWS_BATCH_|RESCALE_PROJECT_ID|RESCALE_TASK_ID|RESCALE_JOB_ID|PROJECT_SHARED_FOLDER|TASK_SHARED_FOLDER|AWS_SESSION_TOKEN|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|RDF_).*/;

@@ -25,7 +25,9 @@ export async function resetState(s: Core, jobs: JobService, workspaceId?: string
   const blobs = referencedBlobs(s.db);
   // Synchronous up to the promise: the rows change right below, before anything else runs.
   const drained = jobs.scheduler.controls.discard(workspaceId);
-  const removed = s.db.transaction(() => (workspaceId === undefined ? resetAll(s) : s.repos.state.resetWorkspace(workspaceId, startLimit(s, workspaceId))))();
+  const removed = s.db.transaction(() =>
+    workspaceId === undefined ? resetAll(s) : s.repos.state.resetWorkspace(workspaceId, startLimit(s, workspaceId)),
+  )();
   jobs.clearCaches();
   s.tokens.clearCache();
   s.counters.clear(workspaceId);

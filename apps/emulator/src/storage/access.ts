@@ -9,7 +9,11 @@ import type { RequestView } from "./request-view.js";
 import type { Access } from "./scope.js";
 import { parseAuth, presignedExpiry, verifySignature } from "./signature.js";
 
-export async function authenticate(s: Pick<Core, "storage" | "clock" | "repos">, view: RequestView, query: Record<string, string | string[]>): Promise<Access> {
+export async function authenticate(
+  s: Pick<Core, "storage" | "clock" | "repos">,
+  view: RequestView,
+  query: Record<string, string | string[]>,
+): Promise<Access> {
   const auth = parseAuth(view, query);
   if (!auth) throw s3Errors.accessDenied("Anonymous access is not allowed: sign requests with the credentials of a storage token.");
   if (!auth.sessionToken) throw s3Errors.missingToken();

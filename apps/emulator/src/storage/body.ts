@@ -33,7 +33,10 @@ export class AwsChunkedDecoder extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.consume(chunk).then(() => callback(), (error: Error) => callback(error));
+    this.consume(chunk).then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
   }
 
   override _flush(callback: TransformCallback): void {
@@ -93,7 +96,10 @@ export class AwsChunkedDecoder extends Transform {
         const [sizeText, ...extensions] = text.split(";");
         if (!sizeText || !/^[0-9a-fA-F]+$/.test(sizeText.trim())) throw s3Errors.invalidRequest("An aws-chunked chunk size is malformed.");
         const size = Number.parseInt(sizeText.trim(), 16);
-        this.chunkSignature = extensions.map((e) => e.trim()).find((e) => e.startsWith("chunk-signature="))?.slice("chunk-signature=".length);
+        this.chunkSignature = extensions
+          .map((e) => e.trim())
+          .find((e) => e.startsWith("chunk-signature="))
+          ?.slice("chunk-signature=".length);
         if (this.signatures) {
           if (!this.chunkSignature) throw s3Errors.signatureDoesNotMatch();
           this.chunkHash = createHash("sha256");
@@ -204,7 +210,11 @@ export function planBody(
   const streaming = payload?.startsWith("STREAMING-") ?? false;
   const chunked = streaming || encoding.includes("aws-chunked");
   if (payload && !streaming && payload !== "UNSIGNED-PAYLOAD" && !/^[0-9a-f]{64}$/.test(payload)) {
-    throw s3Errors.invalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a SHA-256 in hex.", "x-amz-content-sha256", payload);
+    throw s3Errors.invalidArgument(
+      "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a SHA-256 in hex.",
+      "x-amz-content-sha256",
+      payload,
+    );
   }
   let signatures: ChunkSignatures | undefined;
   if (payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || payload === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {

@@ -48,7 +48,11 @@ export function copySourceConditions(get: HeaderLookup, source: Validators): voi
 }
 
 /** The first of the four conditions (under `prefix`) that fails, by S3's precedence; undefined when all hold. */
-function evaluate(get: HeaderLookup, prefix: string, row: Validators): "If-Match" | "If-Unmodified-Since" | "If-None-Match" | "If-Modified-Since" | undefined {
+function evaluate(
+  get: HeaderLookup,
+  prefix: string,
+  row: Validators,
+): "If-Match" | "If-Unmodified-Since" | "If-None-Match" | "If-Modified-Since" | undefined {
   const modified = lastModifiedSeconds(row);
   const ifMatch = get(`${prefix}if-match`);
   const ifNoneMatch = get(`${prefix}if-none-match`);
@@ -71,7 +75,8 @@ export type WritePrecondition = (current: Validators | undefined) => void;
 export function writePrecondition(get: HeaderLookup, key: string): WritePrecondition | undefined {
   const ifMatch = get("if-match");
   const ifNoneMatch = get("if-none-match");
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw s3Errors.notImplemented(`If-None-Match: ${ifNoneMatch} on a write (only * is supported)`);
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*")
+    throw s3Errors.notImplemented(`If-None-Match: ${ifNoneMatch} on a write (only * is supported)`);
   if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
   return (current) => {
     if (ifNoneMatch !== undefined && current) throw s3Errors.preconditionFailed("If-None-Match");

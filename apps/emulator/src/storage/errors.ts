@@ -22,8 +22,7 @@ export const s3Errors = {
       403,
       "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
     ),
-  invalidAccessKeyId: () =>
-    new S3Error("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
+  invalidAccessKeyId: () => new S3Error("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
   expiredToken: () => new S3Error("ExpiredToken", 400, "The provided token has expired."),
   invalidToken: () => new S3Error("InvalidToken", 400, "The provided token is malformed or otherwise invalid."),
   missingToken: () =>
@@ -55,8 +54,7 @@ export const s3Errors = {
     ),
   authorizationMalformed: (message: string) => new S3Error("AuthorizationHeaderMalformed", 400, message),
   authorizationQueryError: (message: string) => new S3Error("AuthorizationQueryParametersError", 400, message),
-  noSuchBucket: (bucket: string) =>
-    new S3Error("NoSuchBucket", 404, "The specified bucket does not exist", { BucketName: bucket }),
+  noSuchBucket: (bucket: string) => new S3Error("NoSuchBucket", 404, "The specified bucket does not exist", { BucketName: bucket }),
   noSuchKey: (key: string) => new S3Error("NoSuchKey", 404, "The specified key does not exist.", { Key: key }),
   noSuchUpload: (uploadId: string) =>
     new S3Error(
@@ -78,13 +76,20 @@ export const s3Errors = {
   invalidDigest: () => new S3Error("InvalidDigest", 400, "The Content-MD5 you specified is not valid."),
   sha256Mismatch: () =>
     new S3Error("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
-  incompleteBody: () => new S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."),
+  incompleteBody: () =>
+    new S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."),
   malformedXml: () =>
     new S3Error("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema"),
   invalidRange: (size: number) =>
-    new S3Error("InvalidRange", 416, "The requested range is not satisfiable", { ActualObjectSize: String(size) }, {
-      "Content-Range": `bytes */${size}`,
-    }),
+    new S3Error(
+      "InvalidRange",
+      416,
+      "The requested range is not satisfiable",
+      { ActualObjectSize: String(size) },
+      {
+        "Content-Range": `bytes */${size}`,
+      },
+    ),
   invalidPart: () =>
     new S3Error(
       "InvalidPart",

@@ -34,9 +34,11 @@ export function listObjects(r: S3Request, bucket: string, v2: boolean): Response
   const prefix = one(r.query, "prefix") ?? "";
   const delimiter = one(r.query, "delimiter") ?? "";
   const encodingType = one(r.query, "encoding-type");
-  if (encodingType !== undefined && encodingType !== "url") throw s3Errors.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encodingType);
+  if (encodingType !== undefined && encodingType !== "url")
+    throw s3Errors.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encodingType);
   const maxKeysText = one(r.query, "max-keys");
-  if (maxKeysText !== undefined && !/^\d+$/.test(maxKeysText)) throw s3Errors.invalidArgument("Provided max-keys not an integer or within integer range", "max-keys", maxKeysText);
+  if (maxKeysText !== undefined && !/^\d+$/.test(maxKeysText))
+    throw s3Errors.invalidArgument("Provided max-keys not an integer or within integer range", "max-keys", maxKeysText);
   const maxKeys = Math.min(maxKeysText === undefined ? 1000 : Number(maxKeysText), 1000);
   checkListAccess(r.access, bucket, prefix);
 

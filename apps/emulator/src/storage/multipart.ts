@@ -24,7 +24,14 @@ function parsePartNumber(text: string): number {
 }
 
 /** UploadPart, or UploadPartCopy when `x-amz-copy-source` names the part's bytes. */
-export async function uploadPart(r: S3Request, bucket: string, key: string, uploadId: string, partText: string, copySource: string | undefined): Promise<Response> {
+export async function uploadPart(
+  r: S3Request,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partText: string,
+  copySource: string | undefined,
+): Promise<Response> {
   const partNumber = parsePartNumber(partText);
   const upload = r.storage.upload(bucket, key, uploadId);
   if (copySource !== undefined) {

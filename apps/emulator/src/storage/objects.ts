@@ -10,18 +10,7 @@ import { planBody } from "./body.js";
 import { copySourceConditions, readConditions, writePrecondition } from "./conditional.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseRange } from "./ranges.js";
-import {
-  bodyStream,
-  empty,
-  header,
-  metaOf,
-  one,
-  readXmlBody,
-  requestMeta,
-  type S3Request,
-  validateKey,
-  xml,
-} from "./s3-request.js";
+import { bodyStream, empty, header, metaOf, one, readXmlBody, requestMeta, type S3Request, validateKey, xml } from "./s3-request.js";
 import { textOf, type XmlNode, xmlTime } from "./xml.js";
 
 /** Query parameters of GetObject that override a response header. */
@@ -129,7 +118,8 @@ function parseCopySource(value: string): { bucket: string; key: string } {
     throw s3Errors.invalidArgument("Invalid copy source encoding", "x-amz-copy-source", value);
   }
   const slash = decoded.indexOf("/");
-  if (slash <= 0 || slash === decoded.length - 1) throw s3Errors.invalidArgument("Invalid copy source object key", "x-amz-copy-source", value);
+  if (slash <= 0 || slash === decoded.length - 1)
+    throw s3Errors.invalidArgument("Invalid copy source object key", "x-amz-copy-source", value);
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 
@@ -151,7 +141,8 @@ export function copySourceRow(r: S3Request, value: string): ObjectRow {
 export async function copyObject(r: S3Request, bucket: string, key: string, copySource: string): Promise<Response> {
   const source = copySourceRow(r, copySource);
   const directive = (header(r, "x-amz-metadata-directive") ?? "COPY").toUpperCase();
-  if (directive !== "COPY" && directive !== "REPLACE") throw s3Errors.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
+  if (directive !== "COPY" && directive !== "REPLACE")
+    throw s3Errors.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
   if (source.bucket === bucket && source.key === key && directive === "COPY") {
     throw s3Errors.invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

@@ -20,7 +20,35 @@ import { checkBucketAccess, checkObjectAccess } from "./scope.js";
 import { renderXml } from "./xml.js";
 
 /** Sub-resources the emulator does not implement; answered with NotImplemented. */
-const UNSUPPORTED = ["acl", "tagging", "versioning", "policy", "cors", "lifecycle", "website", "logging", "notification", "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select", "versions", "accelerate", "requestPayment", "ownershipControls", "publicAccessBlock", "analytics", "inventory", "metrics", "intelligent-tiering", "attributes"];
+const UNSUPPORTED = [
+  "acl",
+  "tagging",
+  "versioning",
+  "policy",
+  "cors",
+  "lifecycle",
+  "website",
+  "logging",
+  "notification",
+  "replication",
+  "encryption",
+  "object-lock",
+  "retention",
+  "legal-hold",
+  "torrent",
+  "restore",
+  "select",
+  "versions",
+  "accelerate",
+  "requestPayment",
+  "ownershipControls",
+  "publicAccessBlock",
+  "analytics",
+  "inventory",
+  "metrics",
+  "intelligent-tiering",
+  "attributes",
+];
 
 export function s3Routes(log: (line: string) => void = () => {}): Hono<AppEnv> {
   const s3 = new Hono<AppEnv>();
@@ -29,9 +57,7 @@ export function s3Routes(log: (line: string) => void = () => {}): Hono<AppEnv> {
   s3.onError((error, c) => {
     const requestId = (c.res.headers.get("x-amz-request-id") ?? randomBytes(8).toString("hex")).toUpperCase();
     const s3error =
-      error instanceof S3Error
-        ? error
-        : new S3Error("InternalError", 500, "We encountered an internal error. Please try again.");
+      error instanceof S3Error ? error : new S3Error("InternalError", 500, "We encountered an internal error. Please try again.");
     if (!(error instanceof S3Error)) log(`s3: internal error on ${c.req.method} ${c.req.url}: ${(error as Error).stack ?? error}`);
     const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
     if (outgoing?.headersSent) {
@@ -42,7 +68,11 @@ export function s3Routes(log: (line: string) => void = () => {}): Hono<AppEnv> {
     const resource = new URL(c.req.url).pathname.slice(S3_PREFIX.length) || "/";
     const headers: Record<string, string> = { "x-amz-request-id": requestId, ...s3error.headers };
     if (c.req.method === "HEAD") return new Response(null, { status: s3error.status, headers });
-    const body = renderXml("Error", { Code: s3error.code, Message: s3error.message, ...s3error.details, Resource: resource, RequestId: requestId }, false);
+    const body = renderXml(
+      "Error",
+      { Code: s3error.code, Message: s3error.message, ...s3error.details, Resource: resource, RequestId: requestId },
+      false,
+    );
     return new Response(body, { status: s3error.status, headers: { ...headers, "content-type": "application/xml" } });
   });
   return s3;
@@ -163,7 +193,8 @@ async function objectLevel(r: S3Request, bucket: string, key: string): Promise<R
       const partNumber = one(r.query, "partNumber");
       checkObjectAccess(access, bucket, key, "PUT", uploadId === undefined && partNumber === undefined && copySource === undefined);
       if (uploadId !== undefined || partNumber !== undefined) {
-        if (uploadId === undefined || partNumber === undefined) throw s3Errors.invalidRequest("UploadPart needs both partNumber and uploadId.");
+        if (uploadId === undefined || partNumber === undefined)
+          throw s3Errors.invalidRequest("UploadPart needs both partNumber and uploadId.");
         return uploadPart(r, bucket, key, uploadId, partNumber, copySource);
       }
       if (copySource !== undefined) return copyObject(r, bucket, key, copySource);

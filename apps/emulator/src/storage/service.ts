@@ -126,7 +126,14 @@ export class StorageService {
   }
 
   /** Stores a body under `key`; `precondition` (a conditional write) is checked again when the object is committed. */
-  async putObject(bucket: string, key: string, source: Readable, plan: BodyPlan, meta: ObjectMeta, precondition?: WritePrecondition): Promise<ObjectRow> {
+  async putObject(
+    bucket: string,
+    key: string,
+    source: Readable,
+    plan: BodyPlan,
+    meta: ObjectMeta,
+    precondition?: WritePrecondition,
+  ): Promise<ObjectRow> {
     // Checked first too, so a write that cannot succeed is refused before its body is received.
     precondition?.(this.repo.object(bucket, key));
     const { name, size, md5 } = await this.receive(source, plan);

@@ -84,10 +84,14 @@ export function parseSigV2Header(header: string, view: RequestView): SigV2Auth {
   const accessKeyId = colon > 0 ? credentials.slice(0, colon) : "";
   const signature = colon > 0 ? credentials.slice(colon + 1) : "";
   if (!accessKeyId || /[\s:]/.test(accessKeyId) || !signature) {
-    throw s3Errors.authorizationMalformed('The Authorization header is malformed; Signature Version 2 expects "AWS <accessKeyId>:<signature>".');
+    throw s3Errors.authorizationMalformed(
+      'The Authorization header is malformed; Signature Version 2 expects "AWS <accessKeyId>:<signature>".',
+    );
   }
   if (!SIGNATURE.test(signature)) {
-    throw s3Errors.authorizationMalformed(`The signature '${signature}' is malformed; a Signature Version 2 signature is the base64 of an HMAC-SHA1 (28 characters).`);
+    throw s3Errors.authorizationMalformed(
+      `The signature '${signature}' is malformed; a Signature Version 2 signature is the base64 of an HMAC-SHA1 (28 characters).`,
+    );
   }
   const date = single(view.headers["x-amz-date"]) ?? single(view.headers["date"]);
   if (date === undefined || !validDate(date)) throw s3Errors.missingDate();
@@ -103,11 +107,19 @@ export function parseSigV2Query(query: Record<string, string | string[]>): SigV2
   if (!accessKeyId || !signature || !expires) {
     throw fail("Query-string authentication (Signature Version 2) requires the AWSAccessKeyId, Signature and Expires parameters.");
   }
-  if (!/^\d{1,12}$/.test(expires)) throw fail(`Expires '${expires}' is malformed; it is the time the URL expires, in whole seconds since the epoch.`);
+  if (!/^\d{1,12}$/.test(expires))
+    throw fail(`Expires '${expires}' is malformed; it is the time the URL expires, in whole seconds since the epoch.`);
   if (!SIGNATURE.test(signature)) {
     throw fail(`The Signature '${signature}' is malformed; a Signature Version 2 signature is the base64 of an HMAC-SHA1 (28 characters).`);
   }
-  return { version: 2, via: "query", accessKeyId, sessionToken: queryParameterAnyCase(query, "x-amz-security-token"), signature, expires: Number(expires) };
+  return {
+    version: 2,
+    via: "query",
+    accessKeyId,
+    sessionToken: queryParameterAnyCase(query, "x-amz-security-token"),
+    signature,
+    expires: Number(expires),
+  };
 }
 
 function validDate(text: string): boolean {
@@ -167,7 +179,8 @@ export function canonicalResources(view: RequestView): string[] {
   const resource = bucketLevel ? view.resourcePath.replace(/\/$/, "") : view.resourcePath;
   const paths = bucketLevel ? [resource, `${resource}/`, view.rawPath] : [resource, view.rawPath];
   const subs = subResources(view);
-  const join = (bareEmpty: boolean) => subs.map(([name, value]) => (value === undefined || (bareEmpty && value === "") ? name : `${name}=${value}`)).join("&");
+  const join = (bareEmpty: boolean) =>
+    subs.map(([name, value]) => (value === undefined || (bareEmpty && value === "") ? name : `${name}=${value}`)).join("&");
   const queries = [join(false), join(true)].map((q) => (q ? `?${q}` : ""));
   const first = view.rawQuery.split("&")[0];
   const forms = new Set<string>();
@@ -183,8 +196,10 @@ export function canonicalResources(view: RequestView): string[] {
  */
 function signedHeads(view: RequestView, query: Record<string, string | string[]>, auth: SigV2Auth): string[] {
   // A presigned URL carries the headers its signer hoisted into the query; a header sent with the request wins.
-  const standard = (name: string) => (single(view.headers[name]) ?? (auth.via === "query" ? queryParameterAnyCase(query, name) : undefined) ?? "").trim();
-  const head = (date: string, amz: string) => `${[view.method, standard("content-md5"), standard("content-type"), date].join("\n")}\n${amz}`;
+  const standard = (name: string) =>
+    (single(view.headers[name]) ?? (auth.via === "query" ? queryParameterAnyCase(query, name) : undefined) ?? "").trim();
+  const head = (date: string, amz: string) =>
+    `${[view.method, standard("content-md5"), standard("content-type"), date].join("\n")}\n${amz}`;
   const amzHeaders = canonicalAmzHeaders(view, query, auth);
   if (auth.via === "query") return [head(String(single(query["Expires"])), amzHeaders)];
   const amzDate = single(view.headers["x-amz-date"]);

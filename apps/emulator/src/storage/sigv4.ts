@@ -92,8 +92,10 @@ export function parseSigV4Header(header: string, view: RequestView): SigV4Auth {
     if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   const { Credential, SignedHeaders, Signature } = fields;
-  if (!Credential || !SignedHeaders || !Signature) throw fail("The authorization header is malformed; it needs Credential, SignedHeaders and Signature.");
-  if (!SIGNATURE.test(Signature)) throw fail(`The Signature '${Signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
+  if (!Credential || !SignedHeaders || !Signature)
+    throw fail("The authorization header is malformed; it needs Credential, SignedHeaders and Signature.");
+  if (!SIGNATURE.test(Signature))
+    throw fail(`The Signature '${Signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
   const longDate = single(view.headers["x-amz-date"]);
   if (!longDate || !/^\d{8}T\d{6}Z$/.test(longDate)) throw s3Errors.accessDenied("AWS authentication requires a valid X-Amz-Date header.");
   return {
@@ -118,13 +120,16 @@ export function parseSigV4Query(query: Record<string, string | string[]>): SigV4
   const expires = single(query["X-Amz-Expires"]);
   if (algorithm !== undefined && algorithm !== SIGV4_ALGORITHM) throw fail(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}".`);
   if (!algorithm || !credential || !longDate || !signedHeaders || !signature || !expires) {
-    throw fail("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+    throw fail(
+      "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+    );
   }
   if (!/^\d{8}T\d{6}Z$/.test(longDate)) throw fail("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".");
   if (!/^\d+$/.test(expires) || Number(expires) > 604800 || Number(expires) < 1) {
     throw fail("X-Amz-Expires must be between 1 and 604800 seconds.");
   }
-  if (!SIGNATURE.test(signature)) throw fail(`X-Amz-Signature '${signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
+  if (!SIGNATURE.test(signature))
+    throw fail(`X-Amz-Signature '${signature}' is malformed; a Signature Version 4 signature is 64 lower-case hexadecimal digits.`);
   return {
     version: 4,
     via: "query",
@@ -150,7 +155,12 @@ export function sameText(a: string, b: string): boolean {
 }
 
 /** Throws SignatureDoesNotMatch unless the request's signature is the one the credentials produce. */
-export async function verifySigV4(view: RequestView, query: Record<string, string | string[]>, info: SigV4Auth, secretAccessKey: string): Promise<void> {
+export async function verifySigV4(
+  view: RequestView,
+  query: Record<string, string | string[]>,
+  info: SigV4Auth,
+  secretAccessKey: string,
+): Promise<void> {
   const signingDate = new Date(longDateMs(info.longDate));
   const signed = new Set(info.signedHeaders);
   if (!signed.has("host")) throw s3Errors.signatureDoesNotMatch();

@@ -91,7 +91,9 @@ export interface JobSide {
 }
 
 /** One job definition that passes the checks; `batchSize` and the rest come from `request`. */
-export function request(overrides: Partial<SubmitRequest> & { vcpus?: number; priority?: "ON_DEMAND_PRIORITY" | "ON_DEMAND_ECONOMY" } = {}): Partial<SubmitRequest> {
+export function request(
+  overrides: Partial<SubmitRequest> & { vcpus?: number; priority?: "ON_DEMAND_PRIORITY" | "ON_DEMAND_ECONOMY" } = {},
+): Partial<SubmitRequest> {
   const { vcpus, priority, ...rest } = overrides;
   return {
     batchSize: 1,
@@ -162,7 +164,12 @@ export async function jobSide(
     s,
     ...(await start(options.capacityVcpus)),
     principal,
-    project: (regions) => createProject(s, principal, { projectName: `project ${++projects}`, projectDescription: "", ...(regions ? { regions: regions as never } : {}) }),
+    project: (regions) =>
+      createProject(s, principal, {
+        projectName: `project ${++projects}`,
+        projectDescription: "",
+        ...(regions ? { regions: regions as never } : {}),
+      }),
     task: (project, name = "task") => createTask(s, principal, project, name, ""),
     async submit(project, task, batches, group = "") {
       const requests = batches.map((b) => submitRequestSchema.parse(b));

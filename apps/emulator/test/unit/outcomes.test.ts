@@ -28,10 +28,22 @@ describe("endingOf", () => {
 
   it("tells memory, timeout, start and infrastructure failures apart, each retryable", () => {
     const cases = [
-      [{ kind: "exited", exitCode: 137, oomKilled: true }, "ErrorNotEnoughMemory", "OutOfMemoryError: the container used more than its 512 MiB of memory"],
+      [
+        { kind: "exited", exitCode: 137, oomKilled: true },
+        "ErrorNotEnoughMemory",
+        "OutOfMemoryError: the container used more than its 512 MiB of memory",
+      ],
       [{ kind: "timeout", exitCode: 137 }, "ErrorTimeout", "Job attempt duration exceeded timeout of 90 seconds"],
-      [{ kind: "start-failed", reason: "CannotPullContainerError: no such image" }, "ErrorStartingContainer", "CannotPullContainerError: no such image"],
-      [{ kind: "vanished", reason: "the container was removed" }, "ErrorInfrastructureFault", "Container vanished: the container was removed"],
+      [
+        { kind: "start-failed", reason: "CannotPullContainerError: no such image" },
+        "ErrorStartingContainer",
+        "CannotPullContainerError: no such image",
+      ],
+      [
+        { kind: "vanished", reason: "the container was removed" },
+        "ErrorInfrastructureFault",
+        "Container vanished: the container was removed",
+      ],
     ] as const;
     for (const [outcome, failureCode, reason] of cases) {
       expect(endingOf(outcome, limits)).toMatchObject({ status: JobStatus.FAILED, failureCode, reason, cancelled: false, retryable: true });

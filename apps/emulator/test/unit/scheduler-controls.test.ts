@@ -67,7 +67,9 @@ describe("step", () => {
     // Handed back on resume, the stepped job was RUNNABLE before the other one was admitted.
     expect(side.executor.startedSeqs).toEqual([stepped, running]);
     scheduler.pause();
-    expect(scheduler.controls.step(running, exit(0), limits)).toEqual({ refused: "the executor is starting it (it was dispatched before the pause)" });
+    expect(scheduler.controls.step(running, exit(0), limits)).toEqual({
+      refused: "the executor is starting it (it was dispatched before the pause)",
+    });
 
     const [[late]] = (await side.submit(project, side.task(project, "late"), [request()])) as [[number]];
     scheduler.controls.step(late, exit(0), limits);

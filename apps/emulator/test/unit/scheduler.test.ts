@@ -165,7 +165,10 @@ describe("executor reports", () => {
     const project = side.project();
     setLimit(side.s, side.principal, project, "PROJECT_ADMIN", 1);
     const task = side.task(project);
-    const [[seq], [other]] = (await side.submit(project, task, [request({ retryStrategy: { maxRetries: 1 } }), request()])) as [[number], [number]];
+    const [[seq], [other]] = (await side.submit(project, task, [request({ retryStrategy: { maxRetries: 1 } }), request()])) as [
+      [number],
+      [number],
+    ];
     await side.tick();
     side.executor.running(seq);
     side.executor.finish(seq, { kind: "start-failed", reason: "no image" });
@@ -179,7 +182,11 @@ describe("executor reports", () => {
     expect(side.s.repos.jobs.attempts(seq)).toMatchObject([{ attempt: 1, failure_code: "ErrorStartingContainer", reason: "no image" }]);
     side.executor.finish(seq, exit(1));
     await side.tick();
-    expect(side.s.repos.jobs.job(seq)).toMatchObject({ status: JobStatus.FAILED, attempt: 2, failure_code: "ErrorNonZeroContainerExitCode" });
+    expect(side.s.repos.jobs.job(seq)).toMatchObject({
+      status: JobStatus.FAILED,
+      attempt: 2,
+      failure_code: "ErrorNonZeroContainerExitCode",
+    });
     expect(side.statuses([other])).toEqual(["STARTING"]);
   });
 

@@ -75,7 +75,11 @@ describe("snapshot archive", () => {
   it("is a tar.gz the tar command lists and unpacks", () => {
     const file = join(dir, "state.snapshot");
     writeFileSync(file, archive);
-    expect(execFileSync("tar", ["-tzf", file], { encoding: "utf8" }).trim().split("\n")).toEqual(["snapshot.json", "emulator.sqlite", `objects/${blob}`]);
+    expect(execFileSync("tar", ["-tzf", file], { encoding: "utf8" }).trim().split("\n")).toEqual([
+      "snapshot.json",
+      "emulator.sqlite",
+      `objects/${blob}`,
+    ]);
     const target = fresh();
     execFileSync("tar", ["-xzf", file, "-C", target]);
     expect(JSON.parse(readFileSync(join(target, "snapshot.json"), "utf8"))).toEqual(header);
@@ -99,12 +103,41 @@ describe("snapshot archive", () => {
       ["cut short", archive.subarray(0, archive.length - 100), /not a tar\.gz archive, or it is damaged/],
       ["no header", tarGz([["emulator.sqlite", "x"]]), /holds no snapshot\.json/],
       ["no database", tarGz([["snapshot.json", headerJson]]), /holds no database/],
-      ["a header that is not JSON", tarGz([["snapshot.json", "{"], ["emulator.sqlite", "x"]]), /snapshot\.json is not JSON/],
+      [
+        "a header that is not JSON",
+        tarGz([
+          ["snapshot.json", "{"],
+          ["emulator.sqlite", "x"],
+        ]),
+        /snapshot\.json is not JSON/,
+      ],
       ["another version", tarGz([["snapshot.json", JSON.stringify({ ...header, version: 3 })]]), /snapshot\.json is invalid: version/],
-      ["a path out of the folder", tarGz([["snapshot.json", headerJson], ["objects/../../evil", "x"]]), /unexpected entry/],
+      [
+        "a path out of the folder",
+        tarGz([
+          ["snapshot.json", headerJson],
+          ["objects/../../evil", "x"],
+        ]),
+        /unexpected entry/,
+      ],
       ["an absolute path", tarGz([["/etc/evil", "x"]]), /unexpected entry/],
-      ["a symbolic link", tarGz([["snapshot.json", headerJson], [`objects/${blob}`, null, "symlink"]]), /not a plain file \(symlink\)/],
-      ["an entry twice", tarGz([["snapshot.json", headerJson], ["emulator.sqlite", "x"], ["./emulator.sqlite", "y"]]), /emulator\.sqlite twice/],
+      [
+        "a symbolic link",
+        tarGz([
+          ["snapshot.json", headerJson],
+          [`objects/${blob}`, null, "symlink"],
+        ]),
+        /not a plain file \(symlink\)/,
+      ],
+      [
+        "an entry twice",
+        tarGz([
+          ["snapshot.json", headerJson],
+          ["emulator.sqlite", "x"],
+          ["./emulator.sqlite", "y"],
+        ]),
+        /emulator\.sqlite twice/,
+      ],
     ];
     for (const [what, bytes, message] of cases) {
       const error = await read(await bytes).then(

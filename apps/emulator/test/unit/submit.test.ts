@@ -37,22 +37,32 @@ describe("checkBatches", () => {
     const project = side.project(["AWS_US_WEST_2", "GCP_US_CENTRAL_1"]);
     const task = side.task(project);
     const check = (batches: Partial<SubmitRequest>[]) => refusal(checkBatches(side.s, project, task, parse(batches)));
-    expect(await check([request(), request({ regions: ["AWS_US_WEST_2", "AWS_EU_NORTH_1"] })])).toMatch(/^\[1\]\.regions\[1\]: region AWS_EU_NORTH_1 is not one of the project's regions/);
+    expect(await check([request(), request({ regions: ["AWS_US_WEST_2", "AWS_EU_NORTH_1"] })])).toMatch(
+      /^\[1\]\.regions\[1\]: region AWS_EU_NORTH_1 is not one of the project's regions/,
+    );
     expect(await check([request({ region: "AWS_EU_NORTH_1" })])).toMatch(/^\[0\]\.region: /);
-    expect(await check([request({ regions: ["AWS_US_WEST_2"], cloudProvider: "GCP" })])).toMatch(/^\[0\]\.cloudProvider: GCP does not match region AWS_US_WEST_2/);
+    expect(await check([request({ regions: ["AWS_US_WEST_2"], cloudProvider: "GCP" })])).toMatch(
+      /^\[0\]\.cloudProvider: GCP does not match region AWS_US_WEST_2/,
+    );
     expect(await check([request({ cloudProvider: "AZURE" })])).toMatch(/^\[0\]\.cloudProvider: the project has no AZURE region/);
     expect(await check([request({ htcJobDefinition: { imageName: "htcemu/shell:1", architecture: "A100" } })])).toMatch(
       /^\[0\]\.htcJobDefinition\.architecture: no eligible region supports A100/,
     );
-    expect(await check([request({ htcJobDefinition: { imageName: "pending/x" } })])).toMatch(/^\[0\]\.htcJobDefinition\.imageName: image pending\/x:latest is still PENDING/);
-    expect(await check([request({ htcJobDefinition: { imageName: "missing/x:2" } })])).toMatch(/^\[0\]\.htcJobDefinition\.imageName: image missing\/x:2 is not available/);
+    expect(await check([request({ htcJobDefinition: { imageName: "pending/x" } })])).toMatch(
+      /^\[0\]\.htcJobDefinition\.imageName: image pending\/x:latest is still PENDING/,
+    );
+    expect(await check([request({ htcJobDefinition: { imageName: "missing/x:2" } })])).toMatch(
+      /^\[0\]\.htcJobDefinition\.imageName: image missing\/x:2 is not available/,
+    );
   });
 
   it("refuses jobs for a task that is not ACTIVE", async () => {
     side = await jobSide();
     const project = side.project();
     const task = { ...side.task(project), lifecycle_status: "ARCHIVED" as const };
-    expect(await refusal(checkBatches(side.s, project, task, parse([request()])))).toMatch(/^taskId: task .* is ARCHIVED and accepts no jobs until it is reactivated/);
+    expect(await refusal(checkBatches(side.s, project, task, parse([request()])))).toMatch(
+      /^taskId: task .* is ARCHIVED and accepts no jobs until it is reactivated/,
+    );
   });
 
   it("narrows the eligible regions by provider and architecture", async () => {
@@ -71,7 +81,12 @@ describe("a submission", () => {
     const project = side.project(["AWS_US_WEST_2", "GCP_US_CENTRAL_1"]);
     const task = side.task(project);
     side.jobs.scheduler.pause();
-    const [a, b] = await side.submit(project, task, [request({ batchSize: 3 }), request({ batchSize: 2, vcpus: 4, priority: "ON_DEMAND_ECONOMY" })], "g");
+    const [a, b] = await side.submit(
+      project,
+      task,
+      [request({ batchSize: 3 }), request({ batchSize: 2, vcpus: 4, priority: "ON_DEMAND_ECONOMY" })],
+      "g",
+    );
     expect(b![0]).toBe(a![2]! + 1);
     const jobs = [...a!, ...b!].map((seq) => side.s.repos.jobs.job(seq)!);
     expect(jobs.map((j) => j.region)).toEqual(["AWS_US_WEST_2", "GCP_US_CENTRAL_1", "AWS_US_WEST_2", "AWS_US_WEST_2", "GCP_US_CENTRAL_1"]);

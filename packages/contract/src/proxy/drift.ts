@@ -239,7 +239,12 @@ export class DriftRecorder {
           count: 0,
           firstSeen: at,
           lastSeen: at,
-          example: { method: exchange.method, url: url.pathname + url.search, pointer: violation.pointer, ...(value === undefined ? {} : { value }) },
+          example: {
+            method: exchange.method,
+            url: url.pathname + url.search,
+            pointer: violation.pointer,
+            ...(value === undefined ? {} : { value }),
+          },
         };
         byKey.set(key, entry);
         opReport.drift.push(entry);
@@ -271,7 +276,11 @@ function plainHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 function parseBody(raw: Buffer, contentType: string | undefined, encoding: string | undefined): { value: unknown } | { error: Violation } {
   let bytes = raw;
   try {
-    for (const coding of (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c && c !== "identity").reverse()) {
+    for (const coding of (encoding ?? "")
+      .split(",")
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c && c !== "identity")
+      .reverse()) {
       if (coding === "gzip" || coding === "x-gzip") bytes = gunzipSync(bytes);
       else if (coding === "deflate") bytes = inflateSync(bytes);
       else if (coding === "br") bytes = brotliDecompressSync(bytes);

@@ -77,7 +77,8 @@ class ContractProxyServer implements ContractProxy {
 
   constructor(options: ContractProxyOptions) {
     const target = new URL(String(options.target));
-    if (target.protocol !== "http:" && target.protocol !== "https:") throw new Error(`the target must be an http(s) URL, got ${target.href}`);
+    if (target.protocol !== "http:" && target.protocol !== "https:")
+      throw new Error(`the target must be an http(s) URL, got ${target.href}`);
     this.target = target.href;
     this.log = options.log ?? (() => {});
     this.forwarding = {

@@ -6,7 +6,9 @@ import type { DriftReport } from "./drift.js";
 export function formatDriftSummary(report: DriftReport): string {
   const lines: string[] = [];
   const { totals } = report;
-  const operations = Object.values(report.operations).sort((a, b) => b.callsWithDrift - a.callsWithDrift || a.operationId.localeCompare(b.operationId));
+  const operations = Object.values(report.operations).sort(
+    (a, b) => b.callsWithDrift - a.callsWithDrift || a.operationId.localeCompare(b.operationId),
+  );
   const drifting = operations.filter((o) => o.drift.length > 0);
   lines.push(`Contract drift report: ${report.target}`);
   lines.push(`contract ${report.contract.title} ${report.contract.version}, from ${report.startedAt} to ${report.updatedAt}`);
@@ -21,7 +23,9 @@ export function formatDriftSummary(report: DriftReport): string {
   );
   for (const op of operations) {
     lines.push("");
-    lines.push(`${op.operationId}  ${op.method} ${op.path}  ${op.calls} call(s) [${formatStatuses(op.statuses)}]${op.callsWithDrift ? `, ${op.callsWithDrift} with drift` : ", no drift"}`);
+    lines.push(
+      `${op.operationId}  ${op.method} ${op.path}  ${op.calls} call(s) [${formatStatuses(op.statuses)}]${op.callsWithDrift ? `, ${op.callsWithDrift} with drift` : ", no drift"}`,
+    );
     for (const entry of [...op.drift].sort((a, b) => b.count - a.count)) {
       const where = `${entry.phase}${entry.status === undefined ? "" : ` ${entry.status}`} ${entry.in}${entry.pointer}`;
       const value = entry.example.value === undefined ? "" : ` (got ${JSON.stringify(entry.example.value)})`;

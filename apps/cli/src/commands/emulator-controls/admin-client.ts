@@ -29,7 +29,8 @@ export function emulatorRootUrl(session: Session, flag: string | undefined): { r
   } catch {
     throw usageError(`invalid emulator URL ${JSON.stringify(url)} (from ${from})`, hint);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw usageError(`invalid emulator URL ${JSON.stringify(url)} (from ${from})`, hint);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw usageError(`invalid emulator URL ${JSON.stringify(url)} (from ${from})`, hint);
   if (!given && parsed.hostname === PRODUCTION_HOST) {
     throw usageError(`the current target ${url} (from ${from}) is production, which has no test controls`, hint);
   }
@@ -47,5 +48,8 @@ export function adminClientOf(command: Command): { admin: AdminClient; root: str
 
 /** Adds --emulator-url to a command that talks to the admin API. */
 export function withEmulatorUrl(command: Command): Command {
-  return command.option("--emulator-url <url>", "the emulator's root URL (env HTC_EMULATOR_URL; default: the current target's, without /api/v1)");
+  return command.option(
+    "--emulator-url <url>",
+    "the emulator's root URL (env HTC_EMULATOR_URL; default: the current target's, without /api/v1)",
+  );
 }

@@ -13,7 +13,11 @@ export function registerClock(emulator: Command): void {
         "print the emulator's time and speed; --advance jumps ahead (token expiry, retention, timeouts), --speed sets how " +
           "many emulated seconds pass per real second from now on. The clock never goes back.",
       )
-      .option("--advance <duration>", "move the clock forward by this much: 90s, 15m, 6h, 30d, 1h30m (a plain number is seconds)", durationOption({ unit: "s" }))
+      .option(
+        "--advance <duration>",
+        "move the clock forward by this much: 90s, 15m, 6h, 30d, 1h30m (a plain number is seconds)",
+        durationOption({ unit: "s" }),
+      )
       .option("--speed <factor>", "emulated seconds per real second (> 0)", positiveNumber),
   ).action(async (opts: { advance?: number; speed?: number }, command: Command) => {
     const { admin, session } = adminClientOf(command);
@@ -21,7 +25,10 @@ export function registerClock(emulator: Command): void {
     const clock = changed
       ? await unwrap(
           admin.api.POST("/clock", {
-            body: { ...(opts.advance !== undefined ? { advanceSeconds: opts.advance } : {}), ...(opts.speed !== undefined ? { speed: opts.speed } : {}) },
+            body: {
+              ...(opts.advance !== undefined ? { advanceSeconds: opts.advance } : {}),
+              ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+            },
           }),
         )
       : await admin.clock();

@@ -12,7 +12,14 @@ type ApiFault = NonNullable<FaultRuleCreate["api"]>;
 type JobFault = NonNullable<FaultRuleCreate["job"]>;
 
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
-const JOB_FAULT_KINDS = ["exitCode", "timeout", "outOfMemory", "imagePullFailure", "vanish", "stuck"] as const satisfies readonly JobFault["kind"][];
+const JOB_FAULT_KINDS = [
+  "exitCode",
+  "timeout",
+  "outOfMemory",
+  "imagePullFailure",
+  "vanish",
+  "stuck",
+] as const satisfies readonly JobFault["kind"][];
 const STUCK_STATUSES = ["RUNNABLE", "STARTING", "RUNNING"] as const satisfies readonly NonNullable<JobFault["status"]>[];
 
 interface FaultFlags {
@@ -55,18 +62,18 @@ export function registerFaults(emulator: Command): void {
         "  htc emulator faults add --method POST --drop response --probability 0.2 --seed 7",
         "  htc emulator faults add --group sweep-1 --exit-code 3 --probability 0.5 --seed 42",
         "  htc emulator faults add --job-index 0,1 --stuck-status RUNNABLE --reason 'no capacity'",
-        "  htc emulator faults add @rule.json      (or --json '{\"match\":{…},\"api\":{…}}', or - for stdin)",
+        '  htc emulator faults add @rule.json      (or --json \'{"match":{…},"api":{…}}\', or - for stdin)',
         "  htc emulator faults log --rule storm",
       ].join("\n"),
     );
 
-  withEmulatorUrl(faults.command("list", { isDefault: true }).alias("ls").description("list the fault rules, with how often each matched and fired")).action(
-    async (_opts, command: Command) => {
-      const { admin, session } = adminClientOf(command);
-      const rules = await admin.listFaults();
-      session.out.result(rules, () => faultTable(session.out, rules));
-    },
-  );
+  withEmulatorUrl(
+    faults.command("list", { isDefault: true }).alias("ls").description("list the fault rules, with how often each matched and fired"),
+  ).action(async (_opts, command: Command) => {
+    const { admin, session } = adminClientOf(command);
+    const rules = await admin.listFaults();
+    session.out.result(rules, () => faultTable(session.out, rules));
+  });
 
   withEmulatorUrl(
     faults
@@ -81,7 +88,11 @@ export function registerFaults(emulator: Command): void {
       .argument("[rule]", "the rule as JSON, @file, or - (stdin); also accepted as `--json <rule>`")
       .option("--id <id>", "the rule's id (default: generated, f<n>)")
       .option("--description <text>", "what the rule is for")
-      .option("--operation <operationId>", "match these operations of the HTC contract, e.g. getJobs (repeatable, or comma-separated)", listOption(String))
+      .option(
+        "--operation <operationId>",
+        "match these operations of the HTC contract, e.g. getJobs (repeatable, or comma-separated)",
+        listOption(String),
+      )
       .option(
         "--method <method>",
         "match these HTTP methods (repeatable, or comma-separated)",
@@ -90,19 +101,51 @@ export function registerFaults(emulator: Command): void {
       .option("--project <id>", "match this project")
       .option("--task <id>", "match this task")
       .option("--group <group>", "match this job group")
-      .option("--job-index <n>", "match these job indexes, the <index> of <parentJobId>:<index> (repeatable, or comma-separated)", listOption(intOption(0)))
-      .option("--attempt <n>", "job faults: match these attempts, 1 for the first (repeatable, or comma-separated)", listOption(intOption(1)))
+      .option(
+        "--job-index <n>",
+        "match these job indexes, the <index> of <parentJobId>:<index> (repeatable, or comma-separated)",
+        listOption(intOption(0)),
+      )
+      .option(
+        "--attempt <n>",
+        "job faults: match these attempts, 1 for the first (repeatable, or comma-separated)",
+        listOption(intOption(1)),
+      )
       .option("--status <code>", "API fault: answer with this status (400…599) and the contract's error body", intOption(400, 599))
-      .option("--retry-after <duration>", "API fault: send Retry-After (whole seconds) with --status", durationOption({ unit: "s", integer: true }))
-      .option("--latency <duration>", "API fault: wait this long first (a plain number is milliseconds: 500, 2s)", durationOption({ unit: "ms", plain: "ms", integer: true }))
-      .option("--drop <when>", "API fault: close the connection without an answer, before the operation runs (request) or after (response)", choice(["request", "response"]))
+      .option(
+        "--retry-after <duration>",
+        "API fault: send Retry-After (whole seconds) with --status",
+        durationOption({ unit: "s", integer: true }),
+      )
+      .option(
+        "--latency <duration>",
+        "API fault: wait this long first (a plain number is milliseconds: 500, 2s)",
+        durationOption({ unit: "ms", plain: "ms", integer: true }),
+      )
+      .option(
+        "--drop <when>",
+        "API fault: close the connection without an answer, before the operation runs (request) or after (response)",
+        choice(["request", "response"]),
+      )
       .option("--error-description <text>", "API fault: the errorDescription of the error body")
-      .option("--job-kind <kind>", `job fault: ${JOB_FAULT_KINDS.join(", ")} (implied by --exit-code, --stuck-status, --reason)`, choice(JOB_FAULT_KINDS))
+      .option(
+        "--job-kind <kind>",
+        `job fault: ${JOB_FAULT_KINDS.join(", ")} (implied by --exit-code, --stuck-status, --reason)`,
+        choice(JOB_FAULT_KINDS),
+      )
       .option("--exit-code <n>", "job fault: the attempt exits with this code (0…255)", intOption(0, 255))
-      .option("--after <duration>", "job fault: strike this long (emulator clock) after the attempt is RUNNING (a plain number is seconds)", durationOption({ unit: "s" }))
+      .option(
+        "--after <duration>",
+        "job fault: strike this long (emulator clock) after the attempt is RUNNING (a plain number is seconds)",
+        durationOption({ unit: "s" }),
+      )
       .option("--stuck-status <status>", `job fault (stuck): hold the job in ${STUCK_STATUSES.join(", ")}`, enumOption(STUCK_STATUSES))
       .option("--reason <text>", "job fault (stuck): the job's statusReason while it is held")
-      .option("--stuck-for <duration>", "job fault (stuck): release the job after this long (emulator clock; default: until the rule is removed)", durationOption({ unit: "s" }))
+      .option(
+        "--stuck-for <duration>",
+        "job fault (stuck): release the job after this long (emulator clock; default: until the rule is removed)",
+        durationOption({ unit: "s" }),
+      )
       .option("--times <n>", "inject at most this many faults (default: no limit)", intOption(1))
       .option("--skip <n>", "let this many matches through first", intOption(0))
       .option("--probability <p>", "chance that a match is hit (0…1, default 1)", numberOption(0, 1))
@@ -118,21 +161,31 @@ export function registerFaults(emulator: Command): void {
     });
   });
 
-  withEmulatorUrl(faults.command("remove").alias("rm").argument("<ruleId>", "the rule's id").description("remove a fault rule (jobs it holds are released)")).action(
-    async (ruleId: string, _opts, command: Command) => {
-      const { admin, session } = adminClientOf(command);
-      const removed = await admin.removeFault(ruleId);
-      session.out.result(removed, () => session.out.line(`Fault rule ${removed.id} removed (matched ${removed.matched}, injected ${removed.injected})`));
-    },
-  );
-
-  withEmulatorUrl(faults.command("clear").description("remove every fault rule (the injection log is kept)")).action(async (_opts, command: Command) => {
+  withEmulatorUrl(
+    faults
+      .command("remove")
+      .alias("rm")
+      .argument("<ruleId>", "the rule's id")
+      .description("remove a fault rule (jobs it holds are released)"),
+  ).action(async (ruleId: string, _opts, command: Command) => {
     const { admin, session } = adminClientOf(command);
-    const removed = await admin.clearFaults();
+    const removed = await admin.removeFault(ruleId);
     session.out.result(removed, () =>
-      session.out.line(removed.length === 0 ? "No fault rules" : `Removed ${removed.length} fault rule(s): ${removed.map((r) => r.id).join(", ")}`),
+      session.out.line(`Fault rule ${removed.id} removed (matched ${removed.matched}, injected ${removed.injected})`),
     );
   });
+
+  withEmulatorUrl(faults.command("clear").description("remove every fault rule (the injection log is kept)")).action(
+    async (_opts, command: Command) => {
+      const { admin, session } = adminClientOf(command);
+      const removed = await admin.clearFaults();
+      session.out.result(removed, () =>
+        session.out.line(
+          removed.length === 0 ? "No fault rules" : `Removed ${removed.length} fault rule(s): ${removed.map((r) => r.id).join(", ")}`,
+        ),
+      );
+    },
+  );
 
   withEmulatorUrl(
     faults
@@ -142,7 +195,10 @@ export function registerFaults(emulator: Command): void {
       .option("--limit <n>", "at most this many, the most recent (1…1000)", intOption(1, 1000)),
   ).action(async (opts: { rule?: string; limit?: number }, command: Command) => {
     const { admin, session } = adminClientOf(command);
-    const log = await admin.faultLog({ ...(opts.rule !== undefined ? { ruleId: opts.rule } : {}), ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
+    const log = await admin.faultLog({
+      ...(opts.rule !== undefined ? { ruleId: opts.rule } : {}),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    });
     session.out.result(log, () => {
       session.out.table(
         ["seq", "at", "rule", "kind", "target", "status", "detail"],
@@ -152,7 +208,6 @@ export function registerFaults(emulator: Command): void {
     });
   });
 }
-
 
 async function readRule(argument: string): Promise<FaultRuleCreate> {
   const text = argument.trim();
@@ -166,7 +221,8 @@ async function readRule(argument: string): Promise<FaultRuleCreate> {
       throw usageError(`the rule is not valid JSON: ${(error as Error).message}`);
     }
   } else throw usageError(`expected a rule as JSON, @file or - (stdin), got ${JSON.stringify(argument)}`);
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw usageError("the rule must be a JSON object (a FaultRuleCreate of the admin API)");
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw usageError("the rule must be a JSON object (a FaultRuleCreate of the admin API)");
   return value as FaultRuleCreate;
 }
 
@@ -199,7 +255,9 @@ export function buildFaultRule(base: FaultRuleCreate | undefined, flags: FaultFl
   const hasApi = Object.keys(apiFlags).length > 0;
   const hasJob = Object.keys(jobFlags).length > 0;
   if (hasApi && hasJob) {
-    throw usageError("API fault flags (--status, --retry-after, --latency, --drop, --error-description) and job fault flags exclude each other: a rule injects one or the other");
+    throw usageError(
+      "API fault flags (--status, --retry-after, --latency, --drop, --error-description) and job fault flags exclude each other: a rule injects one or the other",
+    );
   }
   if (flags.retryAfter !== undefined && flags.status === undefined && base?.api?.status === undefined) {
     throw usageError("--retry-after goes with --status (e.g. --status 429 --retry-after 1)");
@@ -215,7 +273,11 @@ export function buildFaultRule(base: FaultRuleCreate | undefined, flags: FaultFl
     const merged = { ...base?.job, ...jobFlags };
     const kind =
       merged.kind ??
-      (merged.exitCode !== undefined ? "exitCode" : merged.status !== undefined || merged.statusReason !== undefined || merged.forSeconds !== undefined ? "stuck" : undefined);
+      (merged.exitCode !== undefined
+        ? "exitCode"
+        : merged.status !== undefined || merged.statusReason !== undefined || merged.forSeconds !== undefined
+          ? "stuck"
+          : undefined);
     if (!kind) throw usageError(`say which job fault with --job-kind (${JOB_FAULT_KINDS.join(", ")})`);
     rule.job = { ...merged, kind };
   }
@@ -253,7 +315,8 @@ export function describeFault(rule: Pick<FaultRule, "api" | "job">): string {
   if (rule.api) {
     const api = rule.api;
     if (api.latencyMs !== undefined) parts.push(`latency ${api.latencyMs}ms`);
-    if (api.status !== undefined) parts.push(`${api.status}${api.retryAfterSeconds !== undefined ? ` retry-after ${api.retryAfterSeconds}s` : ""}`);
+    if (api.status !== undefined)
+      parts.push(`${api.status}${api.retryAfterSeconds !== undefined ? ` retry-after ${api.retryAfterSeconds}s` : ""}`);
     if (api.drop !== undefined) parts.push(`drop ${api.drop}`);
   }
   if (rule.job) {
@@ -272,7 +335,18 @@ export function describeFault(rule: Pick<FaultRule, "api" | "job">): string {
 function faultTable(out: Output, rules: FaultRule[]): void {
   out.table(
     ["id", "match", "fault", "probability", "skip", "times", "matched", "injected", "held", "exhausted"],
-    rules.map((r) => [r.id, describeMatch(r.match), describeFault(r), r.probability, r.skip, r.times, r.matched, r.injected, r.held, r.exhausted]),
+    rules.map((r) => [
+      r.id,
+      describeMatch(r.match),
+      describeFault(r),
+      r.probability,
+      r.skip,
+      r.times,
+      r.matched,
+      r.injected,
+      r.held,
+      r.exhausted,
+    ]),
   );
 }
 

@@ -17,13 +17,15 @@ export function registerScheduler(emulator: Command): void {
       ]),
     );
   };
-  withEmulatorUrl(scheduler.command("status", { isDefault: true }).description("whether the scheduler is paused, and the jobs it handles")).action(
-    async (_opts, command: Command) => show(command, await adminClientOf(command).admin.scheduler()),
-  );
   withEmulatorUrl(
-    scheduler.command("pause").description("stop admitting and dispatching jobs (attempts already running go on); needed by `htc emulator step`"),
+    scheduler.command("status", { isDefault: true }).description("whether the scheduler is paused, and the jobs it handles"),
+  ).action(async (_opts, command: Command) => show(command, await adminClientOf(command).admin.scheduler()));
+  withEmulatorUrl(
+    scheduler
+      .command("pause")
+      .description("stop admitting and dispatching jobs (attempts already running go on); needed by `htc emulator step`"),
   ).action(async (_opts, command: Command) => show(command, await adminClientOf(command).admin.pause()));
-  withEmulatorUrl(scheduler.command("resume").description("admit and dispatch jobs again; stepped jobs continue from where they were left")).action(
-    async (_opts, command: Command) => show(command, await adminClientOf(command).admin.resume()),
-  );
+  withEmulatorUrl(
+    scheduler.command("resume").description("admit and dispatch jobs again; stepped jobs continue from where they were left"),
+  ).action(async (_opts, command: Command) => show(command, await adminClientOf(command).admin.resume()));
 }

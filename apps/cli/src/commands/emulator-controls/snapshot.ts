@@ -19,7 +19,8 @@ export function registerSnapshot(emulator: Command): void {
       .description("write a snapshot of the whole state (database and stored objects, gzip) to a file"),
   ).action(async (output: string | undefined, _opts, command: Command) => {
     const { admin, session } = adminClientOf(command);
-    if (output === "-" && process.stdout.isTTY) throw usageError("a snapshot is binary: not writing it to a terminal", "name a file, or redirect stdout");
+    if (output === "-" && process.stdout.isTTY)
+      throw usageError("a snapshot is binary: not writing it to a terminal", "name a file, or redirect stdout");
     const { data, response } = await admin.api.GET("/snapshot", { parseAs: "stream" });
     if (!response.ok || !data) throw await HtcApiError.fromResponse(response, { method: "GET", url: response.url });
     // The transport's abort covers the wait for the headers; Ctrl-C also ends the body's download.
@@ -55,7 +56,10 @@ export function registerSnapshot(emulator: Command): void {
       try {
         if (!statSync(file).isFile()) throw new Error("not a file");
       } catch (error) {
-        throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`, ExitCode.EXTERNAL);
+        throw new CliError(
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+          ExitCode.EXTERNAL,
+        );
       }
       stream = createReadStream(file);
     }
@@ -80,4 +84,3 @@ function suggestedName(disposition: string | null): string {
   const safe = name ? basename(name) : "";
   return safe && safe !== "." && safe !== ".." ? safe : `htc-emulator-${new Date().toISOString().replace(/[:.]/g, "-")}.snapshot`;
 }
-

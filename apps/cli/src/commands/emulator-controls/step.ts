@@ -7,9 +7,14 @@ import { CliError, ExitCode, usageError } from "../../errors.js";
 import { choice, enumOption, intOption, listOption } from "../common.js";
 import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
 
-const STEP_TARGETS = ["SUBMITTED_TO_PROVIDER", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] as const satisfies readonly NonNullable<
-  StepRequest["to"]
->[];
+const STEP_TARGETS = [
+  "SUBMITTED_TO_PROVIDER",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const satisfies readonly NonNullable<StepRequest["to"]>[];
 const STEP_FAILURES = ["timeout", "outOfMemory", "vanish"] as const satisfies readonly NonNullable<StepRequest["failure"]>[];
 
 export function registerStep(emulator: Command): void {
@@ -32,7 +37,15 @@ export function registerStep(emulator: Command): void {
       .option("--failure <kind>", `end with this failure instead: ${STEP_FAILURES.join(", ")}`, choice(STEP_FAILURES)),
   ).action(
     async (
-      opts: { project?: string; task?: string; job?: string[]; group?: string; to?: StepRequest["to"]; exitCode?: number; failure?: StepRequest["failure"] },
+      opts: {
+        project?: string;
+        task?: string;
+        job?: string[];
+        group?: string;
+        to?: StepRequest["to"];
+        exitCode?: number;
+        failure?: StepRequest["failure"];
+      },
       command: Command,
     ) => {
       if (opts.exitCode !== undefined && opts.failure !== undefined) throw usageError("--exit-code and --failure exclude each other");
@@ -52,7 +65,11 @@ export function registerStep(emulator: Command): void {
         result = await admin.step(request);
       } catch (error) {
         if (error instanceof HtcApiError && error.errorType === "SCHEDULER_NOT_PAUSED") {
-          throw new CliError(`the scheduler is not paused [${error.status} on POST /_emulator/v1/jobs/step]`, ExitCode.API, "pause it first: `htc emulator scheduler pause`");
+          throw new CliError(
+            `the scheduler is not paused [${error.status} on POST /_emulator/v1/jobs/step]`,
+            ExitCode.API,
+            "pause it first: `htc emulator scheduler pause`",
+          );
         }
         throw error;
       }

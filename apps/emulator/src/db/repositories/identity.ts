@@ -61,9 +61,7 @@ export class IdentityRepository {
     this.usersOfWorkspaceStmt = db.prepare("SELECT * FROM users WHERE workspace_id = ? ORDER BY seq");
     this.keysOfUserStmt = db.prepare("SELECT key FROM api_keys WHERE user_id = ? ORDER BY created_at, key");
     this.firstUserStmt = db.prepare("SELECT * FROM users ORDER BY seq LIMIT 1");
-    this.setWorkspaceLimitStmt = db.prepare(
-      "UPDATE workspaces SET vcpu_limit = ?, vcpu_limit_updated_at = ? WHERE id = ?",
-    );
+    this.setWorkspaceLimitStmt = db.prepare("UPDATE workspaces SET vcpu_limit = ?, vcpu_limit_updated_at = ? WHERE id = ?");
   }
 
   insertWorkspace(row: NewWorkspace): void {

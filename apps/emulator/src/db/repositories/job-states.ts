@@ -7,15 +7,7 @@ import { JobStatus } from "../../jobs/status.js";
 import type { Db } from "../database.js";
 import { StatementCache } from "../statement-cache.js";
 
-const {
-  SUBMITTED_TO_RESCALE: QUEUED,
-  SUBMITTED_TO_PROVIDER: PROVIDER,
-  RUNNABLE,
-  STARTING,
-  RUNNING,
-  SUCCEEDED,
-  FAILED,
-} = JobStatus;
+const { SUBMITTED_TO_RESCALE: QUEUED, SUBMITTED_TO_PROVIDER: PROVIDER, RUNNABLE, STARTING, RUNNING, SUCCEEDED, FAILED } = JobStatus;
 
 /** Where a job belongs: what the scheduler needs to queue it and to count its vCPUs. */
 export interface JobPlace {
@@ -93,7 +85,9 @@ export class JobStateRepository {
         `UPDATE jobs SET status = ${RUNNABLE}, provider_at = @now, runnable_at = @now, updated_at = @now
          WHERE seq >= @from AND seq < @to AND status = ${QUEUED}`,
       ),
-      start: db.prepare(`UPDATE jobs SET status = ${STARTING}, starting_at = @now, updated_at = @now WHERE seq = @seq AND status = ${RUNNABLE}`),
+      start: db.prepare(
+        `UPDATE jobs SET status = ${STARTING}, starting_at = @now, updated_at = @now WHERE seq = @seq AND status = ${RUNNABLE}`,
+      ),
       markRunning: db.prepare(
         `UPDATE jobs SET status = ${RUNNING}, running_at = @at, instance_id = @instanceId, updated_at = @at
          WHERE seq = @seq AND status = ${STARTING}`,
@@ -126,9 +120,7 @@ export class JobStateRepository {
         `UPDATE jobs SET status = ${RUNNING}, running_at = @now, instance_id = @instanceId, reason = NULL, updated_at = @now
          WHERE seq = @seq AND status = ${STARTING}`,
       ),
-      releaseStepped: db.prepare(
-        `UPDATE jobs SET status = ${RUNNABLE}, runnable_at = @now, updated_at = @now WHERE status = ${PROVIDER}`,
-      ),
+      releaseStepped: db.prepare(`UPDATE jobs SET status = ${RUNNABLE}, runnable_at = @now, updated_at = @now WHERE status = ${PROVIDER}`),
       unfinished: db.prepare(`SELECT seq, status, task_seq, batch_seq, attempt FROM jobs WHERE status < ${SUCCEEDED} ORDER BY seq`),
       place: db.prepare("SELECT seq, status, task_seq, batch_seq, attempt FROM jobs WHERE seq = ?"),
       attemptRecord: db.prepare("SELECT status, attempt, batch_seq, starting_at, running_at, instance_id FROM jobs WHERE seq = ?"),
@@ -222,16 +214,18 @@ export class JobStateRepository {
       args.push(...selection.seqs);
     }
     const clause = where.join(" AND ");
-    const admittedPerBatch = this.dynamic.get(
-      `SELECT batch_seq, COUNT(*) AS n FROM jobs WHERE ${clause} AND status IN (${PROVIDER}, ${RUNNABLE}) GROUP BY batch_seq`,
-    ).all(...args) as { batch_seq: number; n: number }[];
-    const cancelled = this.dynamic.get(
-      `UPDATE jobs SET status = ${FAILED}, cancelled = 1, reason = ?, ended_at = ?, updated_at = ?
+    const admittedPerBatch = this.dynamic
+      .get(`SELECT batch_seq, COUNT(*) AS n FROM jobs WHERE ${clause} AND status IN (${PROVIDER}, ${RUNNABLE}) GROUP BY batch_seq`)
+      .all(...args) as { batch_seq: number; n: number }[];
+    const cancelled = this.dynamic
+      .get(
+        `UPDATE jobs SET status = ${FAILED}, cancelled = 1, reason = ?, ended_at = ?, updated_at = ?
        WHERE ${clause} AND status IN (${QUEUED}, ${PROVIDER}, ${RUNNABLE})`,
-    ).run(reason, at, at, ...args).changes;
-    const inFlight = (this.dynamic.get(`SELECT seq FROM jobs WHERE ${clause} AND status IN (${STARTING}, ${RUNNING})`).all(...args) as { seq: number }[]).map(
-      (r) => r.seq,
-    );
+      )
+      .run(reason, at, at, ...args).changes;
+    const inFlight = (
+      this.dynamic.get(`SELECT seq FROM jobs WHERE ${clause} AND status IN (${STARTING}, ${RUNNING})`).all(...args) as { seq: number }[]
+    ).map((r) => r.seq);
     return { admittedPerBatch, cancelled, inFlight };
   }
 

@@ -233,7 +233,9 @@ export class JobRepository {
 
   /** The first `limit` jobs of a task (of one group, if given), in submission order. */
   seqsOf(taskSeq: number, groupId: number | undefined, limit: number): number[] {
-    const rows = (groupId === undefined ? this.stmts.seqsOfTask.all(taskSeq, limit) : this.stmts.seqsOfGroup.all(taskSeq, groupId, limit)) as {
+    const rows = (
+      groupId === undefined ? this.stmts.seqsOfTask.all(taskSeq, limit) : this.stmts.seqsOfGroup.all(taskSeq, groupId, limit)
+    ) as {
       seq: number;
     }[];
     return rows.map((r) => r.seq);

@@ -46,9 +46,7 @@ export class ProjectRepository {
       ),
       get: db.prepare("SELECT * FROM projects WHERE id = ? AND workspace_id = ?"),
       page: db.prepare("SELECT * FROM projects WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-      pageMine: db.prepare(
-        "SELECT * FROM projects WHERE workspace_id = ? AND created_by = ? AND seq > ? ORDER BY seq LIMIT ?",
-      ),
+      pageMine: db.prepare("SELECT * FROM projects WHERE workspace_id = ? AND created_by = ? AND seq > ? ORDER BY seq LIMIT ?"),
       updateRegions: db.prepare("UPDATE projects SET regions = ?, region_settings = ? WHERE id = ?"),
       repositories: db.prepare("SELECT name FROM registry_repositories WHERE project_id = ? ORDER BY created_at, name"),
       dimensions: db.prepare("SELECT environments FROM project_dimensions WHERE project_id = ?"),

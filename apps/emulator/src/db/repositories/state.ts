@@ -80,7 +80,9 @@ export class StateRepository {
     const removed = this.counts(keep);
     // Every foreign key cascades, so the order does not matter. AUTOINCREMENT counters are kept: ids are not
     // reused, so nothing that remembered an old id can mistake a new row for it.
-    this.emptyTables ??= (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[])
+    this.emptyTables ??= (
+      this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+    )
       .filter(({ name }) => !KEPT.has(name))
       .map(({ name }) => this.db.prepare(`DELETE FROM ${quote(name)}`));
     for (const statement of this.emptyTables) statement.run();

@@ -62,12 +62,8 @@ export class StorageRepository {
            content_type = excluded.content_type, headers = excluded.headers, last_modified = excluded.last_modified`,
       ),
       deleteObject: db.prepare("DELETE FROM storage_objects WHERE bucket = ? AND key = ?"),
-      listFrom: db.prepare(
-        "SELECT key, size, etag, last_modified FROM storage_objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
-      ),
-      listAfter: db.prepare(
-        "SELECT key, size, etag, last_modified FROM storage_objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
-      ),
+      listFrom: db.prepare("SELECT key, size, etag, last_modified FROM storage_objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?"),
+      listAfter: db.prepare("SELECT key, size, etag, last_modified FROM storage_objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?"),
       inRange: db.prepare("SELECT segments FROM storage_objects WHERE bucket = ? AND key >= ? AND key < ?"),
       deleteRange: db.prepare("DELETE FROM storage_objects WHERE bucket = ? AND key >= ? AND key < ?"),
       allSegments: db.prepare("SELECT segments FROM storage_objects"),

@@ -32,18 +32,14 @@ export class TaskRepository {
       get: db.prepare("SELECT * FROM tasks WHERE id = ? AND project_id = ?"),
       bySeq: db.prepare("SELECT * FROM tasks WHERE seq = ?"),
       page: db.prepare("SELECT * FROM tasks WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-      setStatus: db.prepare(
-        "UPDATE tasks SET lifecycle_status = ?, archived_at = ?, deleted_at = ?, last_active_at = ? WHERE id = ?",
-      ),
+      setStatus: db.prepare("UPDATE tasks SET lifecycle_status = ?, archived_at = ?, deleted_at = ?, last_active_at = ? WHERE id = ?"),
       touch: db.prepare("UPDATE tasks SET last_active_at = MAX(last_active_at, ?) WHERE id = ?"),
-      activeInactiveSince: db.prepare(
-        "SELECT * FROM tasks WHERE lifecycle_status = 'ACTIVE' AND project_id = ? AND last_active_at <= ?",
-      ),
+      activeInactiveSince: db.prepare("SELECT * FROM tasks WHERE lifecycle_status = 'ACTIVE' AND project_id = ? AND last_active_at <= ?"),
       seqsOfWorkspace: db.prepare("SELECT seq FROM tasks WHERE workspace_id = ?"),
-      countsByStatus: db.prepare("SELECT lifecycle_status AS status, COUNT(*) AS n FROM tasks WHERE workspace_id = ? GROUP BY lifecycle_status"),
-      archivedSince: db.prepare(
-        "SELECT * FROM tasks WHERE lifecycle_status = 'ARCHIVED' AND project_id = ? AND archived_at <= ?",
+      countsByStatus: db.prepare(
+        "SELECT lifecycle_status AS status, COUNT(*) AS n FROM tasks WHERE workspace_id = ? GROUP BY lifecycle_status",
       ),
+      archivedSince: db.prepare("SELECT * FROM tasks WHERE lifecycle_status = 'ARCHIVED' AND project_id = ? AND archived_at <= ?"),
     };
   }
 

@@ -128,7 +128,10 @@ function loadHtcctl(writeCache = false) {
     loaded = createRequire(import.meta.url)(HTCCTL);
   } else {
     const source = readFileSync(HTCCTL, "utf8").replace(/^#!.*/, "");
-    const script = new vm.Script(Module.wrap(source), { filename: HTCCTL, ...(writeCache ? {} : { cachedData: readFileSync(CODE_CACHE) }) });
+    const script = new vm.Script(Module.wrap(source), {
+      filename: HTCCTL,
+      ...(writeCache ? {} : { cachedData: readFileSync(CODE_CACHE) }),
+    });
     const module = { exports: {} };
     script.runInThisContext()(module.exports, createRequire(HTCCTL), module, HTCCTL, dirname(HTCCTL));
     loaded = module.exports;
@@ -162,11 +165,15 @@ async function batchJob() {
   const index = Number(required("AWS_BATCH_JOB_ARRAY_INDEX", "the HTC runtime sets it in every job of a batch"));
   const chunkSize = Number(required("CHUNK_SIZE", "a user variable: add it to the job definition's envs"));
   const indexKey = env["INDEX_KEY"] || "index.txt";
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new Error(`CHUNK_SIZE must be a positive integer, not ${JSON.stringify(env["CHUNK_SIZE"])}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new Error(`CHUNK_SIZE must be a positive integer, not ${JSON.stringify(env["CHUNK_SIZE"])}`);
   process.chdir(mkdtempSync(join(tmpdir(), "hotspot-")));
 
   await htcctl(["-s", "-q", "download", indexKey]);
-  const keys = readFileSync(indexKey, "utf8").split("\n").map((line) => line.trim()).filter(Boolean);
+  const keys = readFileSync(indexKey, "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   const chunk = keys.slice(index * chunkSize, (index + 1) * chunkSize);
   if (chunk.length === 0) throw new Error(`job ${index} has no grids: the index lists ${keys.length} (chunk size ${chunkSize})`);
   console.log(`hotspot: job ${index}, grids ${index * chunkSize}..${index * chunkSize + chunk.length - 1} of ${keys.length}`);
@@ -183,7 +190,8 @@ async function batchJob() {
 
   await htcctl(["-s", "-q", "download", ...chunk]);
   const results = chunk.map((key) => score(key, readFileSync(key, "utf8")));
-  for (const r of results) console.log(`hotspot: ${r.grid}: sum ${r.sum} in rows ${r.top}-${r.bottom}, cols ${r.left}-${r.right} (${r.ms} ms)`);
+  for (const r of results)
+    console.log(`hotspot: ${r.grid}: sum ${r.sum} in rows ${r.top}-${r.bottom}, cols ${r.left}-${r.right} (${r.ms} ms)`);
   mkdirSync("results", { recursive: true });
   const part = `results/part-${String(index).padStart(5, "0")}.json`;
   writeFileSync(part, `${JSON.stringify({ job: index, chunkSize, results })}\n`);
@@ -194,7 +202,6 @@ const args = process.argv.slice(2);
 if (args[0] === "--code-cache") {
   loadHtcctl(true);
   console.log(`hotspot: wrote V8's code cache of ${HTCCTL} to ${CODE_CACHE}`);
-}
-else if (args[0] === "--self-test") selfTest();
+} else if (args[0] === "--self-test") selfTest();
 else if (args.length > 0) for (const file of args) console.log(JSON.stringify(score(file, readFileSync(file, "utf8"))));
 else await batchJob();
