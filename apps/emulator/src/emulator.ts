@@ -226,7 +226,10 @@ function starting(_request: IncomingMessage, response: ServerResponse): void {
 
 function listen(port: number, host: string): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = createServer(starting);
+    // Idle connections are kept a minute (Node's default is 5 s): clients that reuse a pooled connection just as
+    // the server drops it fail with "other side closed", which a busy machine made likely at 5 s.
+    const server = createServer({ keepAliveTimeout: 65_000 }, starting);
+    server.headersTimeout = 66_000;
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);

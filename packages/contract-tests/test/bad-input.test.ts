@@ -395,7 +395,12 @@ async function midListing(op: Operation, security: Security, request: HttpReques
 
 async function snapshot(): Promise<Snapshot> {
   return takeSnapshot(async (path) => {
-    const response = await fetch(`${target.baseUrl}${path}`, { headers: { authorization: `Bearer ${credentials.bearer}` } });
+    const get = () => fetch(`${target.baseUrl}${path}`, { headers: { authorization: `Bearer ${credentials.bearer}` } });
+    // A read of the state: retried once when a pooled connection was closed under it (any server may close idle ones).
+    const response = await get().catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code === "UND_ERR_SOCKET") return get();
+      throw error;
+    });
     const text = await response.text();
     let body: unknown = text;
     try {
