@@ -1,8 +1,7 @@
 // The layer rules of the code base, checked by `pnpm lint` (dependency-cruiser). Type-only imports count: a
 // circle through types is still a circle for whoever reads or changes the code.
 //
-// A package runs it from its own `lint` script on its `src` folder:
-//   depcruise --config ../../.dependency-cruiser.cjs src
+// The root `pnpm lint:repo` runs it over every package's code (sources, tests, scripts) at once.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -25,13 +24,15 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // Built output and generated bundles are not the code anyone edits.
+    exclude: { path: "(^|/)(node_modules|build|dist)/" },
     // Count `import type` and type-only re-exports too.
     tsPreCompilationDeps: true,
     combinedDependencies: true,
     tsConfig: { fileName: "tsconfig.base.json" },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
-      conditionNames: ["import", "require", "node", "default", "types"],
+      conditionNames: ["@htcemu/source", "import", "require", "node", "default", "types"],
       extensions: [".ts", ".js", ".mjs", ".cjs", ".d.ts"],
     },
     reporterOptions: {
