@@ -1,9 +1,12 @@
 // The dashboard's build: a single-page app served by the emulator under /ui/ (apps/emulator/src/http/ui.ts).
 // Preact's JSX runtime, hashed asset names (the emulator caches assets/ for a year), no source maps shipped.
-import { defineConfig } from "vite";
+// The workspace's packages (@htcemu/client) are bundled from their sources (the @htcemu/source condition, as
+// everywhere in the workspace), so the dashboard builds without building them first.
+import { defaultClientConditions, defineConfig } from "vite";
 
 export default defineConfig({
   base: "/ui/",
+  resolve: { conditions: ["@htcemu/source", ...defaultClientConditions] },
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: "dist",
