@@ -157,6 +157,8 @@ function describeCause(error: unknown): string {
 }
 
 function hintForStatus(error: HtcApiError): string | undefined {
+  if (error.status === 401 && emulatorRoot(error.request.url) !== undefined)
+    return "the emulator's admin API requires its admin token (printed at its start): pass --admin-token or set HTC_EMULATOR_ADMIN_TOKEN";
   if (error.status === 401)
     return "the API key or token was refused: check it with `htc auth whoami`, or log in again with `htc auth login`";
   if (error.status === 403) return "the API refused this operation for your user";

@@ -75,6 +75,36 @@ describe("finding the emulator", () => {
   });
 });
 
+describe("an emulator that requires its admin token", () => {
+  it("is sent the token from --admin-token or HTC_EMULATOR_ADMIN_TOKEN; without it the command fails with a hint and changes nothing", async () => {
+    const token = "controls-token-123";
+    const guarded = await startTestEmulator({ registry: "off", adminToken: token });
+    try {
+      const run = (args: string[], env: Record<string, string | undefined> = {}) =>
+        home.run(["emulator", ...args, "--emulator-url", guarded.rootUrl], { env });
+      const refused = await run(["scheduler", "pause", "--json"]);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.errorJson().error).toMatchObject({ exitCode: 1, status: 401, errorType: "invalid_token" });
+      expect(refused.stderr).toContain("--admin-token");
+      expect(refused.stderr).toContain("HTC_EMULATOR_ADMIN_TOKEN");
+      const admin = createAdminClient(guarded.rootUrl, { adminToken: token });
+      expect((await admin.scheduler()).paused).toBe(false);
+
+      const byEnv = await run(["scheduler", "pause", "--json"], { HTC_EMULATOR_ADMIN_TOKEN: token });
+      expect(byEnv.code, byEnv.stderr).toBe(0);
+      expect(byEnv.json()).toMatchObject({ paused: true });
+      const byFlag = await run(["scheduler", "resume", "--admin-token", token, "--json"]);
+      expect(byFlag.code, byFlag.stderr).toBe(0);
+      expect(byFlag.json()).toMatchObject({ paused: false });
+      const wrong = await run(["scheduler", "pause", "--admin-token", "not-the-token"]);
+      expect(wrong.code).toBe(1);
+      expect((await admin.scheduler()).paused).toBe(false);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
 describe("htc emulator clock", () => {
   it("prints the time and speed, moves the clock forward and changes its speed", async () => {
     const before = (await control(["clock", "--json"])).json();

@@ -80,6 +80,32 @@ describe("htc emulator exec", () => {
     }
   });
 
+  it("hands the emulator's admin token to the command when the emulator requires one", async () => {
+    const home = new TestHome();
+    try {
+      // htc inside the command drives the test controls through HTC_EMULATOR_URL and HTC_EMULATOR_ADMIN_TOKEN.
+      const script = 'test "$HTC_EMULATOR_ADMIN_TOKEN" = exec-token-123 && htc emulator scheduler status --json';
+      const result = await home.run(
+        [
+          "emulator",
+          "exec",
+          ...FLAGS,
+          "--admin-token",
+          "exec-token-123",
+          "--",
+          "sh",
+          "-c",
+          script.replaceAll("htc ", `"${process.execPath}" "${BIN}" `),
+        ],
+        { cwd: home.dir },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ paused: false });
+    } finally {
+      home.remove();
+    }
+  });
+
   it("keeps the state in --data-dir when one is given", async () => {
     const home = new TestHome();
     try {

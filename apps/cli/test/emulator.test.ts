@@ -1,5 +1,6 @@
 // `htc emulator start|config`.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,7 +48,7 @@ describe("htc emulator start", () => {
       child.stderr.setEncoding("utf8").on("data", (d: string) => {
         stderr += d;
       });
-      const info = await new Promise<{ baseUrl: string; apiKey: string; context: string }>((resolve, reject) => {
+      const info = await new Promise<{ baseUrl: string; apiKey: string; context: string; adminToken: string | null }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`emulator did not start: ${stderr}`)), 30_000);
         child.stdout.setEncoding("utf8").on("data", (d: string) => {
           stdout += d;
@@ -63,6 +64,8 @@ describe("htc emulator start", () => {
       });
       expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
       expect(info.context).toBe("emulator");
+      // On loopback without a token the admin API and the dashboard are open.
+      expect(info).toMatchObject({ adminToken: null, dashboardUrl: `${info.baseUrl.replace(/\/api\/v1$/, "")}/ui/` });
 
       const get = await home.run(["config", "get", "--json"]);
       expect(get.json()).toMatchObject({ context: "emulator", effective: { baseUrl: info.baseUrl } });
@@ -130,6 +133,30 @@ describe("htc emulator config", () => {
       expect((await home.run(["--context", "local", "region", "get"])).code).toBe(0);
     } finally {
       home.remove();
+    }
+  });
+
+  it("sends the admin token (--admin-token or HTC_EMULATOR_ADMIN_TOKEN) to an emulator that requires one", async () => {
+    const guarded = await startTestEmulator({ registry: "off", adminToken: "config-token-123" });
+    const home = new TestHome();
+    try {
+      const refused = await home.run(["emulator", "config", "--url", guarded.rootUrl]);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain("requires its admin token");
+      expect(refused.stderr).toContain("HTC_EMULATOR_ADMIN_TOKEN");
+      expect(existsSync(home.configFile)).toBe(false);
+
+      const byFlag = await home.run(["emulator", "config", "--url", guarded.rootUrl, "--admin-token", "config-token-123", "--json"]);
+      expect(byFlag.code, byFlag.stderr).toBe(0);
+      expect(byFlag.json()).toMatchObject({ context: "emulator", baseUrl: guarded.baseUrl });
+      const byEnv = await home.run(["emulator", "config", "--url", guarded.rootUrl, "--name", "by-env", "--json"], {
+        env: { HTC_EMULATOR_ADMIN_TOKEN: "config-token-123" },
+      });
+      expect(byEnv.code, byEnv.stderr).toBe(0);
+      expect(byEnv.json()).toMatchObject({ context: "by-env", baseUrl: guarded.baseUrl });
+    } finally {
+      home.remove();
+      await guarded.stop();
     }
   });
 

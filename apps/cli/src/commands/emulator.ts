@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { EmulatorFlags } from "@htcemu/emulator/cli-options";
 import { checkContextName, type GlobalOptions, nonEmpty, Session, sessionOf, signalForwarding } from "../context.js";
 import { CliError, ExitCode, ExitSignal, usageError } from "../errors.js";
+import { ADMIN_TOKEN_OPTION, adminTokenOf } from "./emulator-controls/admin-client.js";
 import { registerControlCommands } from "./emulator-controls/index.js";
 import { registerProxyCommand } from "./emulator-proxy.js";
 
@@ -71,6 +72,9 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
         workspaceId: running.workspaceId,
         executor: running.executor,
         registryHost: running.registryHost ?? null,
+        dashboardUrl: running.dashboardUrl,
+        // Required by the admin API and the dashboard (off loopback, or when one was given); null when they are open.
+        adminToken: running.adminToken ?? null,
         off,
         context: contextName ?? null,
       },
@@ -97,13 +101,15 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
     .option("--name <context>", "context name", "emulator")
     .option("--email <email>", "use the API key of this user instead of the first user")
     .option("--no-use", "do not make it the current context")
-    .action(async (opts: { name: string; email?: string; use: boolean }, command: Command) => {
+    .option(...ADMIN_TOKEN_OPTION)
+    .action(async (opts: { name: string; email?: string; use: boolean; adminToken?: string }, command: Command) => {
       const session = sessionOf(command);
       checkContextName(opts.name);
       const given = nonEmpty(session.globals.url) ?? DEFAULT_EMULATOR_URL;
       const root = given.replace(/\/+$/, "").replace(/\/api\/v1$/, "");
-      const info = await admin<{ baseUrl: string; executor: string }>(root, "/info");
-      const key = nonEmpty(session.globals.key) ?? (await findApiKey(root, opts.email));
+      const token = adminTokenOf(session, opts.adminToken);
+      const info = await admin<{ baseUrl: string; executor: string }>(root, "/info", token);
+      const key = nonEmpty(session.globals.key) ?? (await findApiKey(root, opts.email, token));
       const isNew = !session.store.context(opts.name);
       session.store.upsert(opts.name, { url: info.baseUrl, apiKey: key, ...(isNew ? {} : { projectId: "", taskId: "" }) });
       if (opts.use) session.store.data.currentContext = opts.name;
@@ -165,10 +171,13 @@ const SHADOWING_VARIABLES = [
   "RESCALE_HTC_REFRESH_TOKEN",
 ];
 
-/** The environment of the command `emulator exec` runs: the caller's, pointed at the emulator. */
+/**
+ * The environment of the command `emulator exec` runs: the caller's, pointed at the emulator (with its admin token
+ * when it requires one, so that `htc emulator clock …` and admin clients in the command reach its test controls).
+ */
 export function execEnvironment(
   base: NodeJS.ProcessEnv,
-  emulator: { baseUrl: string; rootUrl: string; apiKey: string },
+  emulator: { baseUrl: string; rootUrl: string; apiKey: string; adminToken?: string | undefined },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const name of SHADOWING_VARIABLES) delete env[name];
@@ -176,6 +185,8 @@ export function execEnvironment(
   env["RESCALE_HTC_API_URL"] = emulator.baseUrl;
   env["RESCALE_API_KEY"] = emulator.apiKey;
   env["HTC_EMULATOR_URL"] = emulator.rootUrl;
+  if (emulator.adminToken) env["HTC_EMULATOR_ADMIN_TOKEN"] = emulator.adminToken;
+  else delete env["HTC_EMULATOR_ADMIN_TOKEN"];
   return env;
 }
 
@@ -193,7 +204,8 @@ function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): v
     .description(
       "start an emulator in this process (every flag of `htc emulator start`; here --port defaults to 0 and the state " +
         "is in memory unless --data-dir is given), run the command with HTC_BASE_URL, RESCALE_API_KEY (also " +
-        "RESCALE_HTC_API_URL) and HTC_EMULATOR_URL (the root URL of the admin API) pointing at it, forward signals to " +
+        "RESCALE_HTC_API_URL), HTC_EMULATOR_URL (the root URL of the admin API) and HTC_EMULATOR_ADMIN_TOKEN (when it " +
+        "requires one) pointing at it, forward signals to " +
         "the command, stop the emulator when it exits, and exit with its exit code (128+n when killed by signal n)",
     )
     .argument("<command...>", "the command and its arguments; put them after -- so that their options stay theirs")
@@ -282,12 +294,13 @@ function registerExecCommand(emulator: Command, cli: EmulatorCli | undefined): v
   });
 }
 
-/** A GET of the emulator's admin API (unauthenticated, local). */
-async function admin<T>(root: string, path: string): Promise<T> {
+/** A GET of the emulator's admin API, with its admin token when one is given. */
+async function admin<T>(root: string, path: string, token: string | undefined): Promise<T> {
   const url = `${root}/_emulator/v1${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
+    const headers = { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     throw new CliError(
       `no emulator answers at ${root}: ${(error as Error).message}`,
@@ -295,14 +308,21 @@ async function admin<T>(root: string, path: string): Promise<T> {
       "start one with `htc emulator start`, or pass --url",
     );
   }
+  if (response.status === 401) {
+    throw new CliError(
+      `GET ${url} answered 401: the emulator at ${root} requires its admin token`,
+      ExitCode.API,
+      "pass --admin-token or set HTC_EMULATOR_ADMIN_TOKEN (the emulator prints its token when it starts)",
+    );
+  }
   if (!response.ok) throw new CliError(`GET ${url} answered ${response.status}: is ${root} an HTC emulator?`, ExitCode.API);
   return (await response.json()) as T;
 }
 
-async function findApiKey(root: string, email: string | undefined): Promise<string> {
-  const workspaces = await admin<{ id: string }[]>(root, "/workspaces");
+async function findApiKey(root: string, email: string | undefined, token: string | undefined): Promise<string> {
+  const workspaces = await admin<{ id: string }[]>(root, "/workspaces", token);
   for (const workspace of workspaces) {
-    const users = await admin<{ email: string; apiKeys: string[] }[]>(root, `/workspaces/${encodeURIComponent(workspace.id)}/users`);
+    const users = await admin<{ email: string; apiKeys: string[] }[]>(root, `/workspaces/${encodeURIComponent(workspace.id)}/users`, token);
     const user = email === undefined ? users.find((u) => u.apiKeys.length > 0) : users.find((u) => u.email === email);
     if (user?.apiKeys[0]) return user.apiKeys[0];
     if (email === undefined && users.length > 0) break;

@@ -2,10 +2,10 @@
 import { unwrap } from "@htcemu/client";
 import { type Command, InvalidArgumentError } from "commander";
 import { durationOption, formatSeconds } from "../common.js";
-import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
+import { adminClientOf, withEmulatorTarget } from "./admin-client.js";
 
 export function registerClock(emulator: Command): void {
-  withEmulatorUrl(
+  withEmulatorTarget(
     emulator
       .command("clock")
       .summary("read the emulator's clock, move it forward or change its speed")

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { usageError } from "../../errors.js";
 import { type Output, time } from "../../output.js";
 import { choice, durationOption, enumOption, formatSeconds, intOption, listOption, numberOption, readJsonInput } from "../common.js";
-import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
+import { adminClientOf, withEmulatorTarget } from "./admin-client.js";
 
 type FaultMatch = NonNullable<FaultRuleCreate["match"]>;
 type ApiFault = NonNullable<FaultRuleCreate["api"]>;
@@ -67,7 +67,7 @@ export function registerFaults(emulator: Command): void {
       ].join("\n"),
     );
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     faults.command("list", { isDefault: true }).alias("ls").description("list the fault rules, with how often each matched and fired"),
   ).action(async (_opts, command: Command) => {
     const { admin, session } = adminClientOf(command);
@@ -75,7 +75,7 @@ export function registerFaults(emulator: Command): void {
     session.out.result(rules, () => faultTable(session.out, rules));
   });
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     faults
       .command("add")
       .summary("add a fault rule, from JSON (--json <rule>, @file, -) or from flags")
@@ -161,7 +161,7 @@ export function registerFaults(emulator: Command): void {
     });
   });
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     faults
       .command("remove")
       .alias("rm")
@@ -175,7 +175,7 @@ export function registerFaults(emulator: Command): void {
     );
   });
 
-  withEmulatorUrl(faults.command("clear").description("remove every fault rule (the injection log is kept)")).action(
+  withEmulatorTarget(faults.command("clear").description("remove every fault rule (the injection log is kept)")).action(
     async (_opts, command: Command) => {
       const { admin, session } = adminClientOf(command);
       const removed = await admin.clearFaults();
@@ -187,7 +187,7 @@ export function registerFaults(emulator: Command): void {
     },
   );
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     faults
       .command("log")
       .description("the recent injected faults, oldest first")

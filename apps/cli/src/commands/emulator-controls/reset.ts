@@ -1,9 +1,9 @@
 // `htc emulator reset`: remove all state but the default user, or one workspace's.
 import type { Command } from "commander";
-import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
+import { adminClientOf, withEmulatorTarget } from "./admin-client.js";
 
 export function registerReset(emulator: Command): void {
-  withEmulatorUrl(
+  withEmulatorTarget(
     emulator
       .command("reset")
       .summary("remove all state but the default user (or one workspace's projects, tasks, jobs and objects)")

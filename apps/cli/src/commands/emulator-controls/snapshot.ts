@@ -7,12 +7,12 @@ import { pipeline } from "node:stream/promises";
 import { HtcApiError } from "@htcemu/client";
 import type { Command } from "commander";
 import { CliError, ExitCode, usageError } from "../../errors.js";
-import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
+import { adminClientOf, withEmulatorTarget } from "./admin-client.js";
 
 export function registerSnapshot(emulator: Command): void {
   const snapshot = emulator.command("snapshot").description("save the emulator's whole state to a file, or replace it with one");
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     snapshot
       .command("export")
       .argument("[file]", "the file (- for stdout; default: the name the emulator suggests, in the current folder)")
@@ -43,7 +43,7 @@ export function registerSnapshot(emulator: Command): void {
     session.out.result({ file, bytes }, () => session.out.line(`Snapshot written to ${file} (${bytes} bytes)`));
   });
 
-  withEmulatorUrl(
+  withEmulatorTarget(
     snapshot
       .command("import")
       .argument("<file>", "a snapshot file (- for stdin)")

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { sessionOf } from "../../context.js";
 import { CliError, ExitCode, usageError } from "../../errors.js";
 import { choice, enumOption, intOption, listOption } from "../common.js";
-import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
+import { adminClientOf, withEmulatorTarget } from "./admin-client.js";
 
 const STEP_TARGETS = [
   "SUBMITTED_TO_PROVIDER",
@@ -18,7 +18,7 @@ const STEP_TARGETS = [
 const STEP_FAILURES = ["timeout", "outOfMemory", "vanish"] as const satisfies readonly NonNullable<StepRequest["failure"]>[];
 
 export function registerStep(emulator: Command): void {
-  withEmulatorUrl(
+  withEmulatorTarget(
     emulator
       .command("step")
       .summary("move jobs through their lifecycle by hand (the scheduler must be paused)")
