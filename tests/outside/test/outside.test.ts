@@ -88,6 +88,31 @@ describe("htc-emulator and htc", () => {
     expect(((await response.json()) as { tokenValue?: string }).tokenValue).toBeTruthy();
   });
 
+  it("serves the dashboard at /ui/ from the installed @htcemu/dashboard: its page and the assets the page loads", async () => {
+    const root = new URL(baseUrl).origin;
+    expect(emulator.output.stdout).toContain(`${root}/ui/`);
+    const page = await fetch(`${root}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="\/ui\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(
+      assets.some((a) => a.endsWith(".js")),
+      html,
+    ).toBe(true);
+    const installed = join(project.dir, "node_modules", "@htcemu", "dashboard", "dist");
+    expect(html).toBe(readFileSync(join(installed, "index.html"), "utf8"));
+    for (const asset of assets) {
+      const response = await fetch(`${root}/ui/${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get("cache-control"), asset).toContain("immutable");
+      expect(Buffer.from(await response.arrayBuffer()).equals(readFileSync(join(installed, asset))), asset).toBe(true);
+    }
+    // A route of the single-page app gets the page; a missing asset is a 404, not the page.
+    expect(await (await fetch(`${root}/ui/tasks/none`)).text()).toBe(html);
+    expect((await fetch(`${root}/ui/assets/missing.js`)).status).toBe(404);
+  });
+
   it("npx htc --version and htc project list work against it", async () => {
     const lines = commandLines(snippet(snippets, "htc").code).map((line) => line.replaceAll(":8787/", `:${port}/`));
     expect(lines).toHaveLength(2);
