@@ -21,10 +21,15 @@ echo "bootstrap: pnpm install"
 # The filter only quiets the native build's chatter; with pipefail a failing install still fails here.
 pnpm install --frozen-lockfile --reporter=append-only | { grep -vE '^\.\.\./.*(install|Building|gyp|CC|CXX|make|SOLINK|COPY|TOUCH|ACTION|AR|LINK|rm) ' || true; }
 
-# The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser here).
-if ! command -v chromium >/dev/null 2>&1 && [ "$(uname)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "bootstrap: installing chromium (the dashboard's browser tests)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser here; HTC_CHROMIUM
+# names another binary).
+if [ -z "${HTC_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(uname)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing chromium (the dashboard's browser tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "bootstrap: no chromium on PATH: the dashboard's browser tests will fail (install Debian's chromium, or set HTC_CHROMIUM)" >&2
+  fi
 fi
 
 if [ "${HTC_REQUIRE_DOCKER:-0}" = 1 ]; then
