@@ -4,7 +4,8 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { JOB_STATUSES, type JobStatus, STATUS_COLOR, STATUS_LABEL } from "../lib/format.js";
+import { JOB_STATUSES } from "@htcemu/client";
+import { type JobStatus, STATUS_COLOR, STATUS_LABEL } from "../lib/format.js";
 
 export interface ChartPoint {
   /** Seconds since the epoch. */

@@ -1,10 +1,10 @@
 // Small pieces every view uses: the API's error body when it refuses, buttons that run an action and show its
 // error, status badges and count bars, page headers with a trail back, and empty states.
-import { HtcApiError } from "@htcemu/client";
+import { HtcApiError, JOB_STATUSES } from "@htcemu/client";
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
-import { count, JOB_STATUSES, type JobStatus, STATUS_COLOR, STATUS_LABEL, sum } from "../lib/format.js";
+import { count, type JobStatus, STATUS_COLOR, STATUS_LABEL, sum } from "../lib/format.js";
 
 /** What went wrong, with the API's own error body when the API refused. */
 export function ErrorBox({ error, title }: { error: unknown; title?: string }) {

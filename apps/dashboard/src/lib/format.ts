@@ -1,14 +1,7 @@
-// How values are shown: sizes, times, durations, job statuses and their colours.
+// How values are shown: sizes, times, durations, job statuses and their colours (the statuses themselves, in
+// lifecycle order, are the client's JOB_STATUSES).
+import { JOB_STATUSES } from "@htcemu/client";
 
-export const JOB_STATUSES = [
-  "SUBMITTED_TO_RESCALE",
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Short labels for the statuses (table headers, legends). */

@@ -1,7 +1,7 @@
 // One task: live status counts (in total and per group) from the emulator's statistics feed, a live chart of the
 // counts over time, and the job table (filters by status, group and id; pages from the server, by submission
 // time; fine with a million jobs: each page is one keyset query).
-import { HtcApiError, nextCursor } from "@htcemu/client";
+import { HtcApiError, JOB_STATUSES, nextCursor } from "@htcemu/client";
 import type { components, Readable } from "@htcemu/client";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Link } from "wouter-preact";
@@ -9,7 +9,7 @@ import { adminBase, htc, ok } from "../api/connection.js";
 import { follow } from "../api/sse.js";
 import { type ChartPoint, StatusChart } from "../components/chart.js";
 import { ActionButton, CountsBar, Empty, ErrorBox, Loading, PageHeader, Section, ShortId, StatusBadge } from "../components/ui.js";
-import { count, JOB_STATUSES, type JobStatus, STATUS_LABEL, sum, time, unfinished } from "../lib/format.js";
+import { count, type JobStatus, STATUS_LABEL, sum, time, unfinished } from "../lib/format.js";
 import { useInterval, useLoad } from "../lib/hooks.js";
 import { TaskActions } from "./project.js";
 
