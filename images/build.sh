@@ -6,6 +6,7 @@
 #   images/build.sh --force    rebuild everything
 #   images/build.sh --check    also run the smoke matrix (--network host|none x root|65534) on every image
 #   images/build.sh --optional without a Docker engine, say so and exit 0 (jobs will be simulated)
+#   images/build.sh --job-images  only the images jobs run in (not htcemu/emulator)
 #
 # An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
 # script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
@@ -14,23 +15,29 @@
 #   htcemu/node:20  the host's node binary and the libraries it links, busybox for a shell, images/node/overlay/
 #                   (committed: the tutorial's workload in /opt/workload; generated here, not committed: htcctl,
 #                   the in-job storage tool, bundled from apps/htcctl into /usr/local/bin/htcctl)
+#   htcemu/emulator  the emulator itself, tagged latest and with the workspace's version (images/emulator/README.md):
+#                   the host's node and the libraries it links, the published packages installed from their
+#                   tarballs by images/emulator/stage.mjs (which builds them first), Debian's docker-registry,
+#                   busybox, images/emulator/overlay/ (the HEALTHCHECK script)
 # The htcctl bundle needs the workspace's dependencies (`pnpm install`) and a node on PATH.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-force=0 check=0 optional=0
+force=0 check=0 optional=0 job_images_only=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--force] [--check] [--optional]" >&2; exit 2 ;;
+    --job-images) job_images_only=1 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--force] [--check] [--optional] [--job-images]" >&2; exit 2 ;;
   esac
 done
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 NODE=${NODE:-/usr/bin/node}
+REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
 NODE_OVERLAY="$here/node/overlay"
 LABEL=org.htcemu.build-hash
 
@@ -46,6 +53,13 @@ docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker 
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found: install Debian's busybox-static (scripts/docker/ensure-engine.sh does)"
 "$BUSYBOX" --list >/dev/null 2>&1 || die "$BUSYBOX has no applet list (need a static busybox with --list)"
 
+# One build at a time: test suites that need an image run this script in parallel; the second one waits, then
+# finds the image up to date.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/htcemu-images.lock"
+  flock 9
+fi
+
 stage=$(mktemp -d "${TMPDIR:-/tmp}/htcemu-images.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
@@ -54,9 +68,13 @@ trap 'rm -rf "$stage"' EXIT
 # a third of a second on every run, and a package upgrade changes both anyway.
 host_meta() { stat -L -c '%n %s %Y %a' "$@"; }
 
-# Libraries the node binary needs, by absolute path, as the dynamic loader resolves them on this host (ldd lists
-# the transitive closure and the loader itself; linux-vdso has no path and is skipped).
-node_libs() { ldd "$NODE" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u; }
+# Libraries ELF files need, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
+# transitive closure and the loader itself; linux-vdso has no path and is skipped; a static binary has none).
+elf_libs() {
+  local file
+  for file in "$@"; do ldd "$file" 2>/dev/null || true; done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u
+}
+node_libs() { elf_libs "$NODE"; }
 
 # The overlay is the project's own content: hash names, types, modes, link targets and bytes.
 overlay_manifest() {
@@ -159,20 +177,31 @@ node_hash=$({
   certs_manifest
   overlay_manifest
 } | hash_of)
-build_node() {
-  local root=$1 hash=$2 lib
-  add_base "$root"
-  add_busybox "$root"
+add_libs() { # root lib...: same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter
+  # named in the ELF header), as real files in real directories, whatever the host's merged-/usr symlinks look like
+  local root=$1 lib
+  shift
+  for lib in "$@"; do
+    [ -e "$root$lib" ] && continue
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+add_node() { # root: /usr/bin/node, the libraries it links, /usr/bin/env
+  local root=$1
   mkdir -p "$root/usr/bin" "$root/usr/local/bin"
   cp "$NODE" "$root/usr/bin/node"
   # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
   ln -s /bin/busybox "$root/usr/bin/env"
-  # Same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter named in the ELF
-  # header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
-  for lib in "${libs[@]}"; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
+  add_libs "$root" "${libs[@]}"
+}
+
+build_node() {
+  local root=$1 hash=$2
+  add_base "$root"
+  add_busybox "$root"
+  add_node "$root"
   if [ -d /etc/ssl/certs ]; then
     mkdir -p "$root/etc/ssl"
     cp -rL /etc/ssl/certs "$root/etc/ssl/certs"
@@ -187,8 +216,83 @@ build_node() {
 build_image htcemu/shell:1 "$shell_hash" build_shell
 build_image htcemu/node:20 "$node_hash" build_node
 
+# --- htcemu/emulator --------------------------------------------------------------------------------------------
+# The application's inputs are the sources of the packages it is installed from (stage.mjs lists them with their
+# content hashes), so an unchanged workspace skips the build without building anything. Tagged `latest` and with
+# the workspace's version.
+EMULATOR=htcemu/emulator
+emulator_config() { # version: the image's configuration, as `docker import --change` lines (one per line)
+  local version=$1
+  printf '%s\n' \
+    'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    "ENV HTCEMU_IMAGE=$EMULATOR:$version" \
+    'ENV HTC_EMULATOR_DATA_DIR=/data' \
+    'ENV HTC_EMULATOR_PORT=8787' \
+    'WORKDIR /data' \
+    'EXPOSE 8787' \
+    'ENTRYPOINT ["/usr/bin/node", "/opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js"]' \
+    'CMD []' \
+    'HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3 CMD ["/usr/local/bin/htc-emulator-healthcheck"]' \
+    "LABEL org.opencontainers.image.title=htcemu/emulator" \
+    "LABEL org.opencontainers.image.description=\"A local emulator of the Rescale HTC API\"" \
+    "LABEL org.opencontainers.image.version=$version" \
+    "LABEL org.opencontainers.image.licenses=MIT"
+}
+if [ "$job_images_only" = 0 ]; then
+  [ -x "$REGISTRY_BIN" ] || die "$REGISTRY_BIN not found: install Debian's docker-registry (scripts/docker/ensure-engine.sh does)"
+  version=$("$bundler_node" -p 'require(process.argv[1]).version' "$repo/package.json")
+  emulator_inputs=$("$bundler_node" "$here/emulator/stage.mjs" inputs) || die "listing the inputs of $EMULATOR failed"
+  mapfile -t emulator_config_lines < <(emulator_config "$version")
+  emulator_hash=$({
+    echo "$script_hash"
+    host_meta "$BUSYBOX" "$NODE" "$REGISTRY_BIN" $(elf_libs "$NODE" "$REGISTRY_BIN")
+    printf '%s\n' "${emulator_config_lines[@]}"
+    echo "$emulator_inputs"
+  } | hash_of)
+  build_emulator() {
+    local root=$1 hash=$2 old
+    add_base "$root"
+    add_busybox "$root"
+    add_node "$root"
+    cp "$REGISTRY_BIN" "$root/usr/bin/docker-registry"
+    mkdir -p "$root/data" "$root/opt/htc-emulator"
+    "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
+    # The registry's libraries and those of the native addons installed (the SQLite addon).
+    add_libs "$root" $(elf_libs "$REGISTRY_BIN" $(find "$root/opt/htc-emulator" -name '*.node'))
+    cp -a "$here/emulator/overlay/." "$root/"
+    ln -s /opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js "$root/usr/local/bin/htc-emulator"
+    old=$(docker image inspect --format '{{.Id}}' "$EMULATOR:$version" 2>/dev/null || true)
+    import_rootfs "$root" "$EMULATOR:latest" "$hash" "${emulator_config_lines[@]}"
+    docker tag "$EMULATOR:latest" "$EMULATOR:$version"
+    # The previous build kept its version tag until now: drop it too.
+    if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$EMULATOR:latest")" ]; then
+      docker image rm "$old" >/dev/null 2>&1 || true
+    fi
+  }
+  build_image "$EMULATOR:latest" "$emulator_hash" build_emulator
+  # (A no-op when the tag is there.)
+  docker tag "$EMULATOR:latest" "$EMULATOR:$version"
+fi
+
 # --- smoke tests ------------------------------------------------------------------------------------------------
 # After a (re)build, one quick run per image; with --check, every image across networks and users.
+smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy, stops cleanly on SIGTERM
+  local image=$1 id status="" tries=100 code logs
+  id=$(docker run -d --network none "$image" --in-memory --executor simulated --registry on)
+  while [ "$tries" -gt 0 ]; do
+    status=$(docker inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null || true)
+    [ "$status" = healthy ] || [ "$(docker inspect --format '{{.State.Running}}' "$id")" != true ] && break
+    tries=$((tries - 1))
+    sleep 0.2
+  done
+  docker stop -t 10 "$id" >/dev/null
+  code=$(docker inspect --format '{{.State.ExitCode}}' "$id")
+  logs=$(docker logs "$id" 2>&1)
+  docker rm "$id" >/dev/null
+  [ "$status" = healthy ] || die "smoke test failed: $image did not turn healthy (${status:-no status}): $logs"
+  [ "$code" = 0 ] && grep -q 'stopped in' <<<"$logs" || die "smoke test failed: $image did not stop cleanly (exit $code): $logs"
+}
+
 smoke() { # image network user
   local image=$1 net=$2 user=$3 out
   case "$image" in
@@ -207,6 +311,15 @@ if [ "$check" = 1 ]; then
     for net in none host; do for user in 0:0 65534:65534; do smoke "$image" "$net" "$user"; done; done
   done
   say "smoke matrix passed (network none/host x user 0/65534)"
+  if [ "$job_images_only" = 0 ]; then
+    smoke_emulator "$EMULATOR:latest"
+    say "$EMULATOR:latest turned healthy and stopped cleanly"
+  fi
 else
-  for image in ${built[@]+"${built[@]}"}; do smoke "$image" none 65534:65534; done
+  for image in ${built[@]+"${built[@]}"}; do
+    case "$image" in
+      "$EMULATOR":*) smoke_emulator "$image" ;;
+      *) smoke "$image" none 65534:65534 ;;
+    esac
+  done
 fi
