@@ -6,7 +6,8 @@
 #   images/build.sh --force    rebuild everything
 #   images/build.sh --check    also run the smoke matrix (--network host|none x root|65534) on every image
 #   images/build.sh --optional without a Docker engine, say so and exit 0 (jobs will be simulated)
-#   images/build.sh --job-images  only the images jobs run in (not htcemu/emulator)
+#   images/build.sh IMAGE...   only these (e.g. htcemu/registry:2)
+#   images/build.sh htcemu/emulator   the emulator's own image (only when named: it builds the packages first)
 #
 # An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
 # script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
@@ -15,7 +16,10 @@
 #   htcemu/node:20  the host's node binary and the libraries it links, busybox for a shell, images/node/overlay/
 #                   (committed: the tutorial's workload in /opt/workload; generated here, not committed: htcctl,
 #                   the in-job storage tool, bundled from apps/htcctl into /usr/local/bin/htcctl)
-#   htcemu/emulator  the emulator itself, tagged latest and with the workspace's version (images/emulator/README.md):
+#   htcemu/registry:2  Debian's docker-registry (distribution 2.8) as /bin/registry and the libraries it links:
+#                   the emulator runs the project registries in a container of it where it cannot run the binary
+#                   itself; skipped, with a note, where the binary is missing
+#   htcemu/emulator the emulator itself, tagged latest and with the workspace's version (images/emulator/README.md):
 #                   the host's node and the libraries it links, the published packages installed from their
 #                   tarballs by images/emulator/stage.mjs (which builds them first), Debian's docker-registry,
 #                   busybox, images/emulator/overlay/ (the HEALTHCHECK script)
@@ -23,21 +27,27 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-force=0 check=0 optional=0 job_images_only=0
+force=0 check=0 optional=0
+only=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    --job-images) job_images_only=1 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--force] [--check] [--optional] [--job-images]" >&2; exit 2 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2) only+=("$arg") ;;
+    htcemu/emulator | htcemu/emulator:latest) only+=(htcemu/emulator) ;;
+    *) echo "usage: $0 [--force] [--check] [--optional] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 | htcemu/emulator ...]" >&2; exit 2 ;;
   esac
 done
+# Without names: every job image. htcemu/emulator only when named.
+wanted() {
+  if [ "${#only[@]}" -eq 0 ]; then [ "$1" != htcemu/emulator ]; else [[ " ${only[*]} " == *" $1 "* ]]; fi
+}
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 NODE=${NODE:-/usr/bin/node}
-REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
+REGISTRY=${REGISTRY:-/usr/bin/docker-registry}
 NODE_OVERLAY="$here/node/overlay"
 LABEL=org.htcemu.build-hash
 
@@ -68,13 +78,12 @@ trap 'rm -rf "$stage"' EXIT
 # a third of a second on every run, and a package upgrade changes both anyway.
 host_meta() { stat -L -c '%n %s %Y %a' "$@"; }
 
-# Libraries ELF files need, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
+# Libraries binaries need, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
 # transitive closure and the loader itself; linux-vdso has no path and is skipped; a static binary has none).
-elf_libs() {
+libs_of() {
   local file
   for file in "$@"; do ldd "$file" 2>/dev/null || true; done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u
 }
-node_libs() { elf_libs "$NODE"; }
 
 # The overlay is the project's own content: hash names, types, modes, link targets and bytes.
 overlay_manifest() {
@@ -99,6 +108,25 @@ add_busybox() { # root: /bin/busybox plus one symlink per applet, so every apple
   for applet in $("$BUSYBOX" --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
+}
+
+add_libs() { # root lib...: same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter
+  # named in the ELF header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
+  local root=$1 lib
+  shift
+  for lib in "$@"; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+add_node() { # root: /usr/bin/node and the libraries it links, /usr/bin/env
+  local root=$1
+  mkdir -p "$root/usr/bin" "$root/usr/local/bin"
+  cp "$NODE" "$root/usr/bin/node"
+  # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
+  ln -s /bin/busybox "$root/usr/bin/env"
+  add_libs "$root" $(libs_of "$NODE")
 }
 
 add_base() { # root: users, name service config, writable /tmp
@@ -162,41 +190,23 @@ build_shell() {
 # --- htcemu/node:20 ---------------------------------------------------------------------------------------------
 # htcctl is generated into the overlay before it is hashed, so a change to its sources (or to its pinned
 # dependencies) changes the bundle's bytes and rebuilds the image; unchanged sources give the same bytes.
-repo=$(cd "$here/.." && pwd)
-[ -d "$repo/apps/htcctl/node_modules" ] || die "apps/htcctl/node_modules is missing: run \`pnpm install\` at the repository's root first"
-bundler_node=$(command -v node || echo "$NODE")
-"$bundler_node" "$repo/apps/htcctl/scripts/bundle.mjs" "$NODE_OVERLAY/usr/local/bin/htcctl" || die "bundling htcctl (apps/htcctl) failed"
+prepare_node() {
+  repo=$(cd "$here/.." && pwd)
+  [ -d "$repo/apps/htcctl/node_modules" ] || die "apps/htcctl/node_modules is missing: run \`pnpm install\` at the repository's root first"
+  bundler_node=$(command -v node || echo "$NODE")
+  "$bundler_node" "$repo/apps/htcctl/scripts/bundle.mjs" "$NODE_OVERLAY/usr/local/bin/htcctl" || die "bundling htcctl (apps/htcctl) failed"
 
-# Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
-# filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
-mapfile -t libs < <(node_libs)
-[ "${#libs[@]}" -gt 0 ] || die "ldd found no libraries for $NODE"
-node_hash=$({
-  echo "$script_hash"
-  host_meta "$BUSYBOX" "$NODE" "${libs[@]}"
-  certs_manifest
-  overlay_manifest
-} | hash_of)
-add_libs() { # root lib...: same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter
-  # named in the ELF header), as real files in real directories, whatever the host's merged-/usr symlinks look like
-  local root=$1 lib
-  shift
-  for lib in "$@"; do
-    [ -e "$root$lib" ] && continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
+  # Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
+  # filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
+  mapfile -t libs < <(libs_of "$NODE")
+  [ "${#libs[@]}" -gt 0 ] || die "ldd found no libraries for $NODE"
+  node_hash=$({
+    echo "$script_hash"
+    host_meta "$BUSYBOX" "$NODE" "${libs[@]}"
+    certs_manifest
+    overlay_manifest
+  } | hash_of)
 }
-
-add_node() { # root: /usr/bin/node, the libraries it links, /usr/bin/env
-  local root=$1
-  mkdir -p "$root/usr/bin" "$root/usr/local/bin"
-  cp "$NODE" "$root/usr/bin/node"
-  # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
-  ln -s /bin/busybox "$root/usr/bin/env"
-  add_libs "$root" "${libs[@]}"
-}
-
 build_node() {
   local root=$1 hash=$2
   add_base "$root"
@@ -213,15 +223,38 @@ build_node() {
   import_rootfs "$root" htcemu/node:20 "$hash" 'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /' 'CMD ["node"]'
 }
 
-build_image htcemu/shell:1 "$shell_hash" build_shell
-build_image htcemu/node:20 "$node_hash" build_node
+# --- htcemu/registry:2 ------------------------------------------------------------------------------------------
+# Only the registry and its libraries: no shell. It runs as any user (the emulator passes its own uid) and keeps
+# everything under the folder the emulator mounts; the configuration is the emulator's.
+build_registry() {
+  local root=$1 hash=$2
+  add_base "$root"
+  mkdir -p "$root/bin"
+  cp "$REGISTRY" "$root/bin/registry"
+  add_libs "$root" "${registry_libs[@]}"
+  import_rootfs "$root" htcemu/registry:2 "$hash" 'WORKDIR /' 'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve", "/htcemu-registry/config.yml"]'
+}
+
+if wanted htcemu/shell:1; then build_image htcemu/shell:1 "$shell_hash" build_shell; fi
+if wanted htcemu/node:20; then
+  prepare_node
+  build_image htcemu/node:20 "$node_hash" build_node
+fi
+if wanted htcemu/registry:2; then
+  if [ -x "$REGISTRY" ]; then
+    mapfile -t registry_libs < <(libs_of "$REGISTRY")
+    registry_hash=$({ echo "$script_hash"; host_meta "$REGISTRY" ${registry_libs[@]+"${registry_libs[@]}"}; } | hash_of)
+    build_image htcemu/registry:2 "$registry_hash" build_registry
+  else
+    say "htcemu/registry:2 skipped: $REGISTRY not found (Debian's docker-registry; scripts/docker/ensure-engine.sh installs it). Without it the emulator runs the registry from registry:2"
+  fi
+fi
 
 # --- htcemu/emulator --------------------------------------------------------------------------------------------
 # The application's inputs are the sources of the packages it is installed from (stage.mjs lists them with their
-# content hashes), so an unchanged workspace skips the build without building anything. Tagged `latest` and with
-# the workspace's version.
+# content hashes), so an unchanged workspace skips the build without building anything.
 EMULATOR=htcemu/emulator
-emulator_config() { # version: the image's configuration, as `docker import --change` lines (one per line)
+emulator_config() { # version: the image's configuration, as `docker import --change` lines
   local version=$1
   printf '%s\n' \
     'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
@@ -233,42 +266,44 @@ emulator_config() { # version: the image's configuration, as `docker import --ch
     'ENTRYPOINT ["/usr/bin/node", "/opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js"]' \
     'CMD []' \
     'HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3 CMD ["/usr/local/bin/htc-emulator-healthcheck"]' \
-    "LABEL org.opencontainers.image.title=htcemu/emulator" \
-    "LABEL org.opencontainers.image.description=\"A local emulator of the Rescale HTC API\"" \
+    'LABEL org.opencontainers.image.title=htcemu/emulator' \
+    'LABEL org.opencontainers.image.description="A local emulator of the Rescale HTC API"' \
     "LABEL org.opencontainers.image.version=$version" \
-    "LABEL org.opencontainers.image.licenses=MIT"
+    'LABEL org.opencontainers.image.licenses=MIT'
 }
-if [ "$job_images_only" = 0 ]; then
-  [ -x "$REGISTRY_BIN" ] || die "$REGISTRY_BIN not found: install Debian's docker-registry (scripts/docker/ensure-engine.sh does)"
+build_emulator() {
+  local root=$1 hash=$2 old
+  add_base "$root"
+  add_busybox "$root"
+  add_node "$root"
+  cp "$REGISTRY" "$root/usr/bin/docker-registry"
+  mkdir -p "$root/data" "$root/opt/htc-emulator"
+  "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
+  # The registry's libraries and those of the native addons installed (the SQLite addon).
+  add_libs "$root" $(libs_of "$REGISTRY" $(find "$root/opt/htc-emulator" -name '*.node'))
+  cp -a "$here/emulator/overlay/." "$root/"
+  ln -s /opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js "$root/usr/local/bin/htc-emulator"
+  old=$(docker image inspect --format '{{.Id}}' "$EMULATOR:$version" 2>/dev/null || true)
+  import_rootfs "$root" "$EMULATOR:latest" "$hash" "${emulator_config_lines[@]}"
+  docker tag "$EMULATOR:latest" "$EMULATOR:$version"
+  # The previous build kept its version tag until now: drop it too.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$EMULATOR:latest")" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || true
+  fi
+}
+if wanted "$EMULATOR"; then
+  [ -x "$REGISTRY" ] || die "$REGISTRY not found: install Debian's docker-registry (scripts/docker/ensure-engine.sh does)"
+  repo=$(cd "$here/.." && pwd)
+  bundler_node=$(command -v node || echo "$NODE")
   version=$("$bundler_node" -p 'require(process.argv[1]).version' "$repo/package.json")
   emulator_inputs=$("$bundler_node" "$here/emulator/stage.mjs" inputs) || die "listing the inputs of $EMULATOR failed"
   mapfile -t emulator_config_lines < <(emulator_config "$version")
   emulator_hash=$({
     echo "$script_hash"
-    host_meta "$BUSYBOX" "$NODE" "$REGISTRY_BIN" $(elf_libs "$NODE" "$REGISTRY_BIN")
+    host_meta "$BUSYBOX" "$NODE" "$REGISTRY" $(libs_of "$NODE" "$REGISTRY")
     printf '%s\n' "${emulator_config_lines[@]}"
     echo "$emulator_inputs"
   } | hash_of)
-  build_emulator() {
-    local root=$1 hash=$2 old
-    add_base "$root"
-    add_busybox "$root"
-    add_node "$root"
-    cp "$REGISTRY_BIN" "$root/usr/bin/docker-registry"
-    mkdir -p "$root/data" "$root/opt/htc-emulator"
-    "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
-    # The registry's libraries and those of the native addons installed (the SQLite addon).
-    add_libs "$root" $(elf_libs "$REGISTRY_BIN" $(find "$root/opt/htc-emulator" -name '*.node'))
-    cp -a "$here/emulator/overlay/." "$root/"
-    ln -s /opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js "$root/usr/local/bin/htc-emulator"
-    old=$(docker image inspect --format '{{.Id}}' "$EMULATOR:$version" 2>/dev/null || true)
-    import_rootfs "$root" "$EMULATOR:latest" "$hash" "${emulator_config_lines[@]}"
-    docker tag "$EMULATOR:latest" "$EMULATOR:$version"
-    # The previous build kept its version tag until now: drop it too.
-    if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$EMULATOR:latest")" ]; then
-      docker image rm "$old" >/dev/null 2>&1 || true
-    fi
-  }
   build_image "$EMULATOR:latest" "$emulator_hash" build_emulator
   # (A no-op when the tag is there.)
   docker tag "$EMULATOR:latest" "$EMULATOR:$version"
@@ -277,11 +312,11 @@ fi
 # --- smoke tests ------------------------------------------------------------------------------------------------
 # After a (re)build, one quick run per image; with --check, every image across networks and users.
 smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy, stops cleanly on SIGTERM
-  local image=$1 id status="" tries=100 code logs
+  local image=$1 id status="" tries=150 code logs
   id=$(docker run -d --network none "$image" --in-memory --executor simulated --registry on)
   while [ "$tries" -gt 0 ]; do
     status=$(docker inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null || true)
-    [ "$status" = healthy ] || [ "$(docker inspect --format '{{.State.Running}}' "$id")" != true ] && break
+    if [ "$status" = healthy ] || [ "$(docker inspect --format '{{.State.Running}}' "$id")" != true ]; then break; fi
     tries=$((tries - 1))
     sleep 0.2
   done
@@ -290,7 +325,8 @@ smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy,
   logs=$(docker logs "$id" 2>&1)
   docker rm "$id" >/dev/null
   [ "$status" = healthy ] || die "smoke test failed: $image did not turn healthy (${status:-no status}): $logs"
-  [ "$code" = 0 ] && grep -q 'stopped in' <<<"$logs" || die "smoke test failed: $image did not stop cleanly (exit $code): $logs"
+  if [ "$code" != 0 ] || ! grep -q 'stopped in' <<<"$logs"; then die "smoke test failed: $image did not stop cleanly (exit $code): $logs"; fi
+  if grep -q 'registry.*failed\|registries are off' <<<"$logs"; then die "smoke test failed: $image has no working registry: $logs"; fi
 }
 
 smoke() { # image network user
@@ -298,6 +334,7 @@ smoke() { # image network user
   case "$image" in
     htcemu/node:*) out=$(docker run --rm --network "$net" --user "$user" "$image" \
       sh -c 'node -e "console.log(process.version)" && htcctl --version && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
+    htcemu/registry:*) out=$(docker run --rm --network "$net" --user "$user" "$image" --version 2>&1 && echo ok) || true ;;
     *) out=$(docker run --rm --network "$net" --user "$user" "$image" \
       sh -c 'seq 3 | awk "{s+=\$1} END {print s}" && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
   esac
@@ -307,13 +344,14 @@ smoke() { # image network user
   esac
 }
 if [ "$check" = 1 ]; then
-  for image in htcemu/shell:1 htcemu/node:20; do
+  for image in htcemu/shell:1 htcemu/node:20 htcemu/registry:2; do
+    wanted "$image" && docker image inspect "$image" >/dev/null 2>&1 || continue
     for net in none host; do for user in 0:0 65534:65534; do smoke "$image" "$net" "$user"; done; done
   done
   say "smoke matrix passed (network none/host x user 0/65534)"
-  if [ "$job_images_only" = 0 ]; then
+  if wanted "$EMULATOR"; then
     smoke_emulator "$EMULATOR:latest"
-    say "$EMULATOR:latest turned healthy and stopped cleanly"
+    say "$EMULATOR:latest turned healthy, ran its registry and stopped cleanly"
   fi
 else
   for image in ${built[@]+"${built[@]}"}; do

@@ -25,9 +25,11 @@ import { FaultInjector } from "./faults/injector.js";
 import { FaultService } from "./faults/service.js";
 import type { Emulator } from "./http/env.js";
 import { Readiness } from "./http/readiness.js";
+import { engineProbe } from "./jobs/engine-probe.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
 import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
+import { executorOffPart, type OffPart } from "./parts.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
 import { importAtStart } from "./snapshot/snapshot.js";
@@ -57,6 +59,8 @@ export interface RunningEmulator {
   executor: string;
   /** `host:port` of the project registries (for `docker login` and pushes); undefined when they are off. */
   registryHost: string | undefined;
+  /** The parts that are off (jobs simulated, registries off): why, and the command that turns each on. */
+  off: readonly OffPart[];
   /**
    * The emulator's parts (its core, the job service, the fault rules, the registry), for tests and diagnostics.
    * Not a stable API: they change as the emulator does.
@@ -89,6 +93,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   };
 
   try {
+    // The engine is asked once, by whoever needs it first; the Docker executor will, so ask now, meanwhile.
+    const engine = engineProbe();
+    if (resolved.executor !== "simulated") engine.get().catch(() => {});
     // A folder it cannot write is reported as such (what to mount or set), before SQLite fails on it.
     if (!inMemory) checkDataDir(resolved.dataDir!);
     const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
@@ -118,6 +125,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const registry = new RegistryService(repos.registry, clock, {
       mode: resolved.registry,
       bin: resolved.registryBin,
+      image: resolved.registryImage,
+      engine,
       port: resolved.registryPort,
       readyDelaySeconds: resolved.registryReadyDelaySeconds,
       dataDir: inMemory ? undefined : resolved.dataDir,
@@ -136,7 +145,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       if (resolved.seed) applySeed(identity, repos.identity, resolved.seed);
       return created;
     })();
-    const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log);
+    const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log, engine);
 
     const core: Core = {
       options: resolved,
@@ -191,6 +200,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       client: createHtcClient({ baseUrl, apiKey: bootstrap.apiKey }),
       executor: jobs.executor.name,
       registryHost: registry.host,
+      off: offPartsOf(resolved.executor, jobs.executor.name, choice.simulatedBecause, registry),
       internals: emulator,
       stop: () => {
         readiness.phase = "stopping";
@@ -202,6 +212,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     await release("stop").catch(() => {});
     throw error;
   }
+}
+
+function offPartsOf(requested: string, executor: string, simulatedBecause: string | undefined, registry: RegistryService): OffPart[] {
+  const off: OffPart[] = [];
+  const jobs = executorOffPart(executor, requested, simulatedBecause);
+  if (jobs) off.push(jobs);
+  const state = registry.state;
+  if (!state.on) off.push({ part: "registry", state: "off", why: state.why, fix: state.fix });
+  return off;
 }
 
 /** The server's answer while the emulator is still being assembled. */

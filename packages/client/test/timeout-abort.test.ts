@@ -22,8 +22,9 @@ describe("timeouts", () => {
 
   it("retries a timed-out GET, each attempt with a fresh budget", async () => {
     let n = 0;
-    fx = await startFixture(() => (++n === 1 ? { delayMs: 3000, body: {} } : { body: { items: [] } }));
-    const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t", timeoutMs: 150, retry: { minDelayMs: 10, maxDelayMs: 10 } });
+    fx = await startFixture(() => (++n === 1 ? { delayMs: 10_000, body: {} } : { body: { items: [] } }));
+    // The budget must outlast a prompt answer on a loaded machine (150 ms once timed out the second attempt too).
+    const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t", timeoutMs: 1500, retry: { minDelayMs: 10, maxDelayMs: 10 } });
     const page = await unwrap(client.api.GET("/htc/projects"));
     expect(page).toEqual({ items: [] });
     expect(fx.requests).toHaveLength(2);
