@@ -311,7 +311,8 @@ fi
 
 # --- smoke tests ------------------------------------------------------------------------------------------------
 # After a (re)build, one quick run per image; with --check, every image across networks and users.
-smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy, stops cleanly on SIGTERM
+smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy, stops cleanly on SIGTERM; else
+  # says why and returns 1
   local image=$1 id status="" tries=150 code logs
   id=$(docker run -d --network none "$image" --in-memory --executor simulated --registry on)
   while [ "$tries" -gt 0 ]; do
@@ -324,9 +325,14 @@ smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy,
   code=$(docker inspect --format '{{.State.ExitCode}}' "$id")
   logs=$(docker logs "$id" 2>&1)
   docker rm "$id" >/dev/null
-  [ "$status" = healthy ] || die "smoke test failed: $image did not turn healthy (${status:-no status}): $logs"
-  if [ "$code" != 0 ] || ! grep -q 'stopped in' <<<"$logs"; then die "smoke test failed: $image did not stop cleanly (exit $code): $logs"; fi
-  if grep -q 'registry.*failed\|registries are off' <<<"$logs"; then die "smoke test failed: $image has no working registry: $logs"; fi
+  local why=""
+  if [ "$status" != healthy ]; then why="did not turn healthy (${status:-no status})"
+  elif [ "$code" != 0 ] || ! grep -q 'stopped in' <<<"$logs"; then why="did not stop cleanly (exit $code)"
+  elif grep -q 'project registries are off' <<<"$logs"; then why="has no working registry"
+  fi
+  [ -z "$why" ] && return 0
+  echo "images: smoke test failed: $image $why: $logs" >&2
+  return 1
 }
 
 smoke() { # image network user
@@ -350,13 +356,14 @@ if [ "$check" = 1 ]; then
   done
   say "smoke matrix passed (network none/host x user 0/65534)"
   if wanted "$EMULATOR"; then
-    smoke_emulator "$EMULATOR:latest"
+    smoke_emulator "$EMULATOR:latest" || exit 1
     say "$EMULATOR:latest turned healthy, ran its registry and stopped cleanly"
   fi
 else
   for image in ${built[@]+"${built[@]}"}; do
     case "$image" in
-      "$EMULATOR":*) smoke_emulator "$image" ;;
+      # A broken build must not pass for up to date next time.
+      "$EMULATOR":*) smoke_emulator "$image" || { docker image rm "$EMULATOR:latest" "$EMULATOR:$version" >/dev/null 2>&1; die "$EMULATOR removed"; } ;;
       *) smoke "$image" none 65534:65534 ;;
     esac
   done

@@ -20,7 +20,16 @@ import { fileURLToPath } from "node:url";
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const ROOT_PACKAGE = "@htcemu/emulator";
 /** Files of the repository (besides the packages' own) that change what is built or installed. */
-const ROOT_INPUTS = ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", "tsconfig.base.json", "turbo.json", "scripts/build", "images/emulator"];
+const ROOT_INPUTS = [
+  "package.json",
+  "pnpm-lock.yaml",
+  "pnpm-workspace.yaml",
+  "tsconfig.base.json",
+  "turbo.json",
+  "scripts/build",
+  "images/emulator/stage.mjs",
+  "images/emulator/overlay",
+];
 /** Folders of a package that never reach its tarball. */
 const NOT_PACKED = /^(test|tests|bench|dev|node_modules|build|dist-test)\//;
 
@@ -52,7 +61,8 @@ function closure() {
   const visit = (name) => {
     const pkg = all.get(name);
     if (!pkg || chosen.has(name)) return;
-    if (pkg.manifest.private) throw new Error(`${name} is private, yet ${ROOT_PACKAGE} depends on it: it cannot be installed from a tarball`);
+    if (pkg.manifest.private)
+      throw new Error(`${name} is private, yet ${ROOT_PACKAGE} depends on it: it cannot be installed from a tarball`);
     chosen.set(name, pkg);
     for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) visit(dep);
   };
@@ -75,7 +85,12 @@ function inputs() {
       return gitFiles([dir]).filter((f) => !NOT_PACKED.test(relative(dir, f)));
     }),
   ].sort();
-  const lines = files.map((f) => `${f} ${createHash("sha256").update(readFileSync(join(repo, f))).digest("hex")}`);
+  const lines = files.map(
+    (f) =>
+      `${f} ${createHash("sha256")
+        .update(readFileSync(join(repo, f)))
+        .digest("hex")}`,
+  );
   return [`packages ${packages.map((p) => p.name).join(" ")}`, ...lines].join("\n");
 }
 
@@ -102,10 +117,27 @@ function stage(dest) {
   try {
     const files = packages.map((p) => JSON.parse(run("pnpm", ["pack", "--json", "--pack-destination", tarballs], { cwd: p.dir })).filename);
     mkdirSync(dest, { recursive: true });
-    writeFileSync(join(dest, "package.json"), `${JSON.stringify({ name: "htcemu-emulator-image", private: true, type: "module" }, null, 2)}\n`);
-    run("npm", ["install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--no-save", "--prefer-offline", "--loglevel=error", ...files], {
-      cwd: dest,
-    });
+    writeFileSync(
+      join(dest, "package.json"),
+      `${JSON.stringify({ name: "htcemu-emulator-image", private: true, type: "module" }, null, 2)}\n`,
+    );
+    run(
+      "npm",
+      [
+        "install",
+        "--omit=dev",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--prefer-offline",
+        "--loglevel=error",
+        ...files,
+      ],
+      {
+        cwd: dest,
+      },
+    );
     say(`installed ${files.length} tarballs and their production dependencies with npm (${elapsed()})`);
   } finally {
     rmSync(tarballs, { recursive: true, force: true });
@@ -151,7 +183,8 @@ function prune(modules) {
   const sqlite = join(modules, "better-sqlite3");
   for (const entry of ["deps", "src", "binding.gyp"]) remove(join(sqlite, entry));
   for (const entry of readdirSync(join(sqlite, "build"))) if (entry !== "Release") remove(join(sqlite, "build", entry));
-  for (const entry of readdirSync(join(sqlite, "build", "Release"))) if (entry !== "better_sqlite3.node") remove(join(sqlite, "build", "Release", entry));
+  for (const entry of readdirSync(join(sqlite, "build", "Release")))
+    if (entry !== "better_sqlite3.node") remove(join(sqlite, "build", "Release", entry));
   // Our packages' TypeScript sources (the workspace's "@htcemu/source" condition; Node never uses it).
   const ours = join(modules, "@htcemu");
   for (const name of existsSync(ours) ? readdirSync(ours) : []) remove(join(ours, name, "src"));
@@ -159,7 +192,8 @@ function prune(modules) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.(map|d\.ts|d\.mts|d\.cts|tsbuildinfo)$/.test(entry.name) || (/\.ts$/.test(entry.name) && !entry.name.endsWith(".d.ts"))) remove(path);
+      else if (/\.(map|d\.ts|d\.mts|d\.cts|tsbuildinfo)$/.test(entry.name) || (/\.ts$/.test(entry.name) && !entry.name.endsWith(".d.ts")))
+        remove(path);
     }
   };
   walk(modules);

@@ -166,7 +166,12 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     };
     const injector = new FaultInjector(core, log);
     // Containers reach the API on the host's loopback, or under the name the engine gives the host.
-    const jobs = new JobService(core, { makeExecutor: choice.make, apiUrlForJobs: apiUrlForJobs(rootUrl, choice.hostForContainers), faults: injector, log });
+    const jobs = new JobService(core, {
+      makeExecutor: choice.make,
+      apiUrlForJobs: apiUrlForJobs(rootUrl, choice.hostForContainers),
+      faults: injector,
+      log,
+    });
     started.push({ name: "jobs", release: (mode) => jobs.close(mode) });
     const faults = new FaultService(injector, jobs.scheduler.controls, jobs.faultyExecutor, clock);
     started.push({ name: "faults", release: () => faults.close() });

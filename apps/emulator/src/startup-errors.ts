@@ -44,7 +44,11 @@ export function checkDataDir(dir: string, where: Where = here()): void {
 export function dataDirMessage(dir: string, code: string, where: Where): string {
   const readOnly = code === "EROFS";
   const user = where.uid === undefined ? "this user" : `this user (uid ${where.uid})`;
-  const what = readOnly ? "is on a read-only file system" : code === "EACCES" || code === "EPERM" ? `is not writable by ${user}` : `cannot be used (${code})`;
+  const what = readOnly
+    ? "is on a read-only file system"
+    : code === "EACCES" || code === "EPERM"
+      ? `is not writable by ${user}`
+      : `cannot be used (${code})`;
   if (where.image) {
     const fix = readOnly
       ? `mount a writable folder there (-v "$PWD/.htc:/data", without :ro)`
