@@ -4,7 +4,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@htcemu/source", "node", "development|production"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
+    globalSetup: ["../../images/emulator/vitest-setup.ts"],
     // testcontainers on an engine without a bridge network (as on the project's CI machines) needs these; a
     // developer's settings win.
     env: {
