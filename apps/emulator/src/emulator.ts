@@ -236,7 +236,10 @@ function starting(_request: IncomingMessage, response: ServerResponse): void {
 
 function listen(port: number, host: string, listener: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = createServer(listener);
+    // Idle connections are kept a minute (Node's default is 5 s): clients that reuse a pooled connection just as
+    // the server drops it fail with "other side closed", which a busy machine made likely at 5 s.
+    const server = createServer({ keepAliveTimeout: 65_000 }, listener);
+    server.headersTimeout = 66_000;
     const failed = (error: Error) => reject(listenError(error, host, port));
     server.once("error", failed);
     server.listen(port, host, () => {
