@@ -1,15 +1,9 @@
 // The monitoring chart: job counts per status over time, one line per status, as a self-contained SVG (the
 // official tutorial plots the same samples with plotly). Also the samples as CSV.
+import { JOB_STATUSES } from "@htcemu/client";
 
-export const STATUSES = [
-  "SUBMITTED_TO_RESCALE",
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-] as const;
+/** One line per status, in lifecycle order. */
+export const STATUSES = JOB_STATUSES;
 
 const COLORS: Record<string, string> = {
   SUBMITTED_TO_RESCALE: "#9e9e9e",

@@ -69,4 +69,5 @@ export {
 } from "./pagination.js";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
 export type { FetchFn } from "./transport.js";
-export { type GroupSummary, isTerminalStatus, summarize, type WaitForGroupOptions, waitForGroup } from "./wait-for-group.js";
+export { isTerminalStatus, JOB_STATUSES, type RescaleJobStatus } from "./job-status.js";
+export { type GroupSummary, summarize, type WaitForGroupOptions, waitForGroup } from "./wait-for-group.js";

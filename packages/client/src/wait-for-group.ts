@@ -5,13 +5,6 @@ import { sleep, throwIfAborted } from "./abort.js";
 import { HtcTimeoutError, unwrap } from "./errors.js";
 import type { paths } from "@htcemu/openapi/types";
 
-const TERMINAL = new Set(["SUCCEEDED", "FAILED", "POD_SUCCEEDED", "POD_FAILED"]);
-
-/** SUCCEEDED and FAILED end a job (cancelled jobs end FAILED); the rarely seen POD_* values count too. */
-export function isTerminalStatus(status: string | null | undefined): boolean {
-  return status != null && TERMINAL.has(status);
-}
-
 export interface GroupSummary {
   /** The group, or null for a whole-task summary. */
   group: string | null;

@@ -1,5 +1,5 @@
 // Job statuses as stored (small integers keep the jobs table and its indexes compact) and as served.
-import type { components } from "../contract-types.js";
+import { JOB_STATUSES } from "@htcemu/client";
 
 export const JobStatus = {
   SUBMITTED_TO_RESCALE: 0,
@@ -13,15 +13,8 @@ export const JobStatus = {
 
 export type JobStatusCode = (typeof JobStatus)[keyof typeof JobStatus];
 
-export const statusNames = [
-  "SUBMITTED_TO_RESCALE",
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-] as const satisfies readonly components["schemas"]["RescaleJobStatus"][];
+/** Status names by code: the client's lifecycle list, so a code is its name's index. */
+export const statusNames = JOB_STATUSES;
 
 export type JobStatusName = (typeof statusNames)[number];
 

@@ -1,5 +1,5 @@
 // `htc emulator step`: move jobs through their lifecycle by hand while the scheduler is paused.
-import { HtcApiError } from "@htcemu/client";
+import { HtcApiError, JOB_STATUSES } from "@htcemu/client";
 import type { AdminClient, StepRequest } from "@htcemu/client/admin";
 import type { Command } from "commander";
 import { sessionOf } from "../../context.js";
@@ -7,14 +7,9 @@ import { CliError, ExitCode, usageError } from "../../errors.js";
 import { choice, enumOption, intOption, listOption } from "../common.js";
 import { adminClientOf, withEmulatorUrl } from "./admin-client.js";
 
-const STEP_TARGETS = [
-  "SUBMITTED_TO_PROVIDER",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-] as const satisfies readonly NonNullable<StepRequest["to"]>[];
+type StepTarget = NonNullable<StepRequest["to"]>;
+// Every status but the first, where a job already is.
+const STEP_TARGETS = JOB_STATUSES.filter((status): status is StepTarget => status !== "SUBMITTED_TO_RESCALE");
 const STEP_FAILURES = ["timeout", "outOfMemory", "vanish"] as const satisfies readonly NonNullable<StepRequest["failure"]>[];
 
 export function registerStep(emulator: Command): void {
