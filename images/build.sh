@@ -8,6 +8,8 @@
 #   images/build.sh --optional without a Docker engine, say so and exit 0 (jobs will be simulated)
 #   images/build.sh IMAGE...   only these (e.g. htcemu/registry:2)
 #   images/build.sh htcemu/emulator   the emulator's own image (only when named: it builds the packages first)
+#   images/build.sh --packages-built htcemu/emulator   the same, the packages' build/ taken as is (`pnpm turbo run
+#                   //#build:image` builds them first, as a task it depends on)
 #
 # An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
 # script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
@@ -27,17 +29,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-force=0 check=0 optional=0
+force=0 check=0 optional=0 packages_built=0
 only=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    --packages-built) packages_built=1 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2) only+=("$arg") ;;
     htcemu/emulator | htcemu/emulator:latest) only+=(htcemu/emulator) ;;
-    *) echo "usage: $0 [--force] [--check] [--optional] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 | htcemu/emulator ...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--force] [--check] [--optional] [--packages-built] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 | htcemu/emulator ...]" >&2; exit 2 ;;
   esac
 done
 # Without names: every job image. htcemu/emulator only when named.
@@ -255,7 +258,17 @@ fi
 # content hashes), so an unchanged workspace skips the build without building anything.
 EMULATOR=htcemu/emulator
 emulator_config() { # version: the image's configuration, as `docker import --change` lines
-  local version=$1
+  local version=$1 api healthcheck
+  # Docker runs the first probe one interval after the start, and each probe waits up to 2 s for readiness (the
+  # overlay's htc-emulator-healthcheck), so `docker run` turns healthy as soon as the emulator is ready. Engines
+  # before Docker 25 (API 1.44) have one interval: a second. Newer ones probe at 250 ms until healthy
+  # (--start-interval), then every 30 s, which costs next to nothing over a long run.
+  api=$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null || echo 1.0)
+  if [ "$(printf '%s\n' 1.44 "$api" | sort -V | head -n1)" = 1.44 ]; then
+    healthcheck='HEALTHCHECK --interval=30s --timeout=3s --start-period=60s --start-interval=250ms --retries=3'
+  else
+    healthcheck='HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3'
+  fi
   printf '%s\n' \
     'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     "ENV HTCEMU_IMAGE=$EMULATOR:$version" \
@@ -265,7 +278,7 @@ emulator_config() { # version: the image's configuration, as `docker import --ch
     'EXPOSE 8787' \
     'ENTRYPOINT ["/usr/bin/node", "/opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js"]' \
     'CMD []' \
-    'HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3 CMD ["/usr/local/bin/htc-emulator-healthcheck"]' \
+    "$healthcheck"' CMD ["/usr/local/bin/htc-emulator-healthcheck"]' \
     'LABEL org.opencontainers.image.title=htcemu/emulator' \
     'LABEL org.opencontainers.image.description="A local emulator of the Rescale HTC API"' \
     "LABEL org.opencontainers.image.version=$version" \
@@ -278,7 +291,7 @@ build_emulator() {
   add_node "$root"
   cp "$REGISTRY" "$root/usr/bin/docker-registry"
   mkdir -p "$root/data" "$root/opt/htc-emulator"
-  "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
+  HTCEMU_PACKAGES_BUILT=$packages_built "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
   # The registry's libraries and those of the native addons installed (the SQLite addon).
   add_libs "$root" $(libs_of "$REGISTRY" $(find "$root/opt/htc-emulator" -name '*.node'))
   cp -a "$here/emulator/overlay/." "$root/"

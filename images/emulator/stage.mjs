@@ -107,11 +107,18 @@ function stage(dest) {
   const packages = closure();
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-  run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only", `--filter=${ROOT_PACKAGE}...`], {
-    cwd: repo,
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
-  });
-  say(`built ${packages.map((p) => p.name).join(", ")} (${elapsed()})`);
+  // Under turbo (the root's build:image task) the builds are tasks it depends on: a turbo run nested in another
+  // would replay their outputs while other tasks read them.
+  if (process.env.HTCEMU_PACKAGES_BUILT === "1") {
+    const missing = packages.filter((p) => p.manifest.scripts?.build && !existsSync(join(p.dir, "build")));
+    if (missing.length) throw new Error(`--packages-built, yet ${missing.map((p) => p.name).join(", ")} have no build/`);
+  } else {
+    run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only", `--filter=${ROOT_PACKAGE}...`], {
+      cwd: repo,
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
+    });
+    say(`built ${packages.map((p) => p.name).join(", ")} (${elapsed()})`);
+  }
 
   const tarballs = mkdtempSync(join(tmpdir(), "htcemu-emulator-tarballs-"));
   try {
