@@ -5,6 +5,7 @@
 import Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
 import { addressesOf, apiUrlForJobs } from "../../src/addresses.js";
+import { originFor } from "../../src/http/origin.js";
 import { describeEngine } from "../../src/jobs/docker-engine.js";
 import { DockerExecutor } from "../../src/jobs/docker-executor.js";
 
@@ -95,5 +96,30 @@ describe("addresses", () => {
       rootUrl: "http://localhost:9000",
       loopbackOrigin: "http://127.0.0.1:9000",
     });
+  });
+});
+
+describe("the origin of links and storage endpoints, per request", () => {
+  const fallback = "http://127.0.0.1:8787";
+
+  it("without --public-url: the Host the caller used (the host's client, a job through host.docker.internal)", () => {
+    expect(originFor(undefined, "localhost:8787", "http", fallback)).toBe("http://localhost:8787");
+    expect(originFor(undefined, "host.docker.internal:8787", "http", fallback)).toBe("http://host.docker.internal:8787");
+    expect(originFor(undefined, undefined, "http", fallback)).toBe(fallback);
+  });
+
+  it("Docker Desktop with --public-url http://localhost:18787: clients on this machine get it, a job its own name for the host", () => {
+    const fixed = "http://localhost:18787";
+    expect(originFor(fixed, "localhost:18787", "http", fallback)).toBe(fixed);
+    expect(originFor(fixed, "127.0.0.1:8787", "http", fallback)).toBe(fixed);
+    expect(originFor(fixed, "[::1]:18787", "http", fallback)).toBe(fixed);
+    // Not localhost: inside the job's container that would be the container itself.
+    expect(originFor(fixed, "host.docker.internal:18787", "http", fallback)).toBe("http://host.docker.internal:18787");
+  });
+
+  it("a public URL on another host (a proxy) wins whatever the Host header says", () => {
+    const fixed = "https://htc.example.com";
+    expect(originFor(fixed, "127.0.0.1:8787", "http", fallback)).toBe(fixed);
+    expect(originFor(fixed, "10.0.0.5:8787", "http", fallback)).toBe(fixed);
   });
 });
