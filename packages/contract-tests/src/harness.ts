@@ -1,6 +1,7 @@
 // The client the suite talks through: the public @htcemu/client, whose fetch is the contract's validatingFetch,
 // so every request is checked before it leaves and every response (status, content type, body) before the test
-// sees it; a violation throws. Coverage is recorded on the way.
+// sees it; a violation throws. Coverage is recorded on the way. The emulator's responses are also held to its own
+// guarantee that every declared member is present (`null` when unset); production's only to the contract.
 import { createHtcClient, type HtcClient } from "@htcemu/client";
 import { type Contract, type Coverage, createCoverage, loadContract } from "@htcemu/contract";
 import { type FetchLike, validatingFetch, type ViolationReport } from "@htcemu/contract/testing";
@@ -20,6 +21,7 @@ export interface SuiteClientOptions {
 
 export function suiteClient(target: Target, options: SuiteClientOptions = {}): HtcClient {
   const fetch = validatingFetch(contract, {
+    allDeclaredPresent: target.kind === "emulator",
     ...(options.coverage ? { coverage: options.coverage } : {}),
     ...(options.validateRequests === false ? { validateRequests: false } : {}),
     ...(options.onViolation ? { onViolation: options.onViolation } : {}),
@@ -41,8 +43,8 @@ export function newCoverage(): Coverage {
 }
 
 /** A plain fetch whose exchanges are checked against the contract (for URLs the typed client cannot build). */
-export function checkedFetch(coverage?: Coverage): FetchLike {
-  return validatingFetch(contract, coverage ? { coverage } : {});
+export function checkedFetch(target: Target, coverage?: Coverage): FetchLike {
+  return validatingFetch(contract, { allDeclaredPresent: target.kind === "emulator", ...(coverage ? { coverage } : {}) });
 }
 
 /** `covered 55/57 (missing: …)` plus the statuses seen per operation, for the log. */
