@@ -2,10 +2,9 @@
 // names with `/`), the registry fields of a project, the `docker login` password, which access the realm grants
 // for it, image status errors, and how the emulator starts when the registry binary is missing or turned off.
 import type { HtcApiError, HtcClient } from "@htcemu/client";
-import { unwrap } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { contractClient, http, secondWorkspace, startTestEmulator } from "./helpers.js";
+import { contractClient, http, secondWorkspace, startTestEmulator, sent } from "./helpers.js";
 import { basic, describeIf, REGISTRY_BIN, realmToken, registryMissing } from "./registry-helpers.js";
 
 const describeRegistry = describeIf(registryMissing, "registry tests");
@@ -24,17 +23,15 @@ describeRegistry("the project registry's API", () => {
   });
 
   async function newProject(c: HtcClient = client) {
-    return unwrap(c.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
+    return sent(c.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
   }
 
   async function createRepo(projectId: string, repoName: string, c: HtcClient = client) {
-    return unwrap(
-      c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
-    );
+    return sent(c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
   }
 
   async function password(projectId: string, c: HtcClient = client): Promise<string> {
-    return unwrap(
+    return sent(
       c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
     ) as Promise<string>;
   }
@@ -71,7 +68,7 @@ describeRegistry("the project registry's API", () => {
       body: "{}",
     });
     expect(withBody).toMatchObject({ status: 200, body: { successfullyCreated: false } });
-    const read = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
+    const read = await sent(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
     expect(read.repositories).toEqual(["opencv-htc-tutorial"]);
     expect(read.containerRegistry).toBe(first.registryURI);
   });
@@ -98,7 +95,7 @@ describeRegistry("the project registry's API", () => {
       expect(status, bad).toBe(400);
       expect(body).toMatchObject({ errorType: "VALIDATION_ERROR", errorDescription: expect.stringContaining("repoName") });
     }
-    const read = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
+    const read = await sent(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
     expect(read.repositories).toEqual(["team/tools/solver"]);
   });
 
@@ -191,7 +188,7 @@ describeRegistry("the project registry's API", () => {
   it("lists no images in a new registry, and answers 404 HTCImageError for unknown images and projects", async () => {
     const project = await newProject();
     await createRepo(project.projectId, "solver");
-    const images = await unwrap(
+    const images = await sent(
       client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
     );
     expect(images).toEqual({ containerRegistry: project.containerRegistry, images: [] });
@@ -230,8 +227,8 @@ describeRegistry("starting the emulator with and without a registry", () => {
       try {
         expect(emulator.output().stdout).toMatch(/registry\s+off/);
         const client = contractClient(emulator, { apiKey: emulator.apiKey });
-        const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-        const images = await unwrap(
+        const project = await sent(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
+        const images = await sent(
           client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
         );
         expect(images.images).toEqual([]);

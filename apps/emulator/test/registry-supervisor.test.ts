@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { afterAll, expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.js";
 import { RegistryRepository } from "../src/db/repositories/registry.js";
@@ -204,7 +204,7 @@ describeRegistry("the registry process", () => {
 async function projectWithRepo(emulator: RunningEmulator, repoName: string): Promise<{ projectId: string; password: string }> {
   const { client } = emulator;
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-  const projectId = project.projectId;
+  const projectId = requireMember(project, "projectId");
   await unwrap(
     client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
   );
