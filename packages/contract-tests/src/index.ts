@@ -2,6 +2,7 @@
 // script against a staging deployment). The suite itself is in test/ and runs with `pnpm --filter
 // @htcemu/contract-tests test`.
 export { type Answer, BadInputTally, type Credentials, type Failure, formatFailure, operationSeed, sendRequest } from "./bad-input.js";
+export { CLIENT_READS, type ClientRead, type OfficialClient, valuesAt } from "./client-reads.js";
 export { PUSH_SOURCE_IMAGE, pushImage, pushUnavailable } from "./docker.js";
 export {
   type AuthSpec,
