@@ -18,7 +18,7 @@ export {
   requestPath,
   SchemaWalker,
 } from "./generate.js";
-export { checkedFetch, contract, coverageReport, newCoverage, suiteClient, type SuiteClientOptions } from "./harness.js";
+export { checkedFetch, contract, coverageReport, heldToAlwaysSend, newCoverage, suiteClient, type SuiteClientOptions } from "./harness.js";
 export {
   IN_FLIGHT_OPERATIONS,
   NOT_ROUTED,

@@ -7,7 +7,7 @@ import { collect, type HtcClient, isTerminalStatus, paginate, requireMember, unw
 import type { components } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PUSH_SOURCE_IMAGE, pushImage, pushUnavailable } from "../src/docker.js";
-import { checkedFetch, contract, coverageReport, newCoverage, suiteClient } from "../src/harness.js";
+import { checkedFetch, contract, coverageReport, heldToAlwaysSend, newCoverage, suiteClient } from "../src/harness.js";
 import { IN_FLIGHT_OPERATIONS, type ServedSet, servedOperations } from "../src/served.js";
 import { resolveTarget, type Target, writesRefused } from "../src/target.js";
 
@@ -739,6 +739,17 @@ describe("coverage", () => {
     expect(served.notServed.filter((id) => !IN_FLIGHT_OPERATIONS.includes(id))).toEqual([]);
     if (target.kind === "emulator" && served.notServed.length === 0)
       expect(coverage.summary()).toBe(`covered ${contract.operationIds.length}/${contract.operationIds.length}`);
+  });
+
+  it("against the emulator, every answer seen was held to its always-send guarantee: every declared member present", () => {
+    if (target.kind !== "emulator") return;
+    // Production is held to the contract's required lists (upstream's); the emulator's answers to more, each of them.
+    const held = new Map(heldToAlwaysSend.toJSON().map((r) => [r.operationId, new Set(r.statuses)]));
+    const escaped = coverage
+      .toJSON()
+      .flatMap((r) => r.statuses.filter((status) => !held.get(r.operationId)?.has(status)).map((status) => `${r.operationId} ${status}`));
+    expect(escaped).toEqual([]);
+    expect(heldToAlwaysSend.covered()).toEqual(coverage.covered());
   });
 
   it("against the emulator, every served operation also answered 2xx at least once", () => {
