@@ -124,7 +124,13 @@ describe("htc job submit", () => {
       ],
       workingDir: "/opt/run",
     });
-    expect(pairs.json()[0].experimental).toEqual({ cloudFileSystems: true });
+    // The API's echo: every member of the batch, null for the switches that were not sent.
+    expect(pairs.json()[0].experimental).toEqual({
+      kubernetesSwap: null,
+      cloudFileSystems: true,
+      rescaleFilesRDFAgent: null,
+      privilegedMode: null,
+    });
 
     const argv = await home.run(["job", "submit", "--image", "app:2", "--command", "python", "--command", "run.py", "--json"]);
     const argvJob = await home.run(["job", "get", `${argv.json()[0].parentJobId}:0`, "--json"]);
@@ -287,9 +293,13 @@ describe("htc job logs", () => {
 describe("htc job cancel and watch", () => {
   it("cancelling a group ends its jobs FAILED with a cancellation event; --all excludes a group", async () => {
     expect((await slowHome.run(["job", "cancel", "--all", "--group", "x"])).code).toBe(2);
+    // Paused, the jobs wait in SUBMITTED_TO_RESCALE for the cancellation however slowly the commands start (the
+    // 4 s jobs could otherwise end by themselves first on a loaded machine).
+    await schedulerOf(slow, "pause");
     const submitted = await slowHome.run(["job", "submit", "--image", "app:1", "--count", "3", "--group", "cancel-me", "--json"]);
     const parent = submitted.json()[0].parentJobId as string;
     const cancel = await slowHome.run(["job", "cancel", "--group", "cancel-me", "--json"]);
+    await schedulerOf(slow, "resume");
     expect(cancel.code).toBe(0);
     expect(cancel.json()).toMatchObject({ cancelRequested: true, group: "cancel-me" });
     const watch = await slowHome.run(["job", "watch", "--group", "cancel-me", "--interval", "0.2", "--json"]);
@@ -332,3 +342,8 @@ describe("htc job cancel and watch", () => {
     expect(none.code).toBe(2);
   });
 });
+
+async function schedulerOf(emulator: TestEmulator, action: "pause" | "resume"): Promise<void> {
+  const response = await fetch(`${emulator.rootUrl}/_emulator/v1/scheduler/${action}`, { method: "POST" });
+  expect(response.status).toBe(200);
+}
