@@ -196,7 +196,7 @@ export async function container(ctx: BenchContext): Promise<ScenarioReport> {
   // used by these jobs).
   const flags = ["--executor", "docker", "--capacity-vcpus", String(CAPACITY_VCPUS), "--registry", "off"];
   const n = ctx.quick ? 4 : 40;
-  const rounds = ctx.quick ? 1 : 3;
+  const rounds = ctx.quick ? 1 : 5;
   const containerised = await runContainer(ctx, image.image, flags, await tempDir(ctx.scope, "container-jobs"));
   const host = await runHost(ctx, ["--data-dir", await tempDir(ctx.scope, "host-jobs"), ...flags]);
   await throughput(containerised, 1, "warm-up");
@@ -220,14 +220,18 @@ export async function container(ctx: BenchContext): Promise<ScenarioReport> {
   stops.push(await timeStop(containerised));
   ctx.log(`docker stop with jobs running: ${stops.map((ms) => ms.toFixed(0)).join(", ")} ms`);
 
-  const bestContainer = Math.max(...inContainer);
-  const bestHost = Math.max(...onHost);
+  // Each round's two runs are back to back, so their ratio is what a shared machine's changing load disturbs
+  // least: the figure is the median of the rounds' ratios (and of each side's rates).
+  const ratios = inContainer.map((rate, round) => rate / onHost[round]!);
+  const containerRate = median(inContainer);
+  const hostRate = median(onHost);
+  const ratio = median(ratios);
   ctx.log(
     `jobs/s in the container ${inContainer.map((v) => v.toFixed(1)).join(", ")}; on the host ${onHost.map((v) => v.toFixed(1)).join(", ")}`,
   );
 
   const how = (runs: number) => (runs === 1 ? "one run" : `median of ${runs}`);
-  const best = rounds === 1 ? "one run" : `best of ${rounds}`;
+  const perRound = rounds === 1 ? "one run" : `median of ${rounds} rounds`;
   const rows: Row[] = [
     {
       figure: "docker run → healthy (HEALTHCHECK)",
@@ -244,20 +248,20 @@ export async function container(ctx: BenchContext): Promise<ScenarioReport> {
       unit: "ms",
       how: `slowest of ${stops.length}`,
     },
-    { figure: `C=${CAPACITY_VCPUS}: jobs through the containerised emulator`, measured: bestContainer, unit: "jobs/s", how: best },
-    { figure: `C=${CAPACITY_VCPUS}: the same jobs through the emulator on the host`, measured: bestHost, unit: "jobs/s", how: best },
+    { figure: `C=${CAPACITY_VCPUS}: jobs through the containerised emulator`, measured: containerRate, unit: "jobs/s", how: perRound },
+    { figure: `C=${CAPACITY_VCPUS}: the same jobs through the emulator on the host`, measured: hostRate, unit: "jobs/s", how: perRound },
     {
-      figure: `  containerised ÷ host (${formatNumber(bestHost)} jobs/s)`,
+      figure: "  containerised ÷ host, round by round",
       target: { op: ">=", value: THROUGHPUT_RATIO_TARGET },
-      measured: bestContainer / bestHost,
+      measured: ratio,
       unit: "×",
-      how: best,
+      how: perRound,
       comparison: {
         what: `jobs through the htcemu/emulator image (--network host, the engine's socket), ${CAPACITY_VCPUS} in flight`,
-        emulator: `${formatNumber(bestContainer)} jobs/s`,
+        emulator: `${formatNumber(containerRate)} jobs/s`,
         peer: "the same build on the host (bin/htc-emulator.js), same jobs and flags",
-        peerFigure: `${formatNumber(bestHost)} jobs/s`,
-        ratio: bestContainer / bestHost,
+        peerFigure: `${formatNumber(hostRate)} jobs/s`,
+        ratio,
         target: `>= ${THROUGHPUT_RATIO_TARGET}×`,
       },
     },
