@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { jobId, unwrap } from "@htcemu/client";
+import { jobId, requireMember, unwrap } from "@htcemu/client";
 import type { EmulatorOptions } from "@htcemu/emulator";
 import { afterAll, describe, expect, expectTypeOf, inject, it } from "vitest";
 import { HtcEmulatorContainer, type SimulationProfile, type StartedHtcEmulatorContainer } from "../src/index.js";
@@ -26,11 +26,12 @@ async function start(container: HtcEmulatorContainer): Promise<StartedHtcEmulato
 /** A project, a task, one job of `image` running `command`; its final status and log lines. */
 async function runJob(emulator: StartedHtcEmulatorContainer, imageName: string, commands: string[]) {
   const api = emulator.client.api;
-  const { projectId } = await unwrap(api.POST("/htc/projects", { body: { projectName: "tc", projectDescription: "testcontainers" } }));
-  const { taskId } = await unwrap(
+  const project = await unwrap(api.POST("/htc/projects", { body: { projectName: "tc", projectDescription: "testcontainers" } }));
+  const projectId = requireMember(project, "projectId");
+  const task = await unwrap(
     api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "t" } }),
   );
-  const path = { projectId, taskId };
+  const path = { projectId, taskId: requireMember(task, "taskId") };
   const [batch] = await unwrap(
     api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
       params: { path },
@@ -47,7 +48,7 @@ async function runJob(emulator: StartedHtcEmulatorContainer, imageName: string, 
       const logs = await unwrap(
         api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...path, jobId: id } } }),
       );
-      return { status: job.status, lines: logs.items.map((l) => l.message), projectId };
+      return { status: job.status, lines: requireMember(logs, "items").map((l) => l.message), projectId };
     }
     if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -69,7 +70,7 @@ describe.skipIf(unavailable)("HtcEmulatorContainer", () => {
       expect(emulator.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
       expect(emulator.adminToken).toBeUndefined();
       const me = await unwrap(emulator.client.api.GET("/auth/whoami"));
-      expect(me.user.email).toBeTruthy();
+      expect(me.user?.email).toBeTruthy();
       const token = await fetch(`${emulator.baseUrl}/auth/token`, { headers: { authorization: `Token ${emulator.apiKey}` } });
       expect(token.status).toBe(200);
       expect((await emulator.admin.info()).executor).toBe("docker");
@@ -115,7 +116,10 @@ describe.skipIf(unavailable)("HtcEmulatorContainer", () => {
     const dir = mkdtempSync(join(tmpdir(), "htcemu-tc-data-"));
     folders.push(dir);
     const first = await new HtcEmulatorContainer({ executor: "simulated", dataDir: dir, apiKey: "tc-data-folder-key" }).start();
-    const { projectId } = await unwrap(first.client.api.POST("/htc/projects", { body: { projectName: "kept", projectDescription: "" } }));
+    const projectId = requireMember(
+      await unwrap(first.client.api.POST("/htc/projects", { body: { projectName: "kept", projectDescription: "" } })),
+      "projectId",
+    );
     await first.stop();
     const second = await start(new HtcEmulatorContainer({ executor: "simulated", dataDir: dir, apiKey: "tc-data-folder-key" }));
     const project = await unwrap(second.client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId } } }));

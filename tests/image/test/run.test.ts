@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHtcClient, type HtcClient, jobId, unwrap } from "@htcemu/client";
+import { createHtcClient, type HtcClient, jobId, requireMember, unwrap } from "@htcemu/client";
 import { createAdminClient } from "@htcemu/client/admin";
 import { optionEnvironment } from "@htcemu/emulator";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -29,11 +29,12 @@ afterAll(cleanUp);
 type Path = { projectId: string; taskId: string };
 
 async function projectAndTask(htc: HtcClient, name: string): Promise<Path> {
-  const { projectId } = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "image tests" } }));
-  const { taskId } = await unwrap(
+  const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "image tests" } }));
+  const projectId = requireMember(project, "projectId");
+  const task = await unwrap(
     htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: name, taskDescription: "" } }),
   );
-  return { projectId, taskId };
+  return { projectId, taskId: requireMember(task, "taskId") };
 }
 
 async function submit(htc: HtcClient, path: Path, batchSize: number, imageName: string, commands: string[]): Promise<string[]> {
@@ -68,7 +69,7 @@ async function logsOf(htc: HtcClient, path: Path, id: string): Promise<string[]>
       params: { path: { ...path, jobId: id }, query: { sort: "asc" } },
     }),
   );
-  return page.items.map((l) => l.message);
+  return requireMember(page, "items").map((l) => requireMember(l, "message"));
 }
 
 describe.skipIf(unavailable)(
@@ -89,7 +90,7 @@ describe.skipIf(unavailable)(
       expect(logs).toMatch(/registry\s+127\.0\.0\.1:\d+/);
       expect(existsSync(join(data, "emulator.sqlite"))).toBe(true);
       htc = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: await apiKeyOf(emulator) });
-      expect((await unwrap(htc.api.GET("/auth/whoami"))).user.email).toBeTruthy();
+      expect((await unwrap(htc.api.GET("/auth/whoami"))).user?.email).toBeTruthy();
     });
 
     it("runs jobs as sibling containers that reach the API and the task's storage", async () => {
@@ -122,10 +123,11 @@ describe.skipIf(unavailable)(
           parseAs: "text",
         }),
       );
-      const registryHost = repo.registryURI.split("/")[0]!;
+      const registryURI = requireMember(repo, "registryURI");
+      const registryHost = registryURI.split("/")[0]!;
       const config = mkdtempSync(join(tmpdir(), "htcemu-image-docker-"));
       const env = { ...process.env, DOCKER_CONFIG: config };
-      const reference = `${repo.registryURI}pushed:1`;
+      const reference = `${registryURI}pushed:1`;
       try {
         await dockerOk(["login", "--username", "AWS", "--password-stdin", registryHost], { env, input: password.trim() });
         await dockerOk(["tag", "htcemu/shell:1", reference], { env });
@@ -226,7 +228,9 @@ describe.skipIf(unavailable)("settings", () => {
     expect(await finished(htc, path, [id!])).toEqual(["FAILED"]);
     const me = await unwrap(htc.api.GET("/auth/whoami"));
     const limits = await unwrap(
-      htc.api.GET("/htc/workspaces/{workspaceId}/limits", { params: { path: { workspaceId: me.user.workspace.id } } }),
+      htc.api.GET("/htc/workspaces/{workspaceId}/limits", {
+        params: { path: { workspaceId: requireMember(requireMember(requireMember(me, "user"), "workspace"), "id") } },
+      }),
     );
     expect(limits.vCPUs).toBe(12);
     const logs = await emulator.logs();
