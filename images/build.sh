@@ -21,10 +21,10 @@
 #   htcemu/registry:2  Debian's docker-registry (distribution 2.8) as /bin/registry and the libraries it links:
 #                   the emulator runs the project registries in a container of it where it cannot run the binary
 #                   itself; skipped, with a note, where the binary is missing
-#   htcemu/emulator the emulator itself, tagged latest and with the workspace's version (images/emulator/README.md):
-#                   the host's node and the libraries it links, the published packages installed from their
-#                   tarballs by images/emulator/stage.mjs (which builds them first), Debian's docker-registry,
-#                   busybox, images/emulator/overlay/ (the HEALTHCHECK script)
+#   htcemu/emulator the emulator itself, tagged latest and with the workspace's version (README.md: "The emulator
+#                   as a container image"): the host's node and the libraries it links, the published packages
+#                   installed from their tarballs by images/emulator/stage.mjs (which builds them first), Debian's
+#                   docker-registry, busybox, images/emulator/overlay/ (the HEALTHCHECK script)
 # The htcctl bundle needs the workspace's dependencies (`pnpm install`) and a node on PATH.
 set -euo pipefail
 
