@@ -7,6 +7,9 @@
 #   images/build.sh --check    also run the smoke matrix (--network host|none x root|65534) on every image
 #   images/build.sh --optional without a Docker engine, say so and exit 0 (jobs will be simulated)
 #   images/build.sh IMAGE...   only these (e.g. htcemu/registry:2)
+#   images/build.sh htcemu/emulator   the emulator's own image (only when named: it builds the packages first)
+#   images/build.sh --packages-built htcemu/emulator   the same, the packages' build/ taken as is (`pnpm turbo run
+#                   //#build:image` builds them first, as a task it depends on)
 #
 # An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
 # script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
@@ -18,23 +21,32 @@
 #   htcemu/registry:2  Debian's docker-registry (distribution 2.8) as /bin/registry and the libraries it links:
 #                   the emulator runs the project registries in a container of it where it cannot run the binary
 #                   itself; skipped, with a note, where the binary is missing
+#   htcemu/emulator the emulator itself, tagged latest and with the workspace's version (README.md: "The emulator
+#                   as a container image"): the host's node and the libraries it links, the published packages
+#                   installed from their tarballs by images/emulator/stage.mjs (which builds them first), Debian's
+#                   docker-registry, busybox, images/emulator/overlay/ (the HEALTHCHECK script)
 # The htcctl bundle needs the workspace's dependencies (`pnpm install`) and a node on PATH.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-force=0 check=0 optional=0
+force=0 check=0 optional=0 packages_built=0
 only=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --packages-built) packages_built=1 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2) only+=("$arg") ;;
-    *) echo "usage: $0 [--force] [--check] [--optional] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 ...]" >&2; exit 2 ;;
+    htcemu/emulator | htcemu/emulator:latest) only+=(htcemu/emulator) ;;
+    *) echo "usage: $0 [--force] [--check] [--optional] [--packages-built] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 | htcemu/emulator ...]" >&2; exit 2 ;;
   esac
 done
-wanted() { [ "${#only[@]}" -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
+# Without names: every job image. htcemu/emulator only when named.
+wanted() {
+  if [ "${#only[@]}" -eq 0 ]; then [ "$1" != htcemu/emulator ]; else [[ " ${only[*]} " == *" $1 "* ]]; fi
+}
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 NODE=${NODE:-/usr/bin/node}
@@ -54,6 +66,13 @@ docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker 
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found: install Debian's busybox-static (scripts/docker/ensure-engine.sh does)"
 "$BUSYBOX" --list >/dev/null 2>&1 || die "$BUSYBOX has no applet list (need a static busybox with --list)"
 
+# One build at a time: test suites that need an image run this script in parallel; the second one waits, then
+# finds the image up to date.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/htcemu-images.lock"
+  flock 9
+fi
+
 stage=$(mktemp -d "${TMPDIR:-/tmp}/htcemu-images.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
@@ -62,9 +81,12 @@ trap 'rm -rf "$stage"' EXIT
 # a third of a second on every run, and a package upgrade changes both anyway.
 host_meta() { stat -L -c '%n %s %Y %a' "$@"; }
 
-# Libraries a binary needs, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
+# Libraries binaries need, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
 # transitive closure and the loader itself; linux-vdso has no path and is skipped; a static binary has none).
-libs_of() { { ldd "$1" 2>/dev/null || true; } | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u; }
+libs_of() {
+  local file
+  for file in "$@"; do ldd "$file" 2>/dev/null || true; done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u
+}
 
 # The overlay is the project's own content: hash names, types, modes, link targets and bytes.
 overlay_manifest() {
@@ -99,6 +121,15 @@ add_libs() { # root lib...: same absolute paths as on the host (e.g. /lib64/ld-l
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done
+}
+
+add_node() { # root: /usr/bin/node and the libraries it links, /usr/bin/env
+  local root=$1
+  mkdir -p "$root/usr/bin" "$root/usr/local/bin"
+  cp "$NODE" "$root/usr/bin/node"
+  # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
+  ln -s /bin/busybox "$root/usr/bin/env"
+  add_libs "$root" $(libs_of "$NODE")
 }
 
 add_base() { # root: users, name service config, writable /tmp
@@ -183,11 +214,7 @@ build_node() {
   local root=$1 hash=$2
   add_base "$root"
   add_busybox "$root"
-  mkdir -p "$root/usr/bin" "$root/usr/local/bin"
-  cp "$NODE" "$root/usr/bin/node"
-  # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
-  ln -s /bin/busybox "$root/usr/bin/env"
-  add_libs "$root" "${libs[@]}"
+  add_node "$root"
   if [ -d /etc/ssl/certs ]; then
     mkdir -p "$root/etc/ssl"
     cp -rL /etc/ssl/certs "$root/etc/ssl/certs"
@@ -226,8 +253,101 @@ if wanted htcemu/registry:2; then
   fi
 fi
 
+# --- htcemu/emulator --------------------------------------------------------------------------------------------
+# The application's inputs are the sources of the packages it is installed from (stage.mjs lists them with their
+# content hashes), so an unchanged workspace skips the build without building anything.
+EMULATOR=htcemu/emulator
+emulator_config() { # version: the image's configuration, as `docker import --change` lines
+  local version=$1 api healthcheck
+  # Docker runs the first probe one interval after the start, and each probe waits up to 2 s for readiness (the
+  # overlay's htc-emulator-healthcheck), so `docker run` turns healthy as soon as the emulator is ready. Engines
+  # before Docker 25 (API 1.44) have one interval: a second. Newer ones probe at 250 ms until healthy
+  # (--start-interval), then every 30 s, which costs next to nothing over a long run.
+  api=$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null || echo 1.0)
+  if [ "$(printf '%s\n' 1.44 "$api" | sort -V | head -n1)" = 1.44 ]; then
+    healthcheck='HEALTHCHECK --interval=30s --timeout=3s --start-period=60s --start-interval=250ms --retries=3'
+  else
+    healthcheck='HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3'
+  fi
+  printf '%s\n' \
+    'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    "ENV HTCEMU_IMAGE=$EMULATOR:$version" \
+    'ENV HTC_EMULATOR_DATA_DIR=/data' \
+    'ENV HTC_EMULATOR_PORT=8787' \
+    'WORKDIR /data' \
+    'EXPOSE 8787' \
+    'ENTRYPOINT ["/usr/bin/node", "/opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js"]' \
+    'CMD []' \
+    "$healthcheck"' CMD ["/usr/local/bin/htc-emulator-healthcheck"]' \
+    'LABEL org.opencontainers.image.title=htcemu/emulator' \
+    'LABEL org.opencontainers.image.description="A local emulator of the Rescale HTC API"' \
+    "LABEL org.opencontainers.image.version=$version" \
+    'LABEL org.opencontainers.image.licenses=MIT'
+}
+build_emulator() {
+  local root=$1 hash=$2 old
+  add_base "$root"
+  add_busybox "$root"
+  add_node "$root"
+  cp "$REGISTRY" "$root/usr/bin/docker-registry"
+  mkdir -p "$root/data" "$root/opt/htc-emulator"
+  HTCEMU_PACKAGES_BUILT=$packages_built "$bundler_node" "$here/emulator/stage.mjs" stage "$root/opt/htc-emulator" || die "staging $EMULATOR failed"
+  # The registry's libraries and those of the native addons installed (the SQLite addon).
+  add_libs "$root" $(libs_of "$REGISTRY" $(find "$root/opt/htc-emulator" -name '*.node'))
+  cp -a "$here/emulator/overlay/." "$root/"
+  ln -s /opt/htc-emulator/node_modules/@htcemu/emulator/bin/htc-emulator.js "$root/usr/local/bin/htc-emulator"
+  old=$(docker image inspect --format '{{.Id}}' "$EMULATOR:$version" 2>/dev/null || true)
+  import_rootfs "$root" "$EMULATOR:latest" "$hash" "${emulator_config_lines[@]}"
+  docker tag "$EMULATOR:latest" "$EMULATOR:$version"
+  # The previous build kept its version tag until now: drop it too.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$EMULATOR:latest")" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || true
+  fi
+}
+if wanted "$EMULATOR"; then
+  [ -x "$REGISTRY" ] || die "$REGISTRY not found: install Debian's docker-registry (scripts/docker/ensure-engine.sh does)"
+  repo=$(cd "$here/.." && pwd)
+  bundler_node=$(command -v node || echo "$NODE")
+  version=$("$bundler_node" -p 'require(process.argv[1]).version' "$repo/package.json")
+  emulator_inputs=$("$bundler_node" "$here/emulator/stage.mjs" inputs) || die "listing the inputs of $EMULATOR failed"
+  mapfile -t emulator_config_lines < <(emulator_config "$version")
+  emulator_hash=$({
+    echo "$script_hash"
+    host_meta "$BUSYBOX" "$NODE" "$REGISTRY" $(libs_of "$NODE" "$REGISTRY")
+    printf '%s\n' "${emulator_config_lines[@]}"
+    echo "$emulator_inputs"
+  } | hash_of)
+  build_image "$EMULATOR:latest" "$emulator_hash" build_emulator
+  # (A no-op when the tag is there.)
+  docker tag "$EMULATOR:latest" "$EMULATOR:$version"
+fi
+
 # --- smoke tests ------------------------------------------------------------------------------------------------
 # After a (re)build, one quick run per image; with --check, every image across networks and users.
+smoke_emulator() { # image: starts (registry on, simulated jobs), turns healthy, stops cleanly on SIGTERM; else
+  # says why and returns 1
+  local image=$1 id status="" tries=150 code logs
+  id=$(docker run -d --network none "$image" --in-memory --executor simulated --registry on)
+  while [ "$tries" -gt 0 ]; do
+    status=$(docker inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null || true)
+    if [ "$status" = healthy ] || [ "$(docker inspect --format '{{.State.Running}}' "$id")" != true ]; then break; fi
+    tries=$((tries - 1))
+    sleep 0.2
+  done
+  docker stop -t 10 "$id" >/dev/null
+  code=$(docker inspect --format '{{.State.ExitCode}}' "$id")
+  logs=$(docker logs "$id" 2>&1)
+  docker rm "$id" >/dev/null
+  local why=""
+  if [ "$status" != healthy ]; then why="did not turn healthy (${status:-no status})"
+  elif [ "$code" != 0 ] || ! grep -q 'stopped in' <<<"$logs"; then why="did not stop cleanly (exit $code)"
+  elif grep -q 'project registries are off' <<<"$logs"; then why="has no working registry"
+  fi
+  [ -z "$why" ] && return 0
+  echo "images: smoke test failed: $image $why: $logs" >&2
+  return 1
+}
+
 smoke() { # image network user
   local image=$1 net=$2 user=$3 out
   case "$image" in
@@ -248,6 +368,16 @@ if [ "$check" = 1 ]; then
     for net in none host; do for user in 0:0 65534:65534; do smoke "$image" "$net" "$user"; done; done
   done
   say "smoke matrix passed (network none/host x user 0/65534)"
+  if wanted "$EMULATOR"; then
+    smoke_emulator "$EMULATOR:latest" || exit 1
+    say "$EMULATOR:latest turned healthy, ran its registry and stopped cleanly"
+  fi
 else
-  for image in ${built[@]+"${built[@]}"}; do smoke "$image" none 65534:65534; done
+  for image in ${built[@]+"${built[@]}"}; do
+    case "$image" in
+      # A broken build must not pass for up to date next time.
+      "$EMULATOR":*) smoke_emulator "$image" || { docker image rm "$EMULATOR:latest" "$EMULATOR:$version" >/dev/null 2>&1; die "$EMULATOR removed"; } ;;
+      *) smoke "$image" none 65534:65534 ;;
+    esac
+  done
 fi

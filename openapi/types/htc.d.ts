@@ -222,11 +222,10 @@ export interface paths {
          *     enabled in the emulator's configuration). A region that is not enabled for the workspace answers 400.
          *
          *     Differs from the upstream description: upstream uses `HTCProject` as the request body too. This contract
-         *     declares the writable part of it as `HTCProjectCreate`, so that `HTCProject` can promise every field the
-         *     server fills in without making those fields mandatory in a creation request. Read-only members of
-         *     `HTCProject` sent in the body (for example a project copied from `GET /htc/projects/{projectId}`) are
-         *     ignored. Upstream documents no 400; the CLI's corrections add one with an `HTCRequestError` body, which is
-         *     what the emulator sends.
+         *     declares the writable part of it as `HTCProjectCreate`, with the same required members, so that the
+         *     request type does not list what the server fills in. Read-only members of `HTCProject` sent in the body
+         *     (for example a project copied from `GET /htc/projects/{projectId}`) are ignored. Upstream documents no
+         *     400; the CLI's corrections add one with an `HTCRequestError` body, which is what the emulator sends.
          */
         post: operations["createProject"];
         delete?: never;
@@ -401,8 +400,12 @@ export interface paths {
          *     Each entry must match an environment of the workspace with the same `machineType`, `priority` and
          *     `region`; anything else answers 400 naming the entry. `derived` is computed by the server from the
          *     matching workspace environment, so a `derived` member sent in the body (the CLI's example sends one) is
-         *     ignored. For GCP regions a missing `computeScalingPolicy` is stored as `BALANCED`; for other providers
-         *     the field is dropped.
+         *     ignored. For GCP regions a missing (or `null`) `computeScalingPolicy` is stored as `BALANCED`; for other
+         *     providers it is stored as `null`.
+         *
+         *     Upstream's schema requires none of the entry's members, and neither does this contract. An entry
+         *     without `machineType`, `priority` or `region` names no environment, so the
+         *     emulator answers 400 naming that member, for example `[0].priority`.
          *
          *     Only workspace administrators (and organization or Rescale administrators) may change dimensions; other
          *     callers get 403.
@@ -839,14 +842,16 @@ export interface paths {
          *
          *     The answer is 200 with one element per submitted batch, in the order of the request, echoing what was
          *     sent (including `regions` and `region`) with `batchSize` set to its effective value and the read-only
-         *     members filled in: `parentJobId`, `taskId`, `projectId`, `createdBy`, `workspaceId`,
-         *     `rescaleTimeReceived`, `jobDefinitionName`, and `group` when a group was given. Read-only members sent
-         *     by the caller are ignored.
+         *     members filled in: `parentJobId`, `taskId`, `projectId`, `createdBy`, `workspaceId`, `group`,
+         *     `rescaleTimeReceived` and `jobDefinitionName`. Every member of `HTCJobSubmitRequest` and of its
+         *     `htcJobDefinition` is present; those the caller did not send are `null` (the Python client reads
+         *     `group`, `projectId`, `taskId`, `parentJobId` and `batchSize` from this answer without a default).
+         *     Read-only members sent by the caller are ignored.
          *
          *     Grouping: the `group` query parameter puts every batch of the request (and all their jobs) in that
-         *     group. Without it, or with an empty value, the jobs belong to no group: `group` is left out of the
-         *     answer and of the jobs (it is never `null`), they are not listed by `getTaskGroups`, and they are
-         *     counted only by the task-wide statistics.
+         *     group. Without it, or with an empty value, the jobs belong to no group: `group` is `null` in the answer
+         *     and in the jobs, they are not listed by `getTaskGroups`, and they are counted only by the task-wide
+         *     statistics.
          *
          *     Validation is all-or-nothing: if any batch is invalid, nothing is submitted and the answer is 400 with
          *     an `HTCRequestError` whose `errorType` is `VALIDATION_ERROR` and whose `errorDescription` starts with
@@ -1378,24 +1383,29 @@ export interface components {
          * @description An RFC 3339 timestamp in UTC, or `null` when the moment has not happened.
          */
         NullableInstant: string | null;
+        /**
+         * @description The body of authentication failures and of most 404s. Upstream marks neither member required; the
+         *     emulator always sends both.
+         */
         OAuth2ErrorResponse: {
             /** @description A short machine-readable code, for example `invalid_token` or `not_found`. */
-            error: string;
+            error?: string;
             /** @description A human-readable explanation. */
-            errorDescription: string;
+            errorDescription?: string;
         };
         /**
          * @description The body of a rejected request. Upstream defines it only in the CLI team's corrections to the published
          *     description, for project creation and job submission; it is the only evidence of the server's real
-         *     validation-error body, so the emulator uses it for every 400.
+         *     validation-error body, so the emulator uses it for every 400. Those corrections mark no member
+         *     required; the emulator always sends all three.
          */
         HTCRequestError: {
             /** @description A short machine-readable category, for example `VALIDATION_ERROR` or `NOT_FOUND`. */
-            errorType: string;
+            errorType?: string;
             /** @description What is wrong; for validation errors it starts with the path of the offending field. */
-            errorDescription: string;
+            errorDescription?: string;
             /** @description Additional detail, or `null`. */
-            message: string | null;
+            message?: string | null;
         };
         /** @enum {string} */
         Architecture: "AARCH64" | "X86" | "A100";
@@ -1432,27 +1442,34 @@ export interface components {
          */
         SupportedRescaleRegion: "AWS_AP_SOUTHEAST_1" | "AWS_CA_CENTRAL_1" | "AWS_EU_NORTH_1" | "AWS_EU_CENTRAL_1" | "AWS_EU_WEST_1" | "AWS_EU_WEST_2" | "AWS_EU_WEST_3" | "AWS_SA_EAST_1" | "AWS_US_EAST_2" | "AWS_US_WEST_2" | "AWS_US_EAST_1" | "GCP_ASIA_SOUTHEAST_1" | "GCP_US_CENTRAL_1" | "GCP_US_EAST_1" | "GCP_US_EAST_2" | "GCP_US_EAST_4" | "GCP_US_WEST_1" | "GCP_US_WEST_4" | "GCP_EU_WEST_1" | "GCP_EU_WEST_2" | "GCP_EU_WEST_3" | "GCP_EU_WEST_4" | "GCP_CA_CENTRAL_1" | "AZURE_US_WEST_2" | "AZURE_US_SOUTHCENTRAL";
         /**
-         * @description `FULL` returns every field of a job; `SIMPLE` leaves out `commands`, `envs`, `tags`, `jobExecutionEnvironment` and `instanceLabels`.
+         * @description `FULL` fills in every member of a job; `SIMPLE` sends `null` for `commands`, `envs`, `tags`, `jobExecutionEnvironment` and `instanceLabels`.
          * @enum {string}
          */
         ViewType: "FULL" | "SIMPLE";
-        /** @description A bearer token and its lifetime, as returned by `GET /auth/token`. */
+        /**
+         * @description A bearer token and its lifetime, as returned by `GET /auth/token`. Upstream marks neither member
+         *     required; the emulator always sends both.
+         */
         HTCToken: {
             /**
              * @description The bearer token: a JWT signed with RS256, whose `kid` header names a key of
              *     `GET /.well-known/jwks.json` and whose payload holds the claims of `HTCTokenPayload`.
              * @example eyJhbGciOiJSUzI1NiIsImtpZCI6IjNlNGYwYzFhLTk3YjItNDVkZS04YzNhLTBhMWIyYzNkNGU1ZiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJxV29VRiJ9.c2lnbmF0dXJl
              */
-            tokenValue: string;
+            tokenValue?: string;
             /**
              * Format: int64
              * @description Seconds from the moment of issue until the token expires; 21600 (6 hours) with the emulator's
              *     default settings. Clients compute their renewal deadline from this value.
              * @example 21600
              */
-            expiresIn: number;
+            expiresIn?: number;
         };
-        /** @description An access token in the OAuth2 (RFC 6749) response format, as returned by `POST /oauth2/token`. */
+        /**
+         * @description An access token in the OAuth2 (RFC 6749) response format, as returned by `POST /oauth2/token`.
+         *     `access_token` and `token_type` are required because RFC 6749 (section 5.1) requires them; upstream
+         *     marks no member required. The emulator always sends `expires_in` too.
+         */
         OAuth2Token: {
             /** @description The bearer token; the same kind of RS256 JWT as `HTCToken.tokenValue`. */
             access_token: string;
@@ -1466,7 +1483,7 @@ export interface components {
              * @description Seconds from the moment of issue until the token expires.
              * @example 21600
              */
-            expires_in: number;
+            expires_in?: number;
         };
         /**
          * @description The claims of an HTC bearer token, as returned by `GET /auth/token/whoami`. The emulator always sends the
@@ -1476,61 +1493,62 @@ export interface components {
          *
          *     Differs from the upstream description: upstream references this schema without defining it, and the
          *     CLI's corrections define it as a plain string. The Python client reads it as an object with the members
-         *     below, so it is an object here.
+         *     below (`userFullName`, `userEmail`, `workspaceName`, `workspaceId` and `organizationCode`, without a
+         *     default), so it is an object here. As upstream guarantees none of them, none is marked required.
          */
         HTCTokenPayload: {
             /**
              * @description The full name of the token's owner.
              * @example Juliet Doe
              */
-            userFullName: string;
+            userFullName?: string;
             /**
              * @description The e-mail address of the token's owner.
              * @example user1@rescale.com
              */
-            userEmail: string;
+            userEmail?: string;
             /**
              * @description The name of the workspace the token acts in.
              * @example Juliet's Workspace
              */
-            workspaceName: string;
+            workspaceName?: string;
             /**
              * @description The id of the workspace the token acts in.
              * @example 04-8473942
              */
-            workspaceId: string;
+            workspaceId?: string;
             /**
              * @description The code of the owner's organization, or `null` when the workspace belongs to none.
              * @example my-org
              */
-            organizationCode: string | null;
+            organizationCode?: string | null;
             /** @description The roles of the token's owner (for example workspace administrator); may be empty. */
-            groups: string[];
+            groups?: string[];
             /**
              * @description The subject, the owner's user id.
              * @example qWoUF
              */
-            sub: string;
+            sub?: string;
             /** @description The issuer that signed the token. */
-            iss: string;
+            iss?: string;
             /**
              * Format: int64
              * @description When the token was issued, in seconds since the Unix epoch.
              * @example 1700000000
              */
-            iat: number;
+            iat?: number;
             /**
              * Format: int64
              * @description When the token expires, in seconds since the Unix epoch.
              * @example 1700021600
              */
-            exp: number;
+            exp?: number;
         } & {
             [key: string]: unknown | string;
         };
         /** @description The owner of an API key and that user's feature flags, as returned by `GET /auth/whoami`. */
         WhoAmI: {
-            user: components["schemas"]["RescaleUser"];
+            user?: components["schemas"]["RescaleUser"];
             /**
              * @description The feature flags enabled for the user, as a single object.
              *
@@ -1539,7 +1557,7 @@ export interface components {
              *     the CLI decodes real production answers, make it one object, and the Python client ignores the
              *     field; the emulator sends one object.
              */
-            userFeatures: components["schemas"]["FeatureFlagsResult"];
+            userFeatures?: components["schemas"]["FeatureFlagsResult"];
         };
         /**
          * @description A Rescale platform user. Every role flag appears twice, once with an `is` prefix and once without (the
@@ -1550,36 +1568,36 @@ export interface components {
              * @description The user's id, a short alphanumeric string.
              * @example qWoUF
              */
-            userId: string;
+            userId?: string;
             /**
              * @description The user's e-mail address.
              * @example user1@rescale.com
              */
-            email: string;
+            email?: string;
             /**
              * @description The user's full name.
              * @example Juliet Doe
              */
-            fullName: string;
+            fullName?: string;
             /** @description Whether the user administers the Rescale platform. */
-            isRescaleAdmin: boolean;
+            isRescaleAdmin?: boolean;
             /** @description Whether the user administers their organization. */
-            isOrganizationAdmin: boolean;
+            isOrganizationAdmin?: boolean;
             /** @description Whether the user administers the workspace of the key. */
-            isWorkspaceAdmin: boolean;
+            isWorkspaceAdmin?: boolean;
             /** @description Whether the user is a superuser. */
-            isSuperuser: boolean;
-            workspace: components["schemas"]["Workspace"];
-            /** @description The user's organization; left out when the workspace belongs to no organization. */
-            organization?: components["schemas"]["Organization"];
+            isSuperuser?: boolean;
+            workspace?: components["schemas"]["Workspace"];
+            /** @description The user's organization, or `null` when the workspace belongs to no organization. */
+            organization?: components["schemas"]["Organization"] | null;
             /** @description Same value as `isRescaleAdmin`. */
-            rescaleAdmin: boolean;
+            rescaleAdmin?: boolean;
             /** @description Same value as `isOrganizationAdmin`. */
-            organizationAdmin: boolean;
+            organizationAdmin?: boolean;
             /** @description Same value as `isWorkspaceAdmin`. */
-            workspaceAdmin: boolean;
+            workspaceAdmin?: boolean;
             /** @description Same value as `isSuperuser`. */
-            superuser: boolean;
+            superuser?: boolean;
         };
         /** @description The workspace an API key is bound to. */
         Workspace: {
@@ -1587,12 +1605,12 @@ export interface components {
              * @description The workspace id, used as `{workspaceId}` in the workspace and cluster operations.
              * @example 04-8473942
              */
-            id: string;
+            id?: string;
             /**
              * @description The workspace's display name.
              * @example Juliet's Workspace
              */
-            name: string;
+            name?: string;
         };
         /** @description The organization a user belongs to. */
         Organization: {
@@ -1600,12 +1618,12 @@ export interface components {
              * @description The organization's code.
              * @example 849506
              */
-            code: string;
+            code?: string;
             /**
              * @description Whether the user may see the jobs of everyone in the organization.
              * @example true
              */
-            canViewOrganizationJobs: boolean;
+            canViewOrganizationJobs?: boolean;
         };
         /** @description A list of feature flags with its length. */
         FeatureFlagsResult: {
@@ -1614,23 +1632,23 @@ export interface components {
              * @description How many flags `results` holds.
              * @example 1
              */
-            count: number;
+            count?: number;
             /** @description The flags. */
-            results: components["schemas"]["RescaleFlag"][];
+            results?: components["schemas"]["RescaleFlag"][];
         };
         /** @description One feature flag and whether it is on for the user. */
         RescaleFlag: {
             /** @description The flag's name. */
-            name: string;
+            name?: string;
             /** @description Whether the feature is enabled. */
-            value: boolean;
+            value?: boolean;
         };
         /**
          * @description A JSON Web Key Set (RFC 7517, section 5).
          *
          *     Differs from the upstream description: upstream's schema is a serialised Java key-set object with two
          *     lists (`keys` and `jsonWebKeys`) of Java-style key objects; its example, like this schema, is a standard
-         *     key set with a single `keys` list.
+         *     key set with a single `keys` list. `keys` is required because RFC 7517 requires it of a key set.
          * @example {
          *       "keys": [
          *         {
@@ -1653,7 +1671,8 @@ export interface components {
          *
          *     Differs from the upstream description: upstream's key object uses Java property names (`keyType`,
          *     `keyId`, `algorithm`, `keyOps`, `otherParameters`, `key`, `publicKey`); the members here are the standard
-         *     JWK names, as in upstream's own example.
+         *     JWK names, as in upstream's own example. Required are the members the standards require of an RSA
+         *     public key (`kty` by RFC 7517, `n` and `e` by RFC 7518); the emulator always sends the others too.
          */
         JsonWebKey: {
             /**
@@ -1665,17 +1684,17 @@ export interface components {
              * @description The key id, a UUID; matches the `kid` header of the tokens this key verifies.
              * @example 3e4f0c1a-97b2-45de-8c3a-0a1b2c3d4e5f
              */
-            kid: string;
+            kid?: string;
             /**
              * @description The intended use; always `sig` (signature verification).
              * @example sig
              */
-            use: string;
+            use?: string;
             /**
              * @description The signing algorithm; always `RS256`.
              * @example RS256
              */
-            alg: string;
+            alg?: string;
             /** @description The RSA modulus, base64url-encoded without padding. */
             n: string;
             /**
@@ -1686,15 +1705,16 @@ export interface components {
         };
         /**
          * @description An HTC project: a named container for tasks, with its own container registry, storage folder, regions
-         *     and limits. This is the body of every project response; the emulator always sends the listed
-         *     `required` members. The body of a creation request is `HTCProjectCreate`.
+         *     and limits. This is the body of every project response; the emulator always sends every member.
+         *     Upstream requires only `projectName` and `projectDescription`. The body of a creation request is
+         *     `HTCProjectCreate`.
          */
         HTCProject: {
             /**
              * @description The project's id, a UUID chosen by the server.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            projectId: $Read<string>;
+            projectId?: $Read<string>;
             /**
              * @description The project's name; several projects may share a name.
              * @example htc-tutorial
@@ -1709,12 +1729,12 @@ export interface components {
              * @description The id of the user who created the project.
              * @example qWoUF
              */
-            createdBy: $Read<string>;
+            createdBy?: $Read<string>;
             /**
              * @description The workspace the project belongs to.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /**
              * @description The code of the organization that owns the workspace, or `null` when the workspace belongs to no
              *     organization.
@@ -1723,9 +1743,9 @@ export interface components {
              *     record that production sends `null` here, so it is nullable.
              * @example my-org
              */
-            organizationCode: $Read<string | null>;
+            organizationCode?: $Read<string | null>;
             /** @description When the project was created. */
-            createdAt: $Read<components["schemas"]["Instant"]>;
+            createdAt?: $Read<components["schemas"]["Instant"]>;
             /**
              * @description The address of the project's private container registry, always ending with `/`. An image is referred
              *     to as this address followed by `<repo>:<tag>`, and the host to log in to (`docker login`) is the part
@@ -1738,29 +1758,29 @@ export interface components {
              *     registry helpers cannot be pointed at the emulator's address unchanged.
              * @example 127.0.0.1:8787/rescale/123e4567-e89b-12d3-a456-426614174000/
              */
-            containerRegistry: $Read<string>;
+            containerRegistry?: $Read<string>;
             /**
              * @description The names of the repositories created in the project's registry, possibly none.
              * @example [
              *       "opencv-htc-tutorial"
              *     ]
              */
-            repositories: $Read<string[]>;
+            repositories?: $Read<string[]>;
             /**
              * @description The regions the project's jobs and storage may use; jobs are spread over them.
              * @example [
              *       "AWS_EU_WEST_1"
              *     ]
              */
-            regions: components["schemas"]["RescaleRegion"][];
+            regions?: components["schemas"]["RescaleRegion"][];
             /** @description How each region of the project is used for computing and storage; one entry per region. */
-            regionSettings: components["schemas"]["HTCRegionSettings"][];
+            regionSettings?: components["schemas"]["HTCRegionSettings"][];
             /**
              * @description The project's folder in storage, relative to the storage root and ending with `/`. The project-shared
              *     area and the folders of the project's tasks lie below it.
              * @example projects/123e4567-e89b-12d3-a456-426614174000/
              */
-            projectFolderPath: $Read<string>;
+            projectFolderPath?: $Read<string>;
         };
         /**
          * @description The body of `POST /htc/projects`: the members of `HTCProject` that a caller chooses. Other members of
@@ -1780,8 +1800,8 @@ export interface components {
              */
             projectDescription: string;
             /**
-             * @description The regions the project may use. Each must be enabled for the workspace. When left out or empty, the
-             *     project gets the workspace's default region.
+             * @description The regions the project may use. Each must be enabled for the workspace; a region listed twice counts
+             *     once. When left out or empty, the project gets the workspace's default region.
              * @example [
              *       "AWS_EU_WEST_1"
              *     ]
@@ -1790,14 +1810,16 @@ export interface components {
             /**
              * @description How each region is used. Clients normally leave it out, and the server then gives every region of
              *     `regions` an entry that computes and stores in that same region. When given, every `computeRegion`
-             *     must be one of `regions` (otherwise 400), and regions without an entry get the default one.
+             *     must be present and one of `regions` (otherwise 400 naming it), an entry without `storageRegion`
+             *     stores in its compute region, and regions without an entry get the default one.
              */
             regionSettings?: components["schemas"]["HTCRegionSettings"][];
         };
         /** @description The body of `PATCH /htc/projects/{projectId}`. */
         HTCProjectUpdate: {
             /**
-             * @description Regions to add to the project; regions it already has are skipped, and none are removed.
+             * @description Regions to add to the project; regions it already has (or lists twice) are skipped, and none are
+             *     removed.
              * @example [
              *       "AWS_US_EAST_2"
              *     ]
@@ -1815,7 +1837,7 @@ export interface components {
          */
         HTCProjectsResponse: {
             /** @description The projects of this page, possibly none. */
-            items: components["schemas"]["HTCProject"][];
+            items?: components["schemas"]["HTCProject"][];
             /**
              * Format: uri
              * @description The URL of the following page; absent on the last page.
@@ -1828,18 +1850,25 @@ export interface components {
             computeSettings: components["schemas"]["HTCRegionComputeSettings"];
             storageSettings: components["schemas"]["HTCRegionStorageSettings"];
         };
-        /** @description Where a project's jobs run for one region setting. */
+        /**
+         * @description Where a project's jobs run for one region setting. Upstream does not require `computeRegion`; a setting
+         *     without it means nothing, so project creation answers 400 naming it.
+         */
         HTCRegionComputeSettings: {
-            computeRegion: components["schemas"]["RescaleRegion"];
+            computeRegion?: components["schemas"]["RescaleRegion"];
         };
-        /** @description Where the files of a project's jobs are kept for one region setting. */
+        /**
+         * @description Where the files of a project's jobs are kept for one region setting. Upstream does not require
+         *     `storageRegion`; when a creation request leaves it out, the setting stores in its compute region.
+         */
         HTCRegionStorageSettings: {
-            storageRegion: components["schemas"]["RescaleRegion"];
+            storageRegion?: components["schemas"]["RescaleRegion"];
         };
         /**
          * @description A kind of machine jobs can run on: a machine type, bought at a given priority, in a given region. Used
          *     for the dimensions of workspaces and projects, in requests and responses. In responses the emulator
-         *     always sends `derived`; in requests `derived` is ignored.
+         *     always sends every member; in requests `derived` is ignored. Upstream requires no member (see
+         *     `createProjectDimensions` for what the emulator does with an incomplete entry).
          */
         HTCComputeEnvironment: {
             /** @description Properties of the machine type, computed by the server. */
@@ -1848,40 +1877,41 @@ export interface components {
              * @description The cloud provider's name of the machine type.
              * @example n2d-standard-16
              */
-            machineType: string;
-            priority: components["schemas"]["JobPriority"];
-            region: components["schemas"]["RescaleRegion"];
+            machineType?: string;
+            priority?: components["schemas"]["JobPriority"];
+            region?: components["schemas"]["RescaleRegion"];
             /**
              * @description How the cluster behind this environment grows and shrinks. Only meaningful in GCP regions, where a
-             *     missing value means `BALANCED`; the emulator leaves it out for other providers.
+             *     missing value means `BALANCED`; the emulator sends `null` for other providers.
              */
-            computeScalingPolicy?: components["schemas"]["AutoscalingProfile"];
+            computeScalingPolicy?: components["schemas"]["AutoscalingProfile"] | null;
             /** @description Whether jobs get hyperthreads as vCPUs; the emulator stores `false` when it is left out. */
             hyperthreading?: boolean;
         };
         /** @description The properties of a compute environment that follow from its machine type. */
         DerivedComputeAttributes: {
-            architecture: components["schemas"]["Architecture"];
+            architecture?: components["schemas"]["Architecture"];
             /**
              * Format: int32
              * @description How many vCPUs one machine offers.
              * @example 16
              */
-            vCPUs: number;
+            vCPUs?: number;
             /**
              * Format: double
              * @description How much memory one machine offers, in GiB.
              * @example 64
              */
-            memory: number;
-            /** @description Whether the machines have swap space; only reported for GCP environments. */
-            swap?: boolean;
+            memory?: number;
+            /** @description Whether the machines have swap space; reported for GCP environments, `null` for the others. */
+            swap?: boolean | null;
         };
         /** @description The compute environments of a project, possibly none (meaning no restriction of its own). */
         HTCProjectDimensions: components["schemas"]["HTCComputeEnvironment"][];
         /**
          * @description A cap on the vCPUs that the running jobs of a project may use together. The tightest of the project's
-         *     limits and the workspace limit is the one that applies.
+         *     limits and the workspace limit is the one that applies. The emulator sends every member; upstream
+         *     requires only `vCPUs`.
          */
         HTCProjectLimit: {
             /**
@@ -1889,17 +1919,17 @@ export interface components {
              * @description The limit's id, unique within the emulator; used as `{id}` in the limit operations.
              * @example 1
              */
-            id: $Read<number>;
+            id?: $Read<number>;
             /**
              * @description The project the limit belongs to.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            projectId: $Read<string>;
+            projectId?: $Read<string>;
             /**
              * @description The workspace of that project.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /**
              * Format: int32
              * @description The most vCPUs the project's running jobs may use together; `0` lets no job start.
@@ -1910,33 +1940,39 @@ export interface components {
              * @description The role this limit belongs to, which is also the least senior role allowed to change or remove it.
              *     A project has at most one limit per role.
              */
-            modifierRole: components["schemas"]["ModifierRole"];
+            modifierRole?: components["schemas"]["ModifierRole"];
             /**
              * @description The id of the user who first set the limit.
              * @example qWoUF
              */
-            createdBy: $Read<string>;
+            createdBy?: $Read<string>;
             /**
              * @description When the limit was first set.
              *
              *     Differs from the upstream description: upstream's example is an empty string, which is no timestamp
              *     (and which the CLI could not decode); the emulator always sends a real timestamp.
              */
-            createdAt: $Read<components["schemas"]["Instant"]>;
+            createdAt?: $Read<components["schemas"]["Instant"]>;
             /**
              * @description The id of the user who last changed the limit; the creator until it is changed.
              * @example qWoUF
              */
-            updatedBy: $Read<string>;
+            updatedBy?: $Read<string>;
             /**
              * @description When the limit was last changed; equal to `createdAt` until it is changed (same remark on upstream's
              *     empty example as `createdAt`).
              */
-            updatedAt: $Read<components["schemas"]["Instant"]>;
+            updatedAt?: $Read<components["schemas"]["Instant"]>;
         };
         /** @description The limits of a project; the emulator keeps at most one per modifier role. */
         HTCProjectLimits: components["schemas"]["HTCProjectLimit"][];
-        /** @description The body of `POST /htc/projects/{projectId}/limits`. */
+        /**
+         * @description The body of `POST /htc/projects/{projectId}/limits`.
+         *
+         *     Differs from the upstream description: upstream bounds `vCPUs` only on the limit it creates
+         *     (`HTCProjectLimit`, 0 to 999999), not in this body. A value outside those bounds could not be stored, so
+         *     the emulator answers 400 naming `vCPUs`, and this contract states the bounds here too.
+         */
         HTCLimitCreate: {
             /**
              * Format: int32
@@ -1947,7 +1983,10 @@ export interface components {
             /** @description The role whose limit is set; an existing limit of this role is replaced. */
             modifierRole: components["schemas"]["ModifierRole"];
         };
-        /** @description The body of `PATCH /htc/projects/{projectId}/limits/{id}`. */
+        /**
+         * @description The body of `PATCH /htc/projects/{projectId}/limits/{id}`. Its `vCPUs` has the bounds of
+         *     `HTCProjectLimit.vCPUs`, which upstream states only there (see `HTCLimitCreate`).
+         */
         HTCLimitUpdate: {
             /**
              * Format: int32
@@ -1989,7 +2028,7 @@ export interface components {
              * @description The registry address, the same value as `HTCProject.containerRegistry` (ending with `/`).
              * @example 127.0.0.1:8787/rescale/123e4567-e89b-12d3-a456-426614174000/
              */
-            containerRegistry: $Read<string>;
+            containerRegistry?: $Read<string>;
             /**
              * @description Every pushed image as `<repo>:<tag>`, relative to `containerRegistry`; possibly none.
              * @example [
@@ -1997,11 +2036,11 @@ export interface components {
              *       "opencv-htc-tutorial:v2"
              *     ]
              */
-            images: $Read<string[]>;
+            images?: $Read<string[]>;
         };
         /** @description Whether an image can be used by jobs yet. */
         HTCImageStatus: {
-            status: components["schemas"]["Status"];
+            status?: components["schemas"]["Status"];
         };
         /**
          * @description The replication state of an image (upstream's generated name). `PENDING`: still being copied to the
@@ -2026,52 +2065,52 @@ export interface components {
              * @description The repository's name, as given in the path.
              * @example opencv-htc-tutorial
              */
-            repositoryName: $Read<string>;
+            repositoryName?: $Read<string>;
             /**
              * @description `true` when this call created the repository, `false` when it already existed.
              * @example true
              */
-            successfullyCreated: boolean;
+            successfullyCreated?: boolean;
             /**
              * @description The project whose registry holds the repository.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            projectId: $Read<string>;
+            projectId?: $Read<string>;
             /**
              * @description The id of the user who created the repository (the first caller, for an existing one).
              * @example qWoUF
              */
-            createdBy: $Read<string>;
+            createdBy?: $Read<string>;
             /**
              * @description The workspace of the project.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /**
              * @description The registry address, the same value as `HTCProject.containerRegistry`, ending with `/`. Images of
              *     this repository are pushed as `<registryURI><repositoryName>:<tag>`. In the emulator the host is a
              *     loopback `host:port`.
              * @example 127.0.0.1:8787/rescale/123e4567-e89b-12d3-a456-426614174000/
              */
-            registryURI: $Read<string>;
+            registryURI?: $Read<string>;
         };
         /**
          * @description A task: a named container for jobs inside a project, with its own storage area. The same schema is the
          *     body of `createTask` (where only `taskName` and `taskDescription` are read) and the answer of every task
-         *     operation. The emulator always sends every member listed as required; `archivedAt` and `deletedAt` are
-         *     sent as `null` until the task is archived or deleted.
+         *     operation. The emulator always sends every member; `archivedAt` and `deletedAt` are sent as `null` until
+         *     the task is archived or deleted. Upstream requires only `taskName` and `taskDescription`.
          */
         HTCTask: {
             /**
              * @description The project the task belongs to.
              * @example 8f9db624-62de-44da-942f-edcc244f4fcb
              */
-            projectId: $Read<string>;
+            projectId?: $Read<string>;
             /**
              * @description The task's id, a UUID assigned at creation.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            taskId: $Read<string>;
+            taskId?: $Read<string>;
             /**
              * @description A free display name; several tasks may share it.
              * @example face-tagging-run-1
@@ -2086,33 +2125,33 @@ export interface components {
              * @description The id of the user who created the task.
              * @example qWoUF
              */
-            createdBy: $Read<string>;
+            createdBy?: $Read<string>;
             /**
              * @description The workspace the task belongs to.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /** @description When the task was created. */
-            createdAt: $Read<components["schemas"]["Instant"]>;
+            createdAt?: $Read<components["schemas"]["Instant"]>;
             /**
              * @description The last moment the task saw activity: its creation, its most recent job submission or cancellation,
              *     or its most recent reactivation. Retention policies measure inactivity from here.
              */
-            lastActiveAt: $Read<components["schemas"]["Instant"]>;
+            lastActiveAt?: $Read<components["schemas"]["Instant"]>;
             /** @description When the task was archived, or `null` while it is not archived. */
-            archivedAt: $Read<components["schemas"]["NullableInstant"]>;
+            archivedAt?: $Read<components["schemas"]["NullableInstant"]>;
             /** @description When the task was deleted, or `null` while it is not deleted. */
-            deletedAt: $Read<components["schemas"]["NullableInstant"]>;
+            deletedAt?: $Read<components["schemas"]["NullableInstant"]>;
             /**
              * @description The task's storage area, relative to the project's storage, as `projects/<projectId>/tasks/<taskId>`.
              * @example projects/8f9db624-62de-44da-942f-edcc244f4fcb/tasks/123e4567-e89b-12d3-a456-426614174000
              */
-            taskFolderPath: $Read<string>;
+            taskFolderPath?: $Read<string>;
             /**
              * @description Where the task is in its life. Only `ACTIVE` tasks accept new jobs. Change it with `updateTask`
              *     (archive or reactivate) or `deleteTask`.
              */
-            lifecycleStatus: $Read<components["schemas"]["LifecycleStatus"]>;
+            lifecycleStatus?: $Read<components["schemas"]["LifecycleStatus"]>;
         };
         /** @description The body of `updateTask`. See that operation for the moves that are allowed. */
         HTCTaskUpdate: {
@@ -2122,7 +2161,7 @@ export interface components {
         /** @description One page of tasks. */
         HTCTasksResponse: {
             /** @description The tasks of this page, possibly none. */
-            items: components["schemas"]["HTCTask"][];
+            items?: components["schemas"]["HTCTask"][];
             /**
              * Format: uri
              * @description The absolute URL of the following page; left out on the last page (never `null` or empty).
@@ -2151,7 +2190,7 @@ export interface components {
          */
         JobStatusSummaries: {
             /** @description One summary per group; with a single `group` filter, the one item is that group's summary. */
-            items: components["schemas"]["JobStatusSummary"][];
+            items?: components["schemas"]["JobStatusSummary"][];
             /**
              * Format: uri
              * @description The absolute URL of the following page, repeating every `group` filter; left out on the last page
@@ -2161,14 +2200,15 @@ export interface components {
         };
         /**
          * @description How many jobs are in each status, either for a whole task (`GetTaskStats`, `group` is `null`) or for one
-         *     job group (`getGroupSummaryStatistics`, `group` names it). The emulator always sends both members.
+         *     job group (`getGroupSummaryStatistics`, `group` names it). The emulator always sends both members;
+         *     upstream requires neither.
          */
         JobStatusSummary: {
             /**
              * @description The group the counts cover, or `null` for the task-wide summary.
              * @example htc-tutorial-jobgroup-1700000000
              */
-            group: string | null;
+            group?: string | null;
             /**
              * @description A map from job status to the number of jobs in that status. The seven statuses of the classic life
              *     cycle are always present, with `0` when no job is in them; clients may index them directly. Other
@@ -2179,23 +2219,24 @@ export interface components {
              *     once an `enum` of all nine statuses and integer properties for seven of them, which is not a usable
              *     schema (an object can never equal a string from the enum). The CLI's corrections turn it into a map
              *     from string to integer, and the CLI prints whatever keys arrive. This contract keeps the map form
-             *     and additionally requires the seven classic keys, which every client reads.
+             *     with the seven classic keys as properties; like upstream it requires none of them, although every
+             *     client reads them and the emulator always sends all seven.
              */
-            jobStatuses: {
+            jobStatuses?: {
                 /** Format: int32 */
-                SUBMITTED_TO_RESCALE: number;
+                SUBMITTED_TO_RESCALE?: number;
                 /** Format: int32 */
-                SUBMITTED_TO_PROVIDER: number;
+                SUBMITTED_TO_PROVIDER?: number;
                 /** Format: int32 */
-                RUNNABLE: number;
+                RUNNABLE?: number;
                 /** Format: int32 */
-                STARTING: number;
+                STARTING?: number;
                 /** Format: int32 */
-                RUNNING: number;
+                RUNNING?: number;
                 /** Format: int32 */
-                SUCCEEDED: number;
+                SUCCEEDED?: number;
                 /** Format: int32 */
-                FAILED: number;
+                FAILED?: number;
             } & {
                 [key: string]: number;
             };
@@ -2213,17 +2254,17 @@ export interface components {
              * @description The access key id of the temporary credentials.
              * @example ASIAIOSFODNN7EXAMPLE
              */
-            AWS_ACCESS_KEY_ID: string;
+            AWS_ACCESS_KEY_ID?: string;
             /**
              * @description The secret that signs requests made with the access key id.
              * @example wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
              */
-            AWS_SECRET_ACCESS_KEY: string;
+            AWS_SECRET_ACCESS_KEY?: string;
             /**
              * @description The session token that must accompany every request made with these credentials.
              * @example FwoGZXIvYXdzEXAMPLESESSIONTOKEN
              */
-            AWS_SESSION_TOKEN: string;
+            AWS_SESSION_TOKEN?: string;
         } & {
             [key: string]: string;
         };
@@ -2239,7 +2280,7 @@ export interface components {
              *     operations too, for information: task credentials do not reach it.
              * @example s3://htc-storage-aws-us-east-2/projects/123e4567-e89b-12d3-a456-426614174000/shared/
              */
-            projectSharedStoragePath: string;
+            projectSharedStoragePath?: string;
             /**
              * @description The URI of the folder the credentials reach, with a trailing `/`: the task's folder
              *     `s3://<storageName>/projects/<projectId>/tasks/<taskId>/` for task operations, and the project's
@@ -2251,34 +2292,34 @@ export interface components {
              *     the emulator always sends it.
              * @example s3://htc-storage-aws-us-east-2/projects/123e4567-e89b-12d3-a456-426614174000/tasks/0b6e2f4a-3c1d-4e5f-9a7b-2c8d1e0f3a4b/
              */
-            storagePath: string;
+            storagePath?: string;
             /**
              * @description The project the storage belongs to.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            projectId: string;
+            projectId?: string;
             /**
              * @description The name of the region's bucket (one per region enabled for the workspace). Clients take it from
              *     responses and never derive it themselves.
              * @example htc-storage-aws-us-east-2
              */
-            storageName: string;
+            storageName?: string;
             /** @description The region whose bucket the credentials address. */
-            region: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"];
             /**
              * @description The cloud identity the credentials act as, written `<cloudAccountId>:<userId>`. The emulator uses a
              *     fixed account id of its own and the caller's user id.
              * @example 123456789012:qWoUF
              */
-            user: string;
+            user?: string;
             /**
              * @description When the credentials stop working. The emulator issues them for 1 hour by default; clients request a
              *     fresh set before this moment instead of reusing an old one.
              */
-            expiration: components["schemas"]["Instant"];
-            credentials: components["schemas"]["StorageCredentials"];
+            expiration?: components["schemas"]["Instant"];
+            credentials?: components["schemas"]["StorageCredentials"];
             /** @description The cloud provider of the region. */
-            provider: components["schemas"]["CloudProvider"];
+            provider?: components["schemas"]["CloudProvider"];
             /**
              * Format: uri
              * @description An emulator extension: the base URL of the S3-compatible service the credentials work against, for
@@ -2297,36 +2338,36 @@ export interface components {
              * @description The project's default region (the first entry of its `regions`), whose bucket the operations without
              *     a `{region}` use.
              */
-            defaultRegion: components["schemas"]["RescaleRegion"];
+            defaultRegion?: components["schemas"]["RescaleRegion"];
             /** @description One set of credentials per region of the project, in the order of the project's `regions`. */
-            regionStores: components["schemas"]["StorageAccessToken"][];
+            regionStores?: components["schemas"]["StorageAccessToken"][];
         };
         /** @description Where a task's storage lives in every region of its project, with credentials for each region. */
         RegionalStorageResponse: {
             /** @description The project's default region (the first entry of its `regions`). */
-            rescaleRegion: components["schemas"]["RescaleRegion"];
+            rescaleRegion?: components["schemas"]["RescaleRegion"];
             /** @description One entry per region of the project, in the order of the project's `regions`. */
-            regionalStores: components["schemas"]["RegionalStore"][];
+            regionalStores?: components["schemas"]["RegionalStore"][];
         };
         /** @description A task's storage in one region's bucket, with credentials that reach the task's folder. */
         RegionalStore: {
             /** @description The region of this bucket. */
-            region: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"];
             /**
              * @description The URI of the project's shared folder in this bucket, `s3://<storageName>/projects/<projectId>/shared/`
              *     (for information: the credentials do not reach it).
              * @example s3://htc-storage-aws-us-east-2/projects/123e4567-e89b-12d3-a456-426614174000/shared/
              */
-            projectPath: string;
+            projectPath?: string;
             /**
              * @description The URI of the task's folder in this bucket, `s3://<storageName>/projects/<projectId>/tasks/<taskId>/`,
              *     the only place the credentials reach.
              * @example s3://htc-storage-aws-us-east-2/projects/123e4567-e89b-12d3-a456-426614174000/tasks/0b6e2f4a-3c1d-4e5f-9a7b-2c8d1e0f3a4b/
              */
-            taskPath: string;
-            credentials: components["schemas"]["StorageCredentials"];
+            taskPath?: string;
+            credentials?: components["schemas"]["StorageCredentials"];
             /** @description The cloud provider of the region. */
-            provider: components["schemas"]["CloudProvider"];
+            provider?: components["schemas"]["CloudProvider"];
             /**
              * Format: uri
              * @description An emulator extension, as `StorageAccessToken.endpointUrl`: the S3-compatible endpoint the credentials
@@ -2349,16 +2390,16 @@ export interface components {
              *     client can use directly, so this contract and the emulator send the URL as a string.
              * @example http://127.0.0.1:8787/s3/htc-storage-aws-us-east-2/projects/123e4567-e89b-12d3-a456-426614174000/shared/inputs/frames/0001.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAIOSFODNN7EXAMPLE%2F20240402%2Fus-east-2%2Fs3%2Faws4_request&X-Amz-Date=20240402T120000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
              */
-            url: string;
+            url?: string;
             /**
              * @description The bucket the URL points into.
              * @example htc-storage-aws-us-east-2
              */
-            storageName: string;
+            storageName?: string;
             /** @description The region of that bucket (the project's default region). */
-            region: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"];
             /** @description When the URL stops working; 1 hour after issue with the emulator's default settings. */
-            expiration: components["schemas"]["Instant"];
+            expiration?: components["schemas"]["Instant"];
         };
         /**
          * @description The storage of one region enabled for the workspace: the bucket that holds, for that region, the shared
@@ -2369,11 +2410,11 @@ export interface components {
              * @description The bucket's name; the same value that the storage credentials of this region carry.
              * @example htc-storage-aws-us-east-2
              */
-            storageName: string;
+            storageName?: string;
             /** @description The region of the bucket. */
-            region: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"];
             /** @description The cloud provider of the region. */
-            provider: components["schemas"]["CloudProvider"];
+            provider?: components["schemas"]["CloudProvider"];
         };
         /** @description The body of `GET /htc/storage`, one storage option per region enabled for the workspace. */
         RegionStorageOptions: components["schemas"]["RegionStorageOption"][];
@@ -2382,52 +2423,55 @@ export interface components {
          *     most 100 batches.
          *
          *     Differs from the upstream description: upstream sets no bound on the number of batches. The limit of
-         *     100 comes only from the official tutorial; the emulator enforces it and answers 400 above it.
+         *     100 comes only from the official tutorial; the emulator enforces it and answers 400 above it. An empty
+         *     list submits nothing, which is far more likely a caller's mistake than an intent, so the emulator
+         *     answers 400 for it too.
          */
         HTCJobSubmitRequests: components["schemas"]["HTCJobSubmitRequest"][];
         /**
          * @description One batch: a job definition and how many jobs to run from it. In the answer of `submitJobs` the emulator
-         *     always sends the members listed as required, `group` when the jobs were given a group, and echoes the
-         *     other members that were sent.
+         *     sends every member: the read-only ones filled in, the others as they were sent, or `null` when they were
+         *     not. Upstream requires only `htcJobDefinition`; in a request, `null` means the same as leaving a member
+         *     out.
          */
         HTCJobSubmitRequest: {
             /**
              * @description A free name for the batch. It is echoed by `submitJobs` but is not a member of `HTCJob`.
              * @example face-tagger
              */
-            jobName?: string;
+            jobName?: string | null;
             /**
              * @description The task the batch was submitted to.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            taskId: $Read<string>;
+            taskId?: $Read<string>;
             /**
              * @description The project of that task.
              * @example 8f9db624-62de-44da-942f-edcc244f4fcb
              */
-            projectId: $Read<string>;
+            projectId?: $Read<string>;
             /**
              * @description The batch's id, a UUID. The jobs of the batch are `<parentJobId>:<index>` with `index` from 0 to
              *     `batchSize - 1`.
              * @example 5b0c6d7e-2f1a-4c3b-9d8e-7f6a5b4c3d2e
              */
-            parentJobId: $Read<string>;
+            parentJobId?: $Read<string>;
             /**
              * @description The id of the user who submitted the batch.
              * @example qWoUF
              */
-            createdBy: $Read<string>;
+            createdBy?: $Read<string>;
             /**
              * @description The workspace of the task.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /**
-             * @description The group of the batch's jobs, taken from the `group` query parameter of `submitJobs`. Left out (never
-             *     `null`) when the jobs belong to no group.
+             * @description The group of the batch's jobs, taken from the `group` query parameter of `submitJobs`, or `null` when
+             *     the jobs belong to no group.
              * @example htc-tutorial-jobgroup-1700000000
              */
-            group?: $Read<string>;
+            group?: $Read<string | null>;
             /**
              * Format: int32
              * @description How many jobs to run from the definition. When left out the emulator runs one job (upstream states no
@@ -2439,13 +2483,13 @@ export interface components {
             /**
              * @description The regions the batch's jobs may run in; each must be one of the project's regions. When neither
              *     this nor `region` is given, the emulator chooses among all the project's regions. The answer of
-             *     `submitJobs` echoes the list as sent.
+             *     `submitJobs` echoes the list as sent, or `null`.
              *
              *     Differs from the upstream description: upstream marks this member write-only, yet the mock server of
              *     the Python client echoes it and the emulator does too, so it is not write-only here (a write-only
              *     flag would make typed clients drop it from the answer).
              */
-            regions?: components["schemas"]["RescaleRegion"][];
+            regions?: components["schemas"]["RescaleRegion"][] | null;
             /**
              * @deprecated
              * @description Emulator extension for the Python client: a single region, which that client sends instead of
@@ -2455,17 +2499,19 @@ export interface components {
              *     Differs from the upstream description: upstream has no such member; only `regions` exists there.
              *     New clients should send `regions`.
              */
-            region?: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"] | null;
             /** @description When the emulator accepted the batch. */
-            rescaleTimeReceived: $Read<components["schemas"]["Instant"]>;
+            rescaleTimeReceived?: $Read<components["schemas"]["Instant"]>;
             htcJobDefinition: components["schemas"]["HTCJobDefinition"];
             /**
              * @description Labels for every job of the batch, as key/value objects. They appear in each job's `tags`, before
              *     the entries of the definition's `tags` map.
              */
-            tags?: components["schemas"]["Tag"][];
-            retryStrategy?: components["schemas"]["HTCRetryStrategy"];
-            experimental?: components["schemas"]["ExperimentalFields"];
+            tags?: components["schemas"]["Tag"][] | null;
+            /** @description How often failed jobs of the batch run again, or `null` for no retries. */
+            retryStrategy?: components["schemas"]["HTCRetryStrategy"] | null;
+            /** @description Trial features for the batch, or `null`. */
+            experimental?: components["schemas"]["ExperimentalFields"] | null;
             /**
              * @description The id of a Rescale platform project to associate the batch with, or `null`. The emulator stores and
              *     echoes it; it has no other effect.
@@ -2476,17 +2522,18 @@ export interface components {
              *     `jobdef-<parentJobId>`; clients should not parse it.
              * @example jobdef-5b0c6d7e-2f1a-4c3b-9d8e-7f6a5b4c3d2e
              */
-            jobDefinitionName: $Read<string>;
+            jobDefinitionName?: $Read<string>;
             /**
              * @description The cloud provider to run on. When regions are requested, it must be the provider of every one of
              *     them (the Python client derives it from the region's name); without regions, it narrows the
-             *     emulator's choice to the project's regions of that provider.
+             *     emulator's choice to the project's regions of that provider. Echoed as sent, or `null`.
              */
-            cloudProvider?: components["schemas"]["CloudProvider"];
+            cloudProvider?: components["schemas"]["CloudProvider"] | null;
         };
         /**
          * @description What each job of a batch runs and with which resources. Every job of a batch gets the same definition;
-         *     they differ only by `AWS_BATCH_JOB_ARRAY_INDEX`.
+         *     they differ only by `AWS_BATCH_JOB_ARRAY_INDEX`. In a request `null` means the same as leaving a member
+         *     out; the answer of `submitJobs` echoes every member, `null` where nothing was sent.
          */
         HTCJobDefinition: {
             /**
@@ -2505,25 +2552,25 @@ export interface components {
              * @description The most vCPUs a job may use.
              * @example 1
              */
-            maxVCpus?: number;
+            maxVCpus?: number | null;
             /**
              * Format: int32
              * @description The most memory a job may use, in MiB.
              * @example 4000
              */
-            maxMemory?: number;
+            maxMemory?: number | null;
             /**
              * Format: int32
              * @description The disk space a job gets, in GiB. Only honoured on GCP.
              * @example 10
              */
-            maxDiskGiB?: number;
+            maxDiskGiB?: number | null;
             /**
              * Format: int32
              * @deprecated
              * @description Swap space; accepted and echoed but without effect (deprecated upstream).
              */
-            maxSwap?: number;
+            maxSwap?: number | null;
             /**
              * @description Labels for every job, as a map from key to value. They are added to each job's `tags` (an array of
              *     key/value objects) after the batch-level tags.
@@ -2533,7 +2580,7 @@ export interface components {
              */
             tags?: {
                 [key: string]: string;
-            };
+            } | null;
             /**
              * @description The program and its arguments, run directly without a shell (use for example
              *     `["sh", "-c", "…"]` for shell features).
@@ -2542,30 +2589,30 @@ export interface components {
              *       "face_tagger.py"
              *     ]
              */
-            commands?: string[];
+            commands?: string[] | null;
             /**
              * @description Environment variables to set in the container.
              *
              *     Differs from the upstream description: upstream repeats the definition of `EnvPair` inline here;
              *     this contract references `EnvPair`, which has the same members and rules.
              */
-            envs?: components["schemas"]["EnvPair"][];
+            envs?: components["schemas"]["EnvPair"][] | null;
             /**
              * @description Extra claims for the bearer token injected into each job: every entry becomes a string claim
              *     `userDefined_<name>`.
              */
-            claims?: components["schemas"]["NameValuePair"][];
+            claims?: components["schemas"]["NameValuePair"][] | null;
             /**
              * Format: int32
              * @description How long a job may run, in seconds (60 seconds to 14 days). A job that runs longer is stopped and
              *     ends `FAILED` with `failureCode` `ErrorTimeout`. When left out, the emulator applies the maximum.
              * @example 3600
              */
-            execTimeoutSeconds?: number;
+            execTimeoutSeconds?: number | null;
             /** @description The CPU architecture to run on; it must be supported by one of the eligible regions. */
-            architecture?: components["schemas"]["Architecture"];
+            architecture?: components["schemas"]["Architecture"] | null;
             /** @description On-demand or spot capacity. When left out, the emulator treats the job as `ON_DEMAND_PRIORITY`. */
-            priority?: components["schemas"]["JobPriority"];
+            priority?: components["schemas"]["JobPriority"] | null;
             /**
              * @description The directory the commands start in, or `null` for the image's default. The CLI only accepts
              *     absolute paths and sets `experimental.cloudFileSystems` along with it.
@@ -2611,18 +2658,18 @@ export interface components {
              */
             value: string;
         };
-        /** @description A key/value label. */
+        /** @description A key/value label. Upstream requires neither member; one that was not sent is echoed as `null`. */
         Tag: {
             /**
              * @description The label's key.
              * @example team
              */
-            key?: string;
+            key?: string | null;
             /**
              * @description The label's value.
              * @example vision
              */
-            value?: string;
+            value?: string | null;
         };
         /**
          * @description How often a failed job is run again. A job that ends `FAILED` for any reason other than cancellation is
@@ -2633,74 +2680,71 @@ export interface components {
         HTCRetryStrategy: {
             /**
              * Format: int32
-             * @description How many extra attempts a failed job gets.
+             * @description How many extra attempts a failed job gets; `null` (or left out) means none.
              * @example 1
              */
-            maxRetries?: number;
+            maxRetries?: number | null;
         };
         /**
-         * @description Switches for features that production offers on trial. The emulator stores and echoes them but
-         *     simulates none of them.
+         * @description Switches for features that production offers on trial. The emulator stores and echoes them (`null` for
+         *     one that was not sent) but simulates none of them.
          */
         ExperimentalFields: {
             /** @description On GCP, give the job swap space roughly equal to its memory. */
-            kubernetesSwap?: boolean;
+            kubernetesSwap?: boolean | null;
             /** @description Mount the project's storage as a file system inside the container (the CLI sets it with `workingDir`). */
-            cloudFileSystems?: boolean;
+            cloudFileSystems?: boolean | null;
             /** @description Run Rescale's file agent next to the job. */
-            rescaleFilesRDFAgent?: boolean;
+            rescaleFilesRDFAgent?: boolean | null;
             /** @description Run the container in privileged mode. */
-            privilegedMode?: boolean;
+            privilegedMode?: boolean | null;
         };
         /**
-         * @description One job: a member of a submitted batch. The emulator always sends the members listed as required, with
-         *     `null` in the nullable ones until they apply. `SIMPLE` views (see `getJobs`) leave out `commands`,
-         *     `envs`, `tags`, `jobExecutionEnvironment` and `instanceLabels`; every other member is the same in both
-         *     views.
-         *
-         *     Differs from the upstream description: upstream marks no member as required. The required list is the
-         *     emulator's guarantee.
+         * @description One job: a member of a submitted batch. The emulator always sends every member, with `null` in those
+         *     that do not apply (yet). `SIMPLE` views (see `getJobs`) send `null` for `commands`, `envs`, `tags`,
+         *     `jobExecutionEnvironment` and `instanceLabels`; every other member is the same in both views. Like
+         *     upstream, this contract marks no member as required.
          */
         HTCJob: {
             /**
              * @description The job's id, `<parentJobId>:<index>`; the value to use as `{jobId}`.
              * @example 5b0c6d7e-2f1a-4c3b-9d8e-7f6a5b4c3d2e:3
              */
-            jobUUID: string;
+            jobUUID?: string;
             /**
-             * @description An opaque id of the job at the cloud provider. Left out until the job has been handed to a provider
+             * @description An opaque id of the job at the cloud provider, or `null` until the job has been handed to a provider
              *     (`SUBMITTED_TO_PROVIDER` onwards).
              * @example provider-id-12345
              */
-            providerJobId?: string;
+            providerJobId?: string | null;
             /** @description The region the job was placed in; the emulator chooses it at submission among the eligible regions. */
-            region: components["schemas"]["RescaleRegion"];
+            region?: components["schemas"]["RescaleRegion"];
             /**
              * @description The task of the job.
              * @example 123e4567-e89b-12d3-a456-426614174000
              */
-            taskId: string;
+            taskId?: string;
             /**
              * @description The project of the job.
              * @example 8f9db624-62de-44da-942f-edcc244f4fcb
              */
-            projectId: string;
+            projectId?: string;
             /**
              * @description The workspace of the job.
              * @example 04-8473942
              */
-            workspaceId: string;
+            workspaceId?: string;
             /**
              * @description The id of the user who submitted the job.
              * @example qWoUF
              */
-            createdBy: string;
+            createdBy?: string;
             /**
-             * @description The job's group; left out (never `null`) when the job was submitted without a group.
+             * @description The job's group, or `null` when the job was submitted without a group.
              * @example htc-tutorial-jobgroup-1700000000
              */
-            group?: string;
-            status: components["schemas"]["RescaleJobStatus"];
+            group?: string | null;
+            status?: components["schemas"]["RescaleJobStatus"];
             /**
              * @description A human-readable explanation of the status, or `null`. The emulator sends `null` while the job is not
              *     finished, `Completed` when it succeeded, `Cancelled by user` when it was cancelled, and a short
@@ -2708,20 +2752,20 @@ export interface components {
              *     with `failureCode` it lets clients group failures.
              * @example Completed
              */
-            statusReason: string | null;
+            statusReason?: string | null;
             /**
              * @description How the job's container ended, or `null` while it has not ended, and for jobs that never started a
              *     container (for example cancelled while waiting).
              */
-            container: components["schemas"]["ContainerDetails"];
+            container?: components["schemas"]["ContainerDetails"];
             /** @description When the job was submitted. */
-            createdAt: components["schemas"]["Instant"];
+            createdAt?: components["schemas"]["Instant"];
             /** @description When the job last changed. */
-            updatedAt: components["schemas"]["Instant"];
+            updatedAt?: components["schemas"]["Instant"];
             /** @description When the job last entered `RUNNING`, or `null` if it never ran. */
-            startedAt: components["schemas"]["NullableInstant"];
+            startedAt?: components["schemas"]["NullableInstant"];
             /** @description When the job reached `SUCCEEDED` or `FAILED`, or `null` while it is not finished. */
-            completedAt: components["schemas"]["NullableInstant"];
+            completedAt?: components["schemas"]["NullableInstant"];
             /**
              * @description Why the job failed, or `null` when it did not fail. The emulator uses
              *     `ErrorNonZeroContainerExitCode` when the command exits with a non-zero code, `ErrorTimeout` when
@@ -2732,50 +2776,53 @@ export interface components {
              *     cancelled. The remaining codes (cost, provider and region outages, infrastructure faults) are never
              *     produced by the emulator's simulation.
              */
-            failureCode: components["schemas"]["HTCJobErrorCodeName"];
-            /** @description The definition's command, as submitted. Left out by the `SIMPLE` view. */
-            commands?: string[];
+            failureCode?: components["schemas"]["HTCJobErrorCodeName"];
+            /** @description The definition's command, as submitted (an empty list when it named none); `null` in the `SIMPLE` view. */
+            commands?: string[] | null;
             /**
-             * @description The environment variables of the definition, as submitted (without the ones the platform injects).
-             *     Left out by the `SIMPLE` view.
+             * @description The environment variables of the definition, as submitted (without the ones the platform injects);
+             *     `null` in the `SIMPLE` view.
              */
-            envs?: components["schemas"]["EnvPair"][];
-            jobExecutionEnvironment?: components["schemas"]["JobExecutionEnvironment"];
+            envs?: components["schemas"]["EnvPair"][] | null;
+            /** @description The machine the job runs on; `null` in the `SIMPLE` view. */
+            jobExecutionEnvironment?: components["schemas"]["JobExecutionEnvironment"] | null;
             /**
              * @description The job's labels: the batch-level tags in the order sent, followed by the entries of the definition's
-             *     `tags` map. Left out by the `SIMPLE` view.
+             *     `tags` map; `null` in the `SIMPLE` view.
              *
              *     Differs from the upstream description: upstream uses an array of key/value objects here and in the
              *     batch, but a map in the definition, without saying how they combine; the combination described
              *     above is the emulator's.
              */
-            tags?: components["schemas"]["Tag"][];
-            /** @description The architecture requested by the definition; left out when it named none. */
+            tags?: components["schemas"]["Tag"][] | null;
+            /**
+             * @description The architecture requested by the definition; when it named none, the architecture of the machine
+             *     the emulator chose (the first one the job's region supports).
+             */
             architecture?: components["schemas"]["Architecture"];
             /**
              * Format: int32
-             * @description As requested by the definition; left out when it was not given.
+             * @description As requested by the definition; the emulator's default of 1 when it was not given.
              */
             maxVCpus?: number;
             /**
              * Format: int32
-             * @description As requested by the definition, in MiB; left out when it was not given.
+             * @description As requested by the definition, in MiB; the emulator's default of 4000 when it was not given.
              */
             maxMemory?: number;
             /**
              * Format: int32
-             * @description As requested by the definition, in GiB; left out when it was not given.
+             * @description As requested by the definition, in GiB, or `null` when it was not given.
              */
-            maxDiskGiB?: number;
+            maxDiskGiB?: number | null;
             /**
              * Format: int32
-             * @description As requested by the definition; left out when it was not given.
+             * @description As requested by the definition; the emulator's default, the maximum of 1209600, when it was not given.
              */
             execTimeoutSeconds?: number;
             /**
              * Format: int32
-             * @description The fewest vCPUs reserved for the job. The emulator sends the same value as `maxVCpus` and leaves it
-             *     out when `maxVCpus` was not given.
+             * @description The fewest vCPUs reserved for the job. The emulator sends the same value as `maxVCpus`.
              */
             minVCpus?: number;
             /**
@@ -2792,21 +2839,22 @@ export interface components {
              * @description The definition's image, as submitted.
              * @example opencv-htc-tutorial:v1
              */
-            imageName: string;
+            imageName?: string;
             /**
              * @description The id of the machine the job was placed on, or `null` until it is placed (`STARTING` onwards).
              * @example i-0a1b2c3d4e5f67890
              */
-            instanceId: string | null;
+            instanceId?: string | null;
             /**
-             * @description Facts about the machine the job was placed on, or `null` until it is placed. Left out by the
-             *     `SIMPLE` view.
+             * @description Facts about the machine the job was placed on, or `null` until it is placed; `null` in the `SIMPLE`
+             *     view.
              */
             instanceLabels?: components["schemas"]["InstanceLabels"];
         };
         /**
          * @description How a job's container ended. The schema itself admits `null`, as in the CLI's corrections, so every use
-         *     of it may be `null`. When the emulator sends an object it always has both members.
+         *     of it may be `null`. When the emulator sends an object it always has both members (upstream requires
+         *     neither).
          */
         ContainerDetails: {
             /**
@@ -2819,23 +2867,23 @@ export interface components {
              *     production keep working.
              * @example 3
              */
-            exitCode: number;
+            exitCode?: number;
             /**
              * @description A short explanation of how the container ended.
              * @example Container Exited
              */
-            reason: string;
+            reason?: string;
         } | null;
         /**
-         * @description The machine a job runs on. Left out until the job is placed on a machine, and always left out by the
-         *     `SIMPLE` view.
+         * @description The machine a job runs on: the machine type and architecture from submission on, the machine's id once
+         *     the job is placed.
          */
         JobExecutionEnvironment: {
             /**
-             * @description The machine's id.
+             * @description The machine's id, or `null` until the job is placed on a machine.
              * @example i-0a1b2c3d4e5f67890
              */
-            instanceId?: string;
+            instanceId?: string | null;
             /**
              * @description The provider's machine type.
              * @example c7g.medium
@@ -2889,48 +2937,49 @@ export interface components {
             region?: string;
         } | null;
         /**
-         * @description One status change of a job. The emulator always sends the members listed as required; `container`,
-         *     `instanceId` and `instanceLabels` describe the job as it was at that moment (`null` when not yet known).
+         * @description One status change of a job. The emulator always sends every member (upstream requires none);
+         *     `container`, `instanceId` and `instanceLabels` describe the job as it was at that moment (`null` when not
+         *     yet known).
          */
         RescaleJobStatusEvent: {
             /**
              * @description The event's id, a UUID.
              * @example 0f8e1d2c-3b4a-4958-8677-a6b5c4d3e2f1
              */
-            eventId: string;
+            eventId?: string;
             /**
              * @description The job the event belongs to, `<parentJobId>:<index>`.
              * @example 5b0c6d7e-2f1a-4c3b-9d8e-7f6a5b4c3d2e:3
              */
-            jobId: string;
+            jobId?: string;
             /** @description When the status changed. */
-            dateTime: components["schemas"]["Instant"];
+            dateTime?: components["schemas"]["Instant"];
             /** @description The explanation of the new status, or `null`, with the same values as `HTCJob.statusReason`. */
-            statusReason: string | null;
+            statusReason?: string | null;
             /** @description How the container ended, on the `SUCCEEDED` or `FAILED` event of a job that ran one; otherwise `null`. */
-            container: components["schemas"]["ContainerDetails"];
-            status: components["schemas"]["RescaleJobStatus"];
+            container?: components["schemas"]["ContainerDetails"];
+            status?: components["schemas"]["RescaleJobStatus"];
             /** @description Facts about the job's machine, or `null` before the job was placed on one. */
-            instanceLabels: components["schemas"]["InstanceLabels"];
+            instanceLabels?: components["schemas"]["InstanceLabels"];
             /** @description The id of the job's machine, or `null` before the job was placed on one. */
-            instanceId: string | null;
+            instanceId?: string | null;
             /** @description `true` only on the final `FAILED` event of a job that was cancelled; `false` on every other event. */
-            userCancelledEvent: boolean;
+            userCancelledEvent?: boolean;
         };
-        /** @description One line written by a job's container. */
+        /** @description One line written by a job's container. The emulator always sends both members. */
         HTCLogEvent: {
             /** @description When the line was written; strictly increasing within one job. */
-            timestamp: components["schemas"]["Instant"];
+            timestamp?: components["schemas"]["Instant"];
             /**
              * @description The line, without its line terminator.
              * @example Tagged 12 faces in photo 0042.jpg
              */
-            message: string;
+            message?: string;
         };
         /** @description One page of jobs. */
         HTCJobs: {
             /** @description The jobs of this page, possibly none. */
-            items: components["schemas"]["HTCJob"][];
+            items?: components["schemas"]["HTCJob"][];
             /**
              * Format: uri
              * @description The absolute URL of the following page, repeating every filter, `viewType` and `pageSize`; left out
@@ -2941,7 +2990,7 @@ export interface components {
         /** @description One page of a job's status events, oldest first. */
         HTCJobStatusEvents: {
             /** @description The events of this page. */
-            items: components["schemas"]["RescaleJobStatusEvent"][];
+            items?: components["schemas"]["RescaleJobStatusEvent"][];
             /**
              * Format: uri
              * @description The absolute URL of the following page; left out on the last page (never `null` or empty).
@@ -2951,7 +3000,7 @@ export interface components {
         /** @description One page of a job's log lines. */
         HTCJobLogs: {
             /** @description The lines of this page, in the requested order; possibly none. */
-            items: components["schemas"]["HTCLogEvent"][];
+            items?: components["schemas"]["HTCLogEvent"][];
             /**
              * Format: uri
              * @description The absolute URL of the following page, repeating `sort` and `pageSize`; left out on the last page
@@ -2961,13 +3010,16 @@ export interface components {
         };
         /** @description The compute environments a workspace offers. */
         HTCWorkspaceDimensions: components["schemas"]["HTCComputeEnvironment"][];
-        /** @description The workspace-wide cap on the vCPUs used at once by running jobs of all its projects. */
+        /**
+         * @description The workspace-wide cap on the vCPUs used at once by running jobs of all its projects. The emulator sends
+         *     every member; upstream requires only `vCPUs`.
+         */
         HTCWorkspaceLimit: {
             /**
              * @description The workspace the limit belongs to.
              * @example 04-8473942
              */
-            workspaceId: $Read<string>;
+            workspaceId?: $Read<string>;
             /**
              * Format: int32
              * @description The most vCPUs that running jobs of the workspace may use together.
@@ -2975,22 +3027,22 @@ export interface components {
              */
             vCPUs: number;
             /**
-             * @description The id of the user who set the limit; left out when it comes from configuration.
+             * @description The id of the user who set the limit, or `null` when it comes from configuration.
              * @example qWoUF
              */
-            createdBy?: $Read<string>;
+            createdBy?: $Read<string | null>;
             /**
              * @description When the limit was set.
              *
              *     Differs from the upstream description: upstream's example is an empty string, which is not a valid
-             *     timestamp; the emulator always sends a real timestamp when it sends this field.
+             *     timestamp; the emulator always sends a real timestamp.
              */
             createdAt?: $Read<components["schemas"]["Instant"]>;
             /**
-             * @description The id of the user who last changed the limit; left out when it comes from configuration.
+             * @description The id of the user who last changed the limit, or `null` when it comes from configuration.
              * @example qWoUF
              */
-            updatedBy?: $Read<string>;
+            updatedBy?: $Read<string | null>;
             /** @description When the limit was last changed (same remark on upstream's empty example as `createdAt`). */
             updatedAt?: $Read<components["schemas"]["Instant"]>;
         };
@@ -3027,21 +3079,21 @@ export interface components {
              * @description The id of the Google Cloud project that hosts the clusters.
              * @example htc-workspace-04-8473942
              */
-            gcpProjectId: string;
+            gcpProjectId?: string;
             /** @description The clusters, possibly none. */
-            clusters: components["schemas"]["HTCCluster"][];
+            clusters?: components["schemas"]["HTCCluster"][];
         };
         /** @description One Kubernetes cluster that runs jobs. */
         HTCCluster: {
             /** @description The cluster's name. */
-            name: string;
-            region: components["schemas"]["RescaleRegion"];
+            name?: string;
+            region?: components["schemas"]["RescaleRegion"];
             /** @description The Kubernetes version the cluster runs. */
-            version: string;
+            version?: string;
             /** @description The cluster's state as the provider reports it, for example `RUNNING`. */
-            status: string;
+            status?: string;
             /** @description The cluster's node pools. */
-            nodePools: components["schemas"]["HTCNodePool"][];
+            nodePools?: components["schemas"]["HTCNodePool"][];
             /** @description The name of the subnetwork the cluster is attached to. */
             subnetwork?: string;
             autoscaling?: components["schemas"]["AutoscalingProfile"];
@@ -3049,54 +3101,54 @@ export interface components {
         /** @description A group of identical machines within a cluster. */
         HTCNodePool: {
             /** @description The node pool's name. */
-            name: string;
+            name?: string;
             /** @description The Kubernetes version of the pool's nodes. */
             version?: string;
             /**
              * @description The provider's machine type of the pool's nodes.
              * @example t2d-standard-16
              */
-            instanceType: string;
+            instanceType?: string;
             /** @description The pool's state as the provider reports it, for example `RUNNING`. */
-            status: string;
+            status?: string;
             autoscaling?: components["schemas"]["AutoscalingConfig"];
         };
         /** @description How a node pool grows and shrinks. */
         AutoscalingConfig: {
             /** @description Whether the pool scales automatically. */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Format: int32
              * @description The fewest nodes the pool keeps.
              */
-            minNodeCount: number;
+            minNodeCount?: number;
             /**
              * Format: int32
              * @description The most nodes the pool grows to.
              */
-            maxNodeCount: number;
+            maxNodeCount?: number;
         };
-        /** @description The settings of one region for the workspace. */
+        /** @description The settings of one region for the workspace. The emulator sends every member; upstream requires none. */
         HTCRegionAdminSettings: {
             /** @description The region these settings apply to. */
-            region: $Read<components["schemas"]["RescaleRegion"]>;
+            region?: $Read<components["schemas"]["RescaleRegion"]>;
             /** @description Whether jobs may be placed in this region. */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * @description The relative share of jobs this region receives when a project spans several regions.
              * @example 4
              */
-            weight: number;
+            weight?: number;
             /**
-             * @description The id of the user who last changed the settings; left out when they come from configuration.
+             * @description The id of the user who last changed the settings, or `null` when they come from configuration.
              * @example qWoUF
              */
-            updatedBy?: $Read<string>;
+            updatedBy?: $Read<string | null>;
             /** @description When the settings were last changed. */
-            updatedAt: $Read<components["schemas"]["Instant"]>;
+            updatedAt?: $Read<components["schemas"]["Instant"]>;
             /** @description The CPU architectures jobs may request in this region. */
-            supportedArchitectures: components["schemas"]["Architecture"][];
-            cloudProvider: components["schemas"]["CloudProvider"];
+            supportedArchitectures?: components["schemas"]["Architecture"][];
+            cloudProvider?: components["schemas"]["CloudProvider"];
         };
         /**
          * @description The body of `GET /htc/regions`: the settings of each matching region.
@@ -3178,17 +3230,28 @@ export interface components {
         Region: components["schemas"]["SupportedRescaleRegion"];
         /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
         PageIndex: string;
-        /** @description How many items a page holds. */
+        /**
+         * @description How many items a page holds, from 1 to 10000.
+         *
+         *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+         *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+         *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+         *     is not evidenced anywhere.
+         */
         PageSize: number;
         /**
-         * @description The id of a project limit, as found in `HTCProjectLimit.id`.
+         * @description The id of a project limit, as found in `HTCProjectLimit.id`. An id no limit has answers 404.
          * @example 1
          */
         LimitId: number;
         /**
          * @description The key of the object, relative to the folder the operation addresses (the project's shared folder or
-         *     the task's folder), for example `inputs/frames/0001.png`. It must not start with `/` and must not contain
-         *     a `..` segment; either answers 400.
+         *     the task's folder), for example `inputs/frames/0001.png`.
+         *
+         *     Upstream requires only a non-empty string, and so does this contract. The emulator answers 400 naming
+         *     `filePath` when the value starts with `/` or contains a `..` segment: the key is appended to the
+         *     folder, so the first would make an empty segment in the object's key and the second would name an
+         *     object outside the folder the caller was given.
          * @example inputs/frames/0001.png
          */
         StorageFilePath: string;
@@ -3366,7 +3429,14 @@ export interface operations {
                 onlyMyProjects?: boolean;
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
             };
             header?: never;
@@ -3588,6 +3658,11 @@ export interface operations {
                  *
                  *     Like `{imageName}`, a name containing `/` should be sent with each `/` encoded as `%2F`; the
                  *     emulator also accepts the raw form, as nothing follows the name in this path.
+                 *
+                 *     Differs from the upstream description: upstream's pattern has no anchors, so in JSON Schema it would
+                 *     accept any name that merely contains a valid one (`Team/x` contains `x`). This contract anchors it at
+                 *     both ends, which is the rule container registries apply to repository names; the emulator checks
+                 *     the whole name.
                  * @example opencv-htc-tutorial
                  */
                 repoName: string;
@@ -3811,7 +3886,7 @@ export interface operations {
                 /** @description The project's id (a UUID). */
                 projectId: components["parameters"]["ProjectId"];
                 /**
-                 * @description The id of a project limit, as found in `HTCProjectLimit.id`.
+                 * @description The id of a project limit, as found in `HTCProjectLimit.id`. An id no limit has answers 404.
                  * @example 1
                  */
                 id: components["parameters"]["LimitId"];
@@ -3843,7 +3918,7 @@ export interface operations {
                 /** @description The project's id (a UUID). */
                 projectId: components["parameters"]["ProjectId"];
                 /**
-                 * @description The id of a project limit, as found in `HTCProjectLimit.id`.
+                 * @description The id of a project limit, as found in `HTCProjectLimit.id`. An id no limit has answers 404.
                  * @example 1
                  */
                 id: components["parameters"]["LimitId"];
@@ -3873,7 +3948,7 @@ export interface operations {
                 /** @description The project's id (a UUID). */
                 projectId: components["parameters"]["ProjectId"];
                 /**
-                 * @description The id of a project limit, as found in `HTCProjectLimit.id`.
+                 * @description The id of a project limit, as found in `HTCProjectLimit.id`. An id no limit has answers 404.
                  * @example 1
                  */
                 id: components["parameters"]["LimitId"];
@@ -3911,8 +3986,12 @@ export interface operations {
             query: {
                 /**
                  * @description The key of the object, relative to the folder the operation addresses (the project's shared folder or
-                 *     the task's folder), for example `inputs/frames/0001.png`. It must not start with `/` and must not contain
-                 *     a `..` segment; either answers 400.
+                 *     the task's folder), for example `inputs/frames/0001.png`.
+                 *
+                 *     Upstream requires only a non-empty string, and so does this contract. The emulator answers 400 naming
+                 *     `filePath` when the value starts with `/` or contains a `..` segment: the key is appended to the
+                 *     folder, so the first would make an empty segment in the object's key and the second would name an
+                 *     object outside the folder the caller was given.
                  * @example inputs/frames/0001.png
                  */
                 filePath: components["parameters"]["StorageFilePath"];
@@ -4138,7 +4217,14 @@ export interface operations {
             query?: {
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
             };
             header?: never;
@@ -4310,7 +4396,14 @@ export interface operations {
                 group?: string[];
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
             };
             header?: never;
@@ -4344,7 +4437,14 @@ export interface operations {
             query?: {
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
             };
             header?: never;
@@ -4388,13 +4488,21 @@ export interface operations {
                 jobId?: string[];
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
                 /** @description Only return jobs currently in this status. */
                 status?: components["schemas"]["RescaleJobStatus"];
                 /**
-                 * @description How much of each job to return; `FULL` when left out. `SIMPLE` leaves out `commands`, `envs`,
-                 *     `tags`, `jobExecutionEnvironment` and `instanceLabels`; every other member is sent as in `FULL`.
+                 * @description How much of each job to fill in; `FULL` when left out. `SIMPLE` sends `null` for `commands`,
+                 *     `envs`, `tags`, `jobExecutionEnvironment` and `instanceLabels`; every other member is sent as in
+                 *     `FULL`.
                  */
                 viewType?: components["schemas"]["ViewType"];
             };
@@ -4642,7 +4750,14 @@ export interface operations {
             query?: {
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
             };
             header?: never;
@@ -4681,7 +4796,14 @@ export interface operations {
             query?: {
                 /** @description An opaque cursor taken from the `next` URL of the previous page. Omit it for the first page. */
                 pageIndex?: components["parameters"]["PageIndex"];
-                /** @description How many items a page holds. */
+                /**
+                 * @description How many items a page holds, from 1 to 10000.
+                 *
+                 *     Differs from the upstream description: upstream states only the default of 100, and a maximum of 10000
+                 *     for the logs operation alone. The emulator applies both bounds to every list and answers 400 naming
+                 *     `pageSize` outside them: a page of no items can make no progress, and a bigger page than the logs allow
+                 *     is not evidenced anywhere.
+                 */
                 pageSize?: components["parameters"]["PageSize"];
                 /**
                  * @description The order of lines by timestamp: `desc` (newest first, the default, which the Python client relies
@@ -4725,8 +4847,12 @@ export interface operations {
             query: {
                 /**
                  * @description The key of the object, relative to the folder the operation addresses (the project's shared folder or
-                 *     the task's folder), for example `inputs/frames/0001.png`. It must not start with `/` and must not contain
-                 *     a `..` segment; either answers 400.
+                 *     the task's folder), for example `inputs/frames/0001.png`.
+                 *
+                 *     Upstream requires only a non-empty string, and so does this contract. The emulator answers 400 naming
+                 *     `filePath` when the value starts with `/` or contains a `..` segment: the key is appended to the
+                 *     folder, so the first would make an empty segment in the object's key and the second would name an
+                 *     object outside the folder the caller was given.
                  * @example inputs/frames/0001.png
                  */
                 filePath: components["parameters"]["StorageFilePath"];

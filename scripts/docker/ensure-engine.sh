@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers `docker version`, and that the helper packages the project uses next to it
 # are installed: docker-registry (the project registries), busybox-static (the job images), awscli and
-# python3-boto3 (S3 clients the tests use). Idempotent, and quick when everything is there (one `docker version`
+# python3-boto3 (S3 clients the tests use), python3-requests (with boto3: examples/python). Idempotent, and quick when everything is there (one `docker version`
 # and one dpkg query):
 #  - an engine already answers (Docker Desktop, a system dockerd, DOCKER_HOST, a previous run): only the missing
 #    helper packages are installed (Linux as root with apt-get); elsewhere the script says what is missing, and
@@ -23,7 +23,7 @@ log=${DOCKERD_LOG:-/var/log/htcemu-dockerd.log}
 pidfile=${DOCKERD_PIDFILE:-/var/run/docker.pid}
 timeout=${ENGINE_TIMEOUT:-30}
 engine_packages=(docker.io containerd runc)
-helper_packages=(busybox-static docker-registry awscli python3-boto3)
+helper_packages=(busybox-static docker-registry awscli python3-boto3 python3-requests)
 
 say() { echo "ensure-engine: $*"; }
 die() {
@@ -91,6 +91,7 @@ explain_missing_helpers() {
     command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || missing+=("docker-registry")
     command -v aws >/dev/null 2>&1 || missing+=("aws (the AWS CLI)")
     python3 -c 'import boto3' >/dev/null 2>&1 || missing+=("boto3 (python3)")
+    python3 -c 'import requests' >/dev/null 2>&1 || missing+=("requests (python3)")
     [ "$(uname -s)" != Linux ] || [ -x /bin/busybox ] || missing+=("busybox (static)")
     [ "${#missing[@]}" -gt 0 ] || return 0
     say "not here: ${missing[*]} (this script installs them only on Debian/Ubuntu as root)"

@@ -38,4 +38,5 @@ export const VERSION_CONSTANTS = [
   ["apps/emulator/src/version.ts", /EMULATOR_VERSION = "([^"]+)"/],
   ["apps/htcctl/src/main.ts", /VERSION = "([^"]+)"/],
   ["apps/htcctl/src/api.ts", /USER_AGENT = "htcctl\/([^ "]+) /],
+  ["packages/testcontainers/src/version.ts", /TESTCONTAINERS_VERSION = "([^"]+)"/],
 ];

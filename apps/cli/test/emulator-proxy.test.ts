@@ -1,7 +1,7 @@
 // `htc emulator proxy`: the contract-checking reverse proxy of @htcemu/contract in front of an emulator.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createHtcClient, unwrap } from "@htcemu/client";
+import { createHtcClient, requireMember, unwrap } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capture, exitOf, startTestEmulator, type TestEmulator, TestHome, waitForOutput } from "./helpers.js";
 
@@ -29,7 +29,9 @@ describe("htc emulator proxy", () => {
 
       const htc = createHtcClient({ baseUrl: proxyBase!, apiKey: emulator.apiKey });
       const created = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "through-the-proxy", projectDescription: "" } }));
-      const fetched = await unwrap(htc.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: created.projectId } } }));
+      const fetched = await unwrap(
+        htc.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: requireMember(created, "projectId") } } }),
+      );
       expect(fetched.projectName).toBe("through-the-proxy");
       // The call really reached the emulator behind the proxy.
       expect(emulator.count("GET", new RegExp(`/htc/projects/${created.projectId}$`))).toBeGreaterThanOrEqual(1);

@@ -6,6 +6,7 @@ import { connect } from "node:net";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { requireMember } from "@htcemu/client";
 import { type RunningEmulator, type StartOptions, startEmulator } from "@htcemu/emulator";
 
 export const BIN = fileURLToPath(new URL("../dev/htc.js", import.meta.url));
@@ -155,12 +156,13 @@ export async function createProjectAndTask(emulator: RunningEmulator, name = "cl
   const api = emulator.client.api;
   const project = await api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } });
   if (!project.data) throw new Error(`cannot create a project: ${JSON.stringify(project.error)}`);
+  const projectId = requireMember(project.data, "projectId");
   const task = await api.POST("/htc/projects/{projectId}/tasks", {
-    params: { path: { projectId: project.data.projectId } },
+    params: { path: { projectId } },
     body: { taskName: name, taskDescription: "" },
   });
   if (!task.data) throw new Error(`cannot create a task: ${JSON.stringify(task.error)}`);
-  return { projectId: project.data.projectId, taskId: task.data.taskId };
+  return { projectId, taskId: requireMember(task.data, "taskId") };
 }
 
 /** Whether the emulator serves an operation: an unserved one answers 404 "No operation answers …". */

@@ -124,7 +124,13 @@ describe("htc job submit", () => {
       ],
       workingDir: "/opt/run",
     });
-    expect(pairs.json()[0].experimental).toEqual({ cloudFileSystems: true });
+    // The API's echo: every member of the batch, null for the switches that were not sent.
+    expect(pairs.json()[0].experimental).toEqual({
+      kubernetesSwap: null,
+      cloudFileSystems: true,
+      rescaleFilesRDFAgent: null,
+      privilegedMode: null,
+    });
 
     const argv = await home.run(["job", "submit", "--image", "app:2", "--command", "python", "--command", "run.py", "--json"]);
     const argvJob = await home.run(["job", "get", `${argv.json()[0].parentJobId}:0`, "--json"]);

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type HtcResult, isServed, reachable, startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
@@ -52,8 +52,8 @@ beforeAll(async () => {
   noDocker = noRegistryApi;
   if (!noDocker && spawnSync("docker", ["image", "inspect", LOCAL_IMAGE], { stdio: "ignore" }).status !== 0)
     noDocker = `no Docker engine with the local image ${LOCAL_IMAGE}`;
-  if (!noDocker && !(await reachable(project.containerRegistry.split("/")[0]!)))
-    noDocker = `the emulator's registry ${project.containerRegistry} does not answer`;
+  const registry = requireMember(project, "containerRegistry");
+  if (!noDocker && !(await reachable(registry.split("/")[0]!))) noDocker = `the emulator's registry ${registry} does not answer`;
   if (noDocker) console.warn(`official image rows skipped: ${noDocker}`);
 });
 

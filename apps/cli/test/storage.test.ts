@@ -3,6 +3,7 @@
 // a message, and they run as soon as the endpoints land.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { requireMember } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configureContext, createProjectAndTask, isServed, startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
 
@@ -96,10 +97,11 @@ describe("htc storage", () => {
         body: { taskName: "other", taskDescription: "" },
       })
     ).data!;
-    await home.run(["storage", "upload", "--task", other.taskId, join(home.dir, "data", "a.txt"), "only-here.txt"]);
-    expect(names((await home.run(["storage", "list", "--task", other.taskId, "--json"])).json())).toEqual(["only-here.txt"]);
+    const otherId = requireMember(other, "taskId");
+    await home.run(["storage", "upload", "--task", otherId, join(home.dir, "data", "a.txt"), "only-here.txt"]);
+    expect(names((await home.run(["storage", "list", "--task", otherId, "--json"])).json())).toEqual(["only-here.txt"]);
     expect(names((await home.run(["storage", "list", "--json"])).json())).not.toContain("only-here.txt");
-    expect((await home.run(["storage", "list", "-s", "--task", other.taskId])).code).toBe(2);
+    expect((await home.run(["storage", "list", "-s", "--task", otherId])).code).toBe(2);
   });
 
   it("rm deletes a file, and a folder with -r", async (ctx) => {

@@ -1,5 +1,5 @@
 // `htc task …`.
-import { submitJobs, waitForGroup } from "@htcemu/client";
+import { requireMember, submitJobs, waitForGroup } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configureContext, startTestEmulator, type TestEmulator, TestHome } from "./helpers.js";
 
@@ -11,7 +11,7 @@ beforeAll(async () => {
   emulator = await startTestEmulator();
   home = new TestHome();
   const project = (await emulator.client.api.POST("/htc/projects", { body: { projectName: "tasks", projectDescription: "" } })).data!;
-  projectId = project.projectId;
+  projectId = requireMember(project, "projectId");
   await configureContext(home, emulator, ["--project-id", projectId]);
 });
 

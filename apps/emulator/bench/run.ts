@@ -21,6 +21,7 @@ import {
   Scope,
   table,
 } from "./common.js";
+import { container } from "./container.js";
 import { dockerThroughput } from "./docker-throughput.js";
 import { queriesAtScale } from "./queries-at-scale.js";
 import { README, readmeBlock, writeReadmeBlock } from "./readme.js";
@@ -37,6 +38,7 @@ const scenarios: [string, Scenario][] = [
   ["simulated-million", simulatedMillion],
   ["docker-throughput", dockerThroughput],
   ["storage", storageBench],
+  ["container", container],
 ];
 
 interface Outcome {

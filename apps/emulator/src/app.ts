@@ -33,8 +33,8 @@ import { S3_PREFIX } from "./storage/layout.js";
 import { s3Routes } from "./storage/s3-routes.js";
 
 /** Every HTC operation the emulator serves, by operationId. */
-export function htcOperations(around?: OperationAround): OperationRegistry<operations> {
-  const api = new OperationRegistry<operations>("htc", around);
+export function htcOperations(around?: OperationAround): OperationRegistry<operations, true> {
+  const api = new OperationRegistry<operations, true>("htc", around);
   registerAuthRoutes(api);
   registerProjectRoutes(api);
   registerTaskRoutes(api);

@@ -2,7 +2,7 @@
 // `htc emulator start` of @htcemu/cli uses the same pieces, so nothing is configured in two places.
 import { Command, CommanderError } from "commander";
 import { addEmulatorOptions, type EmulatorFlags, runningBanner, startOptionsFromFlags } from "./cli-options.js";
-import { type StartOptions, startEmulator } from "./emulator.js";
+import { type RunningEmulator, type StartOptions, startEmulator } from "./emulator.js";
 import { resolveOptions } from "./options.js";
 import { offParts } from "./parts.js";
 
@@ -27,27 +27,53 @@ const program = addEmulatorOptions(
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`htc-emulator: ${text.replace(/^error: /, "")}`) }),
 ).action(async (flags: EmulatorFlags) => {
-  const emulator = await startEmulator({
-    ...optionsFromFlags(flags),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const options = optionsFromFlags(flags);
+  const stop = stopOnSignals();
+  const emulator = await startEmulator({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
+  stop.attach(emulator);
   process.stdout.write(runningBanner(emulator, flags, await offParts(emulator)));
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`received ${signal}, stopping\n`);
-    emulator.stop().then(
-      () => process.exit(0),
+});
+
+/**
+ * SIGTERM (`docker stop`, the emulator as a container's PID 1, where an unhandled SIGTERM is ignored) and SIGINT
+ * stop the emulator cleanly and exit 0: SQLite is closed, running job containers are left to the next start on
+ * the same data dir (or stopped when the state is in memory). A signal during start-up stops the emulator once it
+ * is up; a second signal exits at once.
+ */
+function stopOnSignals(): { attach(emulator: RunningEmulator): void } {
+  let emulator: RunningEmulator | undefined;
+  let received: NodeJS.Signals | undefined;
+  const stop = () => {
+    const started = performance.now();
+    emulator!.stop().then(
+      () => {
+        process.stderr.write(`htc-emulator: stopped in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+        process.exit(0);
+      },
       (error) => {
-        process.stderr.write(`error while stopping: ${error}\n`);
+        process.stderr.write(`htc-emulator: error while stopping: ${error instanceof Error ? error.message : error}\n`);
         process.exit(1);
       },
     );
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-});
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`htc-emulator: received ${signal} again, exiting at once\n`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    received = signal;
+    process.stderr.write(`htc-emulator: received ${signal}, stopping\n`);
+    if (emulator) stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    attach(running) {
+      emulator = running;
+      if (received) stop();
+    },
+  };
+}
 
 // `pnpm emulator -- --help` hands a literal "--" through; it is not an argument.
 const argv = process.argv.slice(2);

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { createHtcClient, type HtcClient } from "@htcemu/client";
+import { addressesOf, apiUrlForJobs } from "./addresses.js";
 import { createApp } from "./app.js";
 import { loadOrCreateSigningKey } from "./auth/keys.js";
 import { TokenService } from "./auth/tokens.js";
@@ -23,8 +24,8 @@ import { applySeed, IdentityService } from "./domain/identity.js";
 import { enforceRetention } from "./domain/tasks.js";
 import { FaultInjector } from "./faults/injector.js";
 import { FaultService } from "./faults/service.js";
-import { API_PREFIX } from "./http/contracts.js";
 import type { Emulator } from "./http/env.js";
+import { Readiness } from "./http/readiness.js";
 import { dashboardBuildDir, UI_PREFIX } from "./http/ui.js";
 import { Inspector } from "./inspector/inspector.js";
 import { engineProbe } from "./jobs/engine-probe.js";
@@ -35,6 +36,7 @@ import { executorOffPart, type OffPart } from "./parts.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
 import { importAtStart } from "./snapshot/snapshot.js";
+import { checkDataDir, listenError } from "./startup-errors.js";
 import { StorageService } from "./storage/service.js";
 
 export interface StartOptions extends EmulatorOptions {
@@ -104,6 +106,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     // The engine is asked once, by whoever needs it first; the Docker executor will, so ask now, meanwhile.
     const engine = engineProbe();
     if (resolved.executor !== "simulated") engine.get().catch(() => {});
+    // A folder it cannot write is reported as such (what to mount or set), before SQLite fails on it.
+    if (!inMemory) checkDataDir(resolved.dataDir!);
     const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
     started.push({ name: "database", release: () => db.close() });
     const clock = new VirtualClock(clockStoreIn(db));
@@ -118,12 +122,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
 
     // The port first: the URLs that the core hands out (links, the registry's address, the API URL of jobs)
     // depend on it. Until the application is assembled, the server answers 503.
-    const server = await listen(resolved.port, resolved.host);
+    // The readiness probe answers from now on (503 until the scheduler runs, 503 again once stop() begins).
+    const readiness = new Readiness();
+    let answer: (request: IncomingMessage, response: ServerResponse) => void = starting;
+    const server = await listen(resolved.port, resolved.host, (request, response) => {
+      if (!readiness.answer(request, response)) answer(request, response);
+    });
     started.push({ name: "server", release: () => closeServer(server) });
     const { port } = server.address() as AddressInfo;
-    const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
-    const rootUrl = resolved.publicUrl?.replace(/\/+$/, "") ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-    const baseUrl = `${rootUrl}${API_PREFIX}`;
+    const { rootUrl, baseUrl, loopbackOrigin } = addressesOf({ port, host: resolved.host, publicUrl: resolved.publicUrl });
 
     const registry = new RegistryService(repos.registry, clock, {
       mode: resolved.registry,
@@ -137,8 +144,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     });
     started.push({ name: "registry", release: () => registry.stop() });
     // The registry reaches the emulator (token realm, notifications) on loopback, whatever it advertises.
-    const local = resolved.host === "0.0.0.0" || resolved.host === "::" || resolved.host === "localhost" ? "127.0.0.1" : host;
-    await registry.start(`http://${local}:${port}`);
+    await registry.start(loopbackOrigin);
 
     const identity = new IdentityService(repos.identity, clock);
     const bootstrap = db.transaction(() => {
@@ -170,9 +176,12 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     };
     const injector = new FaultInjector(core, log);
     // Containers reach the API on the host's loopback, or under the name the engine gives the host.
-    const apiUrl = new URL(rootUrl);
-    if (apiUrl.hostname === "127.0.0.1" || apiUrl.hostname === "localhost") apiUrl.hostname = choice.hostForContainers;
-    const jobs = new JobService(core, { makeExecutor: choice.make, apiUrlForJobs: `${apiUrl.origin}${API_PREFIX}`, faults: injector, log });
+    const jobs = new JobService(core, {
+      makeExecutor: choice.make,
+      apiUrlForJobs: apiUrlForJobs(rootUrl, choice.hostForContainers),
+      faults: injector,
+      log,
+    });
     started.push({ name: "jobs", release: (mode) => jobs.close(mode) });
     const faults = new FaultService(injector, jobs.scheduler.controls, jobs.faultyExecutor, clock);
     started.push({ name: "faults", release: () => faults.close() });
@@ -182,9 +191,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     // Off loopback, the admin API and the dashboard require a token: the one given, or one made up now.
     const adminToken = resolved.adminToken ?? (isLoopbackHost(resolved.host) ? undefined : randomBytes(18).toString("base64url"));
     const app = createApp(emulator, log, { adminToken, dashboardDir: dashboardBuildDir(resolved.dashboardDir) });
-    server.off("request", starting);
-    server.on("request", getRequestListener(app.fetch, { hostname: resolved.host }));
+    answer = getRequestListener(app.fetch, { hostname: resolved.host });
     await jobs.start();
+    readiness.phase = "ready";
 
     // Retention policies are applied in the background; the admin API can also run a sweep on demand.
     const retentionTimer = setInterval(() => {
@@ -214,6 +223,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       off: offPartsOf(resolved.executor, jobs.executor.name, choice.simulatedBecause, registry),
       internals: emulator,
       stop: () => {
+        readiness.phase = "stopping";
         stopped ??= release(stopMode);
         return stopped;
       },
@@ -239,15 +249,16 @@ function starting(_request: IncomingMessage, response: ServerResponse): void {
   response.end(JSON.stringify({ error: "unavailable", errorDescription: "The emulator is starting." }));
 }
 
-function listen(port: number, host: string): Promise<Server> {
+function listen(port: number, host: string, listener: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
     // Idle connections are kept a minute (Node's default is 5 s): clients that reuse a pooled connection just as
     // the server drops it fail with "other side closed", which a busy machine made likely at 5 s.
-    const server = createServer({ keepAliveTimeout: 65_000 }, starting);
+    const server = createServer({ keepAliveTimeout: 65_000 }, listener);
     server.headersTimeout = 66_000;
-    server.once("error", reject);
+    const failed = (error: Error) => reject(listenError(error, host, port));
+    server.once("error", failed);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve(server);
     });
   });

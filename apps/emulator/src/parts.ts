@@ -2,6 +2,7 @@
 // instead), the project registries, the job images the examples use. Printed at the top of what `htc-emulator`,
 // `htc emulator start`, `pnpm demo` and `pnpm tutorial` print, so that nothing is off without the user knowing.
 import { existsSync } from "node:fs";
+import { runningImage } from "./container.js";
 import { engineProbe } from "./jobs/engine-probe.js";
 import { type EmulatorOptions, resolveOptions } from "./options.js";
 import { machineFacts, OFFLINE_REGISTRY_IMAGE, PUBLIC_REGISTRY_IMAGE, planRegistry, setupCommand } from "./registry/placement.js";
@@ -37,7 +38,13 @@ export function executorOffPart(executor: string, requested: string, because: st
 }
 
 /** The one command that gets a Docker engine to answer here. */
-export function engineCommand(reason: string | undefined, facts = machineFacts()): string {
+export function engineCommand(reason: string | undefined, facts = machineFacts(), image = runningImage()): string {
+  // In the htcemu/emulator image the engine is the host's, reached through its mounted socket.
+  if (image) {
+    if (reason?.includes("EACCES")) return "run the container as root (the default), or with --group-add <the socket's group id>";
+    if (reason?.includes("ECONNREFUSED")) return "start the Docker engine on the host, or mount the socket of the one that runs";
+    return `docker run … -v /var/run/docker.sock:/var/run/docker.sock … ${image}`;
+  }
   if (facts.platform === "darwin" || facts.platform === "win32")
     return "start Docker Desktop (install it from https://docs.docker.com/desktop/)";
   if (reason?.includes("EACCES")) return 'sudo usermod -aG docker "$USER" (then log in again)';
@@ -98,7 +105,7 @@ function jobImagesPart(missing: string[]): OffPart[] {
       part: "job images",
       state: "missing",
       why: `${missing.join(", ")} ${one ? "is" : "are"} not in the Docker engine (jobs naming ${one ? "it" : "them"} are refused)`,
-      fix: "bash images/build.sh",
+      fix: runningImage() ? "bash images/build.sh (on the host, in a clone of htc-emulator)" : "bash images/build.sh",
     },
   ];
 }

@@ -2,13 +2,13 @@
 // client refreshes), storage credentials and presigned URLs, task retention (a policy deleting a task next
 // month), the durations of simulated jobs (advanced, and sped up), and the timestamps of jobs and events.
 import { S3Client, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { createHtcClient, type HtcClient, unwrap } from "@htcemu/client";
+import { createHtcClient, type HtcClient, requireMember, unwrap } from "@htcemu/client";
 import type { AdminClient } from "@htcemu/client/admin";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminOf, eventsOf, finished, jobOf, newTask, submit, waitForJobs } from "./controls-helpers.js";
-import { contractClient, http, startTestEmulator } from "./helpers.js";
+import { contractClient, http, sent, startTestEmulator } from "./helpers.js";
 
 let emulator: SpawnedEmulator;
 let admin: AdminClient;
@@ -59,7 +59,9 @@ describe("bearer tokens", () => {
       },
     });
     await unwrap(htc.api.GET("/htc/projects"));
-    const { tokenValue, expiresIn } = await unwrap(htc.api.GET("/auth/token"));
+    const token = await unwrap(htc.api.GET("/auth/token"));
+    const expiresIn = requireMember(token, "expiresIn");
+    const tokenValue = requireMember(token, "tokenValue");
     expect(decodeJwt(tokenValue).exp! * 1000).toBeGreaterThanOrEqual((await clockNow()) + (expiresIn - 5) * 1000);
 
     // Six hours and a minute later (the client's own clock has not moved): the server refuses the token.
@@ -82,7 +84,7 @@ describe("storage", () => {
   it("expires credentials and presigned URLs by the clock", async () => {
     const ids = await newTask(client, "storage-clock");
     const presigned = (filePath: string) =>
-      unwrap(
+      sent(
         client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
           params: { path: ids, query: { filePath, method: "PUT" } },
         }),
@@ -92,7 +94,7 @@ describe("storage", () => {
     const later = await presigned("later.txt");
     expect(Date.parse(later.expiration)).toBeGreaterThan(await clockNow());
 
-    const token = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", { params: { path: ids } }));
+    const token = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token", { params: { path: ids } }));
     const s3 = new S3Client({
       endpoint: token.endpointUrl!,
       forcePathStyle: true,
@@ -121,14 +123,14 @@ describe("storage", () => {
 describe("task retention", () => {
   it("archives a task next month and deletes it the day after, by the clock", async () => {
     const ids = await newTask(client, "retention");
-    await unwrap(
+    await sent(
       client.api.PUT("/htc/projects/{projectId}/task-retention-policy", {
         params: { path: { projectId: ids.projectId } },
         body: { archiveAfter: 30 * 24, deleteAfter: 24 },
       }),
     );
     const status = async () =>
-      (await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }))).lifecycleStatus;
+      (await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }))).lifecycleStatus;
     await admin.advanceClock({ days: 29 });
     expect(await status()).toBe("ACTIVE");
     await admin.advanceClock({ days: 2 });
@@ -154,7 +156,7 @@ describe("simulated jobs and their timestamps", () => {
     const [job] = await waitForJobs(client, ids, finished);
     expect(job!.status).toBe("SUCCEEDED");
     const started = Date.parse(job!.startedAt!);
-    expect(Date.parse(job!.createdAt)).toBeGreaterThanOrEqual(submittedAfter);
+    expect(Date.parse(requireMember(job!, "createdAt"))).toBeGreaterThanOrEqual(submittedAfter);
     expect(Date.parse(job!.completedAt!) - started).toBe(HOUR);
     const events = await eventsOf(client, ids, jobId!);
     expect(events.map((e) => e.status)).toEqual([
@@ -168,7 +170,7 @@ describe("simulated jobs and their timestamps", () => {
     const times = events.map((e) => Date.parse(e.dateTime!));
     expect(times[0]).toBeGreaterThanOrEqual(submittedAfter);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    const logs = await unwrap(
+    const logs = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path: { ...ids, jobId: jobId! } } }),
     );
     for (const line of logs.items ?? []) expect(Date.parse(line.timestamp!)).toBeGreaterThanOrEqual(started);

@@ -1,6 +1,6 @@
 // Shared pieces of the test-control suites (controls-*.test.ts): the admin client, a project with a task, job
 // submission, and waiting for jobs by the emulator's own answers.
-import { collect, type HtcClient, paginate, unwrap } from "@htcemu/client";
+import { collect, type HtcClient, jobId, paginate, requireMember, unwrap } from "@htcemu/client";
 import { type AdminClient, createAdminClient } from "@htcemu/client/admin";
 import { loadContract } from "@htcemu/contract";
 import { validatingFetch } from "@htcemu/contract/testing";
@@ -17,13 +17,11 @@ export function adminOf(emulator: { rootUrl: string }): AdminClient {
 
 export async function newTask(client: HtcClient, name = "controls"): Promise<Ids> {
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } }));
+  const projectId = requireMember(project, "projectId");
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", {
-      params: { path: { projectId: project.projectId } },
-      body: { taskName: name, taskDescription: "" },
-    }),
+    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: name, taskDescription: "" } }),
   );
-  return { projectId: project.projectId, taskId: task.taskId };
+  return { projectId, taskId: requireMember(task, "taskId") };
 }
 
 export const shell = { imageName: "htcemu/shell:1", commands: ["sh", "-c", "echo hello"] };
@@ -47,7 +45,8 @@ export async function submit(
       ],
     }),
   );
-  return Array.from({ length: batchSize }, (_, i) => `${batch!.parentJobId}:${i}`);
+  const parentJobId = batch ? requireMember(batch, "parentJobId", "the submitted batch") : "";
+  return Array.from({ length: batchSize }, (_, i) => jobId(parentJobId, i));
 }
 
 export async function jobsOf(client: HtcClient, ids: Ids) {
@@ -83,5 +82,5 @@ export async function waitForJobs(client: HtcClient, ids: Ids, done: (jobs: Job[
 export const finished = (jobs: Job[]) => jobs.length > 0 && jobs.every((j) => j.status === "SUCCEEDED" || j.status === "FAILED");
 
 export function byId(jobs: Job[]): Map<string, Job> {
-  return new Map(jobs.map((j) => [j.jobUUID, j]));
+  return new Map(jobs.map((j) => [requireMember(j, "jobUUID", "a job"), j]));
 }

@@ -62,14 +62,14 @@ describe("job faults", () => {
     });
     expect(fine).toMatchObject({ status: "SUCCEEDED", failureCode: null });
     // A job that could not pull its image never ran.
-    expect((await eventsOf(client, ids, pull!.jobUUID)).map((e) => e.status)).toEqual([
+    expect((await eventsOf(client, ids, jobIds[3]!)).map((e) => e.status)).toEqual([
       "SUBMITTED_TO_RESCALE",
       "SUBMITTED_TO_PROVIDER",
       "RUNNABLE",
       "STARTING",
       "FAILED",
     ]);
-    expect((await eventsOf(client, ids, exit!.jobUUID)).map((e) => e.status)).toContain("RUNNING");
+    expect((await eventsOf(client, ids, jobIds[0]!)).map((e) => e.status)).toContain("RUNNING");
 
     const log = await admin.faultLog();
     const kinds = new Map(log.items.filter((e) => e.taskId === ids.taskId).map((e) => [e.jobId, e.kind]));

@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHtcClient, type HtcClient, unwrap } from "@htcemu/client";
+import { createHtcClient, type HtcClient, requireMember, unwrap } from "@htcemu/client";
 import type { AdminClient } from "@htcemu/client/admin";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,11 +36,12 @@ function objectFiles(): number {
 }
 
 async function putObject(c: HtcClient, ids: { projectId: string; taskId: string }, name: string) {
-  const { url } = await unwrap(
+  const presigned = await unwrap(
     c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
       params: { path: ids, query: { filePath: name, method: "PUT" } },
     }),
   );
+  const url = requireMember(presigned, "url");
   expect((await fetch(url, { method: "PUT", body: `contents of ${name}` })).status).toBe(200);
 }
 

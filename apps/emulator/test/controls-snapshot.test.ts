@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { collect, createHtcClient, type HtcClient, paginate, unwrap } from "@htcemu/client";
+import { collect, createHtcClient, type HtcClient, paginate, requireMember, unwrap } from "@htcemu/client";
 import type { AdminClient } from "@htcemu/client/admin";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,27 +36,28 @@ async function capture(c: HtcClient, skip?: string) {
   const projects = await collect(paginate(c, "/htc/projects", {}));
   const out = [];
   for (const project of projects) {
-    const tasks = await collect(paginate(c, "/htc/projects/{projectId}/tasks", { params: { path: { projectId: project.projectId } } }));
+    const projectId = requireMember(project, "projectId");
+    const tasks = await collect(paginate(c, "/htc/projects/{projectId}/tasks", { params: { path: { projectId } } }));
     for (const task of tasks) {
-      const ids = { projectId: project.projectId, taskId: task.taskId };
+      const ids = { projectId, taskId: requireMember(task, "taskId") };
       const jobs = (
         await collect(paginate(c, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: ids, query: { viewType: "FULL" } } }))
       ).filter((j) => j.jobUUID !== skip);
       const details = [];
       for (const job of jobs) {
-        const path = { ...ids, jobId: job.jobUUID };
+        const path = { ...ids, jobId: requireMember(job, "jobUUID") };
         details.push({
           job,
           events: await collect(paginate(c, "/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path } })),
           logs: (await unwrap(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { path } }))).items,
         });
       }
-      const { url } = await unwrap(
+      const presigned = await unwrap(
         c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
           params: { path: ids, query: { filePath: "data.bin", method: "GET" } },
         }),
       );
-      const object = await fetch(url);
+      const object = await fetch(requireMember(presigned, "url"));
       const digest =
         object.status === 200
           ? createHash("sha256")
@@ -83,12 +84,12 @@ beforeAll(async () => {
   await submit(client, ids, 3, { group: "g" });
   await waitForJobs(client, ids, finished);
   const bytes = Buffer.alloc(300_000, 7);
-  const { url } = await unwrap(
+  const presigned = await unwrap(
     client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
       params: { path: ids, query: { filePath: "data.bin", method: "PUT" } },
     }),
   );
-  expect((await fetch(url, { method: "PUT", body: bytes })).status).toBe(200);
+  expect((await fetch(requireMember(presigned, "url"), { method: "PUT", body: bytes })).status).toBe(200);
   otherKey = (await secondWorkspace(emulator, "snapshot-b")).apiKey;
   await admin.advanceClock({ days: 10 });
   const flying = await newTask(client, "in-flight");

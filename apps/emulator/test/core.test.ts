@@ -1,10 +1,10 @@
 // The emulator's core as a user meets it: a separate process, the typed client, every exchange checked against
 // the contract (client side by validatingFetch, server side by --strict).
-import { collect, HtcApiError, paginate, unwrap } from "@htcemu/client";
+import { collect, HtcApiError, paginate } from "@htcemu/client";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
-import { bearerFor, contractClient, http, secondWorkspace, startTestEmulator } from "./helpers.js";
+import { bearerFor, contractClient, http, secondWorkspace, startTestEmulator, sent } from "./helpers.js";
 
 let emulator: SpawnedEmulator;
 
@@ -46,10 +46,10 @@ describe("tokens and identity", () => {
 
   it("describes the key's owner and the token's claims", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const whoami = await unwrap(client.api.GET("/auth/whoami"));
+    const whoami = await sent(client.api.GET("/auth/whoami"));
     expect(whoami.user.workspace.id).toMatch(/^\d{2}-\d{7}$/);
     expect(whoami.user.isWorkspaceAdmin).toBe(true);
-    const claims = await unwrap(client.api.GET("/auth/token/whoami"));
+    const claims = await sent(client.api.GET("/auth/token/whoami"));
     expect(claims.workspaceId).toBe(whoami.user.workspace.id);
     expect(claims.userEmail).toBe(whoami.user.email);
   });
@@ -91,7 +91,7 @@ describe("tokens and identity", () => {
   it("expires tokens by the emulator's clock, and the client refreshes once on a 401", async () => {
     const token = await bearerFor(emulator, emulator.apiKey);
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    await unwrap(client.api.GET("/htc/projects"));
+    await sent(client.api.GET("/htc/projects"));
     await http(`${emulator.rootUrl}/_emulator/v1/clock`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -101,19 +101,19 @@ describe("tokens and identity", () => {
     expect(expired.status).toBe(401);
     expect(expired.body).toMatchObject({ errorDescription: expect.stringMatching(/expired/) });
     // The client's cached token is expired on the server too: it must refresh and replay.
-    await unwrap(client.api.GET("/htc/projects"));
+    await sent(client.api.GET("/htc/projects"));
   });
 
   it("gives job tokens a reduced scope: their own project and task only, 403 elsewhere", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "scope", projectDescription: "" } }));
-    const task = await unwrap(
+    const project = await sent(client.api.POST("/htc/projects", { body: { projectName: "scope", projectDescription: "" } }));
+    const task = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks", {
         params: { path: { projectId: project.projectId } },
         body: { taskName: "t", taskDescription: "" },
       }),
     );
-    const whoami = await unwrap(client.api.GET("/auth/whoami"));
+    const whoami = await sent(client.api.GET("/auth/whoami"));
     const minted = await http(`${emulator.rootUrl}/_emulator/v1/job-tokens`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -126,15 +126,15 @@ describe("tokens and identity", () => {
     });
     const { bearerToken, refreshToken } = minted.body as { bearerToken: string; refreshToken: string };
     const job = contractClient(emulator, { bearerToken });
-    const own = await unwrap(
+    const own = await sent(
       job.api.GET("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: { projectId: project.projectId, taskId: task.taskId } } }),
     );
     expect(own.taskId).toBe(task.taskId);
-    const claims = await unwrap(job.api.GET("/auth/token/whoami"));
+    const claims = await sent(job.api.GET("/auth/token/whoami"));
     expect(claims["userDefined_stage"]).toBe("a");
     const refused = await job.api.POST("/htc/projects", { body: { projectName: "x", projectDescription: "" } });
     expect(refused.response.status).toBe(403);
-    const other = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "other", projectDescription: "" } }));
+    const other = await sent(client.api.POST("/htc/projects", { body: { projectName: "other", projectDescription: "" } }));
     const foreignProject = await job.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: other.projectId } } });
     expect(foreignProject.response.status).toBe(403);
     // The refresh token is exchanged for a new job token with the same scope.
@@ -150,7 +150,7 @@ describe("tokens and identity", () => {
 describe("projects", () => {
   it("creates, reads and extends projects with the reference's fields", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const created = await unwrap(
+    const created = await sent(
       client.api.POST("/htc/projects", { body: { projectName: "demo", projectDescription: "first", regions: ["AWS_EU_WEST_1"] } }),
     );
     expect(created.projectId).toMatch(/^[0-9a-f-]{36}$/);
@@ -159,15 +159,47 @@ describe("projects", () => {
     expect(created.regionSettings).toEqual([
       { computeSettings: { computeRegion: "AWS_EU_WEST_1" }, storageSettings: { storageRegion: "AWS_EU_WEST_1" } },
     ]);
-    const fetched = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: created.projectId } } }));
+    const fetched = await sent(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: created.projectId } } }));
     expect(fetched).toEqual(created);
-    const patched = await unwrap(
+    const patched = await sent(
       client.api.PATCH("/htc/projects/{projectId}", {
         params: { path: { projectId: created.projectId } },
         body: { regions: ["GCP_EU_WEST_4", "AWS_EU_WEST_1"] },
       }),
     );
     expect(patched.regions).toEqual(["AWS_EU_WEST_1", "GCP_EU_WEST_4"]);
+  });
+
+  it("counts a region listed twice once, and stores a region setting without a storage region where it computes", async () => {
+    const client = contractClient(emulator, { apiKey: emulator.apiKey });
+    const created = await sent(
+      client.api.POST("/htc/projects", {
+        body: {
+          projectName: "settings",
+          projectDescription: "",
+          regions: ["AWS_EU_WEST_1", "GCP_EU_WEST_4", "AWS_EU_WEST_1"],
+          regionSettings: [{ computeSettings: { computeRegion: "GCP_EU_WEST_4" }, storageSettings: {} }],
+        },
+      }),
+    );
+    expect(created.regions).toEqual(["AWS_EU_WEST_1", "GCP_EU_WEST_4"]);
+    expect(created.regionSettings).toEqual([
+      { computeSettings: { computeRegion: "AWS_EU_WEST_1" }, storageSettings: { storageRegion: "AWS_EU_WEST_1" } },
+      { computeSettings: { computeRegion: "GCP_EU_WEST_4" }, storageSettings: { storageRegion: "GCP_EU_WEST_4" } },
+    ]);
+    // A setting that does not say where it computes means nothing: 400 naming the member.
+    const token = await bearerFor(emulator, emulator.apiKey);
+    const refused = await http(`${emulator.baseUrl}/htc/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        projectName: "x",
+        projectDescription: "",
+        regionSettings: [{ computeSettings: {}, storageSettings: { storageRegion: "AWS_US_WEST_2" } }],
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ errorDescription: expect.stringMatching(/^regionSettings\[0\]\.computeSettings\.computeRegion/) });
   });
 
   it("names the offending field in a 400 and leaves nothing behind", async () => {
@@ -201,7 +233,7 @@ describe("projects", () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
     const token = await bearerFor(emulator, emulator.apiKey);
     for (let i = 0; i < 7; i++)
-      await unwrap(client.api.POST("/htc/projects", { body: { projectName: `page-${i}`, projectDescription: "" } }));
+      await sent(client.api.POST("/htc/projects", { body: { projectName: `page-${i}`, projectDescription: "" } }));
     const all = await collect(paginate(client, "/htc/projects", {}, { pageSize: 3 }), { limit: 10_000 });
     const names = all.map((p) => p.projectName);
     expect(names.filter((n) => n.startsWith("page-"))).toEqual(["page-0", "page-1", "page-2", "page-3", "page-4", "page-5", "page-6"]);
@@ -219,7 +251,7 @@ describe("projects", () => {
       if (page.next) expect(new URL(page.next).searchParams.get("onlyMyProjects")).toBe("true");
       if (!inserted) {
         // A project created mid-way appears at the end, and no page boundary shifts.
-        await unwrap(client.api.POST("/htc/projects", { body: { projectName: "late", projectDescription: "" } }));
+        await sent(client.api.POST("/htc/projects", { body: { projectName: "late", projectDescription: "" } }));
         inserted = true;
       }
       expect("next" in page ? typeof page.next : "absent").not.toBe("object");
@@ -234,19 +266,19 @@ describe("projects", () => {
 
   it("keeps limits (one per role, min with the workspace), dimensions and retention policies", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const { projectId } = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "limits", projectDescription: "" } }));
+    const { projectId } = await sent(client.api.POST("/htc/projects", { body: { projectName: "limits", projectDescription: "" } }));
     const path = { params: { path: { projectId } } };
-    const first = await unwrap(
+    const first = await sent(
       client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 32, modifierRole: "PROJECT_ADMIN" } }),
     );
-    const replaced = await unwrap(
+    const replaced = await sent(
       client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 16, modifierRole: "PROJECT_ADMIN" } }),
     );
     expect(replaced.id).toBe(first.id);
     expect(replaced.vCPUs).toBe(16);
-    await unwrap(client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 8, modifierRole: "WORKSPACE_ADMIN" } }));
-    expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits", path))).toHaveLength(2);
-    const patched = await unwrap(
+    await sent(client.api.POST("/htc/projects/{projectId}/limits", { ...path, body: { vCPUs: 8, modifierRole: "WORKSPACE_ADMIN" } }));
+    expect(await sent(client.api.GET("/htc/projects/{projectId}/limits", path))).toHaveLength(2);
+    const patched = await sent(
       client.api.PATCH("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: first.id } }, body: { vCPUs: 4 } }),
     );
     expect(patched.vCPUs).toBe(4);
@@ -255,9 +287,9 @@ describe("projects", () => {
     const missing = await client.api.GET("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: 999999 } } });
     expect(missing.response.status).toBe(404);
     await client.api.DELETE("/htc/projects/{projectId}/limits", path);
-    expect(await unwrap(client.api.GET("/htc/projects/{projectId}/limits", path))).toEqual([]);
+    expect(await sent(client.api.GET("/htc/projects/{projectId}/limits", path))).toEqual([]);
 
-    const dims = await unwrap(
+    const dims = await sent(
       client.api.PUT("/htc/projects/{projectId}/dimensions", {
         ...path,
         body: [{ machineType: "t2d-standard-16", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }],
@@ -269,10 +301,43 @@ describe("projects", () => {
       body: [{ machineType: "nope", priority: "ON_DEMAND_PRIORITY", region: "GCP_EU_WEST_4" }],
     });
     expect(wrong.response.status).toBe(400);
+    // Upstream requires none of an entry's members, and neither does the contract; an entry that names no
+    // environment answers 400 naming the missing member. An AWS environment has no scaling policy: null.
+    const token = await bearerFor(emulator, emulator.apiKey);
+    const put = (body: unknown) =>
+      http(`${emulator.baseUrl}/htc/projects/${projectId}/dimensions`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const [entry, member] of [
+      [{ priority: "ON_DEMAND_PRIORITY", region: "AWS_US_WEST_2" }, "machineType"],
+      [{ machineType: "c6i.xlarge", region: "AWS_US_WEST_2" }, "priority"],
+      [{ machineType: "c6i.xlarge", priority: "ON_DEMAND_PRIORITY" }, "region"],
+    ] as const) {
+      const refused = await put([entry]);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({
+        errorType: "VALIDATION_ERROR",
+        errorDescription: expect.stringMatching(new RegExp(`^\\[0\\]\\.${member}`)),
+      });
+    }
+    const aws = await sent(
+      client.api.PUT("/htc/projects/{projectId}/dimensions", {
+        ...path,
+        body: [{ machineType: "c6i.xlarge", priority: "ON_DEMAND_ECONOMY", region: "AWS_US_WEST_2", computeScalingPolicy: null }],
+      }),
+    );
+    expect(aws[0]).toMatchObject({ computeScalingPolicy: null, hyperthreading: false, derived: { swap: null } });
+
+    // Limit ids are any int32 in the contract; one that no limit has is a 404.
+    expect(
+      (await client.api.GET("/htc/projects/{projectId}/limits/{id}", { params: { path: { projectId, id: 0 } } })).response.status,
+    ).toBe(404);
 
     const noPolicy = await client.api.GET("/htc/projects/{projectId}/task-retention-policy", path);
     expect(noPolicy.response.status).toBe(404);
-    const policy = await unwrap(
+    const policy = await sent(
       client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { ...path, body: { archiveAfter: 1, deleteAfter: 2 } }),
     );
     expect(policy).toMatchObject({ projectId, archiveAfter: 1, deleteAfter: 2 });
@@ -282,8 +347,8 @@ describe("projects", () => {
 describe("tasks and retention", () => {
   it("archives, reactivates and deletes tasks by the lifecycle rules", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const { projectId } = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "tasks", projectDescription: "" } }));
-    const task = await unwrap(
+    const { projectId } = await sent(client.api.POST("/htc/projects", { body: { projectName: "tasks", projectDescription: "" } }));
+    const task = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
     );
     expect(task).toMatchObject({
@@ -293,17 +358,17 @@ describe("tasks and retention", () => {
       taskFolderPath: `projects/${projectId}/tasks/${task.taskId}`,
     });
     const at = { params: { path: { projectId, taskId: task.taskId } } };
-    const archived = await unwrap(
+    const archived = await sent(
       client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }),
     );
     expect(archived.archivedAt).not.toBeNull();
     const again = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } });
     expect(again.response.status).toBe(400);
     expect(again.error).toMatchObject({ errorType: "VALIDATION_ERROR", errorDescription: expect.stringMatching(/^lifecycleStatus/) });
-    await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ACTIVE" } }));
-    const deleted = await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
+    await sent(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ACTIVE" } }));
+    const deleted = await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
     expect(deleted.lifecycleStatus).toBe("DELETED");
-    const twice = await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
+    const twice = await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
     expect(twice.deletedAt).toBe(deleted.deletedAt);
     const revive = await client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ACTIVE" } });
     expect(revive.response.status).toBe(400);
@@ -311,10 +376,10 @@ describe("tasks and retention", () => {
 
   it("archives and deletes tasks when the clock passes the retention policy", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const { projectId } = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "retention", projectDescription: "" } }));
+    const { projectId } = await sent(client.api.POST("/htc/projects", { body: { projectName: "retention", projectDescription: "" } }));
     const p = { params: { path: { projectId } } };
-    await unwrap(client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { ...p, body: { archiveAfter: 2, deleteAfter: 24 } }));
-    const task = await unwrap(client.api.POST("/htc/projects/{projectId}/tasks", { ...p, body: { taskName: "old", taskDescription: "" } }));
+    await sent(client.api.PUT("/htc/projects/{projectId}/task-retention-policy", { ...p, body: { archiveAfter: 2, deleteAfter: 24 } }));
+    const task = await sent(client.api.POST("/htc/projects/{projectId}/tasks", { ...p, body: { taskName: "old", taskDescription: "" } }));
     const at = { params: { path: { projectId, taskId: task.taskId } } };
     const advance = (hours: number) =>
       http(`${emulator.rootUrl}/_emulator/v1/clock`, {
@@ -323,11 +388,11 @@ describe("tasks and retention", () => {
         body: JSON.stringify({ advanceSeconds: hours * 3600 }),
       });
     await advance(1);
-    expect((await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("ACTIVE");
+    expect((await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("ACTIVE");
     await advance(1.5);
-    expect((await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("ARCHIVED");
+    expect((await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("ARCHIVED");
     await advance(25);
-    expect((await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("DELETED");
+    expect((await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}", at))).lifecycleStatus).toBe("DELETED");
   });
 });
 
@@ -336,8 +401,8 @@ describe("workspaces", () => {
     const mine = contractClient(emulator, { apiKey: emulator.apiKey });
     const other = await secondWorkspace(emulator);
     const theirs = contractClient(emulator, { apiKey: other.apiKey });
-    const project = await unwrap(mine.api.POST("/htc/projects", { body: { projectName: "private", projectDescription: "" } }));
-    const task = await unwrap(
+    const project = await sent(mine.api.POST("/htc/projects", { body: { projectName: "private", projectDescription: "" } }));
+    const task = await sent(
       mine.api.POST("/htc/projects/{projectId}/tasks", {
         params: { path: { projectId: project.projectId } },
         body: { taskName: "t", taskDescription: "" },
@@ -354,7 +419,7 @@ describe("workspaces", () => {
         params: { path: { projectId: project.projectId, taskId: task.taskId } },
       }),
       theirs.api.GET("/htc/workspaces/{workspaceId}/dimensions", {
-        params: { path: { workspaceId: (await unwrap(mine.api.GET("/auth/whoami"))).user.workspace.id } },
+        params: { path: { workspaceId: (await sent(mine.api.GET("/auth/whoami"))).user.workspace.id } },
       }),
     ]) {
       expect((await attempt).response.status).toBe(404);
@@ -370,22 +435,21 @@ describe("workspaces", () => {
 
   it("serves the catalogues: regions as an array, storages, GCP clusters, workspace limits", async () => {
     const client = contractClient(emulator, { apiKey: emulator.apiKey });
-    const regions = await unwrap(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "GCP", enabled: true } } }));
+    const regions = await sent(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "GCP", enabled: true } } }));
     expect(regions.length).toBeGreaterThan(0);
     expect(regions.every((r) => r.cloudProvider === "GCP" && r.enabled)).toBe(true);
-    const region = await unwrap(client.api.GET("/htc/regions/{region}", { params: { path: { region: "AWS_US_WEST_2" } } }));
+    const region = await sent(client.api.GET("/htc/regions/{region}", { params: { path: { region: "AWS_US_WEST_2" } } }));
     expect(region.supportedArchitectures).toContain("AARCH64");
-    const storages = await unwrap(client.api.GET("/htc/storage"));
+    const storages = await sent(client.api.GET("/htc/storage"));
     expect(storages.length).toBe(
-      regions.length +
-        (await unwrap(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "AWS", enabled: true } } }))).length,
+      regions.length + (await sent(client.api.GET("/htc/regions", { params: { query: { cloudProvider: "AWS", enabled: true } } }))).length,
     );
-    const workspaceId = (await unwrap(client.api.GET("/auth/whoami"))).user.workspace.id;
-    const clusters = await unwrap(client.api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } } }));
+    const workspaceId = (await sent(client.api.GET("/auth/whoami"))).user.workspace.id;
+    const clusters = await sent(client.api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } } }));
     expect(clusters.clusters.length).toBe(regions.length);
     const limit = await client.api.GET("/htc/workspaces/{workspaceId}/limits", { params: { path: { workspaceId } } });
     expect(limit.response.status).toBe(404);
-    const dims = await unwrap(client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId } } }));
+    const dims = await sent(client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId } } }));
     expect(dims.length).toBeGreaterThan(0);
   });
 });
@@ -399,7 +463,7 @@ describe("errors", () => {
     expect(res.response.status).toBe(404);
     expect(res.error).toMatchObject({ error: "not_found" });
     try {
-      await unwrap(client.api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId: "nope" } } }));
+      await sent(client.api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId: "nope" } } }));
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(HtcApiError);

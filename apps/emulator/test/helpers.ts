@@ -1,8 +1,9 @@
 // Shared set-up of the integration tests: an emulator started as a separate process (with --strict, so it
 // checks its own responses too), and clients whose every exchange is validated against the contract.
-import { createHtcClient, type HtcClient } from "@htcemu/client";
+import { createHtcClient, type HtcClient, unwrap } from "@htcemu/client";
 import { type Contract, loadContract } from "@htcemu/contract";
 import { type SpawnedEmulator, spawnEmulator, validatingFetch } from "@htcemu/contract/testing";
+import type { AllPresent } from "../src/contract-types.js";
 
 export const contract: Contract = loadContract();
 
@@ -10,9 +11,28 @@ export async function startTestEmulator(args: string[] = []): Promise<SpawnedEmu
   return spawnEmulator({ args: ["--strict", ...args] });
 }
 
-/** A typed client for `apiKey` whose requests and responses must match the contract. */
+/**
+ * A typed client for `apiKey` whose requests and responses must match the contract, responses with every
+ * declared member present (the emulator's guarantee).
+ */
 export function contractClient(emulator: { baseUrl: string }, auth: { apiKey: string } | { bearerToken: string }): HtcClient {
-  return createHtcClient({ baseUrl: emulator.baseUrl, ...auth, fetch: validatingFetch(contract), retry: false });
+  return createHtcClient({
+    baseUrl: emulator.baseUrl,
+    ...auth,
+    fetch: validatingFetch(contract, { allDeclaredPresent: true }),
+    retry: false,
+  });
+}
+
+/**
+ * `unwrap` for the answers of a `contractClient`: its fetch has checked that every member the contract declares
+ * is present (the emulator's guarantee, stricter than the contract's `required` lists, which follow production),
+ * so the body is typed that way too.
+ */
+export async function sent<R extends { data?: unknown; error?: unknown; response: Response }>(
+  result: R | Promise<R>,
+): Promise<AllPresent<NonNullable<R["data"]>>> {
+  return (await unwrap(result)) as AllPresent<NonNullable<R["data"]>>;
 }
 
 /** Plain HTTP against the emulator, for what the typed client cannot express (raw headers, bad input). */

@@ -4,11 +4,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type HtcClient, jobId, unwrap, waitForGroup } from "@htcemu/client";
+import { type HtcClient, jobId, waitForGroup } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectDockerEngine } from "../src/jobs/docker-engine.js";
-import { contractClient, http, startTestEmulator } from "./helpers.js";
+import { contractClient, http, startTestEmulator, sent } from "./helpers.js";
 
 const engine = await detectDockerEngine();
 // CI installs an engine (scripts/docker/ensure-engine.sh); elsewhere the file is skipped with the reason.
@@ -32,8 +32,8 @@ describeDocker("jobs in Docker containers", () => {
   });
 
   async function newTask(c: HtcClient = client) {
-    const project = await unwrap(c.api.POST("/htc/projects", { body: { projectName: "docker", projectDescription: "" } }));
-    const task = await unwrap(
+    const project = await sent(c.api.POST("/htc/projects", { body: { projectName: "docker", projectDescription: "" } }));
+    const task = await sent(
       c.api.POST("/htc/projects/{projectId}/tasks", {
         params: { path: { projectId: project.projectId } },
         body: { taskName: "t", taskDescription: "" },
@@ -48,7 +48,7 @@ describeDocker("jobs in Docker containers", () => {
     batchSize = 1,
     c: HtcClient = client,
   ) {
-    const [batch] = await unwrap(
+    const [batch] = await sent(
       c.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },
         body: [{ batchSize, htcJobDefinition: { imageName: image, maxMemory: 64, execTimeoutSeconds: 60, ...definition } }],
@@ -58,7 +58,7 @@ describeDocker("jobs in Docker containers", () => {
   }
 
   async function job(ids: { projectId: string; taskId: string }, id: string, c: HtcClient = client) {
-    return unwrap(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: id } } }));
+    return sent(c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: id } } }));
   }
 
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -72,7 +72,7 @@ describeDocker("jobs in Docker containers", () => {
   }
 
   async function logs(ids: { projectId: string; taskId: string }, id: string, c: HtcClient = client) {
-    const page = await unwrap(
+    const page = await sent(
       c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
         params: { path: { ...ids, jobId: id }, query: { sort: "asc" } },
       }),
@@ -144,14 +144,14 @@ describeDocker("jobs in Docker containers", () => {
       () => job(ids, jobId(parent, 0)),
       (j) => j.status === "RUNNING",
     );
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids } }));
+    await sent(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path: ids } }));
     const cancelled = await until(
       () => job(ids, jobId(parent, 0)),
       (j) => j.status === "FAILED",
       15_000,
     );
     expect(cancelled).toMatchObject({ statusReason: "Cancelled by user", failureCode: null });
-    const events = await unwrap(
+    const events = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", {
         params: { path: { ...ids, jobId: jobId(parent, 0) } },
       }),
@@ -194,7 +194,7 @@ describeDocker("jobs in Docker containers", () => {
         const lines = await logs(ids, jobId(parent, 0), c2);
         expect(lines.filter((l) => l === "started")).toHaveLength(1);
         expect(lines).toContain("finished");
-        const events = await unwrap(
+        const events = await sent(
           c2.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", {
             params: { path: { ...ids, jobId: jobId(parent, 0) } },
           }),

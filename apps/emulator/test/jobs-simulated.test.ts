@@ -1,9 +1,9 @@
 // Jobs through the API with the simulated executor: submission rules, the lifecycle and its events, logs,
 // statistics, cancellation and limits. The emulator runs as a separate process with --strict.
-import { collect, jobId, paginate, submitJobs, unwrap, waitForGroup, type HtcClient } from "@htcemu/client";
+import { collect, jobId, paginate, submitJobs, waitForGroup, type HtcClient } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearerFor, contractClient, http, startTestEmulator } from "./helpers.js";
+import { bearerFor, contractClient, http, startTestEmulator, sent } from "./helpers.js";
 
 let emulator: SpawnedEmulator;
 let client: HtcClient;
@@ -20,8 +20,8 @@ afterAll(async () => {
 });
 
 async function newTask(name = "jobs") {
-  const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } }));
-  const task = await unwrap(
+  const project = await sent(client.api.POST("/htc/projects", { body: { projectName: name, projectDescription: "" } }));
+  const task = await sent(
     client.api.POST("/htc/projects/{projectId}/tasks", {
       params: { path: { projectId: project.projectId } },
       body: { taskName: name, taskDescription: "" },
@@ -35,7 +35,7 @@ const definition = { imageName: "htcemu/shell:1", commands: ["sh", "-c", "echo h
 describe("submission", () => {
   it("accepts batches, echoes them with ids, and numbers jobs <parentJobId>:<index>", async () => {
     const { projectId, taskId } = await newTask();
-    const echo = await unwrap(
+    const echo = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: { projectId, taskId }, query: { group: "g1" } },
         body: [
@@ -51,10 +51,63 @@ describe("submission", () => {
       paginate(client, "/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId } } }),
     );
     expect(jobs.map((j) => j.jobUUID)).toEqual([0, 1, 2].map((i) => jobId(echo[0]!.parentJobId, i)).concat(jobId(echo[1]!.parentJobId, 0)));
-    const groups = await unwrap(
+    const groups = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/groups", { params: { path: { projectId, taskId } } }),
     );
     expect(groups).toEqual(["g1"]);
+  });
+
+  it("answers with every member of a batch present: null for what was not sent, group null without a group", async () => {
+    const { projectId, taskId } = await newTask();
+    // null in a request means the same as leaving the member out.
+    const [echo] = await sent(
+      client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
+        params: { path: { projectId, taskId } },
+        body: [{ htcJobDefinition: { ...definition, maxVCpus: null }, tags: [{ key: "only-a-key" }], retryStrategy: {} }],
+      }),
+    );
+    expect(echo).toMatchObject({
+      jobName: null,
+      group: null,
+      batchSize: 1,
+      regions: null,
+      region: null,
+      tags: [{ key: "only-a-key", value: null }],
+      retryStrategy: { maxRetries: null },
+      experimental: null,
+      rescaleProjectId: null,
+      cloudProvider: null,
+      htcJobDefinition: {
+        imageName: definition.imageName,
+        commands: definition.commands,
+        maxVCpus: null,
+        maxMemory: null,
+        maxDiskGiB: null,
+        maxSwap: null,
+        tags: null,
+        envs: null,
+        claims: null,
+        execTimeoutSeconds: null,
+        architecture: null,
+        priority: null,
+        workingDir: null,
+      },
+    });
+    const job = await sent(
+      client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
+        params: { path: { projectId, taskId, jobId: jobId(echo!.parentJobId, 0) } },
+      }),
+    );
+    // A job of no group: null, and the emulator's defaults where the definition named none.
+    expect(job).toMatchObject({
+      group: null,
+      maxVCpus: 1,
+      minVCpus: 1,
+      maxDiskGiB: null,
+      maxGpus: null,
+      tags: [{ key: "only-a-key", value: null }],
+    });
+    expect(job.providerJobId === null || typeof job.providerJobId === "string").toBe(true);
   });
 
   it("refuses invalid batches with a 400 naming the member, and stores nothing", async () => {
@@ -106,7 +159,7 @@ describe("submission", () => {
       expect(status, field).toBe(400);
       expect((error as { errorDescription: string }).errorDescription.startsWith(field), JSON.stringify(error)).toBe(true);
     }
-    const stats = await unwrap(
+    const stats = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path: { projectId, taskId } } }),
     );
     expect(Object.values(stats.jobStatuses).reduce((a, b) => a + b, 0)).toBe(0);
@@ -114,7 +167,7 @@ describe("submission", () => {
 
   it("accepts 100 batches of 1000 jobs in one request", async () => {
     const { projectId, taskId } = await newTask("big");
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
         body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
@@ -129,7 +182,7 @@ describe("submission", () => {
     });
     expect(result.batches).toHaveLength(100);
     const [summary] = (
-      await unwrap(
+      await sent(
         client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
           params: { path: { projectId, taskId }, query: { group: ["big"] } },
         }),
@@ -141,13 +194,13 @@ describe("submission", () => {
   it("refuses jobs for archived and deleted tasks", async () => {
     const { projectId, taskId } = await newTask();
     const at = { params: { path: { projectId, taskId } } };
-    await unwrap(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }));
+    await sent(client.api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", { ...at, body: { lifecycleStatus: "ARCHIVED" } }));
     const archived = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
       ...at,
       body: [{ htcJobDefinition: definition }],
     });
     expect(archived.response.status).toBe(400);
-    await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
+    await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", at));
     const deleted = await client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
       ...at,
       body: [{ htcJobDefinition: definition }],
@@ -159,7 +212,7 @@ describe("submission", () => {
 describe("lifecycle", () => {
   it("runs jobs to SUCCEEDED with one event per status, in order, and strictly increasing log times", async () => {
     const { projectId, taskId } = await newTask();
-    const echo = await unwrap(
+    const echo = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: { projectId, taskId }, query: { group: "run" } },
         body: [{ batchSize: 5, htcJobDefinition: definition }],
@@ -169,7 +222,7 @@ describe("lifecycle", () => {
     expect(done.succeeded).toBe(5);
     const id = jobId(echo[0]!.parentJobId, 2);
     const path = { params: { path: { projectId, taskId, jobId: id } } };
-    const job = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", path));
+    const job = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", path));
     expect(job).toMatchObject({
       status: "SUCCEEDED",
       statusReason: "Completed",
@@ -178,7 +231,7 @@ describe("lifecycle", () => {
       container: { exitCode: 0 },
     });
     expect(job.startedAt).not.toBeNull();
-    const events = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", path));
+    const events = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", path));
     expect(events.items.map((e) => e.status)).toEqual([
       "SUBMITTED_TO_RESCALE",
       "SUBMITTED_TO_PROVIDER",
@@ -195,9 +248,9 @@ describe("lifecycle", () => {
     });
     expect((encoded.body as { jobUUID: string }).jobUUID).toBe(id);
 
-    const newest = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", path));
+    const newest = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", path));
     expect(newest.items).toHaveLength(3);
-    const oldest = await unwrap(
+    const oldest = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", { params: { ...path.params, query: { sort: "asc" } } }),
     );
     expect(oldest.items).toEqual([...newest.items].reverse());
@@ -213,13 +266,15 @@ describe("lifecycle", () => {
     );
     expect(paged).toEqual(oldest.items);
 
-    const simple = await unwrap(
+    const simple = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
         params: { path: { projectId, taskId }, query: { viewType: "SIMPLE", pageSize: 1 } },
       }),
     );
-    expect(simple.items[0]).not.toHaveProperty("commands");
-    const full = await unwrap(
+    // SIMPLE sends the members it leaves empty as null (every declared member is present).
+    expect(simple.items[0]).toMatchObject({ commands: null, envs: null, tags: null, jobExecutionEnvironment: null, instanceLabels: null });
+    expect(simple.items[0]!.status).toBeTypeOf("string");
+    const full = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path: { projectId, taskId }, query: { pageSize: 1 } } }),
     );
     expect(full.items[0]!.commands).toEqual(definition.commands);
@@ -228,13 +283,13 @@ describe("lifecycle", () => {
   it("filters jobs by status, group and id", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    const [a] = await unwrap(
+    const [a] = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path, query: { group: "a" } },
         body: [{ batchSize: 2, htcJobDefinition: definition }],
       }),
     );
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path, query: { group: "b" } },
         body: [{ batchSize: 3, htcJobDefinition: definition }],
@@ -242,15 +297,15 @@ describe("lifecycle", () => {
     );
     await waitForGroup(client, { projectId, taskId, intervalMs: 100, timeoutMs: 20_000, expectedJobs: 5 });
     const list = (query: Record<string, unknown>) =>
-      unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query } }));
+      sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", { params: { path, query } }));
     expect((await list({ group: "b" })).items).toHaveLength(3);
     expect((await list({ status: "SUCCEEDED" })).items).toHaveLength(5);
     expect((await list({ status: "RUNNING" })).items).toHaveLength(0);
     expect((await list({ jobId: [jobId(a!.parentJobId, 1), "nope:0"] })).items.map((j) => j.jobUUID)).toEqual([jobId(a!.parentJobId, 1)]);
     expect((await list({ group: "missing" })).items).toHaveLength(0);
-    const all = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path } }));
+    const all = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", { params: { path } }));
     expect(all.items.map((i) => i.group)).toEqual(["a", "b"]);
-    const picked = await unwrap(
+    const picked = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/group-summary-statistics", {
         params: { path, query: { group: ["b", "zzz"] } },
       }),
@@ -266,62 +321,62 @@ describe("cancellation and limits", () => {
   it("holds jobs over the vCPU limit in SUBMITTED_TO_RESCALE, and cancels queued jobs at once", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
         body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
       }),
     );
-    const [batch] = await unwrap(
+    const [batch] = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path, query: { group: "held" } },
         body: [{ batchSize: 4, htcJobDefinition: definition }],
       }),
     );
     await new Promise((r) => setTimeout(r, 300));
-    const held = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
+    const held = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(held.jobStatuses.SUBMITTED_TO_RESCALE).toBe(4);
     // Cancel one job by id, then the rest of the group.
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", {
         params: { path, query: { jobId: [jobId(batch!.parentJobId, 0)] } },
       }),
     );
-    const one = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
+    const one = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(one.jobStatuses).toMatchObject({ SUBMITTED_TO_RESCALE: 3, FAILED: 1 });
-    await unwrap(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { group: "held" } } }));
-    const job = await unwrap(
+    await sent(client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/cancel", { params: { path, query: { group: "held" } } }));
+    const job = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
         params: { path: { ...path, jobId: jobId(batch!.parentJobId, 3) } },
       }),
     );
     expect(job).toMatchObject({ status: "FAILED", statusReason: "Cancelled by user", failureCode: null });
-    const events = await unwrap(
+    const events = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...path, jobId: job.jobUUID } } }),
     );
     expect(events.items.at(-1)).toMatchObject({ status: "FAILED", userCancelledEvent: true });
     // Raising the limit releases nothing that was cancelled.
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
         body: { vCPUs: 10, modifierRole: "PROJECT_ADMIN" },
       }),
     );
     await new Promise((r) => setTimeout(r, 300));
-    const after = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
+    const after = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(after.jobStatuses.FAILED).toBe(4);
   });
 
   it("lets at most the limit's worth of vCPUs run at once", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
         body: { vCPUs: 4, modifierRole: "PROJECT_ADMIN" },
       }),
     );
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path },
         body: [{ batchSize: 6, htcJobDefinition: { ...definition, maxVCpus: 2 } }],
@@ -329,7 +384,7 @@ describe("cancellation and limits", () => {
     );
     let most = 0;
     for (let i = 0; i < 30; i++) {
-      const s = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
+      const s = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
       const active = s.jobStatuses.SUBMITTED_TO_PROVIDER + s.jobStatuses.RUNNABLE + s.jobStatuses.STARTING + s.jobStatuses.RUNNING;
       most = Math.max(most, active);
       if (s.jobStatuses.SUCCEEDED === 6) break;
@@ -343,13 +398,13 @@ describe("cancellation and limits", () => {
   it("cancels unfinished jobs when the task is deleted, and archiving waits for jobs to finish", async () => {
     const { projectId, taskId } = await newTask();
     const path = { projectId, taskId };
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
         body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
       }),
     );
-    await unwrap(
+    await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path },
         body: [{ batchSize: 2, htcJobDefinition: definition }],
@@ -360,8 +415,8 @@ describe("cancellation and limits", () => {
       body: { lifecycleStatus: "ARCHIVED" },
     });
     expect(archive.response.status).toBe(400);
-    await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path } }));
-    const stats = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
+    await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path } }));
+    const stats = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/summary-statistics", { params: { path } }));
     expect(stats.jobStatuses.FAILED).toBe(2);
   });
 });

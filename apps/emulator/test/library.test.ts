@@ -1,7 +1,7 @@
 // The emulator embedded in a test suite: the vitest helper, isolation between emulators in one process, and a
 // stop() that releases everything (server, timers, database, containers).
 import { execFileSync } from "node:child_process";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { describe, expect, it } from "vitest";
 import { startEmulator } from "../src/index.js";
 import { detectDockerEngine } from "../src/jobs/docker-engine.js";
@@ -14,7 +14,7 @@ describe("useEmulator()", () => {
 
   it("gives each suite a running emulator and a configured client", async () => {
     const whoami = await unwrap(htc.client.api.GET("/auth/whoami"));
-    expect(whoami.user.workspace.id).toBe(htc.emulator.workspaceId);
+    expect(whoami.user?.workspace?.id).toBe(htc.emulator.workspaceId);
     expect(process.env.HTC_BASE_URL).toBe(htc.baseUrl);
     expect(process.env.RESCALE_API_KEY).toBe(htc.apiKey);
   });
@@ -33,13 +33,17 @@ describe("startEmulator()", () => {
     try {
       expect(a.port).not.toBe(b.port);
       const project = await unwrap(a.client.api.POST("/htc/projects", { body: { projectName: "only-in-a", projectDescription: "" } }));
-      const inB = await b.client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } });
+      const inB = await b.client.api.GET("/htc/projects/{projectId}", {
+        params: { path: { projectId: requireMember(project, "projectId") } },
+      });
       expect(inB.response.status).toBe(404);
       const listB = await unwrap(b.client.api.GET("/htc/projects"));
       expect(listB.items).toEqual([]);
       // A token of one emulator means nothing to the other.
       const token = await unwrap(a.client.api.GET("/auth/token", { headers: { Authorization: `Token ${a.apiKey}` } }));
-      const foreign = await fetch(`${b.baseUrl}/htc/projects`, { headers: { Authorization: `Bearer ${token.tokenValue}` } });
+      const foreign = await fetch(`${b.baseUrl}/htc/projects`, {
+        headers: { Authorization: `Bearer ${requireMember(token, "tokenValue")}` },
+      });
       expect(foreign.status).toBe(401);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -53,15 +57,16 @@ describe("startEmulator()", () => {
     const before = activeResources();
     const emulator = await startEmulator({ executor: "simulated" });
     const project = await unwrap(emulator.client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
+    const projectId = requireMember(project, "projectId");
     const task = await unwrap(
       emulator.client.api.POST("/htc/projects/{projectId}/tasks", {
-        params: { path: { projectId: project.projectId } },
+        params: { path: { projectId } },
         body: { taskName: "t", taskDescription: "" },
       }),
     );
     await unwrap(
       emulator.client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
-        params: { path: { projectId: project.projectId, taskId: task.taskId } },
+        params: { path: { projectId, taskId: requireMember(task, "taskId") } },
         body: [{ batchSize: 3, htcJobDefinition: { imageName: "x:1" } }],
       }),
     );
@@ -79,17 +84,11 @@ describe("startEmulator()", () => {
     const instance = emulator.internals.core.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string };
     const client = emulator.client;
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-    const ids = {
-      projectId: project.projectId,
-      taskId: (
-        await unwrap(
-          client.api.POST("/htc/projects/{projectId}/tasks", {
-            params: { path: { projectId: project.projectId } },
-            body: { taskName: "t", taskDescription: "" },
-          }),
-        )
-      ).taskId,
-    };
+    const projectId = requireMember(project, "projectId");
+    const task = await unwrap(
+      client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
+    );
+    const ids = { projectId, taskId: requireMember(task, "taskId") };
     await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },

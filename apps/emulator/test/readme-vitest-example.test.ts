@@ -1,5 +1,5 @@
 // The README's vitest example, verbatim (readme-examples.test.ts checks that the README still shows this file).
-import { paginate, submitJobs, unwrap, waitForGroup } from "@htcemu/client";
+import { paginate, requireMember, submitJobs, unwrap, waitForGroup } from "@htcemu/client";
 import { useEmulator } from "@htcemu/emulator/vitest";
 import { expect, it } from "vitest";
 
@@ -8,13 +8,12 @@ const htc = useEmulator({ executor: "simulated", simulation: { successRatio: 1, 
 it("runs a sweep to the end", async () => {
   const { client } = htc; // a client already configured with the emulator's base URL and API key
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
+  // The types promise what production promises: response members are optional, so ask for the ones you need.
+  const projectId = requireMember(project, "projectId");
   const task = await unwrap(
-    client.api.POST("/htc/projects/{projectId}/tasks", {
-      params: { path: { projectId: project.projectId } },
-      body: { taskName: "t", taskDescription: "" },
-    }),
+    client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
   );
-  const ids = { projectId: project.projectId, taskId: task.taskId };
+  const ids = { projectId, taskId: requireMember(task, "taskId") };
   await submitJobs(client, { ...ids, group: "g", count: 50, template: { htcJobDefinition: { imageName: "any:1", commands: ["true"] } } });
   const done = await waitForGroup(client, { ...ids, group: "g", intervalMs: 100 });
   expect(done.succeeded).toBe(50);

@@ -3,10 +3,9 @@
 // for it, image status errors, and how the emulator starts when no registry can run (no binary, no engine) or it is
 // turned off: the banner's first lines say so, with the command that turns it on.
 import type { HtcApiError, HtcClient } from "@htcemu/client";
-import { unwrap } from "@htcemu/client";
 import { type SpawnedEmulator, spawnEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractClient, http, secondWorkspace, startTestEmulator } from "./helpers.js";
+import { contractClient, http, secondWorkspace, startTestEmulator, sent } from "./helpers.js";
 import { basic, describeIf, NO_REGISTRY_BIN, REGISTRY_BIN, realmToken, registryMissing } from "./registry-helpers.js";
 
 const describeRegistry = describeIf(registryMissing, "registry tests");
@@ -25,17 +24,15 @@ describeRegistry("the project registry's API", () => {
   });
 
   async function newProject(c: HtcClient = client) {
-    return unwrap(c.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
+    return sent(c.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
   }
 
   async function createRepo(projectId: string, repoName: string, c: HtcClient = client) {
-    return unwrap(
-      c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
-    );
+    return sent(c.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }));
   }
 
   async function password(projectId: string, c: HtcClient = client): Promise<string> {
-    return unwrap(
+    return sent(
       c.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
     ) as Promise<string>;
   }
@@ -72,7 +69,7 @@ describeRegistry("the project registry's API", () => {
       body: "{}",
     });
     expect(withBody).toMatchObject({ status: 200, body: { successfullyCreated: false } });
-    const read = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
+    const read = await sent(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
     expect(read.repositories).toEqual(["opencv-htc-tutorial"]);
     expect(read.containerRegistry).toBe(first.registryURI);
   });
@@ -99,7 +96,7 @@ describeRegistry("the project registry's API", () => {
       expect(status, bad).toBe(400);
       expect(body).toMatchObject({ errorType: "VALIDATION_ERROR", errorDescription: expect.stringContaining("repoName") });
     }
-    const read = await unwrap(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
+    const read = await sent(client.api.GET("/htc/projects/{projectId}", { params: { path: { projectId: project.projectId } } }));
     expect(read.repositories).toEqual(["team/tools/solver"]);
   });
 
@@ -192,7 +189,7 @@ describeRegistry("the project registry's API", () => {
   it("lists no images in a new registry, and answers 404 HTCImageError for unknown images and projects", async () => {
     const project = await newProject();
     await createRepo(project.projectId, "solver");
-    const images = await unwrap(
+    const images = await sent(
       client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
     );
     expect(images).toEqual({ containerRegistry: project.containerRegistry, images: [] });
@@ -247,8 +244,8 @@ describe("starting the emulator with and without a registry", () => {
         expect(stdout).toContain(why);
         expect(stdout).toMatch(fix);
         const client = contractClient(emulator, { apiKey: emulator.apiKey });
-        const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-        const images = await unwrap(
+        const project = await sent(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
+        const images = await sent(
           client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId: project.projectId } } }),
         );
         expect(images.images).toEqual([]);

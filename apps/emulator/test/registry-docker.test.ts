@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type HtcClient, jobId, unwrap } from "@htcemu/client";
+import { type HtcClient, jobId } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { bearerFor, contractClient, http, startTestEmulator } from "./helpers.js";
+import { bearerFor, contractClient, http, startTestEmulator, sent } from "./helpers.js";
 import {
   type DockerRun,
   dockerCli as docker,
@@ -99,9 +99,9 @@ for (const mode of modes) {
     }
 
     async function newProject() {
-      const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
+      const project = await sent(client.api.POST("/htc/projects", { body: { projectName: "registry", projectDescription: "" } }));
       hostValue = project.containerRegistry!.split("/")[0];
-      const task = await unwrap(
+      const task = await sent(
         client.api.POST("/htc/projects/{projectId}/tasks", {
           params: { path: { projectId: project.projectId } },
           body: { taskName: "t", taskDescription: "" },
@@ -111,14 +111,14 @@ for (const mode of modes) {
     }
 
     async function createRepo(projectId: string, repoName: string) {
-      return unwrap(
+      return sent(
         client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
       );
     }
 
     /** A DOCKER_CONFIG logged in to the registry with a fresh password of `projectId`. */
     async function login(projectId: string): Promise<string> {
-      const password = (await unwrap(
+      const password = (await sent(
         client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
       )) as string;
       const config = mkdtempSync(join(tmpdir(), "htc-registry-docker-config-"));
@@ -138,7 +138,7 @@ for (const mode of modes) {
     }
 
     async function images(projectId: string): Promise<string[]> {
-      return (await unwrap(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } })))
+      return (await sent(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } })))
         .images;
     }
 
@@ -167,7 +167,7 @@ for (const mode of modes) {
     async function finished(ids: { projectId: string; taskId: string }, id: string, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const job = await unwrap(
+        const job = await sent(
           client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", { params: { path: { ...ids, jobId: id } } }),
         );
         if (job.status === "SUCCEEDED" || job.status === "FAILED") return job;
@@ -177,7 +177,7 @@ for (const mode of modes) {
     }
 
     async function logs(ids: { projectId: string; taskId: string }, id: string) {
-      const page = await unwrap(
+      const page = await sent(
         client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
           params: { path: { ...ids, jobId: id }, query: { sort: "asc" } },
         }),
@@ -302,7 +302,7 @@ for (const mode of modes) {
       expect(await imageStatus(projectA.projectId, "vanishing:v1")).toBe("READY");
 
       // Hold the job (a project limit of 0 vCPUs), delete the image, then let the job start.
-      await unwrap(
+      await sent(
         client.api.POST("/htc/projects/{projectId}/limits", {
           params: { path: { projectId: projectA.projectId } },
           body: { vCPUs: 0, modifierRole: "PROJECT_ADMIN" },
@@ -312,7 +312,7 @@ for (const mode of modes) {
       expect(held.response.status).toBe(200);
       const id = jobId(held.data![0]!.parentJobId!, 0);
 
-      const password = (await unwrap(
+      const password = (await sent(
         client.api.GET("/htc/projects/{projectId}/container-registry/token", {
           params: { path: { projectId: projectA.projectId } },
           parseAs: "text",
@@ -334,7 +334,7 @@ for (const mode of modes) {
       expect(await images(projectA.projectId)).not.toContain("vanishing:v1");
       expect(await imageStatus(projectA.projectId, "vanishing:v1")).toBe(404);
 
-      await unwrap(client.api.DELETE("/htc/projects/{projectId}/limits", { params: { path: { projectId: projectA.projectId } } }));
+      await sent(client.api.DELETE("/htc/projects/{projectId}/limits", { params: { path: { projectId: projectA.projectId } } }));
       const job = await finished(projectA, id);
       expect(job).toMatchObject({ status: "FAILED", failureCode: "ErrorStartingContainer" });
       expect(job.statusReason).toContain("vanishing");

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { afterAll, describe } from "vitest";
 import type { RunningEmulator } from "../src/emulator.js";
 import { detectDockerEngine } from "../src/jobs/docker-engine.js";
@@ -171,7 +171,7 @@ export function tempDir(prefix: string): string {
 export async function projectWithRepo(emulator: RunningEmulator, repoName: string): Promise<{ projectId: string; password: string }> {
   const { client } = emulator;
   const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-  const projectId = project.projectId;
+  const projectId = requireMember(project, "projectId");
   await unwrap(
     client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
   );

@@ -51,11 +51,11 @@ function typesOf(schema: Schema): string[] {
   return [];
 }
 
-/** Ours without its `null` alternative, for comparing the non-null part. */
+/** A schema without its `null` alternative (`anyOf: [X, {type: "null"}]`), for comparing the non-null part. */
 function nonNull(schema: Schema): Schema {
   if (Array.isArray(schema.anyOf)) {
     const rest = (schema.anyOf as Schema[]).filter((s) => s.type !== "null");
-    if (rest.length === 1) return rest[0]!;
+    if (rest.length === 1) return { ...rest[0]!, ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "anyOf")) };
   }
   return schema;
 }
@@ -63,9 +63,11 @@ function nonNull(schema: Schema): Schema {
 const bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems", "pattern"];
 
 function compare(ours: Schema, theirs: Schema, at: string, problems: string[]): void {
-  const spec = resolve(theirs)!;
+  const whole = resolve(theirs)!;
+  // Types are compared with their `null` alternative; enums, bounds and members on the non-null part.
+  const spec = resolve(nonNull(whole)) ?? whole;
   const mine = nonNull(ours);
-  const specTypes = typesOf(spec)
+  const specTypes = typesOf(whole)
     .map((t) => (t === "integer" ? "number" : t))
     .sort();
   const myTypes = typesOf(ours)

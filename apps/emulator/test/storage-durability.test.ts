@@ -6,10 +6,9 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from "@aws-sdk/client-s3";
-import { unwrap } from "@htcemu/client";
 import { spawnEmulator } from "@htcemu/contract/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { contractClient, startTestEmulator } from "./helpers.js";
+import { contractClient, startTestEmulator, sent } from "./helpers.js";
 import { newProject, newTask, prefixOf, s3For, type Token, taskToken } from "./storage-helpers.js";
 
 const dirs: string[] = [];
@@ -133,7 +132,7 @@ describe("storage durability", () => {
       const other = await taskToken(client, await newTask(client, ids.projectId));
       await s3For(other).send(new PutObjectCommand({ Bucket: other.storageName, Key: `${prefixOf(other)}survivor`, Body: "s" }));
       expect(files(storage).blobs).toHaveLength(4);
-      await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }));
+      await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }));
       await until(() => files(storage).blobs.length === 1);
       const survivor = await s3For(other).send(new GetObjectCommand({ Bucket: other.storageName, Key: `${prefixOf(other)}survivor` }));
       expect(await survivor.Body!.transformToString()).toBe("s");

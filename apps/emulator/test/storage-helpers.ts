@@ -3,7 +3,7 @@
 // presigned URLs, built from S3's specification), and the emulator's clock.
 import { createHash, createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { type HtcClient, unwrap } from "@htcemu/client";
+import { type HtcClient, requireMember, unwrap } from "@htcemu/client";
 import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { http } from "./helpers.js";
 
@@ -34,14 +34,14 @@ export async function newProject(client: HtcClient, regions?: string[]): Promise
       body: { projectName: "storage", projectDescription: "", ...(regions ? { regions: regions as never } : {}) },
     }),
   );
-  return project.projectId;
+  return requireMember(project, "projectId");
 }
 
 export async function newTask(client: HtcClient, projectId: string): Promise<Ids> {
   const task = await unwrap(
     client.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
   );
-  return { projectId, taskId: task.taskId };
+  return { projectId, taskId: requireMember(task, "taskId") };
 }
 
 export async function taskToken(client: HtcClient, ids: Ids): Promise<Token> {

@@ -4,11 +4,11 @@
 // and fetches the project's shared-folder credentials the same way. The test then uses the injected credentials
 // from outside: they reach the task's folder and nothing else.
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { type HtcClient, jobId, unwrap, waitForGroup } from "@htcemu/client";
+import { type HtcClient, jobId, waitForGroup } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectDockerEngine } from "../src/jobs/docker-engine.js";
-import { contractClient, startTestEmulator } from "./helpers.js";
+import { contractClient, startTestEmulator, sent } from "./helpers.js";
 import { newProject, newTask, s3For, type Token } from "./storage-helpers.js";
 
 const engine = await detectDockerEngine();
@@ -58,7 +58,7 @@ describeDocker("storage inside jobs", () => {
       `wget -qO- ${auth} ${api}/storage/token" | sed -e 's/^/SHARED-TOKEN /'`,
       "echo",
     ].join("\n");
-    const [batch] = await unwrap(
+    const [batch] = await sent(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
         params: { path: ids },
         body: [
@@ -70,12 +70,12 @@ describeDocker("storage inside jobs", () => {
       }),
     );
     await waitForGroup(client, { ...ids, intervalMs: 200, timeoutMs: 90_000 });
-    const job = await unwrap(
+    const job = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}", {
         params: { path: { ...ids, jobId: jobId(batch!.parentJobId, 0) } },
       }),
     );
-    const page = await unwrap(
+    const page = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/logs", {
         params: { path: { ...ids, jobId: jobId(batch!.parentJobId, 0) }, query: { sort: "asc" } },
       }),

@@ -8,10 +8,10 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { type HtcClient, unwrap } from "@htcemu/client";
+import type { HtcClient } from "@htcemu/client";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractClient, startTestEmulator } from "./helpers.js";
+import { contractClient, startTestEmulator, sent } from "./helpers.js";
 import {
   advanceClock,
   emulatorNow,
@@ -375,7 +375,7 @@ describe("SigV2 built from S3's specification", () => {
       expect(s3Error(response.text)?.message).toMatch(message);
     }
     // A SigV4 URL whose signature is not 64 hexadecimal digits.
-    const presigned = await unwrap(
+    const presigned = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
         params: { path: ids, query: { filePath: "x", method: "GET" } },
       }),

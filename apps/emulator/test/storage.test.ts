@@ -3,7 +3,7 @@
 // raw SigV4 requests: what credentials reach and what they are refused, presigned URLs, multipart uploads,
 // aws-chunked bodies with chunk signatures and trailing checksums, and the clock-driven expiry.
 import { createHash, createHmac } from "node:crypto";
-import { type HtcClient, HtcApiError, unwrap } from "@htcemu/client";
+import { type HtcClient, HtcApiError } from "@htcemu/client";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -24,7 +24,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearerFor, contractClient, http, secondWorkspace, startTestEmulator } from "./helpers.js";
+import { bearerFor, contractClient, http, secondWorkspace, startTestEmulator, sent } from "./helpers.js";
 import {
   advanceClock,
   emulatorNow,
@@ -85,28 +85,28 @@ describe("the HTC storage operations", () => {
   it("issue credentials per region and for every region, in the project's order, and 404 for other regions", async () => {
     const projectId = await newProject(client, ["GCP_US_CENTRAL_1", "AWS_US_WEST_2"]);
     const ids = await newTask(client, projectId);
-    const perRegion = (await unwrap(
+    const perRegion = (await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/token/{region}", {
         params: { path: { ...ids, region: "AWS_US_WEST_2" } },
       }),
     )) as Token;
     expect(perRegion).toMatchObject({ region: "AWS_US_WEST_2", storageName: "htc-storage-aws-us-west-2", provider: "AWS" });
-    const all = await unwrap(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", { params: { path: ids } }));
+    const all = await sent(client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", { params: { path: ids } }));
     expect(all.defaultRegion).toBe("GCP_US_CENTRAL_1");
     expect(all.regionStores.map((s) => [s.region, s.provider, s.storageName])).toEqual([
       ["GCP_US_CENTRAL_1", "GCP", "htc-storage-gcp-us-central-1"],
       ["AWS_US_WEST_2", "AWS", "htc-storage-aws-us-west-2"],
     ]);
-    const projectTokens = await unwrap(client.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId } } }));
+    const projectTokens = await sent(client.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId } } }));
     expect(projectTokens.regionStores.map((s) => s.storagePath)).toEqual([
       `s3://htc-storage-gcp-us-central-1/projects/${projectId}/shared/`,
       `s3://htc-storage-aws-us-west-2/projects/${projectId}/shared/`,
     ]);
-    const shared = (await unwrap(
+    const shared = (await sent(
       client.api.GET("/htc/projects/{projectId}/storage/token/{region}", { params: { path: { projectId, region: "AWS_US_WEST_2" } } }),
     )) as Token;
     expect(shared.storagePath).toBe(shared.projectSharedStoragePath);
-    const regional = await unwrap(
+    const regional = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/regional-storage", { params: { path: ids } }),
     );
     expect(regional.rescaleRegion).toBe("GCP_US_CENTRAL_1");
@@ -137,7 +137,7 @@ describe("the HTC storage operations", () => {
   it("sign presigned PUT and GET URLs for one object, and refuse bad file paths with 400", async () => {
     const projectId = await newProject(client);
     const ids = await newTask(client, projectId);
-    const put = await unwrap(
+    const put = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
         params: { path: ids, query: { filePath: "out/result.json" } },
       }),
@@ -145,7 +145,7 @@ describe("the HTC storage operations", () => {
     expect(put.url).toContain(`${emulator.rootUrl}/s3/${put.storageName}/projects/${projectId}/tasks/${ids.taskId}/out/result.json?`);
     expect(put.url).toContain("X-Amz-Signature=");
     expect((await fetch(put.url, { method: "PUT", body: '{"ok":true}' })).status).toBe(200);
-    const get = await unwrap(
+    const get = await sent(
       client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
         params: { path: ids, query: { filePath: "out/result.json", method: "GET" } },
       }),
@@ -162,7 +162,7 @@ describe("the HTC storage operations", () => {
       "SignatureDoesNotMatch",
     );
 
-    const shared = await unwrap(
+    const shared = await sent(
       client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
         params: { path: { projectId }, query: { filePath: "inputs/a.csv" } },
       }),
@@ -184,7 +184,7 @@ describe("the HTC storage operations", () => {
     try {
       const c = contractClient(other, { apiKey: other.apiKey });
       const ids = await newTask(c, await newProject(c));
-      const put = await unwrap(
+      const put = await sent(
         c.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/presigned-url", {
           params: { path: ids, query: { filePath: "late.txt" } },
         }),
@@ -204,7 +204,7 @@ describe("the HTC storage operations", () => {
     const token = await taskToken(client, ids);
     const s3 = s3For(token);
     await s3.send(new PutObjectCommand({ Bucket: token.storageName, Key: `${prefixOf(token)}kept.txt`, Body: "x" }));
-    await unwrap(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }));
+    await sent(client.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids } }));
     const bearer = await bearerFor(emulator, emulator.apiKey);
     for (const op of ["storage/token", "storage/tokens", "storage/regional-storage", "storage/presigned-url?filePath=a"]) {
       expect(
@@ -222,7 +222,7 @@ describe("the HTC storage operations", () => {
   });
 
   it("let a job token reach its own project's and task's storage only", async () => {
-    const whoami = await unwrap(client.api.GET("/auth/whoami"));
+    const whoami = await sent(client.api.GET("/auth/whoami"));
     const projectId = await newProject(client);
     const ids = await newTask(client, projectId);
     const otherProject = await newProject(client);
@@ -234,13 +234,13 @@ describe("the HTC storage operations", () => {
     const jobClient = contractClient(emulator, { bearerToken: (body as { bearerToken: string }).bearerToken });
     const shared = await projectToken(jobClient, projectId);
     expect(shared.storagePath).toBe(`s3://${shared.storageName}/projects/${projectId}/shared/`);
-    await unwrap(jobClient.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", { params: { path: ids } }));
-    await unwrap(
+    await sent(jobClient.api.GET("/htc/projects/{projectId}/tasks/{taskId}/storage/tokens", { params: { path: ids } }));
+    await sent(
       jobClient.api.GET("/htc/projects/{projectId}/storage/presigned-url", { params: { path: { projectId }, query: { filePath: "f" } } }),
     );
     await expect(projectToken(jobClient, otherProject)).rejects.toMatchObject({ status: 403 });
     await expect(
-      unwrap(jobClient.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId: otherProject } } })),
+      sent(jobClient.api.GET("/htc/projects/{projectId}/storage/tokens", { params: { path: { projectId: otherProject } } })),
     ).rejects.toBeInstanceOf(HtcApiError);
   });
 });

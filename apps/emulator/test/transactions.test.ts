@@ -1,6 +1,6 @@
 // Multi-row changes that must happen entirely or not at all: a user with its first API key, and a retention
 // sweep (its archives and deletions), whose storage is released only once the sweep committed.
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { describe, expect, it, vi } from "vitest";
 import { putPolicy } from "../src/domain/retention.js";
 import { changeLifecycle, enforceRetention } from "../src/domain/tasks.js";
@@ -31,16 +31,19 @@ describe("enforceRetention", () => {
   it("changes the rows of a sweep in one transaction and releases storage after it committed", async () => {
     const { core: s, jobs } = htc.emulator.internals;
     const project = await unwrap(htc.client.api.POST("/htc/projects", { body: { projectName: "retention", projectDescription: "" } }));
-    const newTask = (name: string) =>
-      unwrap(
+    const projectId = requireMember(project, "projectId");
+    const newTask = async (name: string) => {
+      const task = await unwrap(
         htc.client.api.POST("/htc/projects/{projectId}/tasks", {
-          params: { path: { projectId: project.projectId } },
+          params: { path: { projectId } },
           body: { taskName: name, taskDescription: "" },
         }),
       );
+      return { taskId: requireMember(task, "taskId") };
+    };
     const old = await newTask("archived-long-ago");
     const idle = await newTask("idle");
-    const row = (taskId: string) => s.repos.tasks.get(taskId, project.projectId)!;
+    const row = (taskId: string) => s.repos.tasks.get(taskId, projectId)!;
     changeLifecycle(s, jobs, row(old.taskId), "ARCHIVED");
 
     const released: { taskId: string; status: string; inTransaction: boolean }[] = [];
@@ -53,7 +56,7 @@ describe("enforceRetention", () => {
     try {
       // From here on synchronous, so the emulator's own background sweep cannot interleave.
       s.clock.advance(3 * HOUR);
-      putPolicy(s, "project", project.projectId, { archiveAfter: 1, deleteAfter: 2 });
+      putPolicy(s, "project", projectId, { archiveAfter: 1, deleteAfter: 2 });
       // The sweep archives `idle` first (archiving comes before deleting), then fails deleting `old`.
       s.db.exec(
         `CREATE TEMP TRIGGER refuse_delete BEFORE UPDATE OF lifecycle_status ON tasks

@@ -47,7 +47,8 @@ async function fetchToken(api: Api, where: Where): Promise<{ token: StorageToken
   if (!c?.["AWS_ACCESS_KEY_ID"] || !c["AWS_SECRET_ACCESS_KEY"])
     throw new Error("the storage token carries no AWS credentials (only S3 storage is supported)");
   const skew = serverDate === undefined ? 0 : serverDate - requestedAt;
-  const expiresAt = Date.parse(token.expiration);
+  // Without an expiration (production promises none), the credentials are taken to last an hour.
+  const expiresAt = Date.parse(token.expiration ?? "");
   return {
     token,
     credentials: {

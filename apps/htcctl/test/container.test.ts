@@ -74,7 +74,7 @@ describe.skipIf(why !== undefined)(`htcctl in a job of ${IMAGE}`, () => {
         params: { path: { ...ids, jobId: jobId(batch!.parentJobId!, 1) }, query: { sort: "asc" } },
       }),
     );
-    const text = logs.items.map((l) => l.message).join("\n");
+    const text = (logs.items ?? []).map((l) => l.message).join("\n");
     expect(summary.succeeded, text).toBe(2);
     expect(text).toContain("job 1 read: hello from the project");
     expect(text).toMatch(/upload: out\/result\.txt to s3:\/\/\S+\/tasks\/[^/]+\/out\/result\.txt/);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { type RunningEmulator, type StartOptions, startEmulator } from "@htcemu/emulator";
 
 const BUNDLER = fileURLToPath(new URL("../scripts/bundle.mjs", import.meta.url));
@@ -77,13 +77,12 @@ export async function startWorld(options: StartOptions = {}): Promise<World> {
   const htc = emulator.client;
   const me = await unwrap(htc.api.GET("/auth/whoami"));
   const project = await unwrap(htc.api.POST("/htc/projects", { body: { projectName: "htcctl", projectDescription: "" } }));
+  const projectId = requireMember(project, "projectId");
   const task = await unwrap(
-    htc.api.POST("/htc/projects/{projectId}/tasks", {
-      params: { path: { projectId: project.projectId } },
-      body: { taskName: "t", taskDescription: "" },
-    }),
+    htc.api.POST("/htc/projects/{projectId}/tasks", { params: { path: { projectId } }, body: { taskName: "t", taskDescription: "" } }),
   );
-  return { emulator, projectId: project.projectId, taskId: task.taskId, userId: me.user.userId };
+  const userId = requireMember(requireMember(me, "user"), "userId");
+  return { emulator, projectId, taskId: requireMember(task, "taskId"), userId };
 }
 
 export async function newTask(world: World): Promise<string> {
@@ -93,7 +92,7 @@ export async function newTask(world: World): Promise<string> {
       body: { taskName: "t2", taskDescription: "" },
     }),
   );
-  return task.taskId;
+  return requireMember(task, "taskId");
 }
 
 /** What the runtime injects into a job of `taskId` that htcctl reads, with tokens minted by the admin API. */

@@ -1,7 +1,7 @@
 // The example flow of the README: start an emulator, then use it exactly as production would be used, through
 // the typed client: project, task, a batch of jobs, live progress, logs, statistics and clean-up.
 // Run with `pnpm demo` (Docker jobs when an engine answers, simulated jobs otherwise).
-import { collect, jobId, paginate, submitJobs, unwrap, waitForGroup } from "@htcemu/client";
+import { collect, jobId, paginate, requireMember, submitJobs, unwrap, waitForGroup } from "@htcemu/client";
 import { offParts, offPartsBanner, startEmulator } from "@htcemu/emulator";
 
 const step = (text: string) => console.log(`\n▶ ${text}`);
@@ -26,15 +26,18 @@ try {
 
   step("Who am I?");
   const me = await unwrap(htc.api.GET("/auth/whoami"));
-  console.log(`  ${me.user.fullName} <${me.user.email}> in workspace ${me.user.workspace.name} (${me.user.workspace.id})`);
+  // The client's types promise what production promises: members of an answer may be missing.
+  const user = requireMember(me, "user");
+  console.log(`  ${user.fullName} <${user.email}> in workspace ${user.workspace?.name} (${user.workspace?.id})`);
 
   step("Create a project and a task");
   const project = await unwrap(
     htc.api.POST("/htc/projects", { body: { projectName: "demo", projectDescription: "The README's example" } }),
   );
+  const projectId = requireMember(project, "projectId");
   const task = await unwrap(
     htc.api.POST("/htc/projects/{projectId}/tasks", {
-      params: { path: { projectId: project.projectId } },
+      params: { path: { projectId } },
       body: { taskName: "squares", taskDescription: "" },
     }),
   );
@@ -42,7 +45,7 @@ try {
   console.log(`  task    ${task.taskId}, storage ${task.taskFolderPath}`);
 
   step("Submit 20 jobs in one batch: each squares its array index");
-  const ids = { projectId: project.projectId, taskId: task.taskId };
+  const ids = { projectId, taskId: requireMember(task, "taskId") };
   const submitted = await submitJobs(htc, {
     ...ids,
     group: "squares",
@@ -74,7 +77,7 @@ try {
       params: { path: { ...ids, jobId: jobId(submitted.batches[0]!.parentJobId, 7) }, query: { sort: "asc" } },
     }),
   );
-  for (const line of logs.items) console.log(`  ${line.timestamp}  ${line.message}`);
+  for (const line of logs.items ?? []) console.log(`  ${line.timestamp}  ${line.message}`);
 
   step("List the jobs with their status");
   const jobs = await collect(

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { type components, jobId, paginate, unwrap, type Writable } from "@htcemu/client";
+import { type components, jobId, paginate, requireMember, unwrap, type Writable } from "@htcemu/client";
 import { offPartsBanner, probeParts } from "@htcemu/emulator";
 import { type Sample, STATUSES, samplesCsv, statusChart } from "./chart.js";
 import { bar, bold, dim, green, ProgressLine, red, run, Steps, say, showCommand, table, yellow } from "./console.js";
@@ -110,7 +110,9 @@ try {
   say(`target: ${target.describe}`);
   if (target.off.length > 0) console.log(yellow(offPartsBanner(target.off).trimEnd()));
   const me = await unwrap(htc.api.GET("/auth/whoami"));
-  say(`signed in as ${me.user.fullName} <${me.user.email}>, workspace ${me.user.workspace.name}`);
+  // The client's types promise what production promises, so the members this program needs are asked for by name.
+  const user = requireMember(me, "user", "the answer of GET /auth/whoami");
+  say(`signed in as ${user.fullName} <${user.email}>, workspace ${user.workspace?.name}`);
   const regions = await unwrap(htc.api.GET("/htc/regions"));
   say(
     `${regions.length} compute regions, e.g. ${regions
@@ -121,7 +123,7 @@ try {
   const project = await unwrap(
     htc.api.POST("/htc/projects", { body: { projectName: "htc-tutorial", projectDescription: "Tutorial project: hotspot search" } }),
   );
-  const projectId = project.projectId;
+  const projectId = requireMember(project, "projectId", "the new project");
   say(`project ${projectId}, regions ${project.regions?.join(", ")}, registry ${project.containerRegistry}`);
 
   // --- 5. The project's registry: a repository, the image pushed ------------------------------------------
@@ -137,20 +139,21 @@ try {
     const repo = await unwrap(
       htc.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: REPO } } }),
     );
-    say(`repository ${repo.registryURI}${repo.repositoryName} (created: ${repo.successfullyCreated})`);
+    const registryURI = requireMember(repo, "registryURI", "the new repository");
+    say(`repository ${registryURI}${repo.repositoryName} (created: ${repo.successfullyCreated})`);
     const password = await unwrap(
       htc.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
     );
-    registryHost = repo.registryURI.split("/")[0]!;
+    registryHost = registryURI.split("/")[0]!;
     // A docker configuration of our own, so that the login does not end up in ~/.docker.
     dockerConfig = mkdtempSync(join(tmpdir(), "htc-tutorial-docker-"));
     const docker = (args: string[], input?: string) =>
       run("docker", args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig }, ...(input ? { input } : {}) });
     await docker(["login", "--username", "AWS", "--password-stdin", registryHost], password.trim());
-    await docker(["tag", IMAGE, `${repo.registryURI}${IMAGE}`]);
-    await docker(["push", "-q", `${repo.registryURI}${IMAGE}`]);
+    await docker(["tag", IMAGE, `${registryURI}${IMAGE}`]);
+    await docker(["push", "-q", `${registryURI}${IMAGE}`]);
     const images = await unwrap(htc.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
-    say(`images in the registry: ${images.images.join(", ")}`);
+    say(`images in the registry: ${(images.images ?? []).join(", ")}`);
     await waitUntil(
       async () => {
         const status = await unwrap(
@@ -182,8 +185,9 @@ try {
       body: { taskName: "hotspot-search", taskDescription: `${GRIDS} grids, seed ${SEED}` },
     }),
   );
-  const ids = { projectId, taskId: task.taskId };
-  say(`task ${task.taskId}, storage ${task.taskFolderPath}`);
+  const taskId = requireMember(task, "taskId", "the new task");
+  const ids = { projectId, taskId };
+  say(`task ${taskId}, storage ${task.taskFolderPath}`);
 
   // --- 8. One job first: it fails; its logs say why; fixed, it succeeds ------------------------------------
   steps.begin(8, "Submit one job: it fails, its logs say why, the fix succeeds");
@@ -229,7 +233,7 @@ try {
   steps.begin(10, "Download the results from the task's storage and aggregate them");
   const downloadDir = join(outDir, "downloaded");
   rmSync(downloadDir, { recursive: true, force: true });
-  await htcctl(["--project-id", projectId, "--task-id", task.taskId, "-q", "-j", "16", "download", "results", "-d", "downloaded"], outDir);
+  await htcctl(["--project-id", projectId, "--task-id", taskId, "-q", "-j", "16", "download", "results", "-d", "downloaded"], outDir);
   const parts = readdirSync(join(downloadDir, "results")).filter((f) => f.endsWith(".json"));
   const results = parts.flatMap(
     (f) => (JSON.parse(readFileSync(join(downloadDir, "results", f), "utf8")) as { results: GridResult[] }).results,
@@ -278,7 +282,7 @@ try {
       body: { taskName: "hotspot-failures", taskDescription: "SIMULATE_FAILURES" },
     }),
   );
-  const ids2 = { projectId, taskId: task2.taskId };
+  const ids2 = { projectId, taskId: requireMember(task2, "taskId", "the second task") };
   // 30 % of the jobs fail on purpose: half crash, half hang until their 60-second limit. Against the emulator its
   // clock runs 60 times faster for this step, so a minute of job time passes in a second.
   if (target.admin) {
@@ -343,7 +347,7 @@ try {
     if (!codes.includes("ErrorTimeout")) say(yellow("no job reached its time limit before the cancellation this time"));
   }
   await unwrap(htc.api.DELETE("/htc/projects/{projectId}/tasks/{taskId}", { params: { path: ids2 } }));
-  say(`task ${task2.taskId} deleted`);
+  say(`task ${ids2.taskId} deleted`);
   steps.end();
 
   // --- Summary ------------------------------------------------------------------------------------------------
@@ -437,15 +441,18 @@ async function submitOne(ids: TaskIds, htcJobDefinition: JobDefinition) {
       body: [{ jobName: "hotspot-test", batchSize: 1, htcJobDefinition }],
     }),
   );
-  const id = jobId(batch!.parentJobId!, 0);
+  const id = jobId(requireMember(batch!, "parentJobId", "the submitted batch"), 0);
   showCommand(`poll GET …/jobs/${id}/events until SUCCEEDED or FAILED`);
   for (;;) {
     const events = await unwrap(
       t.htc.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs/{jobId}/events", { params: { path: { ...ids, jobId: id } } }),
     );
-    const end = events.items.find((e) => e.status === "SUCCEEDED" || e.status === "FAILED");
-    if (end) return { jobId: id, status: end.status, exitCode: end.container?.exitCode ?? null, reason: end.statusReason ?? "" };
-    say(dim(`${events.items.at(-1)?.status ?? "submitted"}…`));
+    const items = events.items ?? [];
+    for (const e of items) {
+      if (e.status === "SUCCEEDED" || e.status === "FAILED")
+        return { jobId: id, status: e.status, exitCode: e.container?.exitCode ?? null, reason: e.statusReason ?? "" };
+    }
+    say(dim(`${items.at(-1)?.status ?? "submitted"}…`));
     await sleep(t.pollMs);
   }
 }
@@ -457,7 +464,7 @@ async function logsOf(ids: TaskIds, id: string): Promise<string[]> {
       params: { path: { ...ids, jobId: id }, query: { sort: "asc", pageSize: 1000 } },
     }),
   );
-  return page.items.map((l) => l.message);
+  return (page.items ?? []).map((l) => l.message ?? "");
 }
 
 interface Monitored {

@@ -41,6 +41,7 @@ export {
   unwrap,
 } from "./errors.js";
 export type { components, operations, paths, Readable, Writable } from "@htcemu/openapi/types";
+export { requireMember } from "./members.js";
 export {
   HtcSubmitError,
   type JobBatchRequest,

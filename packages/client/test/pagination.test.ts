@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, createHtcClient, HtcError, nextCursor, paginate, paginatePages } from "../src/index.js";
+import { collect, createHtcClient, HtcError, nextCursor, paginate, paginatePages, requireMember } from "../src/index.js";
 import { type Fixture, type FixtureRequest, startFixture } from "./fixture.js";
 
 let fx: Fixture | undefined;
@@ -32,7 +32,7 @@ describe("paginate", () => {
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     const ids: string[] = [];
     for await (const project of paginate(client, "/htc/projects", { params: { query: { onlyMyProjects: true } } }, { pageSize: 3 })) {
-      ids.push(project.projectId);
+      ids.push(requireMember(project, "projectId"));
     }
     expect(ids).toEqual(["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
     expect(fx.requests.map((r) => r.url.search)).toEqual([
@@ -97,7 +97,7 @@ describe("paginate", () => {
     const client = createHtcClient({ baseUrl: fx.baseUrl, bearerToken: "t" });
     const seen: string[] = [];
     const error = await (async () => {
-      for await (const p of paginate(client, "/htc/projects", undefined)) seen.push(p.projectId);
+      for await (const p of paginate(client, "/htc/projects", undefined)) seen.push(requireMember(p, "projectId"));
     })().catch((e) => e);
     expect(error).toBeInstanceOf(HtcError);
     expect(error.code).toBe("PAGINATION_LOOP");

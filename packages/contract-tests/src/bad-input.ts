@@ -1,7 +1,7 @@
 // Running generated invalid requests against a target and judging the answers: each must be a 4xx that the
 // contract declares for the operation, with the body the contract describes for that status; never a 5xx, never
 // a success; and the observable state must not change.
-import type { Contract, Operation } from "@htcemu/contract";
+import type { Contract, Operation, ResponseValidationOptions } from "@htcemu/contract";
 import { describeRequest, encodeBody, type HttpRequestSpec, type InvalidRequest, type MutationKind, requestPath } from "./generate.js";
 
 export interface Answer {
@@ -107,7 +107,14 @@ export class BadInputTally {
   contractViolations = 0;
   readonly failures: Failure[] = [];
 
-  constructor(private readonly contract: Contract) {}
+  /**
+   * `responses.allDeclaredPresent`: hold the answers to the emulator's guarantee too (every declared member present),
+   * as the suites do for the emulator; a remote target's answers only to the contract.
+   */
+  constructor(
+    private readonly contract: Contract,
+    private readonly responses: ResponseValidationOptions = {},
+  ) {}
 
   /** Judges one answer; returns the failure recorded, if any. */
   judge(op: Operation, invalid: InvalidRequest, answer: Answer): Failure | undefined {
@@ -143,7 +150,7 @@ export class BadInputTally {
       // Ignored, which the contract allows: the answer must still be the contract's success.
       this.tolerated++;
       this.toleratedByKind.set(invalid.kind, (this.toleratedByKind.get(invalid.kind) ?? 0) + 1);
-      const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body);
+      const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body, this.responses);
       if (violations.length === 0) return undefined;
       this.contractViolations++;
       return fail("contract", `${violations.map((v) => `${v.in}${v.pointer}: ${v.message}`).join("; ")}; body ${body}`);
@@ -154,7 +161,7 @@ export class BadInputTally {
     }
     if (invalid.expectStatus && !invalid.expectStatus.includes(answer.status))
       return fail("unexpected-status", `expected ${invalid.expectStatus.join(" or ")}: ${body}`);
-    const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body);
+    const violations = this.contract.validateResponse(op.operationId, answer.status, answer.contentType, answer.body, this.responses);
     if (violations.length > 0) {
       this.contractViolations++;
       return fail("contract", `${violations.map((v) => `${v.in}${v.pointer}: ${v.message}`).join("; ")}; body ${body}`);

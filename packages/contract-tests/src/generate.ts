@@ -101,7 +101,10 @@ export class SchemaWalker {
     return resolvePointer(this.view, `#${pointer.split("/").map(encodeURIComponent).join("/")}`);
   }
 
-  /** Follows $ref and folds allOf members into one schema (enough for the shapes this contract uses). */
+  /**
+   * Follows $ref, folds allOf members into one schema, and turns a nullable member (`anyOf: [X, {type: "null"}]`)
+   * into X admitting null (enough for the shapes this contract uses).
+   */
   resolve(schema: unknown, depth = 0): Schema | true {
     if (schema === true || schema === undefined) return true;
     if (typeof schema !== "object" || schema === null || depth > 20) return true;
@@ -111,6 +114,16 @@ export class SchemaWalker {
       const target = this.resolve(resolvePointer(this.view, $ref as string), depth + 1);
       if (target === true) return true;
       current = { ...target, ...rest };
+    }
+    if (Array.isArray(current["anyOf"])) {
+      const members = current["anyOf"] as unknown[];
+      const others = members.filter((m) => !(typeof m === "object" && m !== null && (m as Schema)["type"] === "null"));
+      if (others.length === 1 && others.length < members.length) {
+        const { anyOf: _, ...rest } = current;
+        const target = this.resolve(others[0], depth + 1);
+        if (target === true) return true;
+        current = { ...target, ...rest, type: [...typesOf(target), "null"] };
+      }
     }
     if (Array.isArray(current["allOf"])) {
       const { allOf, ...rest } = current;

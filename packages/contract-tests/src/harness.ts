@@ -1,6 +1,7 @@
 // The client the suite talks through: the public @htcemu/client, whose fetch is the contract's validatingFetch,
 // so every request is checked before it leaves and every response (status, content type, body) before the test
-// sees it; a violation throws. Coverage is recorded on the way.
+// sees it; a violation throws. Coverage is recorded on the way. The emulator's responses are also held to its own
+// guarantee that every declared member is present (`null` when unset); production's only to the contract.
 import { createHtcClient, type HtcClient } from "@htcemu/client";
 import { type Contract, type Coverage, createCoverage, loadContract } from "@htcemu/contract";
 import { type FetchLike, validatingFetch, type ViolationReport } from "@htcemu/contract/testing";
@@ -18,9 +19,35 @@ export interface SuiteClientOptions {
   onViolation?: (report: ViolationReport) => void;
 }
 
+/**
+ * The answers held to the emulator's always-send guarantee (every member a response object declares is present,
+ * `null` when unset), recorded like coverage. A suite compares it with its own coverage to show that no answer it
+ * saw escaped that check; the check itself is validatingFetch's `allDeclaredPresent`.
+ */
+export const heldToAlwaysSend: Coverage = createCoverage(contract);
+
+/** The coverage a suite's fetch records into: the suite's, and, for the emulator, heldToAlwaysSend as well. */
+function recordingFor(target: Target, coverage: Coverage | undefined): Coverage | undefined {
+  if (target.kind !== "emulator") return coverage;
+  if (!coverage) return heldToAlwaysSend;
+  return {
+    record: (operationId, status) => {
+      coverage.record(operationId, status);
+      heldToAlwaysSend.record(operationId, status);
+    },
+    covered: (options) => coverage.covered(options),
+    missing: (options) => coverage.missing(options),
+    summary: (options) => coverage.summary(options),
+    toJSON: () => coverage.toJSON(),
+    merge: (records) => coverage.merge(records),
+  };
+}
+
 export function suiteClient(target: Target, options: SuiteClientOptions = {}): HtcClient {
+  const recording = recordingFor(target, options.coverage);
   const fetch = validatingFetch(contract, {
-    ...(options.coverage ? { coverage: options.coverage } : {}),
+    allDeclaredPresent: target.kind === "emulator",
+    ...(recording ? { coverage: recording } : {}),
     ...(options.validateRequests === false ? { validateRequests: false } : {}),
     ...(options.onViolation ? { onViolation: options.onViolation } : {}),
   });
@@ -41,8 +68,9 @@ export function newCoverage(): Coverage {
 }
 
 /** A plain fetch whose exchanges are checked against the contract (for URLs the typed client cannot build). */
-export function checkedFetch(coverage?: Coverage): FetchLike {
-  return validatingFetch(contract, coverage ? { coverage } : {});
+export function checkedFetch(target: Target, coverage?: Coverage): FetchLike {
+  const recording = recordingFor(target, coverage);
+  return validatingFetch(contract, { allDeclaredPresent: target.kind === "emulator", ...(recording ? { coverage: recording } : {}) });
 }
 
 /** `covered 55/57 (missing: …)` plus the statuses seen per operation, for the log. */

@@ -2,6 +2,7 @@
 // script against a staging deployment). The suite itself is in test/ and runs with `pnpm --filter
 // @htcemu/contract-tests test`.
 export { type Answer, BadInputTally, type Credentials, type Failure, formatFailure, operationSeed, sendRequest } from "./bad-input.js";
+export { CLIENT_READS, type ClientRead, type OfficialClient, valuesAt } from "./client-reads.js";
 export { PUSH_SOURCE_IMAGE, pushImage, pushUnavailable } from "./docker.js";
 export {
   type AuthSpec,
@@ -17,7 +18,7 @@ export {
   requestPath,
   SchemaWalker,
 } from "./generate.js";
-export { checkedFetch, contract, coverageReport, newCoverage, suiteClient, type SuiteClientOptions } from "./harness.js";
+export { checkedFetch, contract, coverageReport, heldToAlwaysSend, newCoverage, suiteClient, type SuiteClientOptions } from "./harness.js";
 export {
   IN_FLIGHT_OPERATIONS,
   NOT_ROUTED,

@@ -13,7 +13,7 @@
 // Besides the seeded cases, every operation gets fixed ones on every run (generator.fixedCases): among them a
 // submit one batch over the limit and an undeclared query parameter, which also gives getJwks (no inputs) a
 // request. The totals list these and fail when one is missing.
-import { unwrap } from "@htcemu/client";
+import { jobId, requireMember, unwrap } from "@htcemu/client";
 import type { Operation } from "@htcemu/contract";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,7 +62,8 @@ let fixtures: Fixtures;
 let credentials: Credentials;
 let generator: InvalidRequestGenerator;
 let scope: SnapshotScope;
-const tally = new BadInputTally(contract);
+/** Set once the target is known: the emulator's answers are also held to its always-send guarantee. */
+let tally = new BadInputTally(contract);
 /** Whether a write was wrongly accepted since the last settled snapshot. */
 let unsettled = false;
 const started = Date.now();
@@ -76,13 +77,16 @@ const ran: string[] = [];
 
 beforeAll(async () => {
   target = await resolveTarget();
+  tally = new BadInputTally(contract, { allDeclaredPresent: target.kind === "emulator" });
   served = await servedOperations(contract, target);
   const client = suiteClient(target);
   const whoami = await unwrap(client.api.GET("/auth/whoami"));
   const token = await unwrap(client.api.GET("/auth/token", { headers: { Authorization: `Token ${target.apiKey}` } }));
-  credentials = { bearer: token.tokenValue, apiKey: target.apiKey };
-  const workspaceId = whoami.user.workspace.id;
-  const regions = (await unwrap(client.api.GET("/htc/regions", { params: { query: { enabled: true } } }))).map((r) => r.region);
+  credentials = { bearer: requireMember(token, "tokenValue"), apiKey: target.apiKey };
+  const workspaceId = requireMember(requireMember(requireMember(whoami, "user"), "workspace"), "id");
+  const regions = (await unwrap(client.api.GET("/htc/regions", { params: { query: { enabled: true } } }))).flatMap((r) =>
+    r.region ? [r.region] : [],
+  );
   const dims = await unwrap(client.api.GET("/htc/workspaces/{workspaceId}/dimensions", { params: { path: { workspaceId } } }));
 
   if (target.kind === "emulator") {
@@ -91,7 +95,7 @@ beforeAll(async () => {
     const project = await unwrap(
       client.api.POST("/htc/projects", { body: { projectName: "bad-input", projectDescription: "", regions: [regions[0]!] as never } }),
     );
-    const projectId = project.projectId;
+    const projectId = requireMember(project, "projectId");
     const limit = await unwrap(
       client.api.POST("/htc/projects/{projectId}/limits", {
         params: { path: { projectId } },
@@ -104,7 +108,7 @@ beforeAll(async () => {
         body: { vCPUs: 0, modifierRole: "WORKSPACE_ADMIN" },
       }),
     );
-    extraIds.push(String(second.id));
+    extraIds.push(String(requireMember(second, "id")));
     const task = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks", {
         params: { path: { projectId } },
@@ -113,7 +117,7 @@ beforeAll(async () => {
     );
     const [batch] = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
-        params: { path: { projectId, taskId: task.taskId }, query: { group: "fixture-held" } },
+        params: { path: { projectId, taskId: requireMember(task, "taskId") }, query: { group: "fixture-held" } },
         body: [{ batchSize: 2, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["true"] } }],
       }),
     );
@@ -128,7 +132,7 @@ beforeAll(async () => {
         body: { taskName: "bad-input-2", taskDescription: "" },
       }),
     );
-    extraIds.push(project2.projectId, task2.taskId);
+    extraIds.push(requireMember(project2, "projectId"), requireMember(task2, "taskId"));
     await unwrap(
       client.api.PUT("/htc/projects/{projectId}/task-retention-policy", {
         params: { path: { projectId } },
@@ -147,38 +151,48 @@ beforeAll(async () => {
       }),
     );
     const dimension = dims.find((d) => d.region === regions[0]) ?? dims[0]!;
+    const parentJobId = requireMember(batch!, "parentJobId", "the submitted batch");
     fixtures = {
       workspaceId,
       projectId,
-      taskId: task.taskId,
-      jobId: `${batch!.parentJobId}:0`,
-      jobIds: [`${batch!.parentJobId}:0`, `${batch!.parentJobId}:1`],
-      limitId: limit.id,
+      taskId: requireMember(task, "taskId"),
+      jobId: jobId(parentJobId, 0),
+      jobIds: [jobId(parentJobId, 0), jobId(parentJobId, 1)],
+      limitId: requireMember(limit, "id"),
       region: regions[0]!,
       repo: "fixture-repo",
-      dimension: { machineType: dimension.machineType, priority: dimension.priority, region: dimension.region },
+      dimension: {
+        machineType: requireMember(dimension, "machineType"),
+        priority: requireMember(dimension, "priority"),
+        region: requireMember(dimension, "region"),
+      },
     };
   } else {
     // Elsewhere nothing is created: the first project, task and job that exist (or names that do not).
     const projects = await unwrap(client.api.GET("/htc/projects", { params: { query: { pageSize: 10 } } }));
-    const projectId = target.options.projectId ?? projects.items[0]?.projectId ?? "htc-contract-tests-none";
+    const projectId = target.options.projectId ?? projects.items?.[0]?.projectId ?? "htc-contract-tests-none";
     const tasks = await client.api.GET("/htc/projects/{projectId}/tasks", { params: { path: { projectId }, query: { pageSize: 10 } } });
-    const taskId = tasks.data?.items[0]?.taskId ?? "htc-contract-tests-none";
+    const taskId = tasks.data?.items?.[0]?.taskId ?? "htc-contract-tests-none";
     const jobs = await client.api.GET("/htc/projects/{projectId}/tasks/{taskId}/jobs", {
       params: { path: { projectId, taskId }, query: { pageSize: 1 } },
     });
     const limits = await client.api.GET("/htc/projects/{projectId}/limits", { params: { path: { projectId } } });
-    const dimension = dims[0] ?? { machineType: "c5.large", priority: "ON_DEMAND_PRIORITY", region: regions[0] ?? "AWS_US_EAST_1" };
+    const dimension = dims[0];
+    const someJob = jobs.data?.items?.[0]?.jobUUID ?? "htc-contract-tests-none:0";
     fixtures = {
       workspaceId,
       projectId,
       taskId,
-      jobId: jobs.data?.items[0]?.jobUUID ?? "htc-contract-tests-none:0",
-      jobIds: [jobs.data?.items[0]?.jobUUID ?? "htc-contract-tests-none:0"],
+      jobId: someJob,
+      jobIds: [someJob],
       limitId: limits.data?.[0]?.id ?? 999_999_999,
       region: regions[0] ?? "AWS_US_EAST_1",
       repo: "htc-contract-tests",
-      dimension: { machineType: dimension.machineType, priority: dimension.priority, region: dimension.region },
+      dimension: {
+        machineType: dimension?.machineType ?? "c5.large",
+        priority: dimension?.priority ?? "ON_DEMAND_PRIORITY",
+        region: dimension?.region ?? regions[0] ?? "AWS_US_EAST_1",
+      },
     };
   }
   scope = { workspaceId: fixtures.workspaceId, projectId: fixtures.projectId, taskId: fixtures.taskId };

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { contractPath as defaultContractPath } from "@htcemu/openapi";
 import { API_PREFIX, PathMatcher } from "./matcher.js";
 import { extractOperations, type OpenApiDocument, type Operation, type OperationIndex } from "./operations.js";
-import { ContractValidator, type RequestInput, type ResponseTarget, type Violation } from "./validate.js";
+import { ContractValidator, type RequestInput, type ResponseTarget, type ResponseValidationOptions, type Violation } from "./validate.js";
 
 export interface Contract extends OperationIndex {
   readonly operations: readonly Operation[];
@@ -15,7 +15,13 @@ export interface Contract extends OperationIndex {
   /** Whether a path is the contract's business: it matches a template or lies under the prefix. */
   covers(path: string): boolean;
   validateRequest(request: RequestInput): Violation[];
-  validateResponse(target: ResponseTarget, status: number, contentType: string | null | undefined, body: unknown): Violation[];
+  validateResponse(
+    target: ResponseTarget,
+    status: number,
+    contentType: string | null | undefined,
+    body: unknown,
+    options?: ResponseValidationOptions,
+  ): Violation[];
 }
 
 export interface ContractOptions {
@@ -70,9 +76,9 @@ export function createContract(document: OpenApiDocument, options: ContractOptio
       validator ??= new ContractValidator(contract);
       return validator.validateRequest(request);
     },
-    validateResponse: (target, status, contentType, body) => {
+    validateResponse: (target, status, contentType, body, options) => {
       validator ??= new ContractValidator(contract);
-      return validator.validateResponse(target, status, contentType, body);
+      return validator.validateResponse(target, status, contentType, body, options);
     },
   };
   return contract;

@@ -23,7 +23,7 @@ export {
   type SchemaLocation,
 } from "./operations.js";
 export { API_PREFIX, PathMatcher, type MatcherOptions, type Route, type RouteMatch } from "./matcher.js";
-export { deriveView, escapePointer, resolvePointer, type SchemaView } from "./schemas.js";
+export { ABSENT_WHEN_UNSET, deriveView, escapePointer, resolvePointer, type SchemaView } from "./schemas.js";
 export {
   ContractValidator,
   formatViolations,
@@ -31,6 +31,7 @@ export {
   type QueryInput,
   type RequestInput,
   type ResponseTarget,
+  type ResponseValidationOptions,
   type Violation,
 } from "./validate.js";
 export {

@@ -2,8 +2,14 @@
 // means depending on the direction of the message, which plain JSON Schema (and so ajv) does not know. Rather
 // than teaching ajv, we derive two copies of the document: in the request view, readOnly properties are
 // neither required nor validated; in the response view, writeOnly properties are not required.
+// A third, stricter copy serves the emulator's own guarantee: in the complete-response view every declared
+// member of a response object is required (`null` when it has no value), except the members marked
+// `x-htc-absent-when-unset` (the `next` link of a page).
 
-export type SchemaView = "request" | "response";
+export type SchemaView = "request" | "response" | "complete-response";
+
+/** The vendor extension of members that are left out, not sent as `null`, when they have no value. */
+export const ABSENT_WHEN_UNSET = "x-htc-absent-when-unset";
 
 type JsonObject = Record<string, unknown>;
 
@@ -53,6 +59,7 @@ export function resolvePointer(document: unknown, ref: string): unknown {
  */
 export function deriveView(document: JsonObject, view: SchemaView): JsonObject {
   const flag = view === "request" ? "readOnly" : "writeOnly";
+  const complete = view === "complete-response";
   const transformSchema = (schema: unknown): unknown => {
     if (!isObject(schema)) return schema;
     const out: JsonObject = { ...schema };
@@ -66,7 +73,14 @@ export function deriveView(document: JsonObject, view: SchemaView): JsonObject {
       if (isObject(map)) out[key] = mapValues(map, transformSchema);
     }
     const properties = out["properties"];
-    if (isObject(properties)) {
+    if (isObject(properties) && complete) {
+      const declared = Object.keys(properties).filter(
+        (name) =>
+          !hasFlag(document, properties[name], flag, new Set()) && !hasFlag(document, properties[name], ABSENT_WHEN_UNSET, new Set()),
+      );
+      if (declared.length > 0) out["required"] = declared;
+      else delete out["required"];
+    } else if (isObject(properties)) {
       const flagged = Object.keys(properties).filter((name) => hasFlag(document, properties[name], flag, new Set()));
       if (flagged.length > 0) {
         if (Array.isArray(out["required"])) {
@@ -95,7 +109,7 @@ export function deriveView(document: JsonObject, view: SchemaView): JsonObject {
   return walk(document, []) as JsonObject;
 }
 
-/** Whether a schema carries readOnly/writeOnly itself, through a local `$ref`, or in an `allOf` member. */
+/** Whether a schema carries a flag (readOnly, writeOnly, …) itself, through a local `$ref`, or in an `allOf` member. */
 function hasFlag(document: unknown, schema: unknown, flag: string, seen: Set<string>): boolean {
   if (!isObject(schema)) return false;
   if (schema[flag] === true) return true;

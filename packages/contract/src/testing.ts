@@ -173,6 +173,11 @@ export interface ValidatingFetchOptions {
   coverage?: Coverage;
   /** Check requests too (default true); turn off to send deliberately invalid requests. */
   validateRequests?: boolean;
+  /**
+   * Hold responses to the emulator's guarantee as well: every member a response object declares is present
+   * (see ResponseValidationOptions). For the emulator, not for production.
+   */
+  allDeclaredPresent?: boolean;
 }
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -227,7 +232,11 @@ export function validatingFetch(contract: Contract, options: ValidatingFetchOpti
     const body = method === "HEAD" ? { value: undefined } : bodyValue(await response.clone().text(), contentType);
     report(
       "response",
-      "error" in body ? [body.error] : contract.validateResponse(operationId, response.status, contentType, body.value),
+      "error" in body
+        ? [body.error]
+        : contract.validateResponse(operationId, response.status, contentType, body.value, {
+            allDeclaredPresent: options.allDeclaredPresent === true,
+          }),
       response.status,
     );
     return response;

@@ -43,10 +43,23 @@ export interface RequestInput {
 /** An operationId, or a request (method and concrete path) to match. */
 export type ResponseTarget = string | { readonly method: string; readonly path: string };
 
+export interface ResponseValidationOptions {
+  /**
+   * Also require every member that a response object declares, whether or not the contract lists it as
+   * `required` (members marked `x-htc-absent-when-unset`, the `next` link of a page, excepted). This is the
+   * emulator's guarantee (a member without a value is sent as `null`, as production's backend does), checked
+   * for the emulator's responses; a production response is only held to what the contract requires.
+   */
+  readonly allDeclaredPresent?: boolean;
+}
+
 const VIEW_ID: Record<SchemaView, string> = {
   request: "https://htcemu.invalid/openapi/request-view.json",
   response: "https://htcemu.invalid/openapi/response-view.json",
+  "complete-response": "https://htcemu.invalid/openapi/complete-response-view.json",
 };
+
+const MISSING_MEMBER = "must be present: every member the schema declares is sent, null when it has no value";
 
 /** Header parameters that OpenAPI says are described elsewhere and must be ignored. */
 const IGNORED_HEADERS = new Set(["accept", "content-type", "authorization"]);
@@ -54,13 +67,11 @@ const IGNORED_HEADERS = new Set(["accept", "content-type", "authorization"]);
 export class ContractValidator {
   private readonly ajv: AjvInstance;
   private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly registered = new Set<SchemaView>();
 
   constructor(private readonly contract: OperationIndex) {
     this.ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(this.ajv);
-    for (const view of ["request", "response"] as const) {
-      this.ajv.addSchema({ ...deriveView(contract.document, view), $id: VIEW_ID[view] });
-    }
   }
 
   validateRequest(input: RequestInput): Violation[] {
@@ -101,7 +112,13 @@ export class ContractValidator {
     return violations;
   }
 
-  validateResponse(target: ResponseTarget, status: number, contentType: string | null | undefined, body: unknown): Violation[] {
+  validateResponse(
+    target: ResponseTarget,
+    status: number,
+    contentType: string | null | undefined,
+    body: unknown,
+    options: ResponseValidationOptions = {},
+  ): Violation[] {
     const op = this.resolveTarget(target);
     if (typeof op === "string") return [{ in: "operation", pointer: "", message: op }];
     const spec = op.responses[String(status)] ?? op.responses[`${Math.floor(status / 100)}XX`] ?? op.responses["default"];
@@ -124,7 +141,10 @@ export class ContractValidator {
     const location = spec.content[media];
     if (!location) return [];
     if (body === undefined) return [at(op, "body", "", "the response has no body")];
-    return this.check(op, "response", location, body, "body", "");
+    if (!options.allDeclaredPresent) return this.check(op, "response", location, body, "body", "");
+    return this.check(op, "complete-response", location, body, "body", "").map((v) =>
+      v.keyword === "required" ? { ...v, message: MISSING_MEMBER } : v,
+    );
   }
 
   private resolveTarget(target: ResponseTarget): Operation | string {
@@ -181,19 +201,51 @@ export class ContractValidator {
   ): Violation[] {
     const validate = this.compile(view, location.pointer);
     if (validate(value)) return [];
-    return (validate.errors ?? []).map((error) => toViolation(op, where, prefix, error));
+    return withoutNullBranches(validate.errors ?? []).map((error) => toViolation(op, where, prefix, error));
   }
 
   private compile(view: SchemaView, pointer: string): ValidateFunction {
     const key = `${view}#${pointer}`;
     let validate = this.compiled.get(key);
     if (!validate) {
+      // Each view is a copy of the whole document, derived the first time it is needed.
+      if (!this.registered.has(view)) {
+        this.ajv.addSchema({ ...deriveView(this.contract.document, view), $id: VIEW_ID[view] });
+        this.registered.add(view);
+      }
       const fragment = pointer.split("/").map(encodeURIComponent).join("/");
       validate = this.ajv.compile({ $ref: `${VIEW_ID[view]}#${fragment}` });
       this.compiled.set(key, validate);
     }
     return validate;
   }
+}
+
+/**
+ * A nullable member is `anyOf: [X, {type: "null"}]`. When its value is not null and X fails, ajv reports X's
+ * errors, "must be null" and "must match a schema in anyOf"; only X's errors say what is wrong.
+ */
+function withoutNullBranches(errors: ErrorObject[]): ErrorObject[] {
+  const drop = new Set<ErrorObject>();
+  for (const anyOf of errors) {
+    if (anyOf.keyword !== "anyOf") continue;
+    const at = anyOf.instancePath;
+    const within = (e: ErrorObject) => e.instancePath === at || e.instancePath.startsWith(`${at}/`);
+    const nullBranch = errors.filter(
+      (e) =>
+        e.keyword === "type" &&
+        (e.params as { type?: unknown }).type === "null" &&
+        e.instancePath === at &&
+        e.schemaPath.startsWith(`${anyOf.schemaPath}/`),
+    );
+    // X's errors may come from a $ref, so they are recognised by where they point, not by their schema path.
+    const others = errors.filter((e) => e !== anyOf && !nullBranch.includes(e) && within(e));
+    if (nullBranch.length > 0 && others.length > 0) {
+      drop.add(anyOf);
+      for (const e of nullBranch) drop.add(e);
+    }
+  }
+  return drop.size === 0 ? errors : errors.filter((e) => !drop.has(e));
 }
 
 function at(op: Operation, where: Violation["in"], pointer: string, message: string): Violation {

@@ -63,4 +63,70 @@ export function acceptedBatch(): Record<string, unknown> {
   };
 }
 
+/** The batch as the emulator echoes it: every declared member present, null where nothing was sent. */
+export function completeBatch(): Record<string, unknown> {
+  return {
+    ...acceptedBatch(),
+    group: "g1",
+    region: null,
+    tags: null,
+    retryStrategy: null,
+    experimental: null,
+    rescaleProjectId: null,
+    cloudProvider: null,
+    htcJobDefinition: {
+      imageName: "opencv-htc-tutorial:v1",
+      maxVCpus: 1,
+      maxMemory: 128,
+      maxDiskGiB: null,
+      maxSwap: null,
+      tags: null,
+      commands: ["python3", "face_tagger.py"],
+      envs: null,
+      claims: null,
+      execTimeoutSeconds: 600,
+      architecture: null,
+      priority: null,
+      workingDir: null,
+    },
+  };
+}
+
+/** A job as the emulator serves it (FULL view, not yet placed on a machine). */
+export function completeJob() {
+  return {
+    jobUUID: "5b0c6d7e-2f1a-4c3b-9d8e-7f6a5b4c3d2e:0",
+    providerJobId: null,
+    region: "AWS_US_WEST_2",
+    taskId: "123e4567-e89b-12d3-a456-426614174000",
+    projectId: "8f9db624-62de-44da-942f-edcc244f4fcb",
+    workspaceId: "04-8473942",
+    createdBy: "qWoUF",
+    group: null,
+    status: "SUBMITTED_TO_RESCALE",
+    statusReason: null,
+    container: null,
+    createdAt: "2024-03-10T16:15:50Z",
+    updatedAt: "2024-03-10T16:15:50Z",
+    startedAt: null,
+    completedAt: null,
+    failureCode: null,
+    commands: ["true"],
+    envs: [],
+    jobExecutionEnvironment: { instanceId: null, instanceType: "c6i.xlarge", architecture: 1 },
+    tags: [],
+    architecture: "X86",
+    maxVCpus: 1,
+    maxMemory: 4000,
+    maxDiskGiB: null,
+    execTimeoutSeconds: 1209600,
+    minVCpus: 1,
+    maxSwap: null,
+    maxGpus: null,
+    imageName: "app:v1",
+    instanceId: null,
+    instanceLabels: null,
+  };
+}
+
 export const JOBS = "/api/v1/htc/projects/p1/tasks/t1/jobs";

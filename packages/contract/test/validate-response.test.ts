@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createContract, loadContract, type OpenApiDocument } from "../src/index.js";
-import { acceptedBatch, JOBS, validProject, validTask } from "./fixtures.js";
+import { acceptedBatch, completeBatch, completeJob, JOBS, validProject, validTask } from "./fixtures.js";
 
 const contract = loadContract();
 
@@ -73,8 +73,15 @@ describe("validateResponse (real contract)", () => {
   it("validates shared error responses with their own schema", () => {
     const requestError = { errorType: "NOT_FOUND", errorDescription: "no such task", message: null };
     expect(contract.validateResponse("getJobs", 404, "application/json", requestError)).toEqual([]);
-    // getJobs' 404 is an HTCRequestError, not an OAuth2 error body.
-    expect(contract.validateResponse("getJobs", 404, "application/json", { error: "not_found" }).length).toBeGreaterThan(0);
+    // getJobs' 404 is an HTCRequestError, not an OAuth2 error body: its members have other types, and an
+    // OAuth2 body lacks them (which only the emulator's guarantee, allDeclaredPresent, turns into a violation).
+    expect(contract.validateResponse("getJobs", 404, "application/json", { errorType: 404 }).length).toBeGreaterThan(0);
+    expect(contract.validateResponse("getJobs", 404, "application/json", { error: "not_found" })).toEqual([]);
+    expect(
+      contract
+        .validateResponse("getJobs", 404, "application/json", { error: "not_found" }, { allDeclaredPresent: true })
+        .map((v) => v.pointer),
+    ).toEqual(["/errorType", "/errorDescription", "/message"]);
   });
 
   it("handles responses without a body", () => {
@@ -99,12 +106,80 @@ describe("validateResponse (real contract)", () => {
     ]);
   });
 
-  it("keeps readOnly members required in responses", () => {
+  it("holds responses only to what upstream requires: other members may be missing", () => {
     expect(contract.validateResponse("submitJobs", 200, "application/json", [acceptedBatch()])).toEqual([]);
     const { parentJobId: _, ...batch } = acceptedBatch();
-    expect(contract.validateResponse({ method: "POST", path: `${JOBS}/batch` }, 200, "application/json", [batch])).toEqual([
-      expect.objectContaining({ pointer: "/0/parentJobId", keyword: "required" }),
+    expect(contract.validateResponse({ method: "POST", path: `${JOBS}/batch` }, 200, "application/json", [batch])).toEqual([]);
+    // htcJobDefinition (and its imageName) is required upstream.
+    const { htcJobDefinition: __, ...bare } = acceptedBatch();
+    expect(contract.validateResponse("submitJobs", 200, "application/json", [bare])).toEqual([
+      expect.objectContaining({ pointer: "/0/htcJobDefinition", keyword: "required" }),
     ]);
+  });
+});
+
+describe("validateResponse with allDeclaredPresent (the emulator's guarantee)", () => {
+  const all = { allDeclaredPresent: true };
+
+  it("demands every declared member, read-only ones included, at any depth", () => {
+    const { parentJobId: _, ...batch } = completeBatch();
+    const violations = contract.validateResponse("submitJobs", 200, "application/json", [batch], all);
+    expect(violations).toEqual([
+      expect.objectContaining({
+        pointer: "/0/parentJobId",
+        keyword: "required",
+        message: "must be present: every member the schema declares is sent, null when it has no value",
+      }),
+    ]);
+    const { maxDiskGiB: __, ...definition } = completeBatch().htcJobDefinition as Record<string, unknown>;
+    expect(
+      contract.validateResponse("submitJobs", 200, "application/json", [{ ...completeBatch(), htcJobDefinition: definition }], all),
+    ).toEqual([expect.objectContaining({ pointer: "/0/htcJobDefinition/maxDiskGiB" })]);
+    expect(contract.validateResponse("submitJobs", 200, "application/json", [completeBatch()], all)).toEqual([]);
+  });
+
+  it("takes null where the contract allows it, and nothing else", () => {
+    expect(contract.validateResponse("submitJobs", 200, "application/json", [{ ...completeBatch(), group: null }], all)).toEqual([]);
+    expect(contract.validateResponse("submitJobs", 200, "application/json", [{ ...completeBatch(), taskId: null }], all)).toEqual([
+      expect.objectContaining({ pointer: "/0/taskId", keyword: "type" }),
+    ]);
+  });
+
+  it("lets a page leave out its next link (x-htc-absent-when-unset), and only that", () => {
+    expect(contract.validateResponse("getTasks", 200, "application/json", { items: [validTask()] }, all)).toEqual([]);
+    expect(contract.validateResponse("getTasks", 200, "application/json", {}, all)).toEqual([
+      expect.objectContaining({ pointer: "/items" }),
+    ]);
+    // A nullable object that is null has no members to demand.
+    const job = { ...completeJob(), container: null, instanceLabels: null, jobExecutionEnvironment: null };
+    expect(contract.validateResponse("getJob", 200, "application/json", job, all)).toEqual([]);
+    const { instanceId: ___, ...environment } = completeJob().jobExecutionEnvironment;
+    expect(
+      contract.validateResponse("getJob", 200, "application/json", { ...completeJob(), jobExecutionEnvironment: environment }, all),
+    ).toEqual([expect.objectContaining({ pointer: "/jobExecutionEnvironment/instanceId" })]);
+  });
+
+  it("does not demand writeOnly members", () => {
+    const document: OpenApiDocument = {
+      openapi: "3.1.0",
+      info: { title: "t", version: "1" },
+      paths: {
+        "/users": {
+          get: {
+            operationId: "getUser",
+            responses: { "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/User" } } } } },
+          },
+        },
+      },
+      components: {
+        schemas: {
+          User: { type: "object", properties: { id: { type: "string" }, password: { type: "string", writeOnly: true } } },
+        },
+      },
+    };
+    const users = createContract(document);
+    expect(users.validateResponse("getUser", 200, "application/json", { id: "u1" }, all)).toEqual([]);
+    expect(users.validateResponse("getUser", 200, "application/json", {}, all)).toEqual([expect.objectContaining({ pointer: "/id" })]);
   });
 });
 

@@ -45,8 +45,8 @@ export function registerAuthCommands(program: Command): void {
         tokenExpiresAt: token ? new Date(token.expiresAt).toISOString() : null,
       };
       session.out.result(result, () => {
-        session.out.line(`Logged in to ${url} as ${me.user.fullName} <${me.user.email}>`);
-        session.out.line(`  workspace ${me.user.workspace.name} (${me.user.workspace.id}); context ${name}`);
+        session.out.line(`Logged in to ${url} as ${userLabel(me.user)}`);
+        session.out.line(`  workspace ${workspaceLabel(me.user?.workspace)}; context ${name}`);
         if (token) session.out.line(`  bearer token cached until ${time(new Date(token.expiresAt).toISOString())}`);
       });
     });
@@ -110,12 +110,9 @@ export function registerAuthCommands(program: Command): void {
           ["Context", session.contextName],
           ["API", `${target.baseUrl} (${target.sources.baseUrl})`],
           ["Credential", `${target.credential.kind} ${maskSecret(target.credential.value)} (${target.sources.credential})`],
-          ["User", user ? `${user.fullName} <${user.email}>` : str(claims["userFullName"])],
+          ["User", user ? userLabel(user) : str(claims["userFullName"])],
           ["User id", user?.userId ?? str(claims["sub"])],
-          [
-            "Workspace",
-            user ? `${user.workspace.name} (${user.workspace.id})` : `${str(claims["workspaceName"])} (${str(claims["workspaceId"])})`,
-          ],
+          ["Workspace", user ? workspaceLabel(user.workspace) : `${str(claims["workspaceName"])} (${str(claims["workspaceId"])})`],
           ["Organization", user?.organization?.code ?? str(claims["organizationCode"])],
           ["Roles", roles.length ? roles.join(", ") : "user"],
           ["Token expires", time(exp)],
@@ -141,4 +138,16 @@ async function readKey(): Promise<string | undefined> {
   } finally {
     rl.close();
   }
+}
+
+/** `Full Name <email>`, with what the answer has (production promises none of the members). */
+function userLabel(user: { fullName?: string; email?: string } | undefined): string {
+  if (!user) return "(the answer names no user)";
+  const email = user.email ? `<${user.email}>` : "";
+  return [user.fullName, email].filter(Boolean).join(" ") || "(the answer names no user)";
+}
+
+/** `name (id)`, with what the answer has. */
+function workspaceLabel(workspace: { name?: string; id?: string } | undefined): string {
+  return `${workspace?.name ?? "(unnamed)"} (${workspace?.id ?? "no id"})`;
 }

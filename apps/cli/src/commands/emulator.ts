@@ -4,7 +4,7 @@
 // through its admin API (emulator-controls/).
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import type { Command } from "commander";
 import type { EmulatorFlags } from "@htcemu/emulator/cli-options";
 import { checkContextName, type GlobalOptions, nonEmpty, Session, sessionOf, signalForwarding } from "../context.js";
@@ -117,16 +117,17 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
       // Verify the key (and cache a token) through the new context.
       const probe = new Session({ config: session.globals.config, context: opts.name } as GlobalOptions, session.env, session.out);
       const me = await unwrap(probe.client().api.GET("/auth/whoami", { signal: session.signal }));
+      const user = requireMember(me, "user", "the answer of GET /auth/whoami");
       const result = {
         context: opts.name,
         current: session.store.data.currentContext === opts.name,
         baseUrl: info.baseUrl,
-        user: me.user.email,
-        workspaceId: me.user.workspace.id,
+        user: user.email ?? null,
+        workspaceId: user.workspace?.id ?? null,
       };
       session.out.result(result, () =>
         session.out.line(
-          `Context ${opts.name} → ${info.baseUrl} as ${me.user.email} (workspace ${me.user.workspace.id})${result.current ? ", now current" : ""}`,
+          `Context ${opts.name} → ${info.baseUrl} as ${user.email ?? "?"} (workspace ${user.workspace?.id ?? "?"})${result.current ? ", now current" : ""}`,
         ),
       );
     });

@@ -106,7 +106,7 @@ export function registerImageCommands(program: Command): void {
         session.out.info(`registry ${images.containerRegistry}`);
         session.out.table(
           ["image"],
-          images.images.map((i) => [i]),
+          (images.images ?? []).map((i) => [i]),
         );
       });
     });
@@ -171,7 +171,7 @@ async function waitReady(session: Session, imageName: string, timeoutMs: number,
   let last = "";
   for (;;) {
     try {
-      const { status } = await unwrap(
+      const { status = "(no status)" } = await unwrap(
         api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
           params: { path: { projectId, imageName } },
           signal: session.signal,

@@ -6,6 +6,7 @@ import {
   isTerminalStatus,
   type JobBatchRequest,
   paginate,
+  requireMember,
   type SubmitJobsOptions,
   submitJobs,
   unwrap,
@@ -337,7 +338,8 @@ export function registerJobCommands(program: Command): void {
           const lines = await read("asc");
           let seenAtLastTime = 0;
           for (const line of lines) {
-            const t = Date.parse(line.timestamp);
+            // Following needs the timestamps: a line without one cannot be placed.
+            const t = Date.parse(requireMember(line, "timestamp", "a log line"));
             if (t < lastTime) continue;
             if (t === lastTime) {
               seenAtLastTime++;

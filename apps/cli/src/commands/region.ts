@@ -65,7 +65,7 @@ export function registerRegionCommands(program: Command): void {
         session.out.result(list, () =>
           session.out.table(
             ["region", "provider", "enabled", "architectures", "weight"],
-            list.map((r) => [r.region, r.cloudProvider, r.enabled, r.supportedArchitectures.join(","), r.weight]),
+            list.map((r) => [r.region, r.cloudProvider, r.enabled, r.supportedArchitectures?.join(","), r.weight]),
           ),
         );
       },

@@ -211,7 +211,7 @@ async function openStorage(session: Session, flags: WhereFlags): Promise<Storage
   if (!match) throw externalError(`unsupported storage ${JSON.stringify(uri)}: only S3 storage (AWS, or the emulator) is supported`);
   const bucket = match[1]!;
   const base = match[2] ? match[2].replace(/\/?$/, "/") : "";
-  const credentials = token.credentials;
+  const credentials = token.credentials ?? {};
   if (!credentials["AWS_ACCESS_KEY_ID"] || !credentials["AWS_SECRET_ACCESS_KEY"])
     throw externalError("the storage token carries no AWS credentials");
   const sdk = await import("@aws-sdk/client-s3");

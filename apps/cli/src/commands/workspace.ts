@@ -1,7 +1,7 @@
 // `htc workspace clusters|dimensions|limits|retention-policy`: settings of the caller's workspace. The workspace is
 // --workspace-id, else HTC_WORKSPACE_ID, else the one the credential acts in (GET /auth/token/whoami), as the
 // official CLI takes it from its identity.
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import type { Command } from "commander";
 import { nonEmpty, type Session, sessionOf } from "../context.js";
 import { printDimensions } from "./dimensions.js";
@@ -23,20 +23,22 @@ export function registerWorkspaceCommands(program: Command): void {
         session.client().api.GET("/htc/gcp/clusters/{workspaceId}", { params: { path: { workspaceId } }, signal: session.signal }),
       );
       session.out.result(status, () => {
-        if (status.clusters.length === 0) {
+        const clusters = status.clusters ?? [];
+        if (clusters.length === 0) {
           session.out.info(`no clusters (GCP project ${status.gcpProjectId})`);
           return;
         }
         session.out.table(
           ["project id", "cluster name", "region", "version", "status", "autoscaling", "subnetwork"],
-          status.clusters.map((c) => [status.gcpProjectId, c.name, c.region, c.version, c.status, c.autoscaling, c.subnetwork]),
+          clusters.map((c) => [status.gcpProjectId, c.name, c.region, c.version, c.status, c.autoscaling, c.subnetwork]),
         );
-        for (const c of status.clusters) {
-          if (c.nodePools.length === 0) continue;
+        for (const c of clusters) {
+          const pools = c.nodePools ?? [];
+          if (pools.length === 0) continue;
           session.out.line(`\nnode pools of ${c.name}`);
           session.out.table(
             ["name", "version", "instance type", "status", "autoscaling", "min nodes", "max nodes"],
-            c.nodePools.map((p) => [
+            pools.map((p) => [
               p.name,
               p.version,
               p.instanceType,
@@ -114,5 +116,5 @@ async function workspaceIdOf(session: Session): Promise<string> {
   const given = nonEmpty((session.globals as { workspaceId?: string }).workspaceId) ?? nonEmpty(session.env["HTC_WORKSPACE_ID"]);
   if (given) return given;
   const claims = await unwrap(session.client().api.GET("/auth/token/whoami", { signal: session.signal }));
-  return claims.workspaceId;
+  return requireMember(claims, "workspaceId", "the answer of GET /auth/token/whoami");
 }

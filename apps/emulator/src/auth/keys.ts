@@ -2,7 +2,7 @@
 // stay valid after it; its public half is published as the JWKS.
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
-import type { components } from "../contract-types.js";
+import type { Sent } from "../contract-types.js";
 import type { Db } from "../db/database.js";
 import { MetaRepository } from "../db/repositories/meta.js";
 import { newUuid } from "../domain/ids.js";
@@ -14,7 +14,7 @@ export interface SigningKey {
   privateKey: KeyObject;
   publicKey: KeyObject;
   /** The public key as a JWK with `kid`, `alg`, `use`. */
-  publicJwk: components["schemas"]["JsonWebKey"];
+  publicJwk: Sent<"JsonWebKey">;
 }
 
 /**

@@ -5,7 +5,7 @@
 // Verified tokens are cached until they expire: signature checks would otherwise dominate every request.
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.js";
-import type { components } from "../contract-types.js";
+import type { Sent } from "../contract-types.js";
 import type { SigningKey } from "./keys.js";
 
 export const ISSUER = "htc-emulator";
@@ -18,8 +18,8 @@ export interface JobScope {
   jobId: string;
 }
 
-/** A verified token's payload (`HTCTokenPayload`, what `GET /auth/token/whoami` answers). */
-export type TokenClaims = components["schemas"]["HTCTokenPayload"];
+/** A verified token's payload (`HTCTokenPayload`, what `GET /auth/token/whoami` answers): every claim present. */
+export type TokenClaims = Sent<"HTCTokenPayload">;
 
 /** The claims that describe the token's owner (and user-defined ones); the registered claims are added when signing. */
 export type SubjectClaims = Pick<
@@ -59,7 +59,7 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  get jwks(): components["schemas"]["JsonWebKeySet"] {
+  get jwks(): Sent<"JsonWebKeySet"> {
     return { keys: [this.key.publicJwk] };
   }
 

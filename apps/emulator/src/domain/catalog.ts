@@ -1,7 +1,7 @@
 // What the emulated cloud offers: regions with their providers and architectures, the machine types of each
 // region (the workspace "dimensions"; each enabled region also has a storage bucket, see storage/layout.ts).
 // Production configures these per workspace; the emulator gives every workspace the same catalogue.
-import type { components, Readable } from "../contract-types.js";
+import type { components, Sent } from "../contract-types.js";
 
 type Schemas = components["schemas"];
 export type Architecture = Schemas["Architecture"];
@@ -114,7 +114,7 @@ const machineTypesByProvider: Partial<Record<CloudProvider, MachineType[]>> = {
 };
 
 /** `HTCComputeEnvironment`: a machine type of a region at one priority. */
-export type ComputeEnvironment = Readable<components["schemas"]["HTCComputeEnvironment"]>;
+export type ComputeEnvironment = Sent<"HTCComputeEnvironment">;
 
 /** The workspace dimensions: every machine type of every enabled region, at both priorities. */
 export const workspaceEnvironments: ComputeEnvironment[] = regionCatalog
@@ -129,9 +129,9 @@ export const workspaceEnvironments: ComputeEnvironment[] = regionCatalog
           architecture: m.architecture,
           vCPUs: m.vCPUs,
           memory: m.memory,
-          ...(r.provider === "GCP" ? { swap: true } : {}),
+          swap: r.provider === "GCP" ? true : null,
         },
-        ...(r.provider === "GCP" ? { computeScalingPolicy: "BALANCED" as const } : {}),
+        computeScalingPolicy: r.provider === "GCP" ? ("BALANCED" as const) : null,
         hyperthreading: false,
       })),
     ),

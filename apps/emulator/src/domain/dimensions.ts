@@ -22,23 +22,29 @@ export function setProjectDimensions(
 ): ComputeEnvironment[] {
   requireAdministrator(principal, "change project dimensions");
   const stored = body.map((entry, i) => {
-    const match = findEnvironment(entry.machineType, entry.priority, entry.region);
+    // The schema requires none of them (as upstream), but an entry without all three names no environment.
+    const { machineType, priority, region } = entry;
+    if (machineType === undefined) throw missingMember(i, "machineType");
+    if (priority === undefined) throw missingMember(i, "priority");
+    if (region === undefined) throw missingMember(i, "region");
+    const match = findEnvironment(machineType, priority, region);
     if (!match) {
-      throw invalidField(
-        `[${i}]`,
-        `no workspace environment has machineType ${entry.machineType}, priority ${entry.priority} and region ${entry.region}`,
-      );
+      throw invalidField(`[${i}]`, `no workspace environment has machineType ${machineType}, priority ${priority} and region ${region}`);
     }
-    const gcp = providerOf(entry.region) === "GCP";
+    const gcp = providerOf(match.region) === "GCP";
     return {
       machineType: match.machineType,
       priority: match.priority,
       region: match.region,
       derived: match.derived,
-      ...(gcp ? { computeScalingPolicy: entry.computeScalingPolicy ?? "BALANCED" } : {}),
+      computeScalingPolicy: gcp ? (entry.computeScalingPolicy ?? "BALANCED") : null,
       hyperthreading: entry.hyperthreading ?? false,
     } satisfies ComputeEnvironment;
   });
   s.repos.projects.setDimensions(project.id, stored);
   return stored;
+}
+
+function missingMember(index: number, member: string) {
+  return invalidField(`[${index}].${member}`, "is required: an entry names its machine type, priority and region");
 }

@@ -5,13 +5,13 @@ import type { WorkspaceRow } from "../db/repositories/identity.js";
 import type { LimitRow, ProjectRow } from "../db/repositories/projects.js";
 import type { Principal } from "./principal.js";
 import { notFound } from "../errors.js";
-import type { components, Readable } from "../contract-types.js";
+import type { components, Sent } from "../contract-types.js";
 import type { Core } from "../core.js";
 import { requireAdministrator, requireProjectAdministrator } from "./permissions.js";
 
 type Schemas = components["schemas"];
 
-export function limitView(row: LimitRow): Readable<Schemas["HTCProjectLimit"]> {
+export function limitView(row: LimitRow): Sent<"HTCProjectLimit"> {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -26,10 +26,11 @@ export function limitView(row: LimitRow): Readable<Schemas["HTCProjectLimit"]> {
   };
 }
 
-export function workspaceLimitView(workspace: WorkspaceRow) {
+/** The workspace limit comes from the emulator's configuration (or the admin API), so no user set it. */
+export function workspaceLimitView(workspace: WorkspaceRow): Sent<"HTCWorkspaceLimit"> {
   if (workspace.vcpu_limit === null) throw notFound(`Workspace ${workspace.id} has no vCPU limit.`);
   const at = isoTime(workspace.vcpu_limit_updated_at ?? workspace.created_at);
-  return { workspaceId: workspace.id, vCPUs: workspace.vcpu_limit, createdAt: at, updatedAt: at };
+  return { workspaceId: workspace.id, vCPUs: workspace.vcpu_limit, createdBy: null, createdAt: at, updatedBy: null, updatedAt: at };
 }
 
 function requireMayModify(principal: Principal, project: ProjectRow, role: string): void {

@@ -4,14 +4,19 @@ import type { ProjectRow } from "../db/repositories/projects.js";
 import type { Principal } from "./principal.js";
 import { invalidField, notFound } from "../errors.js";
 import type { createProjectBody, regionSettingsSchema } from "../schemas/projects.js";
-import type { components, Readable } from "../contract-types.js";
+import type { Sent } from "../contract-types.js";
 import { DEFAULT_REGION, isEnabledRegion, type Region } from "./catalog.js";
 import { newUuid } from "./ids.js";
 import { isoTime } from "../clock.js";
 import type { Core } from "../core.js";
 import { projectFolderPath } from "../storage/layout.js";
 
-type RegionSettings = z.infer<typeof regionSettingsSchema>;
+type RegionSettingsInput = z.output<typeof regionSettingsSchema>;
+/** A region setting as stored and served: both regions named. */
+interface RegionSettings {
+  computeSettings: { computeRegion: Region };
+  storageSettings: { storageRegion: Region };
+}
 
 /** The project of the caller's workspace, or 404. */
 export function requireProject(s: Core, principal: Principal, projectId: string): ProjectRow {
@@ -26,25 +31,39 @@ function checkRegions(regions: readonly string[], field: string): void {
   });
 }
 
-function defaultSettings(region: string): RegionSettings {
-  return { computeSettings: { computeRegion: region as never }, storageSettings: { storageRegion: region as never } };
+function defaultSettings(region: Region): RegionSettings {
+  return { computeSettings: { computeRegion: region }, storageSettings: { storageRegion: region } };
 }
 
-/** One settings entry per region: the caller's where given, otherwise "compute and store in that region". */
-function settingsFor(regions: readonly string[], given: readonly RegionSettings[]): RegionSettings[] {
-  given.forEach((s, i) => {
-    if (!regions.includes(s.computeSettings.computeRegion)) {
+/**
+ * One settings entry per region: the caller's where given, otherwise "compute and store in that region". A
+ * given entry must name its compute region (the schema, like upstream's, does not require it); without a
+ * storage region it stores where it computes.
+ */
+function settingsFor(regions: readonly Region[], given: readonly RegionSettingsInput[]): RegionSettings[] {
+  const settings = given.map((entry, i): RegionSettings => {
+    const computeRegion = entry.computeSettings.computeRegion;
+    if (computeRegion === undefined) {
+      throw invalidField(
+        `regionSettings[${i}].computeSettings.computeRegion`,
+        "is required: a region setting names the region it computes in",
+      );
+    }
+    if (!regions.includes(computeRegion)) {
       throw invalidField(`regionSettings[${i}].computeSettings.computeRegion`, "must be one of the project's regions");
     }
-    if (!isEnabledRegion(s.storageSettings.storageRegion)) {
+    const storageRegion = entry.storageSettings.storageRegion ?? computeRegion;
+    if (!isEnabledRegion(storageRegion)) {
       throw invalidField(`regionSettings[${i}].storageSettings.storageRegion`, "region is not enabled for the workspace");
     }
+    return { computeSettings: { computeRegion }, storageSettings: { storageRegion } };
   });
-  return regions.map((r) => given.find((s) => s.computeSettings.computeRegion === r) ?? defaultSettings(r));
+  return regions.map((r) => settings.find((s) => s.computeSettings.computeRegion === r) ?? defaultSettings(r));
 }
 
 export function createProject(s: Core, principal: Principal, input: z.output<typeof createProjectBody>): ProjectRow {
-  const regions = input.regions?.length ? input.regions : [DEFAULT_REGION];
+  // A region listed twice counts once (upstream does not ask for distinct items).
+  const regions = input.regions?.length ? [...new Set(input.regions)] : [DEFAULT_REGION];
   checkRegions(regions, "regions");
   const settings = settingsFor(regions, input.regionSettings ?? []);
   const id = newUuid();
@@ -65,7 +84,7 @@ export function createProject(s: Core, principal: Principal, input: z.output<typ
 export function addRegions(s: Core, project: ProjectRow, regions: readonly Region[]): ProjectRow {
   checkRegions(regions, "regions");
   const current = regionsOf(project);
-  const added = regions.filter((r) => !current.includes(r));
+  const added = [...new Set(regions)].filter((r) => !current.includes(r));
   if (added.length === 0) return project;
   const all = [...current, ...added];
   const settings = [...(JSON.parse(project.region_settings) as RegionSettings[]), ...added.map(defaultSettings)];
@@ -78,7 +97,7 @@ export function regionsOf(project: ProjectRow): Region[] {
   return JSON.parse(project.regions) as Region[];
 }
 
-export function projectView(s: Core, project: ProjectRow, organizationCode: string | null): Readable<components["schemas"]["HTCProject"]> {
+export function projectView(s: Core, project: ProjectRow, organizationCode: string | null): Sent<"HTCProject"> {
   return {
     projectId: project.id,
     projectName: project.name,

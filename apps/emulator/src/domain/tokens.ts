@@ -1,14 +1,14 @@
 // The claims the emulator's tokens carry, and the exchange rules of `GET /auth/token` and `POST /oauth2/token`.
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
 import type { JobScope, SubjectClaims, TokenClaims } from "../auth/tokens.js";
-import type { adminOperations, components } from "../contract-types.js";
+import type { adminOperations, Sent } from "../contract-types.js";
 import type { Core } from "../core.js";
 import { rolesOf } from "./identity.js";
 
 const TOKENS_ISSUED = "htc_tokens_issued_total";
 
 /** `HTCToken`: a bearer token and its lifetime. */
-export type IssuedToken = components["schemas"]["HTCToken"];
+export type IssuedToken = Sent<"HTCToken">;
 
 /** What a running job receives (and the admin API's `createJobToken` answers). */
 export type JobTokens = adminOperations["createJobToken"]["responses"][201]["content"]["application/json"];

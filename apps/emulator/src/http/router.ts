@@ -7,7 +7,7 @@
 import type { Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import type { adminOperations, operations, Readable } from "../contract-types.js";
+import type { AllPresent, adminOperations, operations, Readable } from "../contract-types.js";
 import { isSecretMember } from "../inspector/redact.js";
 import { type AuthMode, authenticate, type JobTokenScope } from "./auth.js";
 import type { AppContext, AppEnv, ServedOperation } from "./env.js";
@@ -25,8 +25,10 @@ type SuccessCode = 200 | 201 | 202 | 204;
 /** The success status an operation declares (every operation of both APIs declares exactly one). */
 export type SuccessStatus<Op> = Op extends { responses: infer R } ? Extract<keyof R, SuccessCode> : never;
 
-type ContentBody<C> = C extends { "application/json": infer B }
-  ? Readable<B>
+type ContentBody<C, Complete extends boolean> = C extends { "application/json": infer B }
+  ? Complete extends true
+    ? AllPresent<Readable<B>>
+    : Readable<B>
   : C extends { "text/plain": unknown }
     ? string
     : C extends { "application/octet-stream": unknown }
@@ -37,12 +39,13 @@ type ContentBody<C> = C extends { "application/json": infer B }
 
 /**
  * What a handler returns: the body of the operation's success response. JSON bodies as the contract's schema
- * says (readOnly members included), text as a string, binary content as a whole Response; operations whose
- * success response has no body return nothing.
+ * says (readOnly members included; for an API whose responses carry every declared member, `Complete`, with
+ * every member present), text as a string, binary content as a whole Response; operations whose success
+ * response has no body return nothing.
  */
-export type SuccessBody<Op> = Op extends { responses: infer R }
+export type SuccessBody<Op, Complete extends boolean = false> = Op extends { responses: infer R }
   ? R[SuccessStatus<Op> & keyof R] extends { content: infer C }
-    ? ContentBody<C>
+    ? ContentBody<C, Complete>
     : // biome-ignore lint/suspicious/noConfusingVoidType: a handler of an operation without a response body returns nothing
       void
   : never;
@@ -70,9 +73,15 @@ interface OperationShape<B extends z.ZodType, Q extends z.ZodType> {
 }
 
 /** An operation as a route file registers it: typed by the operations map `Ops` of its API. */
-export type OperationSpec<Ops, Id extends keyof Ops, B extends z.ZodType, Q extends z.ZodType> = OperationShape<B, Q> & {
+export type OperationSpec<
+  Ops,
+  Id extends keyof Ops,
+  B extends z.ZodType,
+  Q extends z.ZodType,
+  Complete extends boolean = false,
+> = OperationShape<B, Q> & {
   operationId: Id;
-  handler: (c: AppContext, input: OperationInput<z.output<B>, z.output<Q>>) => MaybePromise<SuccessBody<Ops[Id]>>;
+  handler: (c: AppContext, input: OperationInput<z.output<B>, z.output<Q>>) => MaybePromise<SuccessBody<Ops[Id], Complete>>;
 } & (SuccessStatus<Ops[Id]> extends 200 ? { status?: 200 } : { status: SuccessStatus<Ops[Id]> });
 
 /** An operation as the registry keeps it. */
@@ -86,7 +95,11 @@ export interface RegisteredOperation extends OperationShape<z.ZodType, z.ZodType
 /** Runs around an operation once its operationId is set, before it authenticates (fault injection). */
 export type OperationAround = (c: AppContext, op: RegisteredOperation, run: () => Promise<Response>) => Promise<Response>;
 
-export class OperationRegistry<Ops> {
+/**
+ * The operations of one API. `Complete`: its handlers must return bodies with every declared member present
+ * (the HTC API, shaped like production's); the admin API is held only to its schemas.
+ */
+export class OperationRegistry<Ops, Complete extends boolean = false> {
   readonly operations: RegisteredOperation[] = [];
 
   /**
@@ -99,7 +112,7 @@ export class OperationRegistry<Ops> {
   ) {}
 
   add<Id extends keyof Ops & string, B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(
-    spec: OperationSpec<Ops, Id, B, Q>,
+    spec: OperationSpec<Ops, Id, B, Q, Complete>,
   ): void {
     if (this.operations.some((o) => o.operationId === spec.operationId)) {
       throw new Error(`operation ${spec.operationId} is registered twice`);
@@ -177,5 +190,5 @@ function paramCount(path: string): number {
 }
 
 /** The registries of the two APIs. */
-export type HtcApi = OperationRegistry<operations>;
+export type HtcApi = OperationRegistry<operations, true>;
 export type AdminApi = OperationRegistry<adminOperations>;

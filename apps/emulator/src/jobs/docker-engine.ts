@@ -1,9 +1,10 @@
 // Finding and describing the Docker engine the executor talks to. Kept apart from the executor so the command
 // line can ask "is there an engine?" (for `--executor auto`) without constructing one.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import Dockerode from "dockerode";
+import { processUid, runningImage } from "../container.js";
 
 /** What the executor needs to know about the engine. */
 export interface DockerEngineInfo {
@@ -81,11 +82,15 @@ export function describeEngine(info: Record<string, unknown>, version: { Version
   };
 }
 
-/** A message that tells the user what to do, for the platform they are on. */
-export function engineUnavailableMessage(error: unknown, platform: NodeJS.Platform): string {
+/**
+ * A message that tells the user what to do, for the platform they are on; in the htcemu/emulator image (`image`
+ * set), what to mount or set on `docker run`. One line.
+ */
+export function engineUnavailableMessage(error: unknown, platform: NodeJS.Platform, image = runningImage()): string {
   const e = error as { code?: string; message?: string; address?: string };
   const where = process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : (e.address ?? "the default Docker socket");
-  const detail = `${e.code ? `${e.code}: ` : ""}${e.message ?? String(error)}`;
+  const detail = `${e.code ? `${e.code}: ` : ""}${e.message ?? String(error)}`.replace(/\s*\n\s*/g, " ");
+  if (image) return inContainerMessage(e, where, detail);
   const fallback = "Or run the emulator without containers: --executor simulated.";
   if (platform === "darwin" || platform === "win32") {
     return (
@@ -110,4 +115,27 @@ export function engineUnavailableMessage(error: unknown, platform: NodeJS.Platfo
     advice = "Start the engine (sudo systemctl start docker, or sudo dockerd &), or set DOCKER_HOST to an engine that runs.";
   }
   return `No Docker engine answers at ${where} (${detail}). ${advice} ${fallback}`;
+}
+
+/** Jobs run as sibling containers through the host's engine socket, mounted into the emulator's container. */
+function inContainerMessage(e: { code?: string; address?: string }, where: string, detail: string): string {
+  const socket = e.address ?? "/var/run/docker.sock";
+  const fallback = "or run jobs without containers with -e HTC_EMULATOR_EXECUTOR=simulated";
+  if (e.code === "ENOENT" && !process.env.DOCKER_HOST) {
+    return `No Docker engine socket in this container (${socket} does not exist): mount the host's with -v /var/run/docker.sock:/var/run/docker.sock, ${fallback}.`;
+  }
+  if (e.code === "EACCES") {
+    const uid = processUid();
+    let group = "the socket's group id (stat -c %g /var/run/docker.sock on the host)";
+    try {
+      group = String(statSync(socket).gid);
+    } catch {
+      // Keep the general advice.
+    }
+    return `The Docker socket mounted at ${socket} refuses this container's user${uid === undefined ? "" : ` (uid ${uid})`}: run the container as root (the image's default) or add --group-add ${group}, ${fallback}.`;
+  }
+  if (e.code === "ECONNREFUSED") {
+    return `Nothing answers on the Docker socket mounted at ${socket} (${detail}): start the engine on the host, or mount the socket of the engine that runs (rootless Docker: -v "$XDG_RUNTIME_DIR/docker.sock:/var/run/docker.sock"), ${fallback}.`;
+  }
+  return `No Docker engine answers at ${where} (${detail}): mount the host's engine with -v /var/run/docker.sock:/var/run/docker.sock (or set DOCKER_HOST), ${fallback}.`;
 }

@@ -1,7 +1,7 @@
 // Batch submission: the business rules beyond the schema (task state, regions, provider, architecture, image),
 // then one transaction that stores every batch and job of the request.
 import type { z } from "zod";
-import type { components, Readable } from "../contract-types.js";
+import type { Sent } from "../contract-types.js";
 import { isoTime } from "../clock.js";
 import { type Architecture, providerOf, regionInfo } from "../domain/catalog.js";
 import { newUuid } from "../domain/ids.js";
@@ -17,8 +17,8 @@ import { Priority } from "./status.js";
 
 export type SubmitRequest = z.output<typeof submitRequestSchema>;
 
-/** A stored batch as the submit answer echoes it. */
-export type SubmittedBatch = Readable<components["schemas"]["HTCJobSubmitRequest"]>;
+/** A stored batch as the submit answer echoes it: every member present, `null` where nothing was sent. */
+export type SubmittedBatch = Sent<"HTCJobSubmitRequest">;
 
 /** Defaults for members a definition leaves out. */
 export const DEFAULT_VCPUS = 1;
@@ -115,18 +115,16 @@ export function storeBatches(
     for (const { request, regions } of batches) {
       const parentJobId = newUuid();
       const definition = request.htcJobDefinition;
-      const element: SubmittedBatch = {
-        ...request,
-        batchSize: request.batchSize,
+      const element = echoOf(request, {
         parentJobId,
         taskId: task.id,
         projectId: project.id,
         createdBy: principal.user.id,
         workspaceId: project.workspace_id,
+        group: group || null,
         rescaleTimeReceived: isoTime(now),
         jobDefinitionName: `jobdef-${parentJobId}`,
-        ...(group ? { group } : {}),
-      };
+      });
       const batchSeq = jobs.insertBatch({
         parent_job_id: parentJobId,
         task_seq: task.seq,
@@ -151,4 +149,53 @@ export function storeBatches(
     s.repos.tasks.touch(task.id, now);
   })();
   return { accepted, echo };
+}
+
+type FilledIn = Pick<
+  SubmittedBatch,
+  "parentJobId" | "taskId" | "projectId" | "createdBy" | "workspaceId" | "group" | "rescaleTimeReceived" | "jobDefinitionName"
+>;
+
+/**
+ * The answer's element for one batch: what was sent, every member present (`null` for what was not, as
+ * production's backend serialises it; the Python client reads `group` without a default), and what the server
+ * filled in.
+ */
+function echoOf(request: SubmitRequest, filled: FilledIn): SubmittedBatch {
+  const d = request.htcJobDefinition;
+  const { retryStrategy, experimental } = request;
+  return {
+    jobName: request.jobName ?? null,
+    ...filled,
+    batchSize: request.batchSize,
+    regions: request.regions ?? null,
+    region: request.region ?? null,
+    htcJobDefinition: {
+      imageName: d.imageName,
+      maxVCpus: d.maxVCpus ?? null,
+      maxMemory: d.maxMemory ?? null,
+      maxDiskGiB: d.maxDiskGiB ?? null,
+      maxSwap: d.maxSwap ?? null,
+      tags: d.tags ?? null,
+      commands: d.commands ?? null,
+      envs: d.envs ?? null,
+      claims: d.claims ?? null,
+      execTimeoutSeconds: d.execTimeoutSeconds ?? null,
+      architecture: d.architecture ?? null,
+      priority: d.priority ?? null,
+      workingDir: d.workingDir ?? null,
+    },
+    tags: request.tags?.map((tag) => ({ key: tag.key ?? null, value: tag.value ?? null })) ?? null,
+    retryStrategy: retryStrategy ? { maxRetries: retryStrategy.maxRetries ?? null } : null,
+    experimental: experimental
+      ? {
+          kubernetesSwap: experimental.kubernetesSwap ?? null,
+          cloudFileSystems: experimental.cloudFileSystems ?? null,
+          rescaleFilesRDFAgent: experimental.rescaleFilesRDFAgent ?? null,
+          privilegedMode: experimental.privilegedMode ?? null,
+        }
+      : null,
+    rescaleProjectId: request.rescaleProjectId ?? null,
+    cloudProvider: request.cloudProvider ?? null,
+  };
 }

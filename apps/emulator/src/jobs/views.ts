@@ -2,20 +2,23 @@
 // `JobStatusSummary`, built from the compact rows the scheduler keeps.
 import { createHash } from "node:crypto";
 import { isoTime } from "../clock.js";
-import type { components, Readable } from "../contract-types.js";
+import type { Sent } from "../contract-types.js";
 import { type Region, regionInfo } from "../domain/catalog.js";
 import type { AttemptRow, BatchRow, JobRow } from "../db/repositories/jobs.js";
 import type { TaskRow } from "../db/repositories/tasks.js";
-import { DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_SECONDS, DEFAULT_VCPUS, type SubmitRequest } from "./submit.js";
+import { DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT_SECONDS, DEFAULT_VCPUS, type SubmittedBatch } from "./submit.js";
 import { JobStatus, type JobStatusName, statusNames } from "./status.js";
 
-type Schemas = components["schemas"];
-export type JobView = Readable<Schemas["HTCJob"]>;
-export type JobEventView = Readable<Schemas["RescaleJobStatusEvent"]>;
+export type JobView = Sent<"HTCJob">;
+export type JobEventView = Sent<"RescaleJobStatusEvent">;
 
 export interface BatchInfo {
   row: BatchRow;
-  request: SubmitRequest & { group?: string };
+  /**
+   * The batch as the submit answer echoed it. Batches stored by earlier versions lack the members that were
+   * not sent, so every read treats absent like `null`.
+   */
+  request: SubmittedBatch;
 }
 
 /** Parsed batches, kept for a while: a page of jobs usually shares a handful of them. */
@@ -72,7 +75,7 @@ function instanceLabels(batch: BatchInfo, job: JobRow) {
   };
 }
 
-function container(exitCode: number | null, reason: string | null): Schemas["ContainerDetails"] {
+function container(exitCode: number | null, reason: string | null): Sent<"ContainerDetails"> {
   return exitCode === null && reason === null ? null : { exitCode: exitCode ?? -1, reason: reason ?? "Container exited" };
 }
 
@@ -86,7 +89,7 @@ export function jobView(task: TaskRow, batch: BatchInfo, job: JobRow, view: "FUL
     projectId: task.project_id,
     workspaceId: task.workspace_id,
     createdBy: batch.row.created_by,
-    ...(batch.request.group ? { group: batch.request.group } : {}),
+    group: batch.request.group ?? null,
     status: statusNames[job.status]!,
     statusReason: job.reason,
     container: container(job.exit_code, job.container_reason),
@@ -99,22 +102,31 @@ export function jobView(task: TaskRow, batch: BatchInfo, job: JobRow, view: "FUL
     maxVCpus: definition.maxVCpus ?? DEFAULT_VCPUS,
     minVCpus: definition.maxVCpus ?? DEFAULT_VCPUS,
     maxMemory: definition.maxMemory ?? DEFAULT_MEMORY_MIB,
-    ...(definition.maxDiskGiB !== undefined ? { maxDiskGiB: definition.maxDiskGiB } : {}),
+    maxDiskGiB: definition.maxDiskGiB ?? null,
     execTimeoutSeconds: definition.execTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     maxSwap: definition.maxSwap ?? null,
     maxGpus: null,
     imageName: definition.imageName,
     instanceId: job.instance_id,
+    providerJobId: job.status >= JobStatus.SUBMITTED_TO_PROVIDER && job.provider_at !== null ? `htcemu-${job.seq}` : null,
+    // The members the SIMPLE view sends as null.
+    commands: null,
+    envs: null,
+    tags: null,
+    jobExecutionEnvironment: null,
+    instanceLabels: null,
   };
-  if (job.status >= JobStatus.SUBMITTED_TO_PROVIDER && job.provider_at !== null) base.providerJobId = `htcemu-${job.seq}`;
   if (view === "SIMPLE") return base;
   return {
     ...base,
     commands: definition.commands ?? [],
     envs: definition.envs ?? [],
-    tags: [...(batch.request.tags ?? []), ...Object.entries(definition.tags ?? {}).map(([key, value]) => ({ key, value }))],
+    tags: [
+      ...(batch.request.tags ?? []).map((tag) => ({ key: tag.key ?? null, value: tag.value ?? null })),
+      ...Object.entries(definition.tags ?? {}).map(([key, value]) => ({ key, value })),
+    ],
     jobExecutionEnvironment: {
-      ...(job.instance_id !== null ? { instanceId: job.instance_id } : {}),
+      instanceId: job.instance_id,
       instanceType: instanceType(job.region, architecture),
       architecture: architectureNumber[architecture],
     },
@@ -181,7 +193,7 @@ export function jobEvents(batch: BatchInfo, job: JobRow, attempts: AttemptRow[])
   return events;
 }
 
-export function summaryView(group: string | null, counts: number[]): Schemas["JobStatusSummary"] {
+export function summaryView(group: string | null, counts: number[]): Sent<"JobStatusSummary"> {
   const jobStatuses = Object.fromEntries(statusNames.map((name, i) => [name, counts[i] ?? 0])) as Record<JobStatusName, number>;
   return { group, jobStatuses };
 }

@@ -94,7 +94,9 @@ export class RegistryTokenIssuer {
 async function makeIssuer(now: number): Promise<{ privateKey: string; certificate: string; notAfter: number }> {
   // @peculiar/x509 needs the Reflect metadata polyfill; both are loaded only when a certificate is made.
   await import("reflect-metadata");
-  const x509 = await import("@peculiar/x509");
+  const loaded: typeof import("@peculiar/x509") & { default?: typeof import("@peculiar/x509") } = await import("@peculiar/x509");
+  // A CommonJS module: bundled into the htc-emulator command, its exports arrive as the default export only.
+  const x509 = loaded.default ?? loaded;
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;

@@ -118,9 +118,9 @@ export function rescaleUser(user: UserRow, workspace: WorkspaceRow) {
     isSuperuser: flags.superuser,
     ...flags,
     workspace: { id: workspace.id, name: workspace.name },
-    ...(workspace.organization_code
-      ? { organization: { code: workspace.organization_code, canViewOrganizationJobs: flags.organizationAdmin } }
-      : {}),
+    organization: workspace.organization_code
+      ? { code: workspace.organization_code, canViewOrganizationJobs: flags.organizationAdmin }
+      : null,
   };
 }
 

@@ -1,5 +1,6 @@
 // Provider resource and catalogues: regions, regional storages, GCP clusters and the Prometheus metrics.
 import { isoTime } from "../clock.js";
+import type { Sent } from "../contract-types.js";
 import { regionCatalog, regionInfo, type RegionInfo, supportedRegions } from "../domain/catalog.js";
 import { renderMetrics } from "../domain/metrics.js";
 import type { AppContext } from "../http/env.js";
@@ -9,12 +10,13 @@ import { getRegionsQuery } from "../schemas/provider.js";
 import { storageNameOf } from "../storage/layout.js";
 import { ownWorkspace } from "./workspace.js";
 
-/** The catalogue's fixed "last changed" time: when this emulator's state was created. */
-function regionView(c: AppContext, r: RegionInfo) {
+/** The catalogue comes from configuration (no user changed it); its "last changed" time is the workspace's creation. */
+function regionView(c: AppContext, r: RegionInfo): Sent<"HTCRegionAdminSettings"> {
   return {
     region: r.region,
     enabled: r.enabled,
     weight: r.weight,
+    updatedBy: null,
     updatedAt: isoTime(c.get("principal").workspace.created_at),
     supportedArchitectures: r.supportedArchitectures,
     cloudProvider: r.provider,

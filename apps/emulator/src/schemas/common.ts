@@ -23,6 +23,14 @@ export function uniqueArray<T extends z.ZodType>(item: T) {
   });
 }
 
+/**
+ * A member the contract lets clients leave out or send as `null`; production's backend reads both as "no
+ * value", and so does every reader here (`??`, `?.`).
+ */
+export function optionalNullable<T extends z.ZodType>(schema: T) {
+  return schema.nullable().optional();
+}
+
 /** Query booleans arrive as text. */
 export const queryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
 

@@ -5,6 +5,7 @@ import {
   cloudProviderSchema,
   jobPrioritySchema,
   jobStatusSchema,
+  optionalNullable,
   pageQueryShape,
   regionSchema,
   uniqueArray,
@@ -30,38 +31,38 @@ export const nameValueSchema = z.object({ name: z.string(), value: z.string() })
 
 export const jobDefinitionSchema = z.object({
   imageName: z.string().min(1).regex(IMAGE_NAME_PATTERN, "is not a valid image name (repository[:tag])"),
-  maxVCpus: z.number().int().min(1).max(64).optional(),
-  maxMemory: z.number().int().min(4).max(235520).optional(),
-  maxDiskGiB: z.number().int().min(0).max(64000).optional(),
-  maxSwap: z.number().int().min(0).max(2147483647).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  commands: z.array(z.string()).optional(),
-  envs: z.array(envPairSchema).optional(),
-  claims: z.array(nameValueSchema).optional(),
-  execTimeoutSeconds: z.number().int().min(60).max(1209600).optional(),
-  architecture: architectureSchema.optional(),
-  priority: jobPrioritySchema.optional(),
-  workingDir: z.string().nullable().optional(),
+  maxVCpus: optionalNullable(z.number().int().min(1).max(64)),
+  maxMemory: optionalNullable(z.number().int().min(4).max(235520)),
+  maxDiskGiB: optionalNullable(z.number().int().min(0).max(64000)),
+  maxSwap: optionalNullable(z.number().int().min(0).max(2147483647)),
+  tags: optionalNullable(z.record(z.string(), z.string())),
+  commands: optionalNullable(z.array(z.string())),
+  envs: optionalNullable(z.array(envPairSchema)),
+  claims: optionalNullable(z.array(nameValueSchema)),
+  execTimeoutSeconds: optionalNullable(z.number().int().min(60).max(1209600)),
+  architecture: optionalNullable(architectureSchema),
+  priority: optionalNullable(jobPrioritySchema),
+  workingDir: optionalNullable(z.string()),
 });
 
 export const submitRequestSchema = z.object({
-  jobName: z.string().optional(),
+  jobName: optionalNullable(z.string()),
   batchSize: z.number().int().min(1).max(1000).default(1),
-  regions: uniqueArray(regionSchema).optional(),
-  region: regionSchema.optional(),
+  regions: optionalNullable(uniqueArray(regionSchema)),
+  region: optionalNullable(regionSchema),
   htcJobDefinition: jobDefinitionSchema,
-  tags: z.array(z.object({ key: z.string().optional(), value: z.string().optional() })).optional(),
-  retryStrategy: z.object({ maxRetries: int32.min(0).max(10).optional() }).optional(),
-  experimental: z
-    .object({
-      kubernetesSwap: z.boolean().optional(),
-      cloudFileSystems: z.boolean().optional(),
-      rescaleFilesRDFAgent: z.boolean().optional(),
-      privilegedMode: z.boolean().optional(),
-    })
-    .optional(),
-  rescaleProjectId: z.string().nullable().optional(),
-  cloudProvider: cloudProviderSchema.optional(),
+  tags: optionalNullable(z.array(z.object({ key: optionalNullable(z.string()), value: optionalNullable(z.string()) }))),
+  retryStrategy: optionalNullable(z.object({ maxRetries: optionalNullable(int32.min(0).max(10)) })),
+  experimental: optionalNullable(
+    z.object({
+      kubernetesSwap: optionalNullable(z.boolean()),
+      cloudFileSystems: optionalNullable(z.boolean()),
+      rescaleFilesRDFAgent: optionalNullable(z.boolean()),
+      privilegedMode: optionalNullable(z.boolean()),
+    }),
+  ),
+  rescaleProjectId: optionalNullable(z.string()),
+  cloudProvider: optionalNullable(cloudProviderSchema),
 });
 
 export const MAX_BATCHES_PER_REQUEST = 100;

@@ -5,14 +5,15 @@ import {
   jobPrioritySchema,
   modifierRoleSchema,
   pageQueryShape,
+  optionalNullable,
   queryBoolean,
   regionSchema,
-  uniqueArray,
 } from "./common.js";
 
+/** As upstream, neither region is required by the schema; the domain refuses a setting without its compute region. */
 export const regionSettingsSchema = z.object({
-  computeSettings: z.object({ computeRegion: regionSchema }),
-  storageSettings: z.object({ storageRegion: regionSchema }),
+  computeSettings: z.object({ computeRegion: regionSchema.optional() }),
+  storageSettings: z.object({ storageRegion: regionSchema.optional() }),
 });
 
 export const getProjectsQuery = z.object({ onlyMyProjects: queryBoolean.optional(), ...pageQueryShape });
@@ -20,17 +21,18 @@ export const getProjectsQuery = z.object({ onlyMyProjects: queryBoolean.optional
 export const createProjectBody = z.object({
   projectName: z.string(),
   projectDescription: z.string(),
-  regions: uniqueArray(regionSchema).optional(),
+  regions: z.array(regionSchema).optional(),
   regionSettings: z.array(regionSettingsSchema).optional(),
 });
 
-export const updateProjectBody = z.object({ regions: uniqueArray(regionSchema).optional() });
+export const updateProjectBody = z.object({ regions: z.array(regionSchema).optional() });
 
+/** As upstream, no member is required by the schema; the domain refuses an entry that names no environment. */
 export const computeEnvironmentSchema = z.object({
-  machineType: z.string().min(1),
-  priority: jobPrioritySchema,
-  region: regionSchema,
-  computeScalingPolicy: autoscalingProfileSchema.optional(),
+  machineType: z.string().optional(),
+  priority: jobPrioritySchema.optional(),
+  region: regionSchema.optional(),
+  computeScalingPolicy: optionalNullable(autoscalingProfileSchema),
   hyperthreading: z.boolean().optional(),
 });
 

@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  ssr: { resolve: { conditions: ["@htcemu/source", "node", "development|production"] } },
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["../../images/emulator/vitest-setup.ts"],
+    // testcontainers on an engine without a bridge network (as on the project's CI machines) needs these; a
+    // developer's settings win.
+    env: {
+      TESTCONTAINERS_HOST_OVERRIDE: process.env.TESTCONTAINERS_HOST_OVERRIDE ?? "127.0.0.1",
+      TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? "true",
+    },
+    testTimeout: 120_000,
+    hookTimeout: 900_000,
+  },
+});
