@@ -7,7 +7,7 @@
 // --quick shrinks the sizes (100,000 jobs, shorter load runs); --only <name>[,<name>] runs some scenarios. Exit 1 when a figure cannot be measured, or with
 // --fail-on-miss when one misses its target.
 import { readFileSync } from "node:fs";
-import { createHtcClient, unwrap } from "@htcemu/client";
+import { createHtcClient, requireMember, unwrap } from "@htcemu/client";
 import { type SpawnedEmulator, spawnEmulator } from "@htcemu/contract/testing";
 import autocannon from "autocannon";
 import { launchBrowser } from "../test/browser.js";
@@ -86,14 +86,14 @@ async function pagingAtScale(): Promise<void> {
   try {
     const client = createHtcClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey, timeoutMs: 300_000 });
     const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "scale", projectDescription: "" } }));
-    const projectId = project.projectId;
+    const projectId = requireMember(project, "projectId");
     const task = await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks", {
         params: { path: { projectId } },
         body: { taskName: "million", taskDescription: "" },
       }),
     );
-    const taskId = task.taskId;
+    const taskId = requireMember(task, "taskId");
     // Paused: the jobs stay queued, so the measurement is the table's, not the scheduler's.
     await fetch(`${emulator.rootUrl}/_emulator/v1/scheduler/pause`, { method: "POST" });
     const started = performance.now();

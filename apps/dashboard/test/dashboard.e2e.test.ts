@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createHtcClient, type HtcClient, unwrap } from "@htcemu/client";
+import { createHtcClient, type HtcClient, requireMember, unwrap } from "@htcemu/client";
 import { type SpawnedEmulator, spawnEmulator } from "@htcemu/contract/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,16 +94,16 @@ beforeAll(async () => {
   const project = await unwrap(
     client.api.POST("/htc/projects", { body: { projectName: "Face tagging", projectDescription: "the tutorial's project" } }),
   );
-  projectId = project.projectId;
+  projectId = requireMember(project, "projectId");
   const task = await unwrap(
     client.api.POST("/htc/projects/{projectId}/tasks", {
       params: { path: { projectId } },
       body: { taskName: "March photos", taskDescription: "" },
     }),
   );
-  taskId = task.taskId;
+  taskId = requireMember(task, "taskId");
   const whoami = await unwrap(client.api.GET("/auth/whoami"));
-  workspaceId = whoami.user.workspace.id;
+  workspaceId = requireMember(requireMember(requireMember(whoami, "user"), "workspace"), "id");
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on("dialog", (dialog) => void dialog.accept());
@@ -260,7 +260,7 @@ describe("the dashboard", () => {
     await unwrap(emulatorAdmin("/scheduler/pause", "POST"));
     await unwrap(
       client.api.POST("/htc/projects/{projectId}/tasks/{taskId}/jobs/batch", {
-        params: { path: { projectId, taskId: busy.taskId } },
+        params: { path: { projectId, taskId: requireMember(busy, "taskId") } },
         body: [{ batchSize: 1, htcJobDefinition: { imageName: "htcemu/shell:1", commands: ["true"] } }],
       }),
     );

@@ -1,6 +1,6 @@
 // The request inspector: what it records of each API, filters, the redaction of every kind of secret, bounds on
 // memory, the live stream, the HAR export, and answers that stream (snapshots, live feeds) still streaming.
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
@@ -68,16 +68,16 @@ beforeAll(async () => {
   });
   admin = `${emu.rootUrl}/_emulator/v1`;
   const token = await unwrap(emu.client.api.GET("/auth/token", { headers: { Authorization: `Token ${emu.apiKey}` } }));
-  bearer = token.tokenValue;
+  bearer = requireMember(token, "tokenValue");
   const project = await unwrap(emu.client.api.POST("/htc/projects", { body: { projectName: "inspected", projectDescription: "" } }));
-  projectId = project.projectId;
+  projectId = requireMember(project, "projectId");
   const task = await unwrap(
     emu.client.api.POST("/htc/projects/{projectId}/tasks", {
       params: { path: { projectId } },
       body: { taskName: "t", taskDescription: "" },
     }),
   );
-  taskId = task.taskId;
+  taskId = requireMember(task, "taskId");
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // The dashboard's live feeds (server-sent events): a task's status counts over time, a job's log lines as they are
 // written, and the storage use per project and task.
-import { unwrap } from "@htcemu/client";
+import { requireMember, unwrap } from "@htcemu/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
 import { http } from "./helpers.js";
@@ -56,14 +56,14 @@ beforeAll(async () => {
   });
   admin = `${emu.rootUrl}/_emulator/v1`;
   const project = await unwrap(emu.client.api.POST("/htc/projects", { body: { projectName: "live", projectDescription: "" } }));
-  projectId = project.projectId;
+  projectId = requireMember(project, "projectId");
   const task = await unwrap(
     emu.client.api.POST("/htc/projects/{projectId}/tasks", {
       params: { path: { projectId } },
       body: { taskName: "t", taskDescription: "" },
     }),
   );
-  taskId = task.taskId;
+  taskId = requireMember(task, "taskId");
 });
 
 afterAll(() => emu?.stop());
@@ -122,7 +122,7 @@ describe("job logs", () => {
         params: { path: { projectId, taskId, jobId }, query: { sort: "asc" } },
       }),
     );
-    expect(lines.map((l) => (l.data as { message: string }).message)).toEqual(logs.items.map((l) => l.message));
+    expect(lines.map((l) => (l.data as { message: string }).message)).toEqual(requireMember(logs, "items").map((l) => l.message));
     expect(seen.at(-1)).toMatchObject({ event: "end", data: { status: "SUCCEEDED" } });
 
     // Resuming after the second line sends only the third.
@@ -143,13 +143,13 @@ describe("storage usage", () => {
         params: { path: { projectId, taskId }, query: { filePath: "out/a.txt" } },
       }),
     );
-    await put(task.url, "12345");
+    await put(requireMember(task, "url"), "12345");
     const shared = await unwrap(
       emu.client.api.GET("/htc/projects/{projectId}/storage/presigned-url", {
         params: { path: { projectId }, query: { filePath: "in/b.txt" } },
       }),
     );
-    await put(shared.url, "1234567890");
+    await put(requireMember(shared, "url"), "1234567890");
     const { status, body } = await http(`${admin}/storage/usage?projectId=${projectId}`);
     expect(status).toBe(200);
     expect(body).toEqual([

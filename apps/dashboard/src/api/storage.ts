@@ -1,6 +1,7 @@
 // Browsing storage as a user's program would: temporary credentials from the HTC API's storage token operations,
 // S3 ListObjectsV2 against the emulator's S3-compatible endpoint signed with them (aws4fetch: SigV4 in the
 // browser, a few kB), and presigned URLs (the HTC API's) to download and upload single files.
+import { requireMember } from "@htcemu/client";
 import { AwsClient } from "aws4fetch";
 import { htc, ok } from "./connection.js";
 
@@ -41,20 +42,21 @@ async function access(scope: Scope): Promise<Access> {
         }),
       )
     : await ok(client.api.GET("/htc/projects/{projectId}/storage/token", { params: { path: { projectId: scope.projectId } } }));
-  const uri = /^s3:\/\/([^/]+)\/(.*)$/.exec(token.storagePath);
+  const credentials = requireMember(token, "credentials", "the storage token");
+  const uri = /^s3:\/\/([^/]+)\/(.*)$/.exec(token.storagePath ?? "");
   if (!uri || !token.endpointUrl) throw new Error(`The storage token names no S3 endpoint the dashboard can reach (${token.storagePath}).`);
   const made: Access = {
     client: new AwsClient({
-      accessKeyId: token.credentials.AWS_ACCESS_KEY_ID,
-      secretAccessKey: token.credentials.AWS_SECRET_ACCESS_KEY,
-      sessionToken: token.credentials.AWS_SESSION_TOKEN,
+      accessKeyId: requireMember(credentials, "AWS_ACCESS_KEY_ID", "the storage token's credentials"),
+      secretAccessKey: requireMember(credentials, "AWS_SECRET_ACCESS_KEY", "the storage token's credentials"),
+      ...(credentials.AWS_SESSION_TOKEN ? { sessionToken: credentials.AWS_SESSION_TOKEN } : {}),
       service: "s3",
       region: "us-east-1",
     }),
     endpoint: token.endpointUrl.replace(/\/+$/, ""),
     bucket: uri[1]!,
     root: uri[2]!,
-    expires: Date.parse(token.expiration),
+    expires: Date.parse(requireMember(token, "expiration", "the storage token")),
   };
   cache.set(key, made);
   return made;
@@ -99,7 +101,7 @@ export async function presigned(scope: Scope, filePath: string, method: "GET" | 
           params: { path: { projectId: scope.projectId }, query: { filePath, method } },
         }),
       );
-  return answer.url;
+  return requireMember(answer, "url", "the presigned URL answer");
 }
 
 /** Uploads a file through a presigned PUT URL. */

@@ -64,7 +64,9 @@ export function ActionButton(props: {
   );
 }
 
-export function StatusBadge({ status }: { status: string }) {
+export function StatusBadge({ status }: { status: string | null | undefined }) {
+  // The contract does not promise a status in every answer.
+  if (!status) return <span class="muted">—</span>;
   const color = STATUS_COLOR[status as JobStatus] ?? "#4b5563";
   return (
     <span class="badge" style={{ color, borderColor: color }}>
@@ -152,7 +154,8 @@ export function Section({ title, children, actions }: { title: string; children:
 }
 
 /** Shortens an id for a table, keeping it whole for screen readers and as a tooltip. */
-export function ShortId({ id }: { id: string }) {
+export function ShortId({ id }: { id: string | null | undefined }) {
+  if (!id) return <span class="muted">—</span>;
   if (id.length <= 14) return <code>{id}</code>;
   return (
     <code title={id}>

@@ -55,7 +55,7 @@ function Workspace({ id, name, vcpus, createdAt }: { id: string; name: string; v
           </thead>
           <tbody>
             {projects.data.map((p) => {
-              const u = used.get(p.projectId);
+              const u = p.projectId ? used.get(p.projectId) : undefined;
               return (
                 <tr key={p.projectId}>
                   <td>
@@ -64,7 +64,7 @@ function Workspace({ id, name, vcpus, createdAt }: { id: string; name: string; v
                       <ShortId id={p.projectId} />
                     </div>
                   </td>
-                  <td>{p.regions.join(", ")}</td>
+                  <td>{(p.regions ?? []).join(", ")}</td>
                   <td>{time(p.createdAt)}</td>
                   <td class="num">{u ? `${bytes(u.bytes)} in ${count(u.objects)}` : "empty"}</td>
                   <td>

@@ -1,5 +1,5 @@
 // One project: its regions, vCPU limits and storage use, and its tasks (archive, reactivate, delete).
-import { nextCursor } from "@htcemu/client";
+import { nextCursor, requireMember } from "@htcemu/client";
 import type { components, Readable } from "@htcemu/client";
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
@@ -66,7 +66,7 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
         <div class="grid3">
           <Section title="Regions">
             <ul class="plain">
-              {p.regions.map((r) => (
+              {(p.regions ?? []).map((r) => (
                 <li key={r}>{r}</li>
               ))}
             </ul>
@@ -98,8 +98,8 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
       )}
       <Section title="Tasks">
         <ErrorBox error={tasks.error} />
-        {tasks.data && tasks.data.items.length === 0 && <Empty>No tasks.</Empty>}
-        {tasks.data && tasks.data.items.length > 0 && (
+        {tasks.data && (tasks.data.items ?? []).length === 0 && <Empty>No tasks.</Empty>}
+        {tasks.data && (tasks.data.items ?? []).length > 0 && (
           <table class="table">
             <thead>
               <tr>
@@ -116,7 +116,7 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
               </tr>
             </thead>
             <tbody>
-              {tasks.data.items.map((t) => (
+              {(tasks.data.items ?? []).map((t) => (
                 <tr key={t.taskId}>
                   <td>
                     <Link href={`${base}/tasks/${t.taskId}`}>{t.taskName || t.taskId}</Link>
@@ -129,7 +129,7 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
                   </td>
                   <td>{time(t.createdAt)}</td>
                   <td>{time(t.lastActiveAt)}</td>
-                  <td class="num">{bytes(taskBytes.get(t.taskId) ?? 0)}</td>
+                  <td class="num">{bytes((t.taskId && taskBytes.get(t.taskId)) || 0)}</td>
                   <td class="row-actions">
                     <TaskActions ws={ws} projectId={projectId} task={t} onDone={tasks.reload} />
                   </td>
@@ -158,7 +158,7 @@ export function ProjectView({ params }: { params: { ws: string; projectId: strin
 
 /** Archive or reactivate, and delete: the API's answer decides (an archive with unfinished jobs is refused). */
 export function TaskActions({ ws, projectId, task, onDone }: { ws: string; projectId: string; task: Task; onDone: () => void }) {
-  const taskId = task.taskId;
+  const taskId = requireMember(task, "taskId", "the task");
   const setStatus = (lifecycleStatus: "ARCHIVED" | "ACTIVE") => async () =>
     ok(
       (await htc(ws)).api.PATCH("/htc/projects/{projectId}/tasks/{taskId}", {

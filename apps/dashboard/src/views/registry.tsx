@@ -15,7 +15,7 @@ export function RegistryView({ params }: { params: { ws: string; projectId: stri
     const client = await htc(ws);
     const listed = await ok(client.api.GET("/htc/projects/{projectId}/container-registry/images", { params: { path: { projectId } } }));
     const statuses = await Promise.all(
-      listed.images.map(async (imageName) => {
+      (listed.images ?? []).map(async (imageName) => {
         const answer = await client.api.GET("/htc/projects/{projectId}/container-registry/images/{imageName}", {
           params: { path: { projectId, imageName } },
         });

@@ -302,8 +302,8 @@ function JobTable({ ws, projectId, taskId, latest }: { ws: string; projectId: st
         </button>
       </form>
       <ErrorBox error={jobs.error} />
-      {jobs.data && jobs.data.items.length === 0 && <Empty>No job matches.</Empty>}
-      {jobs.data && jobs.data.items.length > 0 && (
+      {jobs.data && (jobs.data.items ?? []).length === 0 && <Empty>No job matches.</Empty>}
+      {jobs.data && (jobs.data.items ?? []).length > 0 && (
         <table class="table jobs" aria-busy={jobs.loading}>
           <thead>
             <tr>
@@ -319,10 +319,10 @@ function JobTable({ ws, projectId, taskId, latest }: { ws: string; projectId: st
             </tr>
           </thead>
           <tbody>
-            {(jobs.data.items as Job[]).map((j) => (
+            {((jobs.data.items ?? []) as Job[]).map((j) => (
               <tr key={j.jobUUID} data-status={j.status}>
                 <td>
-                  <Link href={`/workspaces/${ws}/projects/${projectId}/tasks/${taskId}/jobs/${encodeURIComponent(j.jobUUID)}`}>
+                  <Link href={`/workspaces/${ws}/projects/${projectId}/tasks/${taskId}/jobs/${encodeURIComponent(j.jobUUID ?? "")}`}>
                     <ShortId id={j.jobUUID} />
                   </Link>
                 </td>
