@@ -10,7 +10,8 @@ import type { adminOperations as AdminOperationMap, operations } from "./contrac
 import { ApiError } from "./errors.js";
 import { injectApiFaults } from "./faults/api-faults.js";
 import { ADMIN_PREFIX, API_PREFIX } from "./http/contracts.js";
-import type { AppEnv, Emulator } from "./http/env.js";
+import { seriesKey } from "./domain/counters.js";
+import type { AppEnv, Emulator, ServedOperation } from "./http/env.js";
 import { type OperationAround, OperationRegistry } from "./http/router.js";
 import { strictResponses } from "./http/strict.js";
 import { registryInternalRoutes } from "./registry/routes.js";
@@ -53,24 +54,40 @@ export function createApp(emulator: Emulator, log: (line: string) => void = () =
   const app = new Hono<AppEnv>();
   const { core } = emulator;
 
+  // The request counter's series of each operation and status, named once (naming costs more than counting).
+  const series = new Map<ServedOperation, Map<number, string>>();
+  const seriesOf = (operation: ServedOperation, status: number): string => {
+    let byStatus = series.get(operation);
+    if (!byStatus) {
+      byStatus = new Map();
+      series.set(operation, byStatus);
+    }
+    let key = byStatus.get(status);
+    if (key === undefined) {
+      const name = operation.api === "admin" ? "htc_emulator_admin_requests_total" : "htc_api_requests_total";
+      key = seriesKey(name, { operation: operation.operationId, code: String(status) });
+      byStatus.set(status, key);
+    }
+    return key;
+  };
+  const logRequests = core.options.logRequests;
+
   app.use(async (c, next) => {
     c.set("core", core);
     c.set("jobs", emulator.jobs);
     c.set("faults", emulator.faults);
     c.set("registry", emulator.registry);
-    const started = performance.now();
+    const started = logRequests ? performance.now() : 0;
     await next();
     const operation = c.get("operation");
     if (operation) {
-      const code = String(c.res.status);
-      if (operation.api === "admin") {
-        core.counters.incEmulatorWide("htc_emulator_admin_requests_total", { operation: operation.operationId, code });
-      } else {
+      if (operation.api === "admin") core.counters.incEmulatorSeries(seriesOf(operation, c.res.status));
+      else {
         const principal = c.get("principal");
-        if (principal) core.counters.inc(principal.workspace.id, "htc_api_requests_total", { operation: operation.operationId, code });
+        if (principal) core.counters.incSeries(principal.workspace.id, seriesOf(operation, c.res.status));
       }
     }
-    if (core.options.logRequests) {
+    if (logRequests) {
       log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
     }
   });

@@ -78,12 +78,19 @@ export class TokenService {
       .sign(this.key.privateKey);
   }
 
-  async verify(token: string): Promise<VerifiedToken> {
+  /**
+   * A token verified before, without waiting: undefined when it has to be verified (`verify`). Throws when it
+   * has expired since.
+   */
+  verifiedBefore(token: string): VerifiedToken | undefined {
     const cached = this.cache.get(token);
-    if (cached) {
-      if (cached.claims.exp * 1000 <= this.clock.now()) throw new TokenError("expired");
-      return cached;
-    }
+    if (cached && cached.claims.exp * 1000 <= this.clock.now()) throw new TokenError("expired");
+    return cached;
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const cached = this.verifiedBefore(token);
+    if (cached) return cached;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);

@@ -88,7 +88,7 @@ export function projectView(s: Core, project: ProjectRow, organizationCode: stri
     organizationCode,
     createdAt: isoTime(project.created_at),
     containerRegistry: `${s.urls.registryHost}/rescale/${project.id}/`,
-    repositories: s.repos.projects.repositories(project.id),
+    repositories: [...s.repos.projects.repositories(project.id)],
     regions: regionsOf(project),
     regionSettings: JSON.parse(project.region_settings) as RegionSettings[],
     projectFolderPath: projectFolderPath(project.id),

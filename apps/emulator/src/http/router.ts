@@ -81,7 +81,11 @@ export interface RegisteredOperation extends OperationShape<z.ZodType, z.ZodType
 }
 
 /** Runs around an operation once its operationId is set, before it authenticates (fault injection). */
-export type OperationAround = (c: AppContext, op: RegisteredOperation, run: () => Promise<Response>) => Promise<Response>;
+export type OperationAround = (
+  c: AppContext,
+  op: RegisteredOperation,
+  run: (c: AppContext) => Response | Promise<Response>,
+) => Response | Promise<Response>;
 
 export class OperationRegistry<Ops> {
   readonly operations: RegisteredOperation[] = [];
@@ -114,19 +118,28 @@ export class OperationRegistry<Ops> {
         prefix +
         op.path.replace(/\{([^}]+)\}/g, (_, name: string) => (op.pathPatterns?.[name] ? `:${name}{${op.pathPatterns[name]}}` : `:${name}`));
       const served: ServedOperation = Object.freeze({ operationId: op.operationId, api: this.api });
-      app.on(op.method, honoPath, async (c) => {
+      const auth = op.auth ?? "bearer";
+      // Synchronous from start to answer unless a step has to wait (a token not verified before, a request
+      // body, an asynchronous handler): each await would cost the hot path (cached-token reads) a turn.
+      const handle = (c: AppContext): Response | Promise<Response> => {
+        const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
+        if (op.body) return jsonBody(c, op.body).then((body) => answer(c, op, op.handler(c, { body, query })));
+        return answer(c, op, op.handler(c, { body: undefined, query }));
+      };
+      const run = (c: AppContext): Response | Promise<Response> => {
+        const authenticated = authenticate(c, auth, op.jobToken);
+        return authenticated ? authenticated.then(() => handle(c)) : handle(c);
+      };
+      app.on(op.method, honoPath, (c) => {
         c.set("operation", served);
-        const run = async () => {
-          await authenticate(c, op.auth ?? "bearer", op.jobToken);
-          const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
-          const body = op.body ? await jsonBody(c, op.body) : undefined;
-          const result = op.handler(c, { body, query });
-          return result instanceof Promise ? result.then((value) => respond(c, op.status, value)) : respond(c, op.status, result);
-        };
-        return around ? around(c, op, run) : run();
+        return around ? around(c, op, run) : run(c);
       });
     }
   }
+}
+
+function answer(c: AppContext, op: RegisteredOperation, result: unknown): Response | Promise<Response> {
+  return result instanceof Promise ? result.then((value) => respond(c, op.status, value)) : respond(c, op.status, result);
 }
 
 /** The HTTP answer of a handler's result (see SuccessBody). */
