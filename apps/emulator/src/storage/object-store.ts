@@ -16,6 +16,10 @@ export type Segments = Array<[string, number]>;
 
 export interface TempBlob {
   path: string;
+  /** The bytes written into it. */
+  size: number;
+  /** The flush to disk started as soon as the bytes were written (it runs while the upload is verified). */
+  flushed?: Promise<void>;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -23,6 +27,8 @@ const READ_CHUNK = 1024 * 1024;
 export class ObjectStore {
   private readonly tmpDir: string;
   private readonly objectsDir: string;
+  /** The folders of objects/ known to exist (one per first two characters of a blob name). */
+  private readonly folders = new Set<string>();
 
   private constructor(readonly root: string) {
     this.tmpDir = join(root, "tmp");
@@ -53,12 +59,15 @@ export class ObjectStore {
       await unlink(path).catch(() => {});
       throw error;
     }
-    await handle.close();
-    return { path };
+    // Flushed right away, while the caller verifies the body (hashes, checksums): promote() waits for it.
+    const flushed = handle.datasync().finally(() => handle.close());
+    flushed.catch(() => {}); // seen by promote(); a discarded blob's flush may fail unobserved
+    return { path, size: sink.written, flushed };
   }
 
   /** Copies a byte range of an object into a new temporary file (CopyObject, UploadPartCopy). */
   async copyRange(segments: Segments, start: number, end: number): Promise<TempBlob> {
+    const size = end - start + 1;
     const path = join(this.tmpDir, randomUUID());
     const total = segments.reduce((n, [, size]) => n + size, 0);
     try {
@@ -72,25 +81,42 @@ export class ObjectStore {
       await unlink(path).catch(() => {});
       throw error;
     }
-    return { path };
+    return { path, size };
   }
 
-  /** Makes a verified temporary file durable and moves it into objects/; returns its blob name. */
+  /** Makes a verified temporary file durable (flushed before it moves) and moves it into objects/; returns its blob name. */
   async promote(blob: TempBlob): Promise<string> {
-    const handle = await open(blob.path, "r+");
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
+    if (blob.flushed) await blob.flushed;
+    else {
+      const handle = await open(blob.path, "r+");
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
     }
     const id = randomUUID();
-    const name = `${id.slice(0, 2)}/${id}`;
-    await mkdir(join(this.objectsDir, id.slice(0, 2)), { recursive: true });
-    await rename(blob.path, this.pathOf(name));
+    const folder = id.slice(0, 2);
+    const name = `${folder}/${id}`;
+    if (!this.folders.has(folder)) {
+      await mkdir(join(this.objectsDir, folder), { recursive: true });
+      this.folders.add(folder);
+    }
+    try {
+      await rename(blob.path, this.pathOf(name));
+    } catch (error) {
+      // The folder went away behind our back (a snapshot import replaces objects/): make it again, once.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      this.folders.delete(folder);
+      await mkdir(join(this.objectsDir, folder), { recursive: true });
+      this.folders.add(folder);
+      await rename(blob.path, this.pathOf(name));
+    }
     return name;
   }
 
   async discard(blob: TempBlob): Promise<void> {
+    await blob.flushed?.catch(() => {});
     await unlink(blob.path).catch(() => {});
   }
 
@@ -169,9 +195,19 @@ export class ObjectStore {
   }
 }
 
-/** Writes a stream to an open file, batching buffered chunks into one writev, and reports the written length. */
+/** Bytes gathered before a write: one system call and one thread-pool turn per MiB instead of one per socket read. */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * Writes a stream to an open file in batches of about WRITE_BATCH (one writev of the gathered chunks), and reports
+ * the written length after each. Chunks are acknowledged as they are gathered; while a batch is being written,
+ * the stream buffers up to its high-water mark and then holds the sender back.
+ */
 class FileSink extends Writable {
-  private position = 0;
+  /** Bytes written to the file. */
+  written = 0;
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
 
   constructor(
     private readonly handle: FileHandle,
@@ -181,23 +217,40 @@ class FileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeAll([chunk], callback);
+    this.gather([chunk], callback);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.writeAll(
+    this.gather(
       chunks.map((c) => c.chunk),
       callback,
     );
   }
 
-  private writeAll(buffers: Buffer[], callback: (error?: Error | null) => void): void {
-    const length = buffers.reduce((n, b) => n + b.length, 0);
-    this.handle.writev(buffers, this.position).then(
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.gatheredBytes === 0) callback();
+    else this.flush(callback);
+  }
+
+  private gather(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    for (const buffer of buffers) {
+      this.gathered.push(buffer);
+      this.gatheredBytes += buffer.length;
+    }
+    if (this.gatheredBytes < WRITE_BATCH) callback();
+    else this.flush(callback);
+  }
+
+  private flush(callback: (error?: Error | null) => void): void {
+    const buffers = this.gathered;
+    const length = this.gatheredBytes;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.handle.writev(buffers, this.written).then(
       ({ bytesWritten }) => {
         if (bytesWritten !== length) return callback(new Error(`short write: ${bytesWritten} of ${length} bytes`));
-        this.position += length;
-        this.onWritten?.(this.position);
+        this.written += length;
+        this.onWritten?.(this.written);
         callback();
       },
       (error: Error) => callback(error),
