@@ -6,6 +6,7 @@
 #   images/build.sh --force    rebuild everything
 #   images/build.sh --check    also run the smoke matrix (--network host|none x root|65534) on every image
 #   images/build.sh --optional without a Docker engine, say so and exit 0 (jobs will be simulated)
+#   images/build.sh IMAGE...   only these (e.g. htcemu/registry:2)
 #
 # An image is skipped when it exists with the label org.htcemu.build-hash equal to the hash of its inputs (this
 # script, the host files copied into it and their metadata, the overlay's content), so a rerun only costs a few
@@ -14,23 +15,30 @@
 #   htcemu/node:20  the host's node binary and the libraries it links, busybox for a shell, images/node/overlay/
 #                   (committed: the tutorial's workload in /opt/workload; generated here, not committed: htcctl,
 #                   the in-job storage tool, bundled from apps/htcctl into /usr/local/bin/htcctl)
+#   htcemu/registry:2  Debian's docker-registry (distribution 2.8) as /bin/registry and the libraries it links:
+#                   the emulator runs the project registries in a container of it where it cannot run the binary
+#                   itself; skipped, with a note, where the binary is missing
 # The htcctl bundle needs the workspace's dependencies (`pnpm install`) and a node on PATH.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 force=0 check=0 optional=0
+only=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check=1 ;;
     --optional) optional=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--force] [--check] [--optional]" >&2; exit 2 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2) only+=("$arg") ;;
+    *) echo "usage: $0 [--force] [--check] [--optional] [htcemu/shell:1 | htcemu/node:20 | htcemu/registry:2 ...]" >&2; exit 2 ;;
   esac
 done
+wanted() { [ "${#only[@]}" -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 NODE=${NODE:-/usr/bin/node}
+REGISTRY=${REGISTRY:-/usr/bin/docker-registry}
 NODE_OVERLAY="$here/node/overlay"
 LABEL=org.htcemu.build-hash
 
@@ -54,9 +62,9 @@ trap 'rm -rf "$stage"' EXIT
 # a third of a second on every run, and a package upgrade changes both anyway.
 host_meta() { stat -L -c '%n %s %Y %a' "$@"; }
 
-# Libraries the node binary needs, by absolute path, as the dynamic loader resolves them on this host (ldd lists
-# the transitive closure and the loader itself; linux-vdso has no path and is skipped).
-node_libs() { ldd "$NODE" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u; }
+# Libraries a binary needs, by absolute path, as the dynamic loader resolves them on this host (ldd lists the
+# transitive closure and the loader itself; linux-vdso has no path and is skipped; a static binary has none).
+libs_of() { { ldd "$1" 2>/dev/null || true; } | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u; }
 
 # The overlay is the project's own content: hash names, types, modes, link targets and bytes.
 overlay_manifest() {
@@ -80,6 +88,16 @@ add_busybox() { # root: /bin/busybox plus one symlink per applet, so every apple
   cp "$BUSYBOX" "$root/bin/busybox"
   for applet in $("$BUSYBOX" --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+}
+
+add_libs() { # root lib...: same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter
+  # named in the ELF header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
+  local root=$1 lib
+  shift
+  for lib in "$@"; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
   done
 }
 
@@ -144,35 +162,32 @@ build_shell() {
 # --- htcemu/node:20 ---------------------------------------------------------------------------------------------
 # htcctl is generated into the overlay before it is hashed, so a change to its sources (or to its pinned
 # dependencies) changes the bundle's bytes and rebuilds the image; unchanged sources give the same bytes.
-repo=$(cd "$here/.." && pwd)
-[ -d "$repo/apps/htcctl/node_modules" ] || die "apps/htcctl/node_modules is missing: run \`pnpm install\` at the repository's root first"
-bundler_node=$(command -v node || echo "$NODE")
-"$bundler_node" "$repo/apps/htcctl/scripts/bundle.mjs" "$NODE_OVERLAY/usr/local/bin/htcctl" || die "bundling htcctl (apps/htcctl) failed"
+prepare_node() {
+  repo=$(cd "$here/.." && pwd)
+  [ -d "$repo/apps/htcctl/node_modules" ] || die "apps/htcctl/node_modules is missing: run \`pnpm install\` at the repository's root first"
+  bundler_node=$(command -v node || echo "$NODE")
+  "$bundler_node" "$repo/apps/htcctl/scripts/bundle.mjs" "$NODE_OVERLAY/usr/local/bin/htcctl" || die "bundling htcctl (apps/htcctl) failed"
 
-# Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
-# filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
-mapfile -t libs < <(node_libs)
-[ "${#libs[@]}" -gt 0 ] || die "ldd found no libraries for $NODE"
-node_hash=$({
-  echo "$script_hash"
-  host_meta "$BUSYBOX" "$NODE" "${libs[@]}"
-  certs_manifest
-  overlay_manifest
-} | hash_of)
+  # Hook for later steps: whatever lies under images/node/overlay/ (except .gitkeep) is copied over the root
+  # filesystem last, keeping modes; e.g. overlay/usr/local/bin/<tool> becomes a command in the image.
+  mapfile -t libs < <(libs_of "$NODE")
+  [ "${#libs[@]}" -gt 0 ] || die "ldd found no libraries for $NODE"
+  node_hash=$({
+    echo "$script_hash"
+    host_meta "$BUSYBOX" "$NODE" "${libs[@]}"
+    certs_manifest
+    overlay_manifest
+  } | hash_of)
+}
 build_node() {
-  local root=$1 hash=$2 lib
+  local root=$1 hash=$2
   add_base "$root"
   add_busybox "$root"
   mkdir -p "$root/usr/bin" "$root/usr/local/bin"
   cp "$NODE" "$root/usr/bin/node"
   # Scripts start with `#!/usr/bin/env node` (htcctl does): env is busybox's applet at its usual path.
   ln -s /bin/busybox "$root/usr/bin/env"
-  # Same absolute paths as on the host (e.g. /lib64/ld-linux-x86-64.so.2, the interpreter named in the ELF
-  # header), as real files in real directories, whatever the host's merged-/usr symlinks look like.
-  for lib in "${libs[@]}"; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
+  add_libs "$root" "${libs[@]}"
   if [ -d /etc/ssl/certs ]; then
     mkdir -p "$root/etc/ssl"
     cp -rL /etc/ssl/certs "$root/etc/ssl/certs"
@@ -184,8 +199,32 @@ build_node() {
   import_rootfs "$root" htcemu/node:20 "$hash" 'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /' 'CMD ["node"]'
 }
 
-build_image htcemu/shell:1 "$shell_hash" build_shell
-build_image htcemu/node:20 "$node_hash" build_node
+# --- htcemu/registry:2 ------------------------------------------------------------------------------------------
+# Only the registry and its libraries: no shell. It runs as any user (the emulator passes its own uid) and keeps
+# everything under the folder the emulator mounts; the configuration is the emulator's.
+build_registry() {
+  local root=$1 hash=$2
+  add_base "$root"
+  mkdir -p "$root/bin"
+  cp "$REGISTRY" "$root/bin/registry"
+  add_libs "$root" "${registry_libs[@]}"
+  import_rootfs "$root" htcemu/registry:2 "$hash" 'WORKDIR /' 'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve", "/htcemu-registry/config.yml"]'
+}
+
+if wanted htcemu/shell:1; then build_image htcemu/shell:1 "$shell_hash" build_shell; fi
+if wanted htcemu/node:20; then
+  prepare_node
+  build_image htcemu/node:20 "$node_hash" build_node
+fi
+if wanted htcemu/registry:2; then
+  if [ -x "$REGISTRY" ]; then
+    mapfile -t registry_libs < <(libs_of "$REGISTRY")
+    registry_hash=$({ echo "$script_hash"; host_meta "$REGISTRY" ${registry_libs[@]+"${registry_libs[@]}"}; } | hash_of)
+    build_image htcemu/registry:2 "$registry_hash" build_registry
+  else
+    say "htcemu/registry:2 skipped: $REGISTRY not found (Debian's docker-registry; scripts/docker/ensure-engine.sh installs it). Without it the emulator runs the registry from registry:2"
+  fi
+fi
 
 # --- smoke tests ------------------------------------------------------------------------------------------------
 # After a (re)build, one quick run per image; with --check, every image across networks and users.
@@ -194,6 +233,7 @@ smoke() { # image network user
   case "$image" in
     htcemu/node:*) out=$(docker run --rm --network "$net" --user "$user" "$image" \
       sh -c 'node -e "console.log(process.version)" && htcctl --version && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
+    htcemu/registry:*) out=$(docker run --rm --network "$net" --user "$user" "$image" --version 2>&1 && echo ok) || true ;;
     *) out=$(docker run --rm --network "$net" --user "$user" "$image" \
       sh -c 'seq 3 | awk "{s+=\$1} END {print s}" && echo ok > /tmp/x && cat /tmp/x' 2>&1) || true ;;
   esac
@@ -203,7 +243,8 @@ smoke() { # image network user
   esac
 }
 if [ "$check" = 1 ]; then
-  for image in htcemu/shell:1 htcemu/node:20; do
+  for image in htcemu/shell:1 htcemu/node:20 htcemu/registry:2; do
+    wanted "$image" && docker image inspect "$image" >/dev/null 2>&1 || continue
     for net in none host; do for user in 0:0 65534:65534; do smoke "$image" "$net" "$user"; done; done
   done
   say "smoke matrix passed (network none/host x user 0/65534)"

@@ -7,6 +7,7 @@ import { type Command, Option } from "commander";
 import type { RunningEmulator, StartOptions } from "./emulator.js";
 import { invocationDir } from "./invocation.js";
 import { emulatorOptionsSchema, executorKinds, optionEnvironment as env, type ResolvedOptions, registryModes, truthy } from "./options.js";
+import { type OffPart, offPartsBanner } from "./parts.js";
 
 /** The library's default of an option, shown in --help: the schema stays the one place defaults live. */
 function defaultOf(key: keyof ResolvedOptions): string {
@@ -42,6 +43,7 @@ export interface EmulatorFlags {
   logRequests?: boolean | string;
   registry: (typeof registryModes)[number];
   registryBin: string;
+  registryImage?: string;
   registryPort?: string;
   registryReadyDelay?: string;
   import?: string;
@@ -69,11 +71,16 @@ export function emulatorOptions(): Option[] {
     new Option("--workspace-vcpu-limit <n>", "vCPU limit of the default workspace").env(env.workspaceVcpuLimit),
     new Option("--seed <file>", "JSON file of extra workspaces and users to create").env(env.seed),
     new Option("--log-requests", `log every request to stderr (env: ${env.logRequests}=1)`),
-    new Option("--registry <mode>", "project registries (auto: on when the registry binary exists)")
+    new Option("--registry <mode>", "project registries (auto: on when the binary or a Docker engine can run one; on: fail otherwise)")
       .choices(registryModes)
       .env(env.registry)
       .default(defaultOf("registry")),
-    new Option("--registry-bin <path>", "the docker-registry binary").env(env.registryBin).default(defaultOf("registryBin")),
+    new Option("--registry-bin <path>", "the docker-registry binary (without it, the registry runs as a container)")
+      .env(env.registryBin)
+      .default(defaultOf("registryBin")),
+    new Option("--registry-image <image>", "image of a registry run as a container (default: htcemu/registry:2, else registry:2)").env(
+      env.registryImage,
+    ),
     new Option("--registry-port <port>", "port of the registry on 127.0.0.1 (0: last one, or a free one)").env(env.registryPort),
     new Option("--registry-ready-delay <seconds>", "how long a pushed image stays PENDING").env(env.registryReadyDelaySeconds),
     new Option("--import <file>", "start from a snapshot file (replaces the data dir's state)").env(env.importSnapshot),
@@ -108,6 +115,7 @@ export function startOptionsFromFlags(flags: EmulatorFlags): StartOptions {
     logRequests: booleanFlag(flags, "logRequests") ?? false,
     registry: flags.registry,
     registryBin: flags.registryBin,
+    ...(flags.registryImage ? { registryImage: flags.registryImage } : {}),
     ...(flags.registryPort !== undefined ? { registryPort: Number(flags.registryPort) } : {}),
     ...(flags.registryReadyDelay !== undefined ? { registryReadyDelaySeconds: Number(flags.registryReadyDelay) } : {}),
     ...(flags.import ? { importSnapshot: resolve(here, flags.import) } : {}),
@@ -117,10 +125,13 @@ export function startOptionsFromFlags(flags: EmulatorFlags): StartOptions {
   };
 }
 
-/** The lines printed once the emulator runs: where it is, the key, and how to point clients at it. */
-export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags): string {
+/**
+ * The lines printed once the emulator runs: first every part that is off and the command that turns it on (`off`,
+ * from offParts(), which also checks the job images), then where it is, the key, and how to point clients at it.
+ */
+export function runningBanner(emulator: RunningEmulator, flags: EmulatorFlags, off: readonly OffPart[] = emulator.off): string {
   return [
-    "Rescale HTC emulator is running",
+    `${offPartsBanner(off)}Rescale HTC emulator is running`,
     `  base URL   ${emulator.baseUrl}`,
     `  API key    ${emulator.apiKey}`,
     `  workspace  ${emulator.workspaceId}`,

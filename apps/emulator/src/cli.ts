@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { addEmulatorOptions, type EmulatorFlags, runningBanner, startOptionsFromFlags } from "./cli-options.js";
 import { type StartOptions, startEmulator } from "./emulator.js";
 import { resolveOptions } from "./options.js";
+import { offParts } from "./parts.js";
 
 /** A flag's value is wrong: exit code 2, like commander's own parse errors. */
 class UsageError extends Error {}
@@ -30,7 +31,7 @@ const program = addEmulatorOptions(
     ...optionsFromFlags(flags),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(runningBanner(emulator, flags));
+  process.stdout.write(runningBanner(emulator, flags, await offParts(emulator)));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

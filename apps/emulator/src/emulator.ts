@@ -24,9 +24,11 @@ import { FaultInjector } from "./faults/injector.js";
 import { FaultService } from "./faults/service.js";
 import { API_PREFIX } from "./http/contracts.js";
 import type { Emulator } from "./http/env.js";
+import { engineProbe } from "./jobs/engine-probe.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
 import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
+import { executorOffPart, type OffPart } from "./parts.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
 import { importAtStart } from "./snapshot/snapshot.js";
@@ -55,6 +57,8 @@ export interface RunningEmulator {
   executor: string;
   /** `host:port` of the project registries (for `docker login` and pushes); undefined when they are off. */
   registryHost: string | undefined;
+  /** The parts that are off (jobs simulated, registries off): why, and the command that turns each on. */
+  off: readonly OffPart[];
   /**
    * The emulator's parts (its core, the job service, the fault rules, the registry), for tests and diagnostics.
    * Not a stable API: they change as the emulator does.
@@ -87,6 +91,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   };
 
   try {
+    // The engine is asked once, by whoever needs it first; the Docker executor will, so ask now, meanwhile.
+    const engine = engineProbe();
+    if (resolved.executor !== "simulated") engine.get().catch(() => {});
     const db = openDatabase(inMemory ? { inMemory: true } : { dataDir: resolved.dataDir! });
     started.push({ name: "database", release: () => db.close() });
     const clock = new VirtualClock(clockStoreIn(db));
@@ -111,6 +118,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const registry = new RegistryService(repos.registry, clock, {
       mode: resolved.registry,
       bin: resolved.registryBin,
+      image: resolved.registryImage,
+      engine,
       port: resolved.registryPort,
       readyDelaySeconds: resolved.registryReadyDelaySeconds,
       dataDir: inMemory ? undefined : resolved.dataDir,
@@ -130,7 +139,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       if (resolved.seed) applySeed(identity, repos.identity, resolved.seed);
       return created;
     })();
-    const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log);
+    const choice = await chooseExecutor(resolved, clock, instanceIdOf(db), log, engine);
 
     const core: Core = {
       options: resolved,
@@ -187,6 +196,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       client: createHtcClient({ baseUrl, apiKey: bootstrap.apiKey }),
       executor: jobs.executor.name,
       registryHost: registry.host,
+      off: offPartsOf(resolved.executor, jobs.executor.name, choice.simulatedBecause, registry),
       internals: emulator,
       stop: () => {
         stopped ??= release(stopMode);
@@ -199,6 +209,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   }
 }
 
+function offPartsOf(requested: string, executor: string, simulatedBecause: string | undefined, registry: RegistryService): OffPart[] {
+  const off: OffPart[] = [];
+  const jobs = executorOffPart(executor, requested, simulatedBecause);
+  if (jobs) off.push(jobs);
+  const state = registry.state;
+  if (!state.on) off.push({ part: "registry", state: "off", why: state.why, fix: state.fix });
+  return off;
+}
+
 /** The server's answer while the emulator is still being assembled. */
 function starting(_request: IncomingMessage, response: ServerResponse): void {
   response.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
@@ -207,7 +226,10 @@ function starting(_request: IncomingMessage, response: ServerResponse): void {
 
 function listen(port: number, host: string): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = createServer(starting);
+    // Idle connections are kept a minute (Node's default is 5 s): clients that reuse a pooled connection just as
+    // the server drops it fail with "other side closed", which a busy machine made likely at 5 s.
+    const server = createServer({ keepAliveTimeout: 65_000 }, starting);
+    server.headersTimeout = 66_000;
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);

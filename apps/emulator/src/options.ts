@@ -65,10 +65,16 @@ export const emulatorOptionsSchema = z.object({
   seed: seedSchema.optional(),
   /** Log requests to stderr. */
   logRequests: z.boolean().default(false),
-  /** The project registries (a docker-registry process on 127.0.0.1). `auto`: on when the binary exists. */
+  /**
+   * The project registries on 127.0.0.1: Debian's docker-registry as a child process, or (without it, or with an
+   * engine in a VM) a container on the local Docker engine. `auto`: on whenever one of them can run; `on`: an
+   * error when neither can.
+   */
   registry: z.enum(registryModes).default("auto"),
   /** The registry binary: Debian's docker-registry (distribution 2.x). */
   registryBin: z.string().min(1).default("/usr/bin/docker-registry"),
+  /** Image of the registry when it runs as a container (default: htcemu/registry:2, else registry:2, pulled if need be). */
+  registryImage: z.string().min(1).optional(),
   /** Port of the registry on 127.0.0.1; 0 reuses the last one of this data dir, or picks a free one. */
   registryPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** How long a pushed image stays PENDING before it is READY (seconds of the emulator's clock). */
@@ -103,6 +109,7 @@ export const optionEnvironment: Record<keyof ResolvedOptions, string> = {
   logRequests: "HTC_EMULATOR_LOG_REQUESTS",
   registry: "HTC_EMULATOR_REGISTRY",
   registryBin: "HTC_EMULATOR_REGISTRY_BIN",
+  registryImage: "HTC_EMULATOR_REGISTRY_IMAGE",
   registryPort: "HTC_EMULATOR_REGISTRY_PORT",
   registryReadyDelaySeconds: "HTC_EMULATOR_REGISTRY_READY_DELAY",
   importSnapshot: "HTC_EMULATOR_IMPORT",

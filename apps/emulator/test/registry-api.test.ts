@@ -1,12 +1,13 @@
 // The registry operations of the HTC API and the token realm, without Docker: repositories (idempotent creation,
 // names with `/`), the registry fields of a project, the `docker login` password, which access the realm grants
-// for it, image status errors, and how the emulator starts when the registry binary is missing or turned off.
+// for it, image status errors, and how the emulator starts when no registry can run (no binary, no engine) or it is
+// turned off: the banner's first lines say so, with the command that turns it on.
 import type { HtcApiError, HtcClient } from "@htcemu/client";
 import { unwrap } from "@htcemu/client";
-import type { SpawnedEmulator } from "@htcemu/contract/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { type SpawnedEmulator, spawnEmulator } from "@htcemu/contract/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractClient, http, secondWorkspace, startTestEmulator } from "./helpers.js";
-import { basic, describeIf, REGISTRY_BIN, realmToken, registryMissing } from "./registry-helpers.js";
+import { basic, describeIf, NO_REGISTRY_BIN, REGISTRY_BIN, realmToken, registryMissing } from "./registry-helpers.js";
 
 const describeRegistry = describeIf(registryMissing, "registry tests");
 
@@ -214,21 +215,37 @@ describeRegistry("the project registry's API", () => {
   });
 });
 
-describeRegistry("starting the emulator with and without a registry", () => {
-  it("fails with a clear message when --registry on names a missing binary", async () => {
-    const error = await startTestEmulator(["--registry", "on", "--registry-bin", "/nonexistent/docker-registry"]).catch((e: unknown) => e);
-    expect(String(error)).toContain("/nonexistent/docker-registry does not exist");
-    expect(String(error)).toContain("--registry off");
+describe("starting the emulator with and without a registry", () => {
+  // No binary, and no engine to run a registry container on (a socket that does not exist).
+  const nowhere = { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } };
+
+  it("fails with what to do when --registry on finds neither the binary nor a Docker engine", async () => {
+    const error = await spawnEmulator({ args: ["--strict", "--registry", "on", "--registry-bin", NO_REGISTRY_BIN], ...nowhere }).catch(
+      (e: unknown) => e,
+    );
+    expect(String(error)).toContain(`${NO_REGISTRY_BIN} does not exist, and no Docker engine answers to run the registry in a container`);
+    expect(String(error)).toContain("To turn the project registries on: ");
   });
 
-  it("starts without registry when auto finds no binary, and with --registry off", async () => {
-    for (const args of [
-      ["--registry-bin", "/nonexistent/docker-registry"],
-      ["--registry", "off"],
-    ]) {
-      const emulator = await startTestEmulator(args);
+  it("starts with the registry off when it cannot run or is turned off, and says so first, with the command that turns it on", async () => {
+    const cases = [
+      {
+        args: ["--registry-bin", NO_REGISTRY_BIN],
+        why: "does not exist, and no Docker engine answers",
+        fix: /turn on: (sudo )?(bash scripts\/docker\/ensure-engine\.sh|apt-get install docker-registry|docker pull registry:2)/,
+      },
+      { args: ["--registry", "off"], why: "--registry off was given", fix: /turn on: start the emulator without --registry off/ },
+    ];
+    for (const { args, why, fix } of cases) {
+      const emulator = await spawnEmulator({ args: ["--strict", "--executor", "simulated", ...args], ...nowhere });
       try {
-        expect(emulator.output().stdout).toMatch(/registry\s+off/);
+        const { stdout } = emulator.output();
+        expect(stdout).toMatch(/registry\s+off/);
+        // The parts that are off come before anything else.
+        expect(stdout.indexOf("registry  off: ")).toBeLessThan(stdout.indexOf("Rescale HTC emulator is running"));
+        expect(stdout.split("\n")[0]).toMatch(/^2 parts are off:$/);
+        expect(stdout).toContain(why);
+        expect(stdout).toMatch(fix);
         const client = contractClient(emulator, { apiKey: emulator.apiKey });
         const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
         const images = await unwrap(

@@ -2,30 +2,30 @@
 // died, an in-memory emulator keeps the registry's data in a temporary folder removed on stop(), the registry's
 // notifications record pushes and deletes without any API call, a registry never outlives a killed emulator, and
 // a data dir keeps the registry (port, images, token key) across restarts.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { unwrap } from "@htcemu/client";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.js";
 import { RegistryRepository } from "../src/db/repositories/registry.js";
-import { type RunningEmulator, startEmulator } from "../src/emulator.js";
+import { startEmulator } from "../src/emulator.js";
+import { ProcessRunner } from "../src/registry/process-runner.js";
 import { RegistrySupervisor } from "../src/registry/supervisor.js";
 import { REGISTRY_ISSUER, REGISTRY_SERVICE, RegistryTokenIssuer } from "../src/registry/token-service.js";
 import { startTestEmulator } from "./helpers.js";
-import { describeIf, pushTestImage, REGISTRY_BIN, realmToken, registryMissing } from "./registry-helpers.js";
+import {
+  describeIf,
+  projectWithRepo,
+  pushTestImage,
+  REGISTRY_BIN,
+  realmToken,
+  registryMissing,
+  removeLater,
+  tempDir,
+  until,
+} from "./registry-helpers.js";
 
 const describeRegistry = describeIf(registryMissing, "registry supervisor tests");
-
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -36,17 +36,6 @@ function alive(pid: number): boolean {
   }
 }
 
-const temporary: string[] = [];
-afterAll(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temporary.push(dir);
-  return dir;
-}
-
 describeRegistry("the registry process", () => {
   it("restarts a registry that died, on the same address", async () => {
     const db = openDatabase({ inMemory: true });
@@ -54,7 +43,7 @@ describeRegistry("the registry process", () => {
     const lines: string[] = [];
     const dir = tempDir("htc-registry-supervisor-");
     const supervisor = new RegistrySupervisor({
-      bin: REGISTRY_BIN,
+      runner: new ProcessRunner(REGISTRY_BIN),
       dir,
       port: 0,
       realm: "http://127.0.0.1:9/token",
@@ -185,7 +174,7 @@ describeRegistry("the registry process", () => {
   it.skipIf(!existsSync("/usr/bin/setpriv"))("never outlives an emulator that was killed", async () => {
     const emulator = await startTestEmulator(["--registry", "on", "--registry-bin", REGISTRY_BIN]);
     const dir = /data in (\S+)\)/.exec(emulator.output().stderr)?.[1];
-    temporary.push(dir!);
+    removeLater(dir!);
     // The registry is the process whose command line names this emulator's configuration.
     const pid = await until(
       () => registryPidOf(join(dir!, "config.yml")),
@@ -199,20 +188,6 @@ describeRegistry("the registry process", () => {
     );
   });
 });
-
-/** Creates a project with one repository through the typed client; returns its id and a registry password. */
-async function projectWithRepo(emulator: RunningEmulator, repoName: string): Promise<{ projectId: string; password: string }> {
-  const { client } = emulator;
-  const project = await unwrap(client.api.POST("/htc/projects", { body: { projectName: "p", projectDescription: "" } }));
-  const projectId = project.projectId;
-  await unwrap(
-    client.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName } } }),
-  );
-  const password = (await unwrap(
-    client.api.GET("/htc/projects/{projectId}/container-registry/token", { params: { path: { projectId } }, parseAs: "text" }),
-  )) as string;
-  return { projectId, password };
-}
 
 /** The pid of the docker-registry serving `config`, read from /proc. */
 function registryPidOf(config: string): number | undefined {

@@ -2,11 +2,23 @@
 // the typed client: project, task, a batch of jobs, live progress, logs, statistics and clean-up.
 // Run with `pnpm demo` (Docker jobs when an engine answers, simulated jobs otherwise).
 import { collect, jobId, paginate, submitJobs, unwrap, waitForGroup } from "@htcemu/client";
-import { startEmulator } from "@htcemu/emulator";
+import { offParts, offPartsBanner, startEmulator } from "@htcemu/emulator";
 
 const step = (text: string) => console.log(`\n▶ ${text}`);
 
-const emulator = await startEmulator({ log: (line) => console.log(`  [emulator] ${line}`) });
+// The emulator's start-up lines wait until the parts that are off (and how to turn them on) have been printed:
+// that comes first.
+const startLines: string[] = [];
+let log = (line: string): void => {
+  startLines.push(line);
+};
+const emulator = await startEmulator({ log: (line) => log(line) }).catch((error: unknown) => {
+  for (const line of startLines) console.log(`  [emulator] ${line}`);
+  throw error;
+});
+process.stdout.write(offPartsBanner(await offParts(emulator)));
+log = (line) => console.log(`  [emulator] ${line}`);
+for (const line of startLines) log(line);
 try {
   const htc = emulator.client;
   const executor = emulator.executor;

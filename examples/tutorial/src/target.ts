@@ -5,7 +5,10 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createHtcClient, type HtcClient } from "@htcemu/client";
 import { type AdminClient, createAdminClient } from "@htcemu/client/admin";
-import { startEmulator } from "@htcemu/emulator";
+import { type OffPart, offParts, startEmulator } from "@htcemu/emulator";
+
+/** How the tutorial runs its emulator: jobs in Docker, project registries wherever they can run. */
+export const TUTORIAL_EMULATOR = { executor: "docker", registry: "auto" } as const;
 
 export interface Target {
   kind: "emulator" | "production";
@@ -14,8 +17,10 @@ export interface Target {
   htc: HtcClient;
   /** The emulator's admin API (test controls); absent against production. */
   admin?: AdminClient;
-  /** Whether project registries exist (always in production; with the emulator, when docker-registry is installed). */
+  /** Whether project registries exist (always in production; with the emulator, wherever Docker runs). */
   registry: boolean;
+  /** What is off in the emulator, with the command that turns each part on (nothing against production). */
+  off: readonly OffPart[];
   /** How often to poll job statuses: production refreshes them about every 30 s. */
   pollMs: number;
   describe: string;
@@ -33,6 +38,7 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
       apiKey,
       htc: createHtcClient({ baseUrl, apiKey }),
       registry: true,
+      off: [],
       pollMs,
       describe: `${baseUrl} (polling every ${pollMs / 1000} s)`,
       stop: async () => {},
@@ -45,11 +51,11 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
   const log = createWriteStream(join(outDir, "emulator.log"));
   const emulator = await startEmulator({
     inMemory: true,
-    executor: "docker",
+    ...TUTORIAL_EMULATOR,
     ...(process.env["HTC_TUTORIAL_CAPACITY"] ? { capacityVcpus: Number(process.env["HTC_TUTORIAL_CAPACITY"]) } : {}),
-    // The registry needs Debian's docker-registry (scripts/docker/ensure-engine.sh installs it); without it jobs
-    // use the engine's images and the push is skipped, unless it is required.
-    registry: options.requireRegistry ? "on" : "auto",
+    // Debian's docker-registry, or a registry container on the engine; where neither can run, jobs use the
+    // engine's images and the push is skipped, unless it is required.
+    ...(options.requireRegistry ? { registry: "on" as const } : {}),
     // The test run (--emulator) checks every answer against the contract; otherwise HTC_EMULATOR_STRICT decides.
     ...(options.emulatorOnly ? { strict: true } : {}),
     log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
@@ -63,6 +69,7 @@ export async function openTarget(outDir: string, options: { requireRegistry?: bo
     htc: emulator.client,
     admin: createAdminClient(emulator.rootUrl),
     registry: emulator.registryHost !== undefined,
+    off: await offParts(emulator),
     pollMs: 500,
     describe: `an emulator at ${emulator.baseUrl} (Docker executor${emulator.registryHost !== undefined ? ", project registry" : ""}; its log: ${relative(process.cwd(), join(outDir, "emulator.log"))})`,
     stop: async () => {

@@ -20,10 +20,11 @@ import { dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { type components, jobId, paginate, unwrap, type Writable } from "@htcemu/client";
+import { offPartsBanner, probeParts } from "@htcemu/emulator";
 import { type Sample, STATUSES, samplesCsv, statusChart } from "./chart.js";
 import { bar, bold, dim, green, ProgressLine, red, run, Steps, say, showCommand, table, yellow } from "./console.js";
 import { generateInputs } from "./inputs.js";
-import { openTarget, type Target } from "./target.js";
+import { openTarget, TUTORIAL_EMULATOR, type Target } from "./target.js";
 
 // --- Settings -----------------------------------------------------------------------------------------------
 const JOBS = Number(process.env["HTC_TUTORIAL_JOBS"] ?? 1000); // one batch: at most 1000 jobs
@@ -56,6 +57,11 @@ process.once("SIGINT", () => {
 try {
   check(Number.isInteger(JOBS) && JOBS >= 1 && JOBS <= 1000, "HTC_TUTORIAL_JOBS must be from 1 to 1000 (one batch)");
   console.log(bold(`Rescale HTC tutorial: find the hottest of ${GRIDS} heat-map grids with ${JOBS} jobs`));
+  // Against an emulator, first what is off on this machine and the command that turns each part on.
+  if (process.argv.includes("--emulator") || !(process.env["HTC_BASE_URL"] && process.env["RESCALE_API_KEY"])) {
+    const off = offPartsBanner(await probeParts(TUTORIAL_EMULATOR));
+    if (off) console.log(`${yellow(off.trimEnd())}\n${dim("(step 1 runs the set-up, which turns on what it can here)")}`);
+  }
 
   // --- 1. Docker, the job images, htcctl --------------------------------------------------------------------
   steps.begin(1, "Prepare Docker, the job images and htcctl");
@@ -102,6 +108,7 @@ try {
   });
   const { htc } = target;
   say(`target: ${target.describe}`);
+  if (target.off.length > 0) console.log(yellow(offPartsBanner(target.off).trimEnd()));
   const me = await unwrap(htc.api.GET("/auth/whoami"));
   say(`signed in as ${me.user.fullName} <${me.user.email}>, workspace ${me.user.workspace.name}`);
   const regions = await unwrap(htc.api.GET("/htc/regions"));
@@ -120,7 +127,12 @@ try {
   // --- 5. The project's registry: a repository, the image pushed ------------------------------------------
   steps.begin(5, "Create a repository and push the image");
   if (target.kind === "emulator" && !target.registry) {
-    say(yellow("this emulator has no registry (docker-registry is not installed): jobs use the engine's local image"));
+    const off = target.off.find((part) => part.part === "registry");
+    say(
+      yellow(
+        `this emulator has no registry (${off?.why ?? "it is off"}; turn on: ${off?.fix ?? "see above"}): jobs use the engine's local image`,
+      ),
+    );
   } else {
     const repo = await unwrap(
       htc.api.POST("/htc/projects/{projectId}/container-registry/repo/{repoName}", { params: { path: { projectId, repoName: REPO } } }),

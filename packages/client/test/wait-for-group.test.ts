@@ -82,7 +82,7 @@ describe("waitForGroup", () => {
     const error = await waitForGroup(client, { projectId: "P", taskId: "T", group: "g", intervalMs: 50, timeoutMs: 200 }).catch((e) => e);
     expect(error).toBeInstanceOf(HtcTimeoutError);
     expect(error.message).toContain("0/1 done");
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(fx.requests.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -96,11 +96,11 @@ describe("waitForGroup", () => {
       projectId: "P",
       taskId: "T",
       group: "g",
-      intervalMs: 10_000,
+      intervalMs: 60_000,
       signal: controller.signal,
     }).catch((e) => e);
     expect(error).toMatchObject({ name: "AbortError" });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000); // far sooner than the next poll
   });
 });
 

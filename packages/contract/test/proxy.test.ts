@@ -78,7 +78,7 @@ describe("the proxy in front of the emulator", () => {
   beforeAll(async () => {
     emulator = await spawnEmulator({ args: ["--strict", "--executor", "simulated"] });
     proxy = await startContractProxy({ target: emulator.rootUrl, report, reportIntervalMs: 100, preserveHost: true });
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     await proxy?.stop();
@@ -287,11 +287,15 @@ describe("the proxy reports drift", () => {
       });
     });
     proxy = await startContractProxy({ target: await listen(fake), report, reportIntervalMs: 0 });
-  }, 30_000);
+  }, 90_000); // a spawned emulator may need up to 50 s to start under a full parallel test run
 
   afterAll(async () => {
     await proxy?.stop();
-    await new Promise((resolve) => fake?.close(resolve));
+    // (A hook that timed out may have left `fake` unset: waiting on it would hang the whole file.)
+    if (fake) {
+      fake.closeAllConnections();
+      await new Promise((resolve) => fake.close(resolve));
+    }
     await emulator?.stop();
   });
 

@@ -9,7 +9,7 @@ describe("spawnEmulator", () => {
   beforeAll(async () => {
     // A working directory outside the workspace: tsx must still be found (it is resolved from the emulator).
     emulator = await spawnEmulator({ args: ["--strict", "--executor", "simulated"], cwd: tmpdir() });
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     await emulator?.stop();
   });
@@ -40,7 +40,7 @@ describe("spawnEmulator", () => {
 describe("spawnEmulator failures", () => {
   it("rejects with the process's stderr when it cannot start", async () => {
     await expect(spawnEmulator({ args: ["--executor", "nonsense"] })).rejects.toThrow(/exited with code 2[\s\S]*stderr[\s\S]*nonsense/);
-  }, 30_000);
+  }, 90_000);
 
   it("gives up after the timeout", async () => {
     await expect(spawnEmulator({ timeoutMs: 1 })).rejects.toThrow(/no ready lines after 1 ms/);

@@ -48,7 +48,7 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
     // Listen for SIGTERM before anything is printed: whoever reads the banner may stop us right away, and a
     // signal that arrives before its listener kills the process without stopping the emulator.
     const stopRequest = stopRequested(session.signal);
-    const { startEmulator } = await import("@htcemu/emulator");
+    const { startEmulator, offParts } = await import("@htcemu/emulator");
     let running: Awaited<ReturnType<typeof startEmulator>>;
     try {
       running = await startEmulator({ ...startOptionsFromFlags(flags), log: (line) => process.stderr.write(`${line}\n`) });
@@ -56,6 +56,8 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
       stopRequest.dispose();
       throw error;
     }
+    // Every part that is off goes at the top of the banner, with the command that turns it on.
+    const off = await offParts(running).catch(() => [...running.off]);
     if (contextName !== undefined) {
       session.store.upsert(contextName, { url: running.baseUrl, apiKey: running.apiKey, projectId: "", taskId: "" });
       session.store.data.currentContext = contextName;
@@ -68,10 +70,12 @@ export function registerEmulatorCommands(program: Command, cli?: EmulatorCli): v
         apiKey: running.apiKey,
         workspaceId: running.workspaceId,
         executor: running.executor,
+        registryHost: running.registryHost ?? null,
+        off,
         context: contextName ?? null,
       },
       () => {
-        session.out.write(runningBanner(running, flags));
+        session.out.write(runningBanner(running, flags, off));
         if (contextName !== undefined) session.out.line(`  context ${contextName} written to ${session.store.path} (current)\n`);
       },
     );

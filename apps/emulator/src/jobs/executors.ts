@@ -1,6 +1,7 @@
 // Choosing the executor: Docker when asked (or, with `auto`, when an engine answers), the simulation otherwise.
 import type { ResolvedOptions } from "../options.js";
 import type { Clock } from "../clock.js";
+import type { EngineProbe } from "./engine-probe.js";
 import type { Executor, ExecutorEvents } from "./executor.js";
 import { type ImageCatalog, localImages, simulatedImages } from "./images.js";
 import { SimulatedExecutor } from "./simulated-executor.js";
@@ -10,6 +11,8 @@ export interface ExecutorChoice {
   images: ImageCatalog;
   /** How a container names the host that runs the emulator. */
   hostForContainers: string;
+  /** Why jobs are simulated when Docker was not ruled out by the options (no engine answers). */
+  simulatedBecause?: string;
 }
 
 export async function chooseExecutor(
@@ -17,21 +20,21 @@ export async function chooseExecutor(
   clock: Clock,
   instanceId: string,
   log: (line: string) => void,
+  probe: EngineProbe,
 ): Promise<ExecutorChoice> {
-  const simulated = (): ExecutorChoice => ({
+  const simulated = (because?: string): ExecutorChoice => ({
     make: (events) => new SimulatedExecutor(events, clock, options.simulation),
     images: simulatedImages,
     hostForContainers: "127.0.0.1",
+    ...(because ? { simulatedBecause: because } : {}),
   });
   if (options.executor === "simulated") return simulated();
-  // Loaded on demand: an emulator that only simulates never touches Docker.
-  const { defaultDocker, detectDockerEngine } = await import("./docker-engine.js");
-  const docker = defaultDocker();
-  const engine = await detectDockerEngine(docker);
+  // Loaded on demand (by the probe): an emulator that only simulates never touches Docker.
+  const { docker, check: engine } = await probe.get();
   if (!engine.ok) {
     if (options.executor === "docker") throw new Error(engine.reason);
     log(`no Docker engine answers, so jobs are simulated (${engine.reason.split("\n")[0]})`);
-    return simulated();
+    return simulated(engine.reason);
   }
   const { DockerExecutor } = await import("./docker-executor.js");
   let hostForContainers = engine.info.desktop ? "host.docker.internal" : "127.0.0.1";

@@ -1,5 +1,5 @@
-// The project registries as one service: the supervised registry process, the token issuer, the passwords, and
-// what the emulator knows about the images in it.
+// The project registries as one service: the supervised registry (a child process or a container, placement.ts
+// decides), the token issuer, the passwords, and what the emulator knows about the images in it.
 //
 // Image status. The registry is the truth about which tags exist; SQLite keeps, per tag, the manifest digest, when
 // the emulator first saw that digest under the tag (`pushed_at`, by the emulator's clock) and when it verified
@@ -9,18 +9,26 @@
 // image list, job submission and launch) also ask the registry directly, so they never depend on a notification
 // having arrived yet.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../clock.js";
 import type { ImageRow, RegistryRepository } from "../db/repositories/registry.js";
+import type { EngineProbe } from "../jobs/engine-probe.js";
 import { RegistryClient } from "./client.js";
+import { ContainerRunner } from "./container-runner.js";
 import { fullRepositoryName, NAMESPACE } from "./names.js";
+import { machineFacts, OFF_AS_ASKED, planRegistry, type RegistryMode, RegistryOffError, registryImage } from "./placement.js";
+import { ProcessRunner } from "./process-runner.js";
+import type { RegistryRunner } from "./runner.js";
 import { RegistrySupervisor } from "./supervisor.js";
 import { REGISTRY_ISSUER, REGISTRY_SERVICE, REGISTRY_USERNAME, RegistryCredentials, RegistryTokenIssuer } from "./token-service.js";
 
-export type RegistryMode = "auto" | "on" | "off";
+export type { RegistryMode } from "./placement.js";
 export type ImageStatus = "READY" | "PENDING";
+
+/** Whether the registries run, and how; or why not and the one command that turns them on. */
+export type RegistryState = { on: true; runs: "process" | "container"; description: string } | { on: false; why: string; fix: string };
 
 /** Where the registry's internal endpoints live on the emulator (outside the HTC contract and the admin API). */
 export const REGISTRY_INTERNAL_PREFIX = "/_emulator/registry";
@@ -28,6 +36,10 @@ export const REGISTRY_INTERNAL_PREFIX = "/_emulator/registry";
 export interface RegistryServiceOptions {
   mode: RegistryMode;
   bin: string;
+  /** Image for a registry in a container (default: htcemu/registry:2, else registry:2). */
+  image: string | undefined;
+  /** The Docker engine, asked when the registry may have to run in a container. */
+  engine: EngineProbe;
   /** Preferred port (0: the one used last time with this data dir, else any free one). */
   port: number;
   /** How long a pushed image stays PENDING (seconds of the emulator's clock). */
@@ -56,6 +68,7 @@ export class RegistryService {
   private reconciling: Promise<void> = Promise.resolve();
   private readonly verifying = new Map<string, Promise<void>>();
   private readonly pullPasswords = new Map<string, { password: string; expiresAt: number }>();
+  private stateValue: RegistryState = { on: false, why: "the registry has not been started", fix: "" };
 
   constructor(
     private readonly repo: RegistryRepository,
@@ -75,9 +88,14 @@ export class RegistryService {
     return this.supervisor?.host;
   }
 
-  /** The supervised process (tests and diagnostics). */
+  /** The supervised registry (tests and diagnostics). */
   get process(): RegistrySupervisor | undefined {
     return this.supervisor;
+  }
+
+  /** Whether the registries run and how, or why not (for start-up banners). */
+  get state(): RegistryState {
+    return this.stateValue;
   }
 
   get issuer(): RegistryTokenIssuer {
@@ -91,20 +109,25 @@ export class RegistryService {
   }
 
   /**
-   * Starts the registry unless the mode says otherwise. `emulatorOrigin` is how the registry and Docker reach the
-   * emulator (for the token realm and the notifications). With mode `auto` a missing binary or a failed start is
-   * logged and the registry stays off; with `on` it is an error.
+   * Starts the registry unless the mode says otherwise: Debian's binary as a child process, or a container on the
+   * local engine (placement.ts). `emulatorOrigin` is how the registry and Docker reach the emulator (for the token
+   * realm and the notifications), on loopback. With mode `auto` a registry that cannot run is logged and stays off
+   * (`state` says why and what turns it on); with `on` it is an error.
    */
   async start(emulatorOrigin: string): Promise<void> {
-    const { mode, bin, log } = this.options;
-    if (mode === "off") return;
+    const { mode, log } = this.options;
+    if (mode === "off") {
+      this.stateValue = { on: false, ...OFF_AS_ASKED };
+      return;
+    }
     const started = performance.now();
-    if (!this.options.dataDir) this.tempDir = mkdtempSync(join(tmpdir(), "htc-emulator-registry-"));
-    const dir = this.options.dataDir ? join(this.options.dataDir, "registry") : this.tempDir!;
     try {
+      const runner = await this.chooseRunner();
+      if (!this.options.dataDir) this.tempDir = mkdtempSync(join(tmpdir(), "htc-emulator-registry-"));
+      const dir = this.options.dataDir ? join(this.options.dataDir, "registry") : this.tempDir!;
       const issuer = await RegistryTokenIssuer.loadOrCreate(this.repo, this.clock.now());
       const supervisor = new RegistrySupervisor({
-        bin,
+        runner,
         dir,
         port: this.options.port || this.repo.lastPort() || 0,
         realm: `${emulatorOrigin}${REGISTRY_INTERNAL_PREFIX}/token`,
@@ -114,22 +137,53 @@ export class RegistryService {
         notifications: { url: `${emulatorOrigin}${REGISTRY_INTERNAL_PREFIX}/events`, authorization: `Bearer ${this.notificationSecret}` },
         log,
       });
-      await supervisor.start();
       this.supervisor = supervisor;
+      try {
+        await supervisor.start();
+      } catch (error) {
+        this.supervisor = undefined;
+        await supervisor.stop().catch(() => {});
+        throw error;
+      }
       this.issuerValue = issuer;
       this.clientValue = new RegistryClient(issuer, async () => {
         await supervisor.ready();
         return supervisor.url;
       });
       if (this.options.dataDir) this.repo.setLastPort(supervisor.port);
-      log(`registry listening on ${supervisor.host} (${bin}, data in ${dir}), ready in ${Math.round(performance.now() - started)} ms`);
+      this.stateValue = { on: true, runs: runner.kind, description: runner.description };
+      log(
+        `registry listening on ${supervisor.host} (${runner.description}, data in ${dir}), ready in ${Math.round(performance.now() - started)} ms`,
+      );
       // Tags moved or deleted while the emulator was down: catch up in the background.
       this.reconciling = this.reconcile();
     } catch (error) {
       this.removeTempDir();
+      const off = error instanceof RegistryOffError ? error : undefined;
+      this.stateValue = {
+        on: false,
+        why: off?.why ?? (error as Error).message.split("\n")[0]!,
+        fix: off?.fix ?? 'fix what the log says ("the project registries are off: …"), then restart',
+      };
       if (mode === "on") throw error;
       log(`the project registries are off: ${(error as Error).message}`);
     }
+  }
+
+  /** The runner placement.ts picks for this machine; throws RegistryOffError when none can run. */
+  private async chooseRunner(): Promise<RegistryRunner> {
+    const { mode, bin, log, engine } = this.options;
+    const binExists = existsSync(bin);
+    // The engine is asked when it decides anything: without the binary, or when it is asked anyway (the Docker
+    // executor), to learn whether it runs in a VM.
+    const answer = !binExists || engine.started ? await engine.get() : undefined;
+    const facts = { ...machineFacts(), engine: answer?.check };
+    const plan = planRegistry({ mode, bin, binExists, ...facts });
+    if (plan.run === "off") throw new RegistryOffError(plan.why, plan.fix);
+    if (plan.run === "process") return new ProcessRunner(plan.bin);
+    const image = await registryImage(answer!.docker, this.options.image, facts, log);
+    log(`registry: running it as a container of ${image}: ${plan.because}`);
+    return new ContainerRunner(answer!.docker, image, plan.vm, log);
   }
 
   async stop(): Promise<void> {

@@ -1,23 +1,20 @@
-// Runs the OCI registry (Debian's docker-registry, i.e. distribution 2.8) as a child process: writes its
-// configuration (loopback only, filesystem storage, token authentication with the emulator as the realm,
-// notifications to the emulator, deletes enabled), starts it, waits until `/v2/` answers, restarts it with a
-// growing delay when it dies, and stops it with the emulator.
-//
-// The child is started through `setpriv --pdeathsig SIGTERM` where util-linux has it, so that a registry never
-// outlives an emulator that was killed without a chance to stop it.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+// Runs one OCI registry (distribution 2.8) through a runner (runner.ts: Debian's binary as a child process, or a
+// container): writes its configuration (loopback only, filesystem storage, token authentication with the emulator
+// as the realm, notifications to the emulator, deletes enabled), starts it, waits until `/v2/` answers on
+// 127.0.0.1, restarts it with a growing delay when it dies, and stops it with the emulator.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { RegistryInstance, RegistryRunner } from "./runner.js";
 
 export interface RegistryConfig {
-  /** The docker-registry binary. */
-  bin: string;
+  /** How the registry runs: a child process or a container. */
+  runner: RegistryRunner;
   /** Holds config.yml, the token certificate and the storage folder. */
   dir: string;
   /** Port on 127.0.0.1; 0 (or taken) picks a free one. */
   port: number;
-  /** Where Docker gets tokens (the emulator's realm endpoint). */
+  /** Where Docker gets tokens (the emulator's realm endpoint, on loopback; the runner says how it is reached). */
   realm: string;
   service: string;
   issuer: string;
@@ -31,18 +28,13 @@ export interface RegistryConfig {
 }
 
 const OUTPUT_LIMIT = 32 * 1024;
-const SETPRIV = "/usr/bin/setpriv";
 /** Restart delays grow from the first to the last, and start over once the registry stayed up for a minute. */
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
 const STABLE_MS = 60_000;
 const ANSWERED_WITH_ERROR = 'msg="response completed with error"';
 
-export class RegistryBinaryMissingError extends Error {
-  override readonly name = "RegistryBinaryMissingError";
-}
-
 export class RegistrySupervisor {
-  private child: ChildProcess | undefined;
+  private instance: RegistryInstance | undefined;
   private output = "";
   private stopping = false;
   private restarts = 0;
@@ -70,8 +62,18 @@ export class RegistrySupervisor {
     return `http://${this.host}`;
   }
 
+  /** The registry's process id (when it runs as a child process). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.instance?.pid;
+  }
+
+  /** The registry's container id (when it runs as a container). */
+  get containerId(): string | undefined {
+    return this.instance?.containerId;
+  }
+
+  get runner(): RegistryRunner {
+    return this.config.runner;
   }
 
   /** Resolves when the registry answers (again, after a restart); rejects if it cannot be started. */
@@ -86,12 +88,7 @@ export class RegistrySupervisor {
 
   /** Writes the configuration and starts the registry; resolves once `/v2/` answers. */
   async start(): Promise<void> {
-    if (!existsSync(this.config.bin)) {
-      throw new RegistryBinaryMissingError(
-        `the registry binary ${this.config.bin} does not exist: install Debian's docker-registry package ` +
-          "(apt-get install docker-registry), point --registry-bin at a distribution 2.x `registry` binary, or run with --registry off",
-      );
-    }
+    await this.config.runner.prepare(this.config.dir);
     mkdirSync(join(this.config.dir, "storage"), { recursive: true });
     writeFileSync(join(this.config.dir, "token-issuer.pem"), this.config.certificatePem);
     // A port given (or remembered) is tried first; if it is taken, a free one is used instead.
@@ -99,35 +96,30 @@ export class RegistrySupervisor {
     for (let attempt = 0; attempt < 3; attempt++) {
       this.portValue = attempt === 0 && this.config.port && (await portIsFree(this.config.port)) ? this.config.port : await freePort();
       this.writeConfig();
-      this.readyPromise = this.spawnAndWait();
+      this.readyPromise = this.launchAndWait();
       try {
         await this.readyPromise;
         return;
       } catch (error) {
         lastError = error as Error;
-        this.kill("SIGKILL");
+        this.kill();
       }
     }
     throw lastError!;
   }
 
-  /** Stops the registry (SIGTERM, then SIGKILL after 5 s). Safe to call twice. */
+  /** Stops the registry (gracefully, forced after 5 s). Safe to call twice. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     // Whoever waits for a restart that will not happen any more learns so now.
     this.abandonRestart?.(new Error("the registry was stopped"));
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
+    await this.instance?.stop();
   }
 
   private writeConfig(): void {
-    const { dir, realm, service, issuer, notifications } = this.config;
+    const { dir: hostDir, runner, realm, service, issuer, notifications } = this.config;
+    const dir = runner.dirInside(hostDir);
     const quote = (value: string) => JSON.stringify(value);
     const lines = [
       "version: 0.1",
@@ -144,13 +136,13 @@ export class RegistrySupervisor {
       "  cache:",
       "    blobdescriptor: inmemory",
       "http:",
-      `  addr: ${quote(this.host)}`,
+      `  addr: ${quote(runner.listenAddress(this.portValue))}`,
       `  secret: ${quote(this.httpSecret())}`,
       "  headers:",
       "    X-Content-Type-Options: [nosniff]",
       "auth:",
       "  token:",
-      `    realm: ${quote(realm)}`,
+      `    realm: ${quote(runner.emulatorUrl(realm))}`,
       `    service: ${quote(service)}`,
       `    issuer: ${quote(issuer)}`,
       `    rootcertbundle: ${quote(join(dir, "token-issuer.pem"))}`,
@@ -165,7 +157,7 @@ export class RegistrySupervisor {
         "    includereferences: true",
         "  endpoints:",
         "    - name: htc-emulator",
-        `      url: ${quote(notifications.url)}`,
+        `      url: ${quote(runner.emulatorUrl(notifications.url))}`,
         "      headers:",
         `        Authorization: [${quote(notifications.authorization)}]`,
         "      timeout: 2s",
@@ -176,7 +168,7 @@ export class RegistrySupervisor {
         "        actions: [pull]",
       );
     }
-    writeFileSync(join(dir, "config.yml"), `${lines.join("\n")}\n`);
+    writeFileSync(join(hostDir, "config.yml"), `${lines.join("\n")}\n`);
   }
 
   private secret: string | undefined;
@@ -185,60 +177,51 @@ export class RegistrySupervisor {
     return this.secret;
   }
 
-  private spawnAndWait(): Promise<void> {
-    const { bin, dir, log } = this.config;
-    const args = ["serve", join(dir, "config.yml")];
-    // Variables named REGISTRY_* override the configuration file: keep the environment's out of it.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("REGISTRY_")));
-    const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ["--pdeathsig", "SIGTERM", "--", bin, ...args]] : [bin, args];
-    const child = spawn(command, argv, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    this.starts++;
-    this.startedAt = Date.now();
-    const keep = (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
+  private async launchAndWait(): Promise<void> {
+    const { runner, dir, log } = this.config;
+    const keep = (text: string) => {
       this.output = (this.output + text).slice(-OUTPUT_LIMIT);
       // Requests that failed (unknown tags, missing tokens) are answers, not faults of the registry.
       for (const line of text.split("\n")) if (line.trim() && !line.includes(ANSWERED_WITH_ERROR)) log(`registry: ${line.trim()}`);
     };
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
-    let spawnError: Error | undefined;
-    child.once("error", (error) => {
-      spawnError = error;
-    });
-    child.once("exit", (code, signal) => {
-      if (this.child !== child) return;
-      this.child = undefined;
+    this.phase = "starting";
+    const instance = await runner.launch(dir, this.portValue, keep);
+    if (this.stopping) {
+      // stop() came while this one was being launched: it saw nothing to stop.
+      await instance.stop();
+      throw new Error("the registry was stopped");
+    }
+    this.instance = instance;
+    this.starts++;
+    this.startedAt = Date.now();
+    void instance.exited.then((why) => {
+      if (this.instance !== instance) return;
+      this.instance = undefined;
       // While starting, the wait below reports the exit; once running, a death is restarted.
       if (this.stopping || this.phase !== "running") return;
-      this.scheduleRestart(`exited with ${signal ?? `code ${code}`}`);
+      this.scheduleRestart(`exited with ${why}`);
     });
-    this.phase = "starting";
-    return (async () => {
-      const deadline = Date.now() + (this.config.startTimeoutMs ?? 15_000);
-      for (;;) {
-        if (spawnError) throw new Error(`the registry ${bin} could not be started: ${spawnError.message}`);
-        if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`the registry exited at start (${child.signalCode ?? `code ${child.exitCode}`}):\n${this.output.trim()}`);
-        }
-        try {
-          const response = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) });
-          // Token authentication: an anonymous `/v2/` answers 401, which means it is up.
-          if (response.status === 401 || response.ok) {
-            await response.body?.cancel();
-            this.phase = "running";
-            return;
-          }
-          await response.body?.cancel();
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline)
-          throw new Error(`the registry did not answer on ${this.url} within the start-up time:\n${this.output.trim()}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
+    const deadline = Date.now() + (this.config.startTimeoutMs ?? 15_000);
+    for (;;) {
+      if (instance.ended !== undefined) {
+        throw new Error(`the registry (${runner.description}) stopped at start (${instance.ended}):\n${this.output.trim()}`);
       }
-    })();
+      try {
+        const response = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) });
+        // Token authentication: an anonymous `/v2/` answers 401, which means it is up.
+        if (response.status === 401 || response.ok) {
+          await response.body?.cancel();
+          this.phase = "running";
+          return;
+        }
+        await response.body?.cancel();
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the registry did not answer on ${this.url} within the start-up time:\n${this.output.trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   private scheduleRestart(why: string): void {
@@ -258,14 +241,14 @@ export class RegistrySupervisor {
     this.abandonRestart = fail;
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return release();
-      this.spawnAndWait().then(
+      this.launchAndWait().then(
         () => {
           this.config.log(`registry restarted on ${this.host}`);
           release();
         },
         (error: Error) => {
           fail(error);
-          this.kill("SIGKILL");
+          this.kill();
           // The exit handler leaves a registry that never became ready alone: try again from here.
           if (!this.stopping) this.scheduleRestart(`failed to restart (${error.message.split("\n")[0]})`);
         },
@@ -274,9 +257,8 @@ export class RegistrySupervisor {
     this.restartTimer.unref();
   }
 
-  private kill(signal: NodeJS.Signals): void {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  private kill(): void {
+    this.instance?.kill();
   }
 }
 
