@@ -2,6 +2,7 @@
 // to who may call, what a workspace may use or what a project is must still be seen by the very next request.
 // Each test first makes the request that fills the caches, changes the state through the admin API (or a reset,
 // or a snapshot import), and asks again at once: a cache that was not forgotten answers the old state.
+import { Agent, get as httpGet } from "node:http";
 import type { AdminClient } from "@htcemu/client/admin";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,5 +115,101 @@ describe("a project read from memory", () => {
     await warm(get);
     await admin.reset(other.workspaceId);
     expect((await get()).status).toBe(404);
+  });
+});
+
+/**
+ * A client on one kept-alive connection (what authentication remembers per connection, see auth/tokens.ts):
+ * every request after the first must reuse it, or the test would not be testing that memory.
+ */
+function oneConnection() {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let requests = 0;
+  const get = (url: string, token: string) =>
+    new Promise<{ status: number; body: { errorDescription?: string; projectId?: string } }>((resolve, reject) => {
+      const request = httpGet(url, { agent, headers: { Authorization: `Bearer ${token}` } }, (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : {} }));
+        response.on("error", reject);
+      });
+      request.on("error", reject);
+      const first = requests++ === 0;
+      request.on("socket", () => {
+        if (!first && !request.reusedSocket) reject(new Error("the request did not reuse the connection"));
+      });
+    });
+  return { get, close: () => agent.destroy() };
+}
+
+describe("a cached-token read of a project, on one kept-alive connection", () => {
+  const projectOf = async (token: string, name: string) => {
+    const created = await http(`${emulator.baseUrl}/htc/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ projectName: name, projectDescription: "" }),
+    });
+    expect(created.status).toBe(200);
+    return (created.body as { projectId: string }).projectId;
+  };
+
+  it("answers each token as its own user when a connection switches tokens", async () => {
+    const other = await secondWorkspace(emulator, "switching");
+    const mine = await bearerFor(emulator, emulator.apiKey);
+    const theirs = await bearerFor(emulator, other.apiKey);
+    const projectId = await projectOf(theirs, "theirs");
+    const connection = oneConnection();
+    try {
+      const url = `${emulator.baseUrl}/htc/projects/${projectId}`;
+      for (let i = 0; i < 3; i++) {
+        expect((await connection.get(url, theirs)).status).toBe(200);
+        expect((await connection.get(url, mine)).status).toBe(404); // another workspace's project
+      }
+      expect((await connection.get(url, `${theirs.slice(0, -2)}xx`)).status).toBe(401); // a forged signature
+    } finally {
+      connection.close();
+    }
+  });
+
+  it("refuses the token once its user is gone (a reset), and answers 404 once the project is", async () => {
+    const other = await secondWorkspace(emulator, "connection-reset");
+    const token = await bearerFor(emulator, other.apiKey);
+    const kept = await bearerFor(emulator, emulator.apiKey);
+    const theirs = await projectOf(token, "gone-with-the-user");
+    const mine = await projectOf(kept, "gone-with-the-reset");
+    const connection = oneConnection();
+    try {
+      await warm(() => connection.get(`${emulator.baseUrl}/htc/projects/${theirs}`, token));
+      await warm(() => connection.get(`${emulator.baseUrl}/htc/projects/${mine}`, kept));
+      await admin.reset();
+      const refused = await connection.get(`${emulator.baseUrl}/htc/projects/${theirs}`, token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errorDescription).toBe("The bearer token's user no longer exists.");
+      expect((await connection.get(`${emulator.baseUrl}/htc/projects/${mine}`, kept)).status).toBe(404);
+    } finally {
+      connection.close();
+    }
+  });
+
+  // Last: it moves the emulator's clock past every token issued so far.
+  it("refuses the token once the clock passes its expiry", async () => {
+    const token = await bearerFor(emulator, emulator.apiKey);
+    const projectId = await projectOf(token, "expiring");
+    const connection = oneConnection();
+    try {
+      const url = `${emulator.baseUrl}/htc/projects/${projectId}`;
+      await warm(() => connection.get(url, token));
+      const { exp } = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { exp: number };
+      const now = Date.parse((await admin.clock()).now);
+      await admin.advanceClock({ seconds: exp - Math.floor(now / 1000) + 1 });
+      const refused = await connection.get(url, token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errorDescription).toBe("The bearer token has expired.");
+    } finally {
+      connection.close();
+    }
   });
 });

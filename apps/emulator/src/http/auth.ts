@@ -4,7 +4,7 @@ import { type JobScope, TokenError, type VerifiedToken } from "../auth/tokens.js
 import type { Principal } from "../domain/principal.js";
 import { forbidden, unauthorized } from "../errors.js";
 import type { AppContext } from "./env.js";
-import { requestHeader } from "./headers.js";
+import { requestConnection, requestHeader } from "./headers.js";
 
 export type AuthMode = "bearer" | "apiKey" | "none";
 
@@ -40,7 +40,7 @@ export function authenticate(c: AppContext, mode: AuthMode, jobScope?: JobTokenS
   }
   let known: VerifiedToken | undefined;
   try {
-    known = core.tokens.verifiedBefore(token);
+    known = core.tokens.verifiedBefore(token, requestConnection(c));
   } catch (error) {
     throw refusal(error);
   }

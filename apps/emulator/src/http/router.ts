@@ -8,8 +8,10 @@ import type { Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { adminOperations, operations, Readable } from "../contract-types.js";
+import { isImmutable } from "../immutable.js";
 import { type AuthMode, authenticate, type JobTokenScope } from "./auth.js";
 import type { AppContext, AppEnv, ServedOperation } from "./env.js";
+import type { OperationFrame } from "./frame.js";
 import { jsonBody, queryParams } from "./validation.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -108,8 +110,11 @@ export class OperationRegistry<Ops> {
     this.operations.push({ ...(spec as unknown as RegisteredOperation), status: spec.status ?? 200 });
   }
 
-  /** Mounts every operation on `app` under `prefix` ("" or "/api/v1" for the HTC API, "/_emulator/v1" for admin). */
-  mount(app: Hono<AppEnv>, prefix: string): void {
+  /**
+   * Mounts every operation on `app` under `prefix` ("" or "/api/v1" for the HTC API, "/_emulator/v1" for admin),
+   * each as its route's only handler, run inside `frame` (see frame.ts).
+   */
+  mount(app: Hono<AppEnv>, prefix: string, frame: OperationFrame = (c, _operation, run) => run(c)): void {
     // Paths with fewer parameters first, so a literal segment wins over a parameter on the same level.
     const ordered = [...this.operations].sort((a, b) => paramCount(a.path) - paramCount(b.path));
     const around = this.around;
@@ -130,9 +135,10 @@ export class OperationRegistry<Ops> {
         const authenticated = authenticate(c, auth, op.jobToken);
         return authenticated ? authenticated.then(() => handle(c)) : handle(c);
       };
+      const operate = around ? (c: AppContext) => around(c, op, run) : run;
       app.on(op.method, honoPath, (c) => {
         c.set("operation", served);
-        return around ? around(c, op, run) : run(c);
+        return frame(c, served, operate);
       });
     }
   }
@@ -148,7 +154,21 @@ function respond(c: AppContext, status: number, result: unknown): Response {
   if (result === undefined) return c.body(null, status as StatusCode);
   // Text is text/plain unless the handler set another Content-Type.
   if (typeof result === "string") return c.body(result, status as ContentfulStatusCode);
+  // A fresh header object each time: the Node adapter adds Content-Length to the one it is given.
+  if (isImmutable(result)) return c.body(jsonText(result), status as ContentfulStatusCode, { "Content-Type": "application/json" });
   return c.json(result, status as ContentfulStatusCode);
+}
+
+/** The JSON of immutable results (see immutable.ts), made once each. */
+const jsonTexts = new WeakMap<object, string>();
+
+function jsonText(value: object): string {
+  let text = jsonTexts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    jsonTexts.set(value, text);
+  }
+  return text;
 }
 
 function paramCount(path: string): number {
