@@ -1,7 +1,7 @@
 // The bytes of objects, as files: `<root>/tmp/` receives uploads, `<root>/objects/<xx>/<uuid>` holds finished
 // blobs. An upload is streamed into a temporary file, verified, flushed to disk (fdatasync) and only then renamed
-// into objects/; the database row that names the file is written after the rename, so neither a crash nor a
-// failed check ever exposes a partial object. Files that no row names (a crash between rename and commit) are
+// into objects/ (whose folder is flushed too, so the new name survives a crash); the database row that names the
+// file is written after that, so neither a crash nor a failed check ever exposes a partial or missing object. Files that no row names (a crash between rename and commit) are
 // removed by collectGarbage() on start. Blob names are random: keys never become paths, so no key can reach
 // outside the storage root.
 import { randomUUID } from "node:crypto";
@@ -100,6 +100,7 @@ export class ObjectStore {
     const name = `${folder}/${id}`;
     if (!this.folders.has(folder)) {
       await mkdir(join(this.objectsDir, folder), { recursive: true });
+      await syncFolder(this.objectsDir); // the new folder's own entry
       this.folders.add(folder);
     }
     try {
@@ -109,9 +110,15 @@ export class ObjectStore {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       this.folders.delete(folder);
       await mkdir(join(this.objectsDir, folder), { recursive: true });
+      await syncFolder(this.objectsDir);
       this.folders.add(folder);
       await rename(blob.path, this.pathOf(name));
     }
+    // A killed process loses nothing the kernel has; the flushes are for a crash of the machine (power, kernel),
+    // after which the row the caller commits next must never name a missing or partial file. The bytes were
+    // flushed above; the new name lives in the folder, which is flushed too, or the rename could be forgotten
+    // while the row survives (tmp/ is emptied on start: the object would be gone though it was acknowledged).
+    await syncFolder(join(this.objectsDir, folder));
     return name;
   }
 
@@ -192,6 +199,16 @@ export class ObjectStore {
 
   private pathOf(name: string): string {
     return join(this.objectsDir, name);
+  }
+}
+
+/** Flushes a folder's entries (names created or renamed into it) to disk. */
+async function syncFolder(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
