@@ -84,17 +84,15 @@ export class ObjectStore {
     return { path, size };
   }
 
-  /** Makes a verified temporary file durable (flushed before it moves) and moves it into objects/; returns its blob name. */
+  /**
+   * Makes a verified temporary file durable and moves it into objects/; returns its blob name. The caller commits
+   * the row that names the blob only after this returns.
+   */
   async promote(blob: TempBlob): Promise<string> {
-    if (blob.flushed) await blob.flushed;
-    else {
-      const handle = await open(blob.path, "r+");
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-    }
+    // The bytes' flush (started when they were written, or now) runs alongside the rename and the folder's flush:
+    // a blob renamed before its bytes are on disk is named by no row yet, and start-up collects unnamed blobs.
+    const flushed = blob.flushed ?? (await startFlush(blob.path)).done;
+    flushed.catch(() => {}); // awaited below, or by discard() when the rename fails
     const id = randomUUID();
     const folder = id.slice(0, 2);
     const name = `${folder}/${id}`;
@@ -115,10 +113,10 @@ export class ObjectStore {
       await rename(blob.path, this.pathOf(name));
     }
     // A killed process loses nothing the kernel has; the flushes are for a crash of the machine (power, kernel),
-    // after which the row the caller commits next must never name a missing or partial file. The bytes were
-    // flushed above; the new name lives in the folder, which is flushed too, or the rename could be forgotten
-    // while the row survives (tmp/ is emptied on start: the object would be gone though it was acknowledged).
-    await syncFolder(join(this.objectsDir, folder));
+    // after which the row the caller commits next must never name a missing or partial file: the bytes must be
+    // on disk, and so must the new name, which lives in the folder (without its flush the rename could be
+    // forgotten while the row survives, and tmp/ is emptied on start: an acknowledged object would be gone).
+    await Promise.all([flushed, syncFolder(join(this.objectsDir, folder))]);
     return name;
   }
 
@@ -200,6 +198,12 @@ export class ObjectStore {
   private pathOf(name: string): string {
     return join(this.objectsDir, name);
   }
+}
+
+/** Starts flushing a file's bytes to disk: `done` settles with the flush (the file may be renamed meanwhile). */
+async function startFlush(path: string): Promise<{ done: Promise<void> }> {
+  const handle = await open(path, "r+");
+  return { done: handle.datasync().finally(() => handle.close()) };
 }
 
 /** Flushes a folder's entries (names created or renamed into it) to disk. */
