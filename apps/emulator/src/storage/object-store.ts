@@ -22,7 +22,11 @@ export interface TempBlob {
   flushed?: Promise<void>;
 }
 
-const READ_CHUNK = 1024 * 1024;
+/**
+ * Bytes read from a blob at a time for a download: reading and sending overlap more finely than with 1 MiB reads,
+ * which made downloads by the aws CLI and the SDK 10-30 % slower here (2 cores, loopback).
+ */
+const READ_CHUNK = 256 * 1024;
 
 export class ObjectStore {
   private readonly tmpDir: string;
