@@ -54,7 +54,7 @@ async function once(inThreads: boolean): Promise<{ rate: number; cpu: number; bu
       const headers = inThreads ? { "content-length": String(perBody) } : {};
       const plan = planBody({ method: "PUT", rawPath: "/s3/b/k", resourcePath: "/b/k", rawQuery: "", headers }, undefined, undefined, pool);
       const blob = await store.receive(body(perBody), plan.transforms, plan.observe);
-      await plan.check();
+      await plan.check(blob.size);
       await store.discard(blob);
     }),
   );

@@ -3,6 +3,9 @@
 // The same file goes up to each server and comes back down, one server after the other, and is compared byte for
 // byte; each download is flushed (fdatasync) before the clock stops. The ratios to s3rver and to the bare
 // node:http ceiling (measured by the caller in the same run, same file) carry the issue's targets.
+// Each client also moves the file through a bare node:http server that speaks just enough S3 for it
+// (bench/ceilings/bare-s3.ts): what that client reaches on this machine when the server does next to nothing,
+// which bounds what any server, the emulator or s3rver, can reach with it.
 import { execFile } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
@@ -11,7 +14,7 @@ import { promisify } from "node:util";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type BenchContext, type Comparison, formatNumber, type Row, tempDir } from "./common.js";
 import type { Ceiling } from "./http-ceiling.js";
-import { type Attempt, attempt, commandVersion, freePort, packageBin, packageVersion, startPeer } from "./peers.js";
+import { type Attempt, attempt, commandVersion, freePort, packageBin, packageDir, packageVersion, startPeer, tsxLoader } from "./peers.js";
 import { download, flushFile, MiB, upload } from "./s3-transfers.js";
 
 const run = promisify(execFile);
@@ -157,6 +160,21 @@ async function startS3rver(ctx: BenchContext, dir: string): Promise<S3Server> {
   return { label, endpoint: peer.url, bucket: "bench", prefix: "", credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } };
 }
 
+/** The client's ceiling: bench/ceilings/bare-s3.ts (uploads written and flushed, downloads served from `source`). */
+async function startBareS3(ctx: BenchContext, dir: string, source: string): Promise<S3Server> {
+  const parts = await tempDir(ctx.scope, "bare-s3");
+  const port = await freePort();
+  const label = "bare node:http speaking S3";
+  const peer = await startPeer(ctx.scope, {
+    label,
+    executable: process.execPath,
+    args: ["--import", tsxLoader, join(packageDir, "bench", "ceilings", "bare-s3.ts"), String(port), parts, source],
+    port,
+    logFile: join(dir, "bare-s3.log"),
+  });
+  return { label, endpoint: peer.url, bucket: "b", prefix: "", credentials: { accessKeyId: "BARE", secretAccessKey: "BARE" } };
+}
+
 const rate = (miBs: number) => `${formatNumber(miBs)} MiB/s`;
 
 export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: Row[]; notes: string[] }> {
@@ -167,6 +185,9 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
   const s3rver = await attempt(() => startS3rver(ctx, dir));
   const s3rverLabel = s3rver.ok ? s3rver.value.label : `s3rver ${packageVersion("s3rver")}`;
   if (!s3rver.ok) notes.push(`${s3rverLabel} could not start: ${s3rver.reason}`);
+  const bare = await attempt(() => startBareS3(ctx, dir, source));
+  const bareLabel = "bare node:http speaking S3";
+  if (!bare.ok) notes.push(`${bareLabel} could not start: ${bare.reason}`);
 
   const clis = await awsClis(source);
   const clients = [...(ctx.quick ? clis.slice(0, 1) : clis), sdk(source, size)];
@@ -206,6 +227,7 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
     const servers: [S3Server, Attempt<S3Server>][] = [
       [emulator, { ok: true, value: emulator }],
       [s3rver.ok ? s3rver.value : { ...emulator, label: s3rverLabel }, s3rver],
+      [bare.ok ? bare.value : { ...emulator, label: bareLabel }, bare],
     ];
     const up = new Map<S3Server, Attempt<number>>();
     const down = new Map<S3Server, Attempt<number>>();
@@ -234,7 +256,7 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
       );
       if (uploaded.ok) await remove(server, key);
     }
-    const [emulatorServer, peerServer] = [servers[0]![0], servers[1]![0]];
+    const [emulatorServer, peerServer, bareServer] = [servers[0]![0], servers[1]![0], servers[2]![0]];
     for (const [direction, results, ceilingMiBs] of [
       ["upload", up, ceiling.uploadMiBs],
       ["download", down, ceiling.downloadMiBs],
@@ -242,6 +264,7 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
       const what = `${client.label}, ${direction} of ${label}`;
       const mine = results.get(emulatorServer)!;
       const theirs = results.get(peerServer)!;
+      const ceilingOfClient = results.get(bareServer)!;
       if (!mine.ok) {
         rows.push({ figure: `${what}: the emulator`, measured: Number.NaN, unit: "MiB/s", how: "one run", error: mine.reason });
         continue;
@@ -266,7 +289,7 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
             error: theirs.reason,
             comparison: { ...base, peer: s3rverLabel, peerFigure: `did not run: ${theirs.reason}`, target: ">= 2×" },
           };
-      rows.push(s3rverRow, {
+      rows.push(s3rverRow, ...clientCeilingRows(client.label, direction, mine.value, theirs, ceilingOfClient), {
         figure: `  ${client.label} ${direction}: emulator ÷ bare node:http ceiling (${rate(ceilingMiBs)})`,
         target: { op: ">=", value: 90 },
         measured: (100 * mine.value) / ceilingMiBs,
@@ -287,8 +310,38 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
     notes.push(`client ${client.label}: ${client.detail}`);
   }
   notes.push(
+    `${bareLabel}: each PUT written to a file and flushed, GETs served from the test file, fixed ETags and XML, no signature check, no hashing; what each client reaches when the server does next to nothing, so neither the emulator nor s3rver can pass it`,
     `peer ${s3rverLabel}: storage in a temporary folder, --silent; the SDK's default aws-chunked bodies with CRC32 trailers are not understood by it (it stores the framing as data), hence checksums only where required, for both servers`,
     "the bare node:http ceiling uses its own node:http client (16 MiB parts and ranges, 4 at a time); the CLI figures include the CLI's start-up",
   );
   return { rows, notes };
+}
+
+/**
+ * What a client reaches against the bare S3 server, the emulator's share of it, and the most any server could
+ * reach over s3rver with that client on this machine (that ceiling ÷ s3rver's figure): when this is below 2, the
+ * target of 2× s3rver is out of reach for every server, the emulator included.
+ */
+function clientCeilingRows(
+  client: string,
+  direction: string,
+  emulatorMiBs: number,
+  s3rver: Attempt<number>,
+  ceiling: Attempt<number>,
+): Row[] {
+  const what = `  ${client} ${direction}: the client's own ceiling, a bare node:http server speaking S3`;
+  if (!ceiling.ok) return [{ figure: what, measured: Number.NaN, unit: "MiB/s", how: "one run", error: ceiling.reason }];
+  const rows: Row[] = [
+    { figure: what, measured: ceiling.value, unit: "MiB/s", how: "one run" },
+    { figure: `    emulator ÷ the client's ceiling`, measured: (100 * emulatorMiBs) / ceiling.value, unit: "%", how: "one run each" },
+  ];
+  if (s3rver.ok) {
+    rows.push({
+      figure: `    the client's ceiling ÷ s3rver: the most any server reaches over s3rver here`,
+      measured: ceiling.value / s3rver.value,
+      unit: "×",
+      how: "one run each",
+    });
+  }
+  return rows;
 }

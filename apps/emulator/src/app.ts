@@ -2,22 +2,21 @@
 // operations there, and the official tutorial calls them that way), the emulator's own admin API under
 // `/_emulator/v1`, the S3-compatible endpoint, the dashboard under `/ui/`, and one error handler that turns every
 // failure into the contract's error bodies. The HTC API and the admin API are both served by an
-// OperationRegistry, so --strict, fault rules and metrics apply to both. The request inspector records every
-// request but the dashboard's files; the admin token, when one is required, guards the admin API and /ui/.
-import { Hono } from "hono";
+// OperationRegistry, so --strict, fault rules and metrics apply to both. The request inspector, when on, records
+// every request but the dashboard's files; the admin token, when one is required, guards the admin API and /ui/.
+import { Hono, type MiddlewareHandler } from "hono";
 import { registerControlRoutes } from "./admin/controls.js";
 import { registerInspectorRoutes } from "./admin/inspector.js";
 import { registerLiveRoutes } from "./admin/live.js";
 import { registerAdminRoutes } from "./admin/routes.js";
 import type { adminOperations as AdminOperationMap, operations } from "./contract-types.js";
-import { ApiError } from "./errors.js";
 import { injectApiFaults } from "./faults/api-faults.js";
 import { guardWithAdminToken } from "./http/admin-token.js";
 import { ADMIN_PREFIX, API_PREFIX } from "./http/contracts.js";
-import type { AppEnv, Emulator } from "./http/env.js";
-import { inspectRequests } from "./http/inspect.js";
-import { answerJson, type OperationAround, OperationRegistry } from "./http/router.js";
-import { strictResponses } from "./http/strict.js";
+import type { AppContext, AppEnv, Emulator } from "./http/env.js";
+import { errorResponse, jsonAnswer, operationFrame, setEmulator } from "./http/frame.js";
+import { Recorder } from "./http/inspect.js";
+import { type OperationAround, OperationRegistry } from "./http/router.js";
 import { registerUi, UI_PREFIX } from "./http/ui.js";
 import { registryInternalRoutes } from "./registry/routes.js";
 import { REGISTRY_INTERNAL_PREFIX } from "./registry/service.js";
@@ -67,55 +66,58 @@ export interface AppOptions {
 
 export function createApp(emulator: Emulator, log: (line: string) => void = () => {}, options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { core, inspector } = emulator;
+  const { logRequests, strict } = emulator.core.options;
+  // The request inspector records operations from their frame, and only when it is on: off, requests pay nothing.
+  const recorder = emulator.inspector.enabled ? new Recorder(emulator.inspector) : undefined;
+  const plainFrame = operationFrame(emulator, { strict, logRequests, log });
+  const frame = recorder ? recorder.frame(plainFrame) : plainFrame;
 
-  app.use(async (c, next) => {
-    c.set("core", core);
-    c.set("jobs", emulator.jobs);
-    c.set("faults", emulator.faults);
-    c.set("registry", emulator.registry);
-    c.set("inspector", inspector);
-    const started = performance.now();
+  // Routes that are not operations (the S3 endpoint, the registry's internal routes, unknown paths) get the
+  // emulator's parts and their log lines from middleware; operations from their frame (http/frame.ts), which
+  // keeps them single-handler routes.
+  const others = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+    setEmulator(c, emulator);
+    const started = logRequests ? performance.now() : 0;
     await next();
-    const operation = c.get("operation");
-    if (operation) {
-      const code = String(c.res.status);
-      if (operation.api === "admin") {
-        core.counters.incEmulatorWide("htc_emulator_admin_requests_total", { operation: operation.operationId, code });
-      } else {
-        const principal = c.get("principal");
-        if (principal) core.counters.inc(principal.workspace.id, "htc_api_requests_total", { operation: operation.operationId, code });
-      }
-    }
-    if (core.options.logRequests) {
-      log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
-    }
-  });
+    if (logRequests) log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
+  };
+  const notFound = (c: AppContext) => {
+    if (logRequests) log(`${c.req.method} ${new URL(c.req.url).pathname} 404`);
+    const answer = () =>
+      jsonAnswer(c, { error: "not_found", errorDescription: `No operation answers ${c.req.method} ${new URL(c.req.url).pathname}.` }, 404);
+    // Unknown routes are recorded here (those under a recorded prefix already are, by its middleware).
+    if (!recorder || c.get("exchange") !== undefined || c.req.path.startsWith(UI_PREFIX)) return answer();
+    const exchange = recorder.open(c);
+    return recorder.close(c, exchange, answer());
+  };
+  const onError = (error: Error, c: AppContext) => errorResponse(error, c, log);
 
-  if (inspector.enabled) app.use(inspectRequests(inspector, UI_PREFIX));
-  if (options.adminToken) guardWithAdminToken(app, options.adminToken, ADMIN_PREFIX, UI_PREFIX);
-  if (core.options.strict) app.use(strictResponses(log));
+  // Off loopback the admin API and the dashboard require the admin token: checked before their routes.
+  if (options.adminToken) guardWithAdminToken(app, options.adminToken, ADMIN_PREFIX, UI_PREFIX, recorder);
   registerUi(app, options.dashboardDir);
-  adminOperations(injectApiFaults, log).mount(app, ADMIN_PREFIX);
+
+  // The admin API is an app of its own, mounted with its full paths: its routes (a literal and a parameter side
+  // by side, /faults/log and /faults/{ruleId}) need Hono's tree router, and sharing it would slow every HTC route
+  // down (the HTC routes alone run on the faster regular-expression router).
+  const admin = new Hono<AppEnv>();
+  adminOperations(injectApiFaults, log).mount(admin, ADMIN_PREFIX, frame);
+  admin.notFound(notFound);
+  admin.onError(onError);
+  app.mount(ADMIN_PREFIX, admin.fetch, { replaceRequest: false });
+
+  for (const prefix of [REGISTRY_INTERNAL_PREFIX, S3_PREFIX]) {
+    app.use(`${prefix}/*`, others());
+    if (recorder) app.use(`${prefix}/*`, recorder.middleware());
+  }
   // The registry's token realm and notification endpoint (not HTC operations, not the admin API).
   app.route(REGISTRY_INTERNAL_PREFIX, registryInternalRoutes());
   // The S3-compatible storage endpoint (path-style): <root>/s3/<bucket>/<key>.
   app.route(S3_PREFIX, s3Routes(log));
   const api = htcOperations(injectApiFaults);
-  api.mount(app, API_PREFIX);
-  api.mount(app, "");
-
-  app.notFound((c) =>
-    answerJson(c, { error: "not_found", errorDescription: `No operation answers ${c.req.method} ${new URL(c.req.url).pathname}.` }, 404),
-  );
-
-  app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      return answerJson(c, error.body, error.status, Object.keys(error.headers).length ? error.headers : undefined);
-    }
-    log(`internal error on ${c.req.method} ${c.req.url}: ${(error as Error).stack ?? error}`);
-    return answerJson(c, { error: "internal_error", errorDescription: `The emulator failed: ${(error as Error).message}` }, 500);
-  });
+  api.mount(app, API_PREFIX, frame);
+  api.mount(app, "", frame);
+  app.notFound(notFound);
+  app.onError(onError);
 
   return app;
 }

@@ -6,13 +6,15 @@ import { describe, expect, it } from "vitest";
 import type { adminOperations, operations } from "../src/contract-types.js";
 import type { AppEnv } from "../src/http/env.js";
 import { OperationRegistry } from "../src/http/router.js";
-import { strictResponses } from "../src/http/strict.js";
+import { checkedResponse } from "../src/http/strict.js";
 
 function appWith(api: OperationRegistry<unknown>, prefix: string, strict = false): { app: Hono<AppEnv>; lines: string[] } {
   const app = new Hono<AppEnv>();
   const lines: string[] = [];
-  if (strict) app.use(strictResponses((line) => lines.push(line)));
-  api.mount(app, prefix);
+  const log = (line: string) => lines.push(line);
+  // --strict as the emulator's operation frame applies it (http/frame.ts).
+  if (strict) api.mount(app, prefix, async (c, operation, run) => checkedResponse(operation, await run(c), log));
+  else api.mount(app, prefix);
   return { app, lines };
 }
 

@@ -5,9 +5,8 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
 import type { AppEnv } from "../src/http/env.js";
-import { inspectRequests } from "../src/http/inspect.js";
-import { answerJson } from "../src/http/router.js";
-import { strictResponses } from "../src/http/strict.js";
+import { jsonAnswer, operationFrame } from "../src/http/frame.js";
+import { Recorder } from "../src/http/inspect.js";
 import { Inspector } from "../src/inspector/inspector.js";
 import { redactJsonText, redactQuery } from "../src/inspector/redact.js";
 import { http } from "./helpers.js";
@@ -327,12 +326,15 @@ describe("contract violations", () => {
   it("records what --strict found off-contract, with the answer it sent instead", async () => {
     const app = new Hono<AppEnv>();
     const inspector = new Inspector(10, 1000);
-    app.use(inspectRequests(inspector, "/ui/"));
-    app.use(strictResponses(() => {}));
+    // The operation frame as the app builds it with --strict and the inspector on (its counters faked).
+    const counters = { incEmulatorSeries: () => {}, incSeries: () => {} };
+    const plain = operationFrame({ core: { counters }, inspector } as never, { strict: true, logRequests: false, log: () => {} });
+    const frame = new Recorder(inspector).frame(plain);
     // An admin operation answering off its contract: `now` must be a date-time string, `speed` is missing.
+    const operation = { operationId: "getClock", api: "admin" } as const;
     app.get("/_emulator/v1/clock", (c) => {
-      c.set("operation", { operationId: "getClock", api: "admin" });
-      return answerJson(c, { now: 5 }, 200);
+      c.set("operation", operation);
+      return frame(c, operation, (c) => jsonAnswer(c, { now: 5 }, 200));
     });
     const response = await app.request("/_emulator/v1/clock");
     expect(response.status).toBe(500);

@@ -71,6 +71,39 @@ describe("the hashing threads", () => {
     }
   });
 
+  it("split a file's algorithms between the threads and answer the oldest file first", async () => {
+    const pool = new HashPool(2);
+    try {
+      const sizes = [6 * 1024 * 1024 + 1, 6 * 1024 * 1024 + 2, 6 * 1024 * 1024 + 3];
+      const data = sizes.map((size) => randomBytes(size));
+      const paths = data.map((_, i) => join(dir, `order-${i}`));
+      await Promise.all(data.map((bytes, i) => writeFile(paths[i]!, bytes)));
+      // Every file complete before any hashing starts, and the newest one asked for first: the threads still
+      // finish the oldest first.
+      const hashers = paths.map((path, i) => pool.fileHasher(path, ["md5", "sha256", "crc32"], sizes[i]));
+      expect(pool.running).toBe(2);
+      const finished: number[] = [];
+      const pending = [2, 1, 0].map((i) =>
+        hashers[i]!.digest(sizes[i]!).then((result) => {
+          finished.push(i);
+          return [i, result] as const;
+        }),
+      );
+      const digests = (await Promise.all(pending)).sort(([a], [b]) => a - b).map(([, result]) => result);
+      digests.forEach((result, i) => {
+        const { md5, sha256, crc32: crc } = expected(data[i]!);
+        expect(result).toEqual({ md5, sha256, crc32: crc });
+      });
+      expect(finished).toEqual([0, 1, 2]);
+      // A failing share fails the file, whichever thread had it.
+      await expect(pool.fileHasher(paths[0]!, ["md5", "sha1"], 10).digest(sizes[0]! + 10)).rejects.toThrow(
+        /hashing failed: the file is shorter/,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("agree with the inline hasher small bodies use", () => {
     const data = randomBytes(100_000);
     const inline = new MultiHasher(algorithms);

@@ -43,19 +43,26 @@ export class Counters {
   };
 
   inc(workspaceId: string, name: string, labels: Labels = {}, by = 1): void {
+    this.incSeries(workspaceId, seriesKey(name, labels), by);
+  }
+
+  /** `inc` with the series named by `seriesKey(name, labels)`, for callers that count the same series often. */
+  incSeries(workspaceId: string, series: string, by = 1): void {
     let family = this.values.get(workspaceId);
     if (!family) {
       family = new Map();
       this.values.set(workspaceId, family);
     }
-    const key = `${name}${labelText(labels)}`;
-    family.set(key, (family.get(key) ?? 0) + by);
+    family.set(series, (family.get(series) ?? 0) + by);
   }
 
   /** Counts for the whole emulator (counters declared with scope `emulator`). */
   incEmulatorWide(name: string, labels: Labels = {}, by = 1): void {
-    const key = `${name}${labelText(labels)}`;
-    this.emulatorValues.set(key, (this.emulatorValues.get(key) ?? 0) + by);
+    this.incEmulatorSeries(seriesKey(name, labels), by);
+  }
+
+  incEmulatorSeries(series: string, by = 1): void {
+    this.emulatorValues.set(series, (this.emulatorValues.get(series) ?? 0) + by);
   }
 
   /** `name{labels}` → value: one workspace's counters and the emulator-wide ones. */
@@ -68,6 +75,11 @@ export class Counters {
     if (workspaceId === undefined) this.values.clear();
     else this.values.delete(workspaceId);
   }
+}
+
+/** How a series is named among the values: `name{labels}`. */
+export function seriesKey(name: string, labels: Labels): string {
+  return `${name}${labelText(labels)}`;
 }
 
 export function labelText(labels: Labels): string {

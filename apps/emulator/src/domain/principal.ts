@@ -4,8 +4,9 @@ import type { JobScope, VerifiedToken } from "../auth/tokens.js";
 import type { UserRow, WorkspaceRow } from "../db/repositories/identity.js";
 
 export interface Principal {
-  user: UserRow;
-  workspace: WorkspaceRow;
+  /** Rows shared by the requests of this caller (see IdentityRepository.member): read, never change. */
+  user: Readonly<UserRow>;
+  workspace: Readonly<WorkspaceRow>;
   /** The verified bearer token, absent when the caller used an API key. */
   token?: VerifiedToken;
   /** Set when the caller is a running job. */

@@ -8,6 +8,7 @@ import type { Sent } from "../contract-types.js";
 import { DEFAULT_REGION, isEnabledRegion, type Region } from "./catalog.js";
 import { newUuid } from "./ids.js";
 import { isoTime } from "../clock.js";
+import { immutable } from "../immutable.js";
 import type { Core } from "../core.js";
 import { projectFolderPath } from "../storage/layout.js";
 
@@ -97,8 +98,30 @@ export function regionsOf(project: ProjectRow): Region[] {
   return JSON.parse(project.regions) as Region[];
 }
 
-export function projectView(s: Core, project: ProjectRow, organizationCode: string | null): Sent<"HTCProject"> {
-  return {
+type ProjectView = Sent<"HTCProject">;
+
+/** The view last made of a project row, with what else it was made from. */
+interface MadeView {
+  organizationCode: string | null;
+  repositories: readonly string[];
+  registryHost: string;
+  view: ProjectView;
+}
+
+/**
+ * Views of frozen project rows (the repository keeps them until projects or their repositories change): reads of
+ * a project answer the same immutable view, serialised once, until its row is read again.
+ */
+const views = new WeakMap<ProjectRow, MadeView>();
+
+export function projectView(s: Core, project: ProjectRow, organizationCode: string | null): ProjectView {
+  const repositories = s.repos.projects.repositories(project.id);
+  const registryHost = s.urls.registryHost;
+  const made = views.get(project);
+  if (made && made.organizationCode === organizationCode && made.repositories === repositories && made.registryHost === registryHost) {
+    return made.view;
+  }
+  const view: ProjectView = {
     projectId: project.id,
     projectName: project.name,
     projectDescription: project.description,
@@ -106,10 +129,14 @@ export function projectView(s: Core, project: ProjectRow, organizationCode: stri
     workspaceId: project.workspace_id,
     organizationCode,
     createdAt: isoTime(project.created_at),
-    containerRegistry: `${s.urls.registryHost}/rescale/${project.id}/`,
-    repositories: s.repos.projects.repositories(project.id),
+    containerRegistry: `${registryHost}/rescale/${project.id}/`,
+    repositories: [...repositories],
     regions: regionsOf(project),
     regionSettings: JSON.parse(project.region_settings) as RegionSettings[],
     projectFolderPath: projectFolderPath(project.id),
   };
+  // A row that may still change (a page of the list) cannot stand for its view.
+  if (!Object.isFrozen(project)) return view;
+  views.set(project, { organizationCode, repositories, registryHost, view: immutable(view) });
+  return view;
 }

@@ -67,10 +67,22 @@ function jobIndexOf(jobId: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The OperationRegistry `around` hook that injects API faults. */
-export async function injectApiFaults(c: AppContext, op: RegisteredOperation, run: () => Promise<Response>): Promise<Response> {
+/** The OperationRegistry `around` hook that injects API faults; with no API rule it only runs the operation. */
+export function injectApiFaults(
+  c: AppContext,
+  op: RegisteredOperation,
+  run: (c: AppContext) => Response | Promise<Response>,
+): Response | Promise<Response> {
+  if (!c.get("faults").injector.hasApiRules) return run(c);
+  return withApiFaults(c, op, run);
+}
+
+async function withApiFaults(
+  c: AppContext,
+  op: RegisteredOperation,
+  run: (c: AppContext) => Response | Promise<Response>,
+): Promise<Response> {
   const faults = c.get("faults").injector;
-  if (!faults.hasApiRules) return run();
   const operation = c.get("operation");
   const param = (name: string): string | undefined => c.req.param(name) || undefined;
   const hit = faults.matchApi(
@@ -85,16 +97,18 @@ export async function injectApiFaults(c: AppContext, op: RegisteredOperation, ru
     },
     new URL(c.req.url).pathname,
   );
-  if (!hit) return run();
+  if (!hit) return run(c);
   const { ruleId, fault } = hit;
   if (fault.latencyMs) await sleep(fault.latencyMs);
   if (fault.drop === "request") return dropConnection(c, ruleId);
   if (fault.drop === "response") {
     // The operation runs and commits; only its answer is lost.
-    await run().catch(() => undefined);
+    await Promise.resolve(c)
+      .then(run)
+      .catch(() => undefined);
     return dropConnection(c, ruleId);
   }
   if (fault.status !== undefined) return faultResponse(operation, ruleId, { ...fault, status: fault.status });
-  const response = await run();
+  const response = await run(c);
   return response;
 }

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
 import { credential } from "./auth.js";
 import type { AppEnv } from "./env.js";
+import type { Recorder } from "./inspect.js";
 
 export const ADMIN_COOKIE = "htc_emulator_admin";
 
@@ -36,9 +37,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 /**
  * Guards `adminPrefix` and `uiPrefix` with `token`; registers the dashboard's sign-in (`POST <uiPrefix>_session`).
- * Must run before the routes it guards.
+ * Must run before the routes it guards. Refused admin requests are recorded by `recorder` when the inspector is on.
  */
-export function guardWithAdminToken(app: Hono<AppEnv>, token: string, adminPrefix: string, uiPrefix: string): void {
+export function guardWithAdminToken(app: Hono<AppEnv>, token: string, adminPrefix: string, uiPrefix: string, recorder?: Recorder): void {
   const expected = digest(token);
   const accepted = (authorization: string | undefined, cookie: string | undefined) =>
     sameToken(credential(authorization, "bearer"), expected) || sameToken(cookieValue(cookie, ADMIN_COOKIE), expected);
@@ -64,7 +65,8 @@ export function guardWithAdminToken(app: Hono<AppEnv>, token: string, adminPrefi
       c.header("Cache-Control", "no-store");
       return c.html(signInPage(uiPrefix), 401);
     }
-    return c.json(
+    const exchange = recorder?.open(c);
+    const refused = c.json(
       {
         error: "invalid_token",
         errorDescription:
@@ -72,6 +74,7 @@ export function guardWithAdminToken(app: Hono<AppEnv>, token: string, adminPrefi
       },
       401,
     );
+    return recorder && exchange ? recorder.close(c, exchange, refused) : refused;
   };
   app.use(`${adminPrefix}/*`, guard);
   app.use(uiPrefix.slice(0, -1), guard);

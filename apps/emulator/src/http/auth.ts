@@ -4,6 +4,7 @@ import { type JobScope, TokenError, type VerifiedToken } from "../auth/tokens.js
 import type { Principal } from "../domain/principal.js";
 import { forbidden, unauthorized } from "../errors.js";
 import type { AppContext } from "./env.js";
+import { requestConnection, requestHeader } from "./headers.js";
 
 export type AuthMode = "bearer" | "apiKey" | "none";
 
@@ -13,17 +14,20 @@ export type AuthMode = "bearer" | "apiKey" | "none";
  */
 export type JobTokenScope = "self" | "any";
 
-export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: JobTokenScope): Promise<void> {
+/**
+ * Sets the caller (`principal`) or throws 401/403. Synchronous when the bearer token was verified before (the
+ * common case); a promise only when a token's signature has to be checked.
+ */
+export function authenticate(c: AppContext, mode: AuthMode, jobScope?: JobTokenScope): void | Promise<void> {
   if (mode === "none") return;
-  const header = c.req.header("authorization");
+  const header = requestHeader(c, "authorization");
   const core = c.get("core");
-  const { identity } = core.repos;
   if (mode === "apiKey") {
     const key = credential(header, "token");
     if (!key) throw unauthorized("Send the API key as 'Authorization: Token <apiKey>'.");
-    const user = identity.userByApiKey(key);
-    if (!user) throw unauthorized("The API key is not recognised.");
-    c.set("principal", { user, workspace: identity.workspace(user.workspace_id)! });
+    const member = core.repos.identity.memberByApiKey(key);
+    if (!member) throw unauthorized("The API key is not recognised.");
+    c.set("principal", { user: member.user, workspace: member.workspace });
     return;
   }
   const token = credential(header, "bearer");
@@ -34,21 +38,36 @@ export async function authenticate(c: AppContext, mode: AuthMode, jobScope?: Job
         : "Send a bearer token as 'Authorization: Bearer <token>' (from GET /auth/token).",
     );
   }
-  let verified: VerifiedToken;
+  let known: VerifiedToken | undefined;
   try {
-    verified = await core.tokens.verify(token);
+    known = core.tokens.verifiedBefore(token, requestConnection(c));
   } catch (error) {
-    if (error instanceof TokenError) throw unauthorized(error.message);
-    throw error;
+    throw refusal(error);
   }
+  if (known) return admit(c, known, jobScope);
+  return core.tokens.verify(token).then(
+    (verified) => admit(c, verified, jobScope),
+    (error: unknown) => {
+      throw refusal(error);
+    },
+  );
+}
+
+/** A token check's failure as the answer: TokenErrors are 401s, anything else stays what it is. */
+function refusal(error: unknown): unknown {
+  return error instanceof TokenError ? unauthorized(error.message) : error;
+}
+
+/** The caller of a verified token: its user must still exist, in the workspace the token names. */
+function admit(c: AppContext, verified: VerifiedToken, jobScope: JobTokenScope | undefined): void {
   if (verified.kind === "refresh") {
     throw unauthorized("A refresh token cannot authorize requests; exchange it at GET /auth/token.");
   }
-  const user = identity.user(verified.claims.sub);
-  if (!user || user.workspace_id !== verified.claims.workspaceId) {
+  const member = c.get("core").repos.identity.member(verified.claims.sub);
+  if (!member || member.user.workspace_id !== verified.claims.workspaceId) {
     throw unauthorized("The bearer token's user no longer exists.");
   }
-  const principal: Principal = { user, workspace: identity.workspace(user.workspace_id)!, token: verified };
+  const principal: Principal = { user: member.user, workspace: member.workspace, token: verified };
   if (verified.job) {
     principal.job = verified.job;
     checkJobScope(c, verified.job, jobScope);

@@ -30,9 +30,12 @@ export interface ServedOperation {
 
 /** What the request inspector learns of an exchange from the layers that produce it. */
 export interface Exchange {
+  /** When the request came (epoch milliseconds), and the same on the monotonic clock. */
+  readonly startedAt: number;
+  readonly started: number;
   /** The JSON request body as read (http/validation.ts). */
   requestText?: string;
-  /** The answer's body as serialized (http/router.ts, app.ts); "" for none. */
+  /** The answer's body as serialized (http/router.ts, http/frame.ts); "" for none. */
   responseText?: string;
   /** The answer's media type, when the serializer knows it (JSON). */
   responseType?: string;
@@ -40,7 +43,7 @@ export interface Exchange {
   responseHeaders?: Record<string, string>;
   /** The handler answered a Response of its own (a stream). */
   stream?: boolean;
-  /** What --strict found off-contract (http/strict.ts). */
+  /** What --strict found off-contract (http/strict.ts, applied by the frame). */
   violations?: InspectedViolation[];
 }
 

@@ -1,9 +1,11 @@
-// The request inspector's recording: a middleware around every request that fills a slot of the inspector's ring
-// once the answer's headers are known. The bodies come from the layers that already hold them as text (the JSON
-// body that validation.ts read, the text router.ts serialized), so nothing is read twice, and a JSON answer's
-// headers are not even looked at (they are known). A streamed answer (a snapshot, a live feed) passes through a tap that counts it and
-// keeps its first characters, and completes the entry when it ends. The inspector's own operations and the
-// dashboard's files are not recorded.
+// The request inspector's recording. An operation is recorded by its operation frame (frame.ts), wrapped by
+// `recordingFrame()` only when the inspector is on, so requests pay nothing for it when it is off; the routes that
+// are not operations (the S3 endpoint, the registry's internal routes) by a middleware, unknown routes by the
+// not-found answer. The bodies come from the layers that already hold them as text (the JSON body that
+// validation.ts read, the text router.ts or frame.ts serialized), so nothing is read twice, and a JSON answer's
+// headers are not even looked at (they are known). A streamed answer (a snapshot, a live feed) passes through a
+// tap that counts it and keeps its first characters, and completes the entry when it ends. The inspector's own
+// operations and the dashboard's files are not recorded.
 import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { type InspectedApi, type Inspector, keptText } from "../inspector/inspector.js";
@@ -11,6 +13,7 @@ import { REDACTED, redactHeader } from "../inspector/redact.js";
 import { S3_PREFIX } from "../storage/layout.js";
 import { ADMIN_PREFIX, API_PREFIX } from "./contracts.js";
 import type { AppContext, AppEnv, Exchange } from "./env.js";
+import type { OperationFrame } from "./frame.js";
 
 /** The inspector's own operations: recording them would fill the ring with the inspector's polling. */
 export const INSPECTOR_OPERATIONS: ReadonlySet<string> = new Set([
@@ -28,20 +31,73 @@ const SECRET_ANSWERS: ReadonlySet<string> = new Set(["getRegistryToken"]);
 /** The header the dashboard marks its requests with. */
 export const CLIENT_HEADER = "x-htc-emulator-client";
 
-export function inspectRequests(inspector: Inspector, uiPrefix: string): MiddlewareHandler<AppEnv> {
-  const limit = inspector.bodyLimit;
-  return async (c, next) => {
-    const path = c.req.path;
-    if (path.startsWith(uiPrefix)) return next();
-    const startedAt = Date.now();
-    const started = performance.now();
-    const exchange: Exchange = {};
-    c.set("exchange", exchange);
-    await next();
-    const operation = c.get("operation");
-    if (operation && INSPECTOR_OPERATIONS.has(operation.operationId)) return;
-    const durationMs = performance.now() - started;
+/** Records the requests of an app into `inspector` (which is on). */
+export class Recorder {
+  private readonly limit: number;
 
+  constructor(private readonly inspector: Inspector) {
+    this.limit = inspector.bodyLimit;
+  }
+
+  /** Starts recording a request: its exchange is set on the context for the layers that fill it. */
+  open(c: AppContext): Exchange {
+    const exchange: Exchange = { startedAt: Date.now(), started: performance.now() };
+    c.set("exchange", exchange);
+    return exchange;
+  }
+
+  /**
+   * Records the answer of a request opened with `open()`; gives the response to send (a stream passes through a
+   * tap). Synchronous unless the answer's text has to be read back (answers made outside the serializers, such as
+   * a fault rule's: rare, and small).
+   */
+  close(c: AppContext, exchange: Exchange, response: Response): Response | Promise<Response> {
+    const operation = c.get("operation");
+    const api: InspectedApi = operation?.api ?? apiOfPath(c.req.path);
+    if (
+      exchange.responseText === undefined &&
+      exchange.stream !== true &&
+      (api === "htc" || api === "admin") &&
+      response.body &&
+      /json|^text\/plain/i.test(response.headers.get("content-type") ?? "")
+    ) {
+      return response
+        .clone()
+        .text()
+        .then((text) => {
+          exchange.responseText = text;
+          return this.commit(c, exchange, response, api);
+        });
+    }
+    return this.commit(c, exchange, response, api);
+  }
+
+  /** The middleware that records the routes it is used on (routes that are not operations). */
+  middleware(): MiddlewareHandler<AppEnv> {
+    return async (c, next) => {
+      const exchange = this.open(c);
+      await next();
+      c.res = await this.close(c, exchange, c.res);
+    };
+  }
+
+  /** `frame` recording every operation but the inspector's own. */
+  frame(frame: OperationFrame): OperationFrame {
+    return (c, operation, run) => {
+      if (INSPECTOR_OPERATIONS.has(operation.operationId)) return frame(c, operation, run);
+      const exchange = this.open(c);
+      const answer = frame(c, operation, run);
+      return answer instanceof Promise ? answer.then((response) => this.close(c, exchange, response)) : this.close(c, exchange, answer);
+    };
+  }
+
+  /** Fills a slot of the ring with the exchange (synchronously: see Inspector.begin). */
+  private commit(c: AppContext, exchange: Exchange, response: Response, api: InspectedApi): Response {
+    const { inspector, limit } = this;
+    const operation = c.get("operation");
+    const path = c.req.path;
+    const started = exchange.started;
+    const durationMs = performance.now() - started;
     const raw = rawHeaders(c);
     let requestType = "";
     let requestLength = 0;
@@ -59,8 +115,6 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
       kept.push(name, value);
     }
 
-    const response = c.res;
-    const api: InspectedApi = operation?.api ?? apiOfPath(path);
     let responseText = exchange.responseText;
     const plainJson = exchange.responseType !== undefined && exchange.responseHeaders === undefined;
     let responseType = exchange.responseType ?? "";
@@ -77,24 +131,13 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
       responseHeaders = flat.join("\n");
     }
     const stream = exchange.stream === true && response.body !== null;
-    if (
-      !stream &&
-      responseText === undefined &&
-      (api === "htc" || api === "admin") &&
-      /json|^text\/plain/i.test(responseType) &&
-      response.body
-    ) {
-      // Answers made outside the registry's serialization (fault rules): small, and rare.
-      responseText = await response.clone().text();
-    }
 
-    // From here on synchronous: the slot is filled and committed in one go.
     const slot = inspector.begin();
     const url = c.req.url;
     const q = url.indexOf("?");
     const principal = c.get("principal");
     const requestText = exchange.requestText;
-    slot.startedAt = startedAt;
+    slot.startedAt = exchange.startedAt;
     slot.method = c.req.method;
     slot.set("path", operation?.secretParams ? hideParams(c, path, operation.secretParams) : path);
     slot.set("query", q < 0 ? "" : url.slice(q + 1));
@@ -161,8 +204,7 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
             }
           }),
       );
-      c.res = new Response(body, response);
-      return;
+      return new Response(body, response);
     }
 
     if (responseText !== undefined) {
@@ -180,7 +222,8 @@ export function inspectRequests(inspector: Inspector, uiPrefix: string): Middlew
       slot.responseOmitted = "not recorded for this endpoint";
     }
     inspector.commit(slot);
-  };
+    return response;
+  }
 }
 
 /** The request's headers as received (Node keeps them as a flat array), or as the Request has them. */

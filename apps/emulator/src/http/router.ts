@@ -8,9 +8,11 @@ import type { Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { AllPresent, adminOperations, operations, Readable } from "../contract-types.js";
+import { isImmutable } from "../immutable.js";
 import { isSecretMember } from "../inspector/redact.js";
 import { type AuthMode, authenticate, type JobTokenScope } from "./auth.js";
-import type { AppContext, AppEnv, ServedOperation } from "./env.js";
+import type { AppContext, AppEnv, Exchange, ServedOperation } from "./env.js";
+import type { OperationFrame } from "./frame.js";
 import { jsonBody, queryParams } from "./validation.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -93,7 +95,11 @@ export interface RegisteredOperation extends OperationShape<z.ZodType, z.ZodType
 }
 
 /** Runs around an operation once its operationId is set, before it authenticates (fault injection). */
-export type OperationAround = (c: AppContext, op: RegisteredOperation, run: () => Promise<Response>) => Promise<Response>;
+export type OperationAround = (
+  c: AppContext,
+  op: RegisteredOperation,
+  run: (c: AppContext) => Response | Promise<Response>,
+) => Response | Promise<Response>;
 
 /**
  * The operations of one API. `Complete`: its handlers must return bodies with every declared member present
@@ -120,8 +126,11 @@ export class OperationRegistry<Ops, Complete extends boolean = false> {
     this.operations.push({ ...(spec as unknown as RegisteredOperation), status: spec.status ?? 200 });
   }
 
-  /** Mounts every operation on `app` under `prefix` ("" or "/api/v1" for the HTC API, "/_emulator/v1" for admin). */
-  mount(app: Hono<AppEnv>, prefix: string): void {
+  /**
+   * Mounts every operation on `app` under `prefix` ("" or "/api/v1" for the HTC API, "/_emulator/v1" for admin),
+   * each as its route's only handler, run inside `frame` (see frame.ts).
+   */
+  mount(app: Hono<AppEnv>, prefix: string, frame: OperationFrame = (c, _operation, run) => run(c)): void {
     // Paths with fewer parameters first, so a literal segment wins over a parameter on the same level.
     const ordered = [...this.operations].sort((a, b) => paramCount(a.path) - paramCount(b.path));
     const around = this.around;
@@ -135,54 +144,74 @@ export class OperationRegistry<Ops, Complete extends boolean = false> {
         api: this.api,
         ...(secretParams.length ? { secretParams } : {}),
       });
-      app.on(op.method, honoPath, async (c) => {
+      const auth = op.auth ?? "bearer";
+      // Synchronous from start to answer unless a step has to wait (a token not verified before, a request
+      // body, an asynchronous handler): each await would cost the hot path (cached-token reads) a turn.
+      const handle = (c: AppContext): Response | Promise<Response> => {
+        const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
+        if (op.body) return jsonBody(c, op.body).then((body) => answer(c, op, op.handler(c, { body, query })));
+        return answer(c, op, op.handler(c, { body: undefined, query }));
+      };
+      const run = (c: AppContext): Response | Promise<Response> => {
+        const authenticated = authenticate(c, auth, op.jobToken);
+        return authenticated ? authenticated.then(() => handle(c)) : handle(c);
+      };
+      const operate = around ? (c: AppContext) => around(c, op, run) : run;
+      app.on(op.method, honoPath, (c) => {
         c.set("operation", served);
-        const run = async () => {
-          await authenticate(c, op.auth ?? "bearer", op.jobToken);
-          const query = op.query ? queryParams(c, op.query, op.arrayQuery) : undefined;
-          const body = op.body ? await jsonBody(c, op.body) : undefined;
-          const result = op.handler(c, { body, query });
-          return result instanceof Promise ? result.then((value) => respond(c, op.status, value)) : respond(c, op.status, result);
-        };
-        return around ? around(c, op, run) : run();
+        return frame(c, served, operate);
       });
     }
   }
 }
 
-/** The HTTP answer of a handler's result (see SuccessBody); the request inspector keeps what was sent. */
+function answer(c: AppContext, op: RegisteredOperation, result: unknown): Response | Promise<Response> {
+  return result instanceof Promise ? result.then((value) => respond(c, op.status, value)) : respond(c, op.status, result);
+}
+
+/** The HTTP answer of a handler's result (see SuccessBody). */
 function respond(c: AppContext, status: number, result: unknown): Response {
   const exchange = c.get("exchange");
+  if (exchange !== undefined) return respondRecorded(c, status, result, exchange);
+  if (result instanceof Response) return result;
+  if (result === undefined) return c.body(null, status as StatusCode);
+  // Text is text/plain unless the handler set another Content-Type.
+  if (typeof result === "string") return c.body(result, status as ContentfulStatusCode);
+  // A fresh header object each time: the Node adapter adds Content-Length to the one it is given.
+  if (isImmutable(result)) return c.body(jsonText(result), status as ContentfulStatusCode, { "Content-Type": "application/json" });
+  return c.json(result, status as ContentfulStatusCode);
+}
+
+/** `respond()` while the request inspector records: the text sent is handed to it, so it never reads a body back. */
+function respondRecorded(c: AppContext, status: number, result: unknown, exchange: Exchange): Response {
   if (result instanceof Response) {
-    if (exchange) exchange.stream = true;
+    exchange.stream = true;
     return result;
   }
   if (result === undefined) {
-    if (exchange) exchange.responseText = "";
+    exchange.responseText = "";
     return c.body(null, status as StatusCode);
   }
-  // Text is text/plain unless the handler set another Content-Type.
   if (typeof result === "string") {
-    if (exchange) exchange.responseText = result;
+    exchange.responseText = result;
     return c.body(result, status as ContentfulStatusCode);
   }
-  return answerJson(c, result, status as ContentfulStatusCode);
+  const text = isImmutable(result) ? jsonText(result) : JSON.stringify(result);
+  exchange.responseText = text;
+  exchange.responseType = "application/json";
+  return c.body(text, status as ContentfulStatusCode, { "Content-Type": "application/json" });
 }
 
-/**
- * `c.json()`, with `headers` besides the media type; the serialized text is handed to the request inspector when
- * it records.
- */
-export function answerJson(c: AppContext, value: unknown, status: ContentfulStatusCode, headers?: Record<string, string>): Response {
-  const text = JSON.stringify(value);
-  const exchange = c.get("exchange");
-  if (exchange) {
-    exchange.responseText = text;
-    exchange.responseType = "application/json";
-    if (headers) exchange.responseHeaders = headers;
+/** The JSON of immutable results (see immutable.ts), made once each. */
+const jsonTexts = new WeakMap<object, string>();
+
+function jsonText(value: object): string {
+  let text = jsonTexts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    jsonTexts.set(value, text);
   }
-  // A fresh object each time: @hono/node-server adds Content-Length to the one it is given.
-  return c.body(text, status, headers ? { "content-type": "application/json", ...headers } : { "content-type": "application/json" });
+  return text;
 }
 
 function paramCount(path: string): number {

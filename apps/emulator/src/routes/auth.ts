@@ -74,9 +74,9 @@ async function exchange(c: AppContext, header: string | undefined): Promise<Issu
   const { tokens, repos, options } = core;
   const apiKey = credential(header, "token");
   if (apiKey) {
-    const user = repos.identity.userByApiKey(apiKey);
-    if (!user) throw unauthorized("The API key is not recognised.");
-    return issueAccessToken(core, claimsFor(user, repos.identity.workspace(user.workspace_id)!), options.tokenLifetimeSeconds);
+    const member = repos.identity.memberByApiKey(apiKey);
+    if (!member) throw unauthorized("The API key is not recognised.");
+    return issueAccessToken(core, claimsFor(member.user, member.workspace), options.tokenLifetimeSeconds);
   }
   const refresh = credential(header, "refresh");
   if (refresh) {

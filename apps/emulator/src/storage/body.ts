@@ -1,6 +1,7 @@
 // Request bodies of uploads, as streams: the `aws-chunked` decoder (the AWS SDKs' streaming uploads, with or
-// without chunk signatures, with trailing checksums), and the meter every upload passes through (size, MD5 for
-// the ETag, and whatever the client asked to be checked: Content-MD5, x-amz-content-sha256, x-amz-checksum-*).
+// without chunk signatures, with trailing checksums), and the hashing every upload gets (MD5 for the ETag, and
+// whatever the client asked to be checked: Content-MD5, x-amz-content-sha256, x-amz-checksum-*): inline for small
+// bodies, by the hashing threads behind the file's writes for large ones.
 // Nothing here holds more than one network chunk (and a line of framing) in memory.
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
@@ -156,17 +157,14 @@ export class AwsChunkedDecoder extends Transform {
   }
 }
 
-/** Counts the decoded bytes on their way to the file, and hashes them when the body is small. */
-export class Meter extends Transform {
-  size = 0;
-
-  constructor(private readonly hasher: MultiHasher | undefined) {
+/** Hashes the decoded bytes of a small body on their way. */
+export class InlineHashing extends Transform {
+  constructor(private readonly hasher: MultiHasher) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    this.hasher?.update(chunk);
+    this.hasher.update(chunk);
     callback(null, chunk);
   }
 }
@@ -181,13 +179,15 @@ const CHECKSUM_HEADERS = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as c
 
 /** How an upload's body is framed and what must be checked once it has been received. */
 export interface BodyPlan {
-  /** The transforms between the request and the file: [decoder?, meter]. */
+  /** The transforms between the request and the file: [decoder?, inline hashing?] (none for a plain large body). */
   transforms: Transform[];
-  meter: Meter;
   /** Given the temporary file, returns what to call as it is written (large bodies: a worker hashes behind). */
   observe: ((path: string) => (written: number) => void) | undefined;
-  /** Throws the S3 error for the first check that fails (after the body has been read completely). */
-  check(): Promise<{ md5: Buffer; size: number }>;
+  /**
+   * Throws the S3 error for the first check that fails, once the body has been read completely and `size`
+   * decoded bytes of it kept.
+   */
+  check(size: number): Promise<{ md5: Buffer; size: number }>;
   /** The upload failed: release the hashing. */
   abort(): void;
 }
@@ -252,22 +252,23 @@ export function planBody(
   const inWorker = toFile && Number.isFinite(expectedSize) && expectedSize >= WORKER_HASHING_FROM;
   const inline = inWorker ? undefined : new MultiHasher([...algorithms]);
   let fileHasher: FileHasher | undefined;
-  const meter = new Meter(inline);
+  const transforms: Transform[] = [];
+  if (decoder) transforms.push(decoder);
+  if (inline) transforms.push(new InlineHashing(inline));
   return {
-    transforms: decoder ? [decoder, meter] : [meter],
-    meter,
+    transforms,
     observe: inWorker
       ? (path) => {
-          fileHasher = hashes.fileHasher(path, [...algorithms]);
+          fileHasher = hashes.fileHasher(path, [...algorithms], expectedSize);
           return (written) => fileHasher!.progress(written);
         }
       : undefined,
     abort() {
       fileHasher?.drop();
     },
-    async check() {
-      const results = fileHasher ? await fileHasher.digest(meter.size) : inline!.digest();
-      if (decodedLength !== undefined && Number(decodedLength) !== meter.size) throw s3Errors.incompleteBody();
+    async check(size) {
+      const results = fileHasher ? await fileHasher.digest(size) : inline!.digest();
+      if (decodedLength !== undefined && Number(decodedLength) !== size) throw s3Errors.incompleteBody();
       if (payloadSha256 && results.sha256 !== payload) throw s3Errors.sha256Mismatch();
       const md5 = Buffer.from(results.md5!, "hex");
       if (contentMd5 !== undefined && md5.toString("base64") !== contentMd5) throw s3Errors.badDigest();
@@ -279,7 +280,7 @@ export function planBody(
       if (trailerName && decoder && decoder.trailers[trailerName] === undefined) {
         throw s3Errors.invalidRequest(`The trailing header ${trailerName} announced by x-amz-trailer was not sent.`);
       }
-      return { md5, size: meter.size };
+      return { md5, size };
     },
   };
 }

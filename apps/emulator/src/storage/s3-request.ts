@@ -85,7 +85,7 @@ export async function readXmlBody(r: S3Request, root: string): Promise<Record<st
     },
   });
   await pipeline([bodyStream(r), ...plan.transforms, collector]);
-  await plan.check();
+  await plan.check(size);
   return parseXml(Buffer.concat(chunks).toString("utf8"), root);
 }
 

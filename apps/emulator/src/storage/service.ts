@@ -108,7 +108,7 @@ export class StorageService {
     }
     let digest: { md5: Buffer; size: number };
     try {
-      digest = await plan.check();
+      digest = await plan.check(blob.size);
     } catch (error) {
       await this.store.discard(blob);
       throw error;

@@ -1,5 +1,9 @@
 // Persistence of workspaces, users and API keys. Statements are prepared once per database.
+// Authentication reads a user and its workspace on every request; `member()` serves them from memory, forgotten
+// whenever any row of users, workspaces or api_keys changes (db/table-changes.ts), so a removed user or a
+// changed workspace limit is seen by the very next request.
 import type { Db } from "../database.js";
+import { changeCounter, RowCache } from "../table-changes.js";
 
 export interface WorkspaceRow {
   seq: number;
@@ -27,6 +31,12 @@ export interface UserRow {
 export type NewWorkspace = Omit<WorkspaceRow, "seq">;
 export type NewUser = Omit<UserRow, "seq">;
 
+/** A user and its workspace, as authentication needs them (shared by every request: frozen). */
+export interface Member {
+  readonly user: Readonly<UserRow>;
+  readonly workspace: Readonly<WorkspaceRow>;
+}
+
 export class IdentityRepository {
   private readonly insertWorkspaceStmt;
   private readonly insertUserStmt;
@@ -40,8 +50,15 @@ export class IdentityRepository {
   private readonly firstUserStmt;
   private readonly setWorkspaceLimitStmt;
   private readonly deleteKeyStmt;
+  private readonly members: RowCache<string, Member>;
+  private readonly keyHolders: RowCache<string, Member>;
+  private readonly readMember = (userId: string): Member | undefined => this.memberOf(this.user(userId));
+  private readonly readKeyHolder = (key: string): Member | undefined => this.memberOf(this.userByApiKey(key));
 
   constructor(private readonly db: Db) {
+    const changes = changeCounter(db, "identity", ["users", "workspaces", "api_keys"]);
+    this.members = new RowCache(db, changes);
+    this.keyHolders = new RowCache(db, changes);
     this.insertWorkspaceStmt = db.prepare(
       `INSERT INTO workspaces (id, name, organization_code, vcpu_limit, vcpu_limit_updated_at, created_at)
        VALUES (@id, @name, @organization_code, @vcpu_limit, @vcpu_limit_updated_at, @created_at)`,
@@ -94,6 +111,22 @@ export class IdentityRepository {
 
   user(id: string): UserRow | undefined {
     return this.userStmt.get(id) as UserRow | undefined;
+  }
+
+  /** A user and its workspace; from memory while no identity row has changed since they were read. */
+  member(userId: string): Member | undefined {
+    return this.members.get(userId, this.readMember);
+  }
+
+  /** The user an API key belongs to, with its workspace; from memory like `member`. */
+  memberByApiKey(key: string): Member | undefined {
+    return this.keyHolders.get(key, this.readKeyHolder);
+  }
+
+  private memberOf(user: UserRow | undefined): Member | undefined {
+    const workspace = user && this.workspace(user.workspace_id);
+    if (!user || !workspace) return undefined;
+    return Object.freeze({ user: Object.freeze(user), workspace: Object.freeze(workspace) });
   }
 
   userByApiKey(key: string): UserRow | undefined {

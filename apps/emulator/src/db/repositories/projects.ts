@@ -1,5 +1,8 @@
-// Persistence of projects, their dimensions, limits and retention policies.
+// Persistence of projects, their dimensions, limits and retention policies. Projects and their registry
+// repositories are read on nearly every request and rarely written: they are served from memory while no row of
+// either table has changed (db/table-changes.ts).
 import type { Db } from "../database.js";
+import { changeCounter, RowCache } from "../table-changes.js";
 
 export interface ProjectRow {
   seq: number;
@@ -37,14 +40,19 @@ export interface RetentionRow {
 
 export class ProjectRepository {
   private readonly stmts;
+  private readonly rows: RowCache<string, Readonly<ProjectRow>>;
+  private readonly repositoryNames: RowCache<string, readonly string[]>;
 
   constructor(db: Db) {
+    const changes = changeCounter(db, "projects", ["projects", "registry_repositories"]);
+    this.rows = new RowCache(db, changes);
+    this.repositoryNames = new RowCache(db, changes);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO projects (id, workspace_id, name, description, created_by, regions, region_settings, created_at)
          VALUES (@id, @workspace_id, @name, @description, @created_by, @regions, @region_settings, @created_at)`,
       ),
-      get: db.prepare("SELECT * FROM projects WHERE id = ? AND workspace_id = ?"),
+      get: db.prepare("SELECT * FROM projects WHERE id = ?"),
       page: db.prepare("SELECT * FROM projects WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
       pageMine: db.prepare("SELECT * FROM projects WHERE workspace_id = ? AND created_by = ? AND seq > ? ORDER BY seq LIMIT ?"),
       updateRegions: db.prepare("UPDATE projects SET regions = ?, region_settings = ? WHERE id = ?"),
@@ -83,10 +91,16 @@ export class ProjectRepository {
     this.stmts.insert.run(row);
   }
 
-  /** A project of `workspaceId`; projects of other workspaces are invisible. */
-  get(id: string, workspaceId: string): ProjectRow | undefined {
-    return this.stmts.get.get(id, workspaceId) as ProjectRow | undefined;
+  /** A project of `workspaceId`; projects of other workspaces are invisible. The row is shared: frozen. */
+  get(id: string, workspaceId: string): Readonly<ProjectRow> | undefined {
+    const row = this.rows.get(id, this.readRow);
+    return row?.workspace_id === workspaceId ? row : undefined;
   }
+
+  private readonly readRow = (id: string): Readonly<ProjectRow> | undefined => {
+    const row = this.stmts.get.get(id) as ProjectRow | undefined;
+    return row && Object.freeze(row);
+  };
 
   /** Up to `limit` projects after `afterSeq`, oldest first. */
   page(workspaceId: string, afterSeq: number, limit: number, createdBy?: string): ProjectRow[] {
@@ -101,9 +115,13 @@ export class ProjectRepository {
     this.stmts.updateRegions.run(JSON.stringify(regions), JSON.stringify(regionSettings), id);
   }
 
-  repositories(projectId: string): string[] {
-    return (this.stmts.repositories.all(projectId) as { name: string }[]).map((r) => r.name);
+  /** The names of the project's registry repositories, oldest first (shared: frozen). */
+  repositories(projectId: string): readonly string[] {
+    return this.repositoryNames.get(projectId, this.readRepositories)!;
   }
+
+  private readonly readRepositories = (projectId: string): readonly string[] =>
+    Object.freeze((this.stmts.repositories.all(projectId) as { name: string }[]).map((r) => r.name));
 
   dimensions(projectId: string): unknown[] {
     const row = this.stmts.dimensions.get(projectId) as { environments: string } | undefined;
