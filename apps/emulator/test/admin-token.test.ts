@@ -62,6 +62,12 @@ describe("off loopback", () => {
     expect(drift).toBeLessThan(60_000); // not a day ahead
     const list = await http(`${local}/_emulator/v1/workspaces`, { headers: { Authorization: `Bearer ${emu.adminToken}` } });
     expect((list.body as { name: string }[]).map((w) => w.name)).not.toContain("intruder");
+    // The request inspector shows the refusals (they never reached an operation).
+    const inspected = await http(`${local}/_emulator/v1/inspector/requests?path=/_emulator/v1/reset`, {
+      headers: { Authorization: `Bearer ${emu.adminToken}` },
+    });
+    const [refusal] = (inspected.body as { items: { status: number; api: string; operationId: string | null }[] }).items;
+    expect(refusal).toMatchObject({ status: 401, api: "admin", operationId: null });
   });
 
   it("is sent by the admin client given adminToken", async () => {

@@ -77,7 +77,9 @@ export class Recorder {
     return async (c, next) => {
       const exchange = this.open(c);
       await next();
-      c.res = await this.close(c, exchange, c.res);
+      const response = await this.close(c, exchange, c.res);
+      // Set only when it changed: setting c.res copies the response.
+      if (response !== c.res) c.res = response;
     };
   }
 
