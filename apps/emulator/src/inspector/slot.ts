@@ -34,9 +34,6 @@ const INDEX: Record<TextField, number> = Object.fromEntries(TEXT_FIELDS.map((f, 
 /** Bytes past which a slot's buffer is given back when the slot is reused. */
 const SHRINK_ABOVE = 64 * 1024;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 export const NO_VIOLATIONS: readonly InspectedViolation[] = Object.freeze([]);
 
 export class Slot {
@@ -66,7 +63,7 @@ export class Slot {
   responseSecret = false;
   complete = true;
 
-  private bytes = new Uint8Array(2048);
+  private bytes = Buffer.alloc(2048);
   private used = 0;
   /** Start and byte length of each text field; -1 for null. */
   private readonly spans = new Int32Array(TEXT_FIELDS.length * 2).fill(-1);
@@ -74,7 +71,7 @@ export class Slot {
   /** Empties the slot for a new request. */
   reset(): void {
     // A buffer that grew for one large request is not kept for the small ones after it.
-    if (this.bytes.length > SHRINK_ABOVE) this.bytes = new Uint8Array(2048);
+    if (this.bytes.length > SHRINK_ABOVE) this.bytes = Buffer.alloc(2048);
     this.used = 0;
     this.spans.fill(-1);
     this.totalMs = -1;
@@ -103,11 +100,12 @@ export class Slot {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const room = value.length * 3;
     if (this.used + room > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, 1 << Math.ceil(Math.log2(this.used + room))));
-      grown.set(this.bytes.subarray(0, this.used));
+      const grown = Buffer.alloc(Math.max(this.bytes.length * 2, 1 << Math.ceil(Math.log2(this.used + room))));
+      this.bytes.copy(grown, 0, 0, this.used);
       this.bytes = grown;
     }
-    const { written } = encoder.encodeInto(value, this.bytes.subarray(this.used));
+    // Buffer.write encodes in place: no view of the buffer is made per field (a TextEncoder needs one).
+    const written = this.bytes.write(value, this.used);
     this.spans[i] = this.used;
     this.spans[i + 1] = written;
     this.used += written;
@@ -116,7 +114,7 @@ export class Slot {
   get(field: TextField): string | null {
     const i = INDEX[field] * 2;
     const start = this.spans[i]!;
-    return start < 0 ? null : decoder.decode(this.bytes.subarray(start, start + this.spans[i + 1]!));
+    return start < 0 ? null : this.bytes.toString("utf8", start, start + this.spans[i + 1]!);
   }
 
   /** `get()` of a field that is never null. */
