@@ -2,7 +2,6 @@
 // both call it. Parts are built in dependency order, each complete when built: the database and clock, storage,
 // then the HTTP server's port (so every URL is known), the registry, the core, the fault injector, the job side,
 // the fault service, and last the HTTP application, which the server starts answering with.
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -25,13 +24,14 @@ import { enforceRetention } from "./domain/tasks.js";
 import { FaultInjector } from "./faults/injector.js";
 import { FaultService } from "./faults/service.js";
 import type { Emulator } from "./http/env.js";
+import { adminTokenFor } from "./http/admin-token.js";
 import { Readiness } from "./http/readiness.js";
 import { dashboardBuildDir, UI_PREFIX } from "./http/ui.js";
 import { Inspector } from "./inspector/inspector.js";
 import { engineProbe } from "./jobs/engine-probe.js";
 import { chooseExecutor } from "./jobs/executors.js";
 import { JobService } from "./jobs/service.js";
-import { type EmulatorOptions, isLoopbackHost, optionEnvironment, resolveOptions, truthy } from "./options.js";
+import { type EmulatorOptions, optionEnvironment, resolveOptions, truthy } from "./options.js";
 import { executorOffPart, type OffPart } from "./parts.js";
 import { registryImages } from "./registry/images.js";
 import { RegistryService } from "./registry/service.js";
@@ -189,7 +189,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     const emulator: Emulator = { core, jobs, faults, registry, inspector };
 
     // Off loopback, the admin API and the dashboard require a token: the one given, or one made up now.
-    const adminToken = resolved.adminToken ?? (isLoopbackHost(resolved.host) ? undefined : randomBytes(18).toString("base64url"));
+    const adminToken = adminTokenFor(resolved.host, resolved.adminToken);
     const app = createApp(emulator, log, { adminToken, dashboardDir: dashboardBuildDir(resolved.dashboardDir) });
     answer = getRequestListener(app.fetch, { hostname: resolved.host });
     await jobs.start();

@@ -1,6 +1,7 @@
 // The admin token: off loopback the admin API and the dashboard require it (a token is made up when none is
 // given), a refused request changes nothing, the dashboard's sign-in sets a cookie; on loopback they stay open.
-// The off-loopback emulator listens on 0.0.0.0 as it would in a container; every request here goes to 127.0.0.1.
+// Tests listen on loopback only (the machine's network rule): the off-loopback emulator is one started with the
+// token that adminTokenFor() makes up for a non-loopback address, which is what startEmulator() does there.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { createAdminClient } from "@htcemu/client/admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningBanner } from "../src/cli-options.js";
 import { type RunningEmulator, startEmulator } from "../src/index.js";
+import { adminTokenFor } from "../src/http/admin-token.js";
 import { isLoopbackHost } from "../src/options.js";
 import { http } from "./helpers.js";
 
@@ -19,12 +21,17 @@ describe("off loopback", () => {
   let emu: RunningEmulator;
   let local: string;
   beforeAll(async () => {
-    emu = await startEmulator({ host: "0.0.0.0", executor: "simulated", registry: "off", strict: true, dashboardDir: dashboard });
+    const adminToken = adminTokenFor("0.0.0.0", undefined);
+    emu = await startEmulator({ executor: "simulated", registry: "off", strict: true, dashboardDir: dashboard, adminToken });
     local = `http://127.0.0.1:${emu.port}`;
   });
   afterAll(() => emu?.stop());
 
   it("makes up a token, prints it and puts it in the dashboard's address", () => {
+    for (const host of ["0.0.0.0", "::", "192.168.1.10"]) expect(adminTokenFor(host, undefined)).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(adminTokenFor("0.0.0.0", undefined)).not.toBe(adminTokenFor("0.0.0.0", undefined));
+    expect(adminTokenFor("127.0.0.1", undefined)).toBeUndefined();
+    expect(adminTokenFor("0.0.0.0", "given-token-123")).toBe("given-token-123");
     expect(emu.adminToken).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(emu.dashboardUrl).toBe(`${emu.rootUrl}/ui/#token=${emu.adminToken}`);
     const banner = runningBanner(emu, { inMemory: true, dataDir: "" } as never);

@@ -3,13 +3,19 @@
 // API and the dashboard then require the token: `Authorization: Bearer <token>`, or the HttpOnly cookie that the
 // dashboard's sign-in page sets (SameSite=Strict, so other sites cannot ride on it). A refused request is
 // answered before any operation runs, so it changes nothing. On loopback they stay open unless a token was given.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
 import { credential } from "./auth.js";
 import type { AppEnv } from "./env.js";
 import type { Recorder } from "./inspect.js";
+import { isLoopbackHost } from "../options.js";
 
 export const ADMIN_COOKIE = "htc_emulator_admin";
+
+/** The token the admin API and the dashboard require: the one given; off loopback one made up now; else none. */
+export function adminTokenFor(host: string, given: string | undefined): string | undefined {
+  return given ?? (isLoopbackHost(host) ? undefined : randomBytes(18).toString("base64url"));
+}
 
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
