@@ -1,5 +1,6 @@
 // The request inspector: what it records of each API, filters, the redaction of every kind of secret, bounds on
 // memory, the live stream, the HAR export, and answers that stream (snapshots, live feeds) still streaming.
+import { Agent, request } from "node:http";
 import { requireMember, unwrap } from "@htcemu/client";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +8,7 @@ import { type RunningEmulator, startEmulator } from "../src/index.js";
 import type { AppEnv } from "../src/http/env.js";
 import { jsonAnswer, operationFrame } from "../src/http/frame.js";
 import { Recorder } from "../src/http/inspect.js";
-import { Inspector } from "../src/inspector/inspector.js";
+import { Inspector, keptText } from "../src/inspector/inspector.js";
 import { redactJsonText, redactQuery } from "../src/inspector/redact.js";
 import { http } from "./helpers.js";
 
@@ -183,6 +184,41 @@ describe("recording", () => {
     expect(items[0]!.query).toContain("X-Amz-Signature=%5Bredacted%5D");
     const s3 = await detail(items[0]!.id);
     expect(s3.requestBody).toMatchObject({ size: 5, omitted: expect.any(String) });
+  });
+
+  it("records each request's own headers on a kept-alive connection, repeated or changed", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${emu.baseUrl}/htc/projects/${projectId}`);
+        request(url, { agent, headers: { Authorization: `Bearer ${bearer}`, ...headers } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        })
+          .on("error", reject)
+          .end();
+      });
+    try {
+      expect(await get({ "X-Trace": "one" })).toBe(200);
+      expect(await get({ "X-Trace": "one" })).toBe(200);
+      expect(await get({ "X-Trace": "two" })).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+    const { items } = await list("operationId=getProject&limit=3");
+    const traces = await Promise.all(
+      items.map(async (item) => (await detail(item.id)).requestHeaders.find((h) => h.name.toLowerCase() === "x-trace")?.value),
+    );
+    expect(traces).toEqual(["two", "one", "one"]);
+    const auth = (await detail(items[0]!.id)).requestHeaders.find((h) => h.name.toLowerCase() === "authorization");
+    expect(auth?.value).toBe("Bearer [redacted]");
+  });
+
+  it("cuts a kept text at the limit without splitting a surrogate pair", () => {
+    expect(keptText("abc", 5)).toBe("abc");
+    expect(keptText("abcdef", 3)).toBe("abc");
+    expect(keptText("ab\u{1F600}cd", 3)).toBe("ab");
+    expect(keptText("ab\u{1F600}cd", 4)).toBe("ab\u{1F600}");
   });
 
   it("redacts cut JSON bodies member by member", () => {

@@ -30,8 +30,7 @@ export interface ServedOperation {
 
 /** What the request inspector learns of an exchange from the layers that produce it. */
 export interface Exchange {
-  /** When the request came (epoch milliseconds), and the same on the monotonic clock. */
-  readonly startedAt: number;
+  /** When the request came, on the monotonic clock (performance.now()). */
   readonly started: number;
   /** The JSON request body as read (http/validation.ts). */
   requestText?: string;

@@ -1,11 +1,11 @@
 // The request inspector: the last N requests the emulator answered, in a ring of reusable slots (slot.ts), and
-// their views. Recording copies what it keeps into the slot and allocates nothing that outlives the request;
-// headers and bodies are parsed and redacted only when someone reads them. Memory stays bounded: `capacity` slots,
-// each body cut at `bodyLimit` characters.
+// their views. Recording keeps references in the slot (see slot.ts); headers and bodies are interpreted and
+// redacted only when someone reads them. Memory stays bounded: `capacity` slots, each body cut at `bodyLimit`
+// characters.
 import { redactHeader, redactJsonText, redactQuery, redactText, REDACTED } from "./redact.js";
-import { type InspectedApi, type InspectedViolation, NO_VIOLATIONS, Slot } from "./slot.js";
+import { CLIENT_HEADER, type InspectedApi, type InspectedViolation, keptText, NO_VIOLATIONS, Slot } from "./slot.js";
 
-export { type InspectedApi, type InspectedViolation, NO_VIOLATIONS, Slot };
+export { CLIENT_HEADER, type InspectedApi, type InspectedViolation, keptText, NO_VIOLATIONS, Slot };
 
 export interface Summary {
   id: number;
@@ -135,38 +135,34 @@ export class Inspector {
   }
 
   summaryOf(entry: Slot): Summary {
-    const userId = entry.get("userId");
-    const jobId = entry.get("jobId");
+    const { userId, jobId } = entry;
     return {
       id: entry.id,
       startedAt: new Date(entry.startedAt).toISOString(),
       method: entry.method,
-      path: entry.text("path"),
-      query: redactQuery(entry.text("query")),
+      path: entry.path,
+      query: redactQuery(entry.query),
       api: entry.api,
       operationId: entry.operationId,
       status: entry.status,
       durationMs: round(entry.durationMs),
       ...(entry.totalMs >= 0 ? { totalMs: round(entry.totalMs) } : {}),
-      principal:
-        userId === null
-          ? null
-          : { userId, email: entry.text("email"), workspaceId: entry.text("workspaceId"), ...(jobId ? { jobId } : {}) },
+      principal: userId === null ? null : { userId, email: entry.email, workspaceId: entry.workspaceId, ...(jobId ? { jobId } : {}) },
       violations: [...entry.violations],
       fault: entry.fault,
       fromDashboard: entry.fromDashboard,
-      requestSize: entry.requestSize,
+      requestSize: requestOf(entry)?.size ?? 0,
       responseSize: entry.complete ? entry.responseSize : null,
       complete: entry.complete,
     };
   }
 
   detailOf(entry: Slot): Detail {
-    const responseHeaders = entry.get("responseHeaders");
-    const responseText = entry.get("responseText");
+    const { responseHeaders, responseText } = entry;
+    const request = requestOf(entry);
     return {
       ...this.summaryOf(entry),
-      requestHeaders: headerList(entry.text("requestHeaders")),
+      requestHeaders: headerList(entry.requestHeaders),
       responseHeaders:
         responseHeaders === null
           ? [
@@ -174,19 +170,10 @@ export class Inspector {
               ...(entry.responseTruncated ? [] : [{ name: "content-length", value: String(Buffer.byteLength(responseText ?? "")) }]),
             ]
           : headerList(responseHeaders),
-      requestBody: entry.requestBody
-        ? publicBody(
-            entry.text("requestType"),
-            entry.requestSize,
-            entry.get("requestText"),
-            entry.requestTruncated,
-            entry.requestOmitted,
-            false,
-          )
-        : null,
+      requestBody: request ? publicBody(request.type, request.size, request.text, entry.requestTruncated, request.omitted, false) : null,
       responseBody: entry.responseBody
         ? publicBody(
-            entry.text("responseType"),
+            entry.responseType,
             entry.responseSize,
             responseText,
             entry.responseTruncated,
@@ -198,13 +185,36 @@ export class Inspector {
   }
 }
 
+interface RecordedRequestBody {
+  type: string;
+  size: number;
+  text: string | null;
+  omitted: string | null;
+}
+
+/** What the entry knows of its request's body: the text the endpoint read, or only the headers' word on it. */
+function requestOf(entry: Slot): RecordedRequestBody | null {
+  const text = entry.requestText;
+  if (text !== null) {
+    if (text === "") return null;
+    return { type: entry.requestHeader("content-type") || "application/json", size: entry.requestTextSize, text, omitted: null };
+  }
+  const length = Number(entry.requestHeader("content-length") ?? "0") || 0;
+  if (length <= 0) return null;
+  return {
+    type: entry.requestHeader("content-type") || "application/octet-stream",
+    size: length,
+    text: null,
+    omitted: "not recorded: binary, or not read by the endpoint",
+  };
+}
+
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-/** `a\nb\nc\nd` → [{a: b}, {c: d}], redacted. */
-function headerList(joined: string): { name: string; value: string }[] {
-  const parts = joined === "" ? [] : joined.split("\n");
+/** [a, b, c, d] → [{a: b}, {c: d}], redacted. */
+function headerList(parts: readonly string[]): { name: string; value: string }[] {
   const out: { name: string; value: string }[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) out.push({ name: parts[i]!, value: redactHeader(parts[i]!, parts[i + 1]!) });
   return out;
@@ -248,13 +258,8 @@ export function matcher(filter: InspectorFilter): (entry: Slot) => boolean {
     (filter.method === undefined || e.method === filter.method) &&
     (statusTest === undefined || statusTest(e.status)) &&
     (filter.operationId === undefined || e.operationId === filter.operationId) &&
-    (path === undefined || e.text("path").toLowerCase().includes(path)) &&
+    (path === undefined || e.path.toLowerCase().includes(path)) &&
     (filter.api === undefined || e.api === filter.api) &&
     (filter.violations === undefined || e.violations.length > 0 === filter.violations) &&
     (filter.dashboard !== false || !e.fromDashboard);
-}
-
-/** At most `limit` characters of a text. */
-export function keptText(text: string, limit: number): string {
-  return text.length <= limit ? text : text.slice(0, limit);
 }

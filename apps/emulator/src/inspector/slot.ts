@@ -1,8 +1,9 @@
-// One place of the inspector's ring. What recording costs is mostly the garbage collector's: anything a request
-// allocated and the ring keeps survives the young generation and must be copied and promoted. So a slot is made
-// once and reused, and the strings of a request (path, headers, bodies, caller) are copied as UTF-8 into the
-// slot's own byte buffer, which is reused too; only numbers and strings that live anyway (method names,
-// operationIds) are kept as they are. Reading decodes them again.
+// One place of the inspector's ring, made once and reused. Recording stores references to what the request
+// already holds (its header list as Node received it, its path, the caller's ids, the body texts the layers
+// serialized) instead of copying them: the copies were most of what recording cost, and what a reference keeps
+// alive is bounded by the ring (a body is cut at the limit into a copy of its own, so a large body is never kept
+// whole). Everything else is worked out when the entry is read: the request's media type, its length, whether the
+// dashboard sent it, and the redaction of credentials.
 
 export type InspectedApi = "htc" | "admin" | "s3" | "registry" | "other";
 
@@ -12,29 +13,11 @@ export interface InspectedViolation {
   message: string;
 }
 
-/** The strings a slot keeps in its buffer. */
-export const TEXT_FIELDS = [
-  "path",
-  "query",
-  "userId",
-  "email",
-  "workspaceId",
-  "jobId",
-  "requestHeaders",
-  "responseHeaders",
-  "requestType",
-  "requestText",
-  "responseType",
-  "responseText",
-] as const;
-export type TextField = (typeof TEXT_FIELDS)[number];
-
-const INDEX: Record<TextField, number> = Object.fromEntries(TEXT_FIELDS.map((f, i) => [f, i])) as Record<TextField, number>;
-
-/** Bytes past which a slot's buffer is given back when the slot is reused. */
-const SHRINK_ABOVE = 64 * 1024;
-
 export const NO_VIOLATIONS: readonly InspectedViolation[] = Object.freeze([]);
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
+/** The header the dashboard marks its requests with. */
+export const CLIENT_HEADER = "x-htc-emulator-client";
 
 export class Slot {
   id = 0;
@@ -49,76 +32,80 @@ export class Slot {
   totalMs = -1;
   violations: readonly InspectedViolation[] = NO_VIOLATIONS;
   fault: string | null = null;
-  fromDashboard = false;
-  requestBody = false;
-  /** Characters of a kept text body, bytes otherwise. */
-  requestSize = 0;
+  path = "";
+  /** Without the `?`; secret parameters are redacted when read. */
+  query = "";
+  userId: string | null = null;
+  email = "";
+  workspaceId = "";
+  jobId: string | null = null;
+  /** The request's headers as received, names and values alternating; credentials are redacted when read. */
+  requestHeaders: readonly string[] = NO_HEADERS;
+  /** The answer's headers, names and values alternating; null for a JSON answer of an operation (known headers). */
+  responseHeaders: readonly string[] | null = null;
+  /** The request body as text (cut at the limit), when the endpoint read it as text; null when it did not. */
+  requestText: string | null = null;
+  /** Characters of the request's text (before any cut). */
+  requestTextSize = 0;
   requestTruncated = false;
-  requestOmitted: string | null = null;
   responseBody = false;
+  /** Characters of a kept text body, bytes otherwise. */
   responseSize = 0;
+  responseType = "";
+  responseText: string | null = null;
   responseTruncated = false;
   responseOmitted: string | null = null;
   /** The whole answer is a secret (a registry password). */
   responseSecret = false;
   complete = true;
 
-  private bytes = Buffer.alloc(2048);
-  private used = 0;
-  /** Start and byte length of each text field; -1 for null. */
-  private readonly spans = new Int32Array(TEXT_FIELDS.length * 2).fill(-1);
-
-  /** Empties the slot for a new request. */
+  /** Empties the slot for a new request (what a request always sets is not reset). */
   reset(): void {
-    // A buffer that grew for one large request is not kept for the small ones after it.
-    if (this.bytes.length > SHRINK_ABOVE) this.bytes = Buffer.alloc(2048);
-    this.used = 0;
-    this.spans.fill(-1);
     this.totalMs = -1;
     this.violations = NO_VIOLATIONS;
     this.fault = null;
-    this.fromDashboard = false;
-    this.requestBody = false;
-    this.requestSize = 0;
+    this.query = "";
+    this.userId = null;
+    this.email = "";
+    this.workspaceId = "";
+    this.jobId = null;
+    this.responseHeaders = null;
+    this.requestText = null;
+    this.requestTextSize = 0;
     this.requestTruncated = false;
-    this.requestOmitted = null;
     this.responseBody = false;
     this.responseSize = 0;
+    this.responseType = "";
+    this.responseText = null;
     this.responseTruncated = false;
     this.responseOmitted = null;
     this.responseSecret = false;
     this.complete = true;
   }
 
-  set(field: TextField, value: string | null): void {
-    const i = INDEX[field] * 2;
-    if (value === null) {
-      this.spans[i] = -1;
-      this.spans[i + 1] = -1;
-      return;
+  /** A request header's value (the first, by case-insensitive name), or undefined. */
+  requestHeader(lowerName: string): string | undefined {
+    const raw = this.requestHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
     }
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = value.length * 3;
-    if (this.used + room > this.bytes.length) {
-      const grown = Buffer.alloc(Math.max(this.bytes.length * 2, 1 << Math.ceil(Math.log2(this.used + room))));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    // Buffer.write encodes in place: no view of the buffer is made per field (a TextEncoder needs one).
-    const written = this.bytes.write(value, this.used);
-    this.spans[i] = this.used;
-    this.spans[i + 1] = written;
-    this.used += written;
+    return undefined;
   }
 
-  get(field: TextField): string | null {
-    const i = INDEX[field] * 2;
-    const start = this.spans[i]!;
-    return start < 0 ? null : this.bytes.toString("utf8", start, start + this.spans[i + 1]!);
+  get fromDashboard(): boolean {
+    return this.requestHeader(CLIENT_HEADER) === "dashboard";
   }
+}
 
-  /** `get()` of a field that is never null. */
-  text(field: TextField): string {
-    return this.get(field) ?? "";
-  }
+/**
+ * At most `limit` characters of a text. A longer text is cut into a string of its own: a slice would keep the
+ * whole text alive. The cut never splits a surrogate pair.
+ */
+export function keptText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let end = limit;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return Buffer.from(text.slice(0, end), "utf8").toString("utf8");
 }
