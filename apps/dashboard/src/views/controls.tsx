@@ -4,6 +4,7 @@ import type { FaultRuleCreate, StepRequest } from "@htcemu/client/admin";
 import { useState } from "preact/hooks";
 import { admin, ok } from "../api/connection.js";
 import { ActionButton, Empty, ErrorBox, Loading, PageHeader, Section } from "../components/ui.js";
+import { saveAnswer } from "../lib/download.js";
 import { time } from "../lib/format.js";
 import { useInterval, useLoad } from "../lib/hooks.js";
 
@@ -243,15 +244,7 @@ function Snapshots() {
   const exportIt = async () => {
     const response = await fetch(`${admin.baseUrl}/snapshot`, { headers: { "X-HTC-Emulator-Client": "dashboard" } });
     if (!response.ok) await ok(Promise.resolve({ error: await response.json().catch(() => undefined), response }));
-    const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "htc-emulator.snapshot";
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    await saveAnswer(response, "htc-emulator.snapshot");
   };
   return (
     <Section title="Snapshots">

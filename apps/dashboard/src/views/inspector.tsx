@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { admin, adminBase, DASHBOARD_HEADERS, ok } from "../api/connection.js";
 import { follow } from "../api/sse.js";
 import { ActionButton, Empty, ErrorBox, Loading, PageHeader, Section } from "../components/ui.js";
+import { saveAnswer } from "../lib/download.js";
 import { duration, time } from "../lib/format.js";
 import { useLoad } from "../lib/hooks.js";
 
@@ -72,15 +73,7 @@ export function InspectorView() {
   const exportHar = async () => {
     const response = await fetch(`${adminBase}/inspector/har${qs ? `?${qs}` : ""}`, { headers: DASHBOARD_HEADERS });
     if (!response.ok) await ok(Promise.resolve({ error: await response.json().catch(() => undefined), response }));
-    const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "htc-emulator.har";
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    await saveAnswer(response, "htc-emulator.har");
   };
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
   // What is typed in the text filters, applied on Enter or when the field is left (live updates re-render often).

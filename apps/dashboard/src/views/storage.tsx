@@ -5,6 +5,7 @@ import { useSearch } from "wouter-preact";
 import { htc, ok } from "../api/connection.js";
 import { list, presigned, type Scope, upload } from "../api/storage.js";
 import { ActionButton, Empty, ErrorBox, Loading, PageHeader, Section } from "../components/ui.js";
+import { saveLink } from "../lib/download.js";
 import { bytes, time } from "../lib/format.js";
 import { useLoad } from "../lib/hooks.js";
 
@@ -24,13 +25,7 @@ export function StorageView({ params }: { params: { ws: string; projectId: strin
   const [file, setFile] = useState<File | undefined>(undefined);
 
   const download = async (path: string) => {
-    const url = await presigned(scope, path, "GET");
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = path.split("/").pop() ?? "download";
-    document.body.append(a);
-    a.click();
-    a.remove();
+    saveLink(await presigned(scope, path, "GET"), path.split("/").pop() ?? "download");
   };
   const parts = prefix.split("/").filter(Boolean);
 
