@@ -309,7 +309,7 @@ export async function storagePeers(inputs: StoragePeerInputs): Promise<{ rows: R
         target: { op: ">=", value: 90 },
         measured: (100 * mine.value) / ceilingMiBs,
         unit: "%",
-        how: `${how}; the ceiling one run`,
+        how: `${how} each`,
         comparison: {
           ...base,
           peer: `bare node:http (Node ${process.version}), no S3`,
