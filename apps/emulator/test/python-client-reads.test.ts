@@ -9,9 +9,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { SpawnedEmulator } from "@htcemu/contract/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectDockerEngine } from "../src/jobs/docker-engine.js";
 import { startTestEmulator } from "./helpers.js";
 
 const run = promisify(execFile);
+const engine = await detectDockerEngine();
 /** Debian's python3 first (what the client's users have), then whatever python3 is on PATH. */
 const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
@@ -77,6 +79,8 @@ describe("what Rescale's Python client reads is in the emulator's answers", () =
     expect(reads.stillRunning).toBe(0);
     expect(reads.updates.map(([, status]) => status)).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);
     expect(reads.jobs.map(([id]) => id)).toEqual(reads.toJobs.map((job) => job.jobUUID).sort());
-    expect(reads.logs).toContain("read me");
+    // A container prints what the job's command says; without an engine the jobs are simulated (their own lines).
+    if (engine.ok) expect(reads.logs).toContain("read me");
+    else expect(reads.logs.length).toBeGreaterThan(0);
   });
 });
