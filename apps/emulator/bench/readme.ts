@@ -1,7 +1,9 @@
 // The README's table of figures beside the peers', written by `pnpm bench -- --write-readme` between two markers
 // in the repository's README.md: every row that carries a comparison, from the scenarios that ran.
+import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { machine, passes, type Row } from "./common.js";
 import { repositoryRoot } from "./peers.js";
 
@@ -37,7 +39,10 @@ export function readmeBlock(rows: Row[], options: { quick: boolean; note?: strin
   return lines.join("\n");
 }
 
-/** Replaces the block between the markers (which must be there, each once) in README.md. */
+/**
+ * Replaces the block between the markers (which must be there, each once) in README.md, then lays the file out with
+ * the repository's formatter (Biome aligns the table's columns), so `pnpm lint` accepts what the bench wrote.
+ */
 export async function writeReadmeBlock(block: string, file = README): Promise<void> {
   const text = await readFile(file, "utf8");
   const begin = text.indexOf(BEGIN);
@@ -45,4 +50,5 @@ export async function writeReadmeBlock(block: string, file = README): Promise<vo
   if (begin < 0 || end < begin || text.indexOf(BEGIN, begin + 1) >= 0)
     throw new Error(`${file} needs the markers ${BEGIN} … ${END}, once each`);
   await writeFile(file, text.slice(0, begin) + block + text.slice(end + END.length));
+  await promisify(execFile)(join(repositoryRoot, "node_modules", ".bin", "biome"), ["format", "--write", file], { cwd: repositoryRoot });
 }
