@@ -149,7 +149,7 @@ describe("the registry's container", () => {
     expect(emulatorUrlFromContainer("http://localhost:8787/x", true)).toBe("http://host.docker.internal:8787/x");
     expect(emulatorUrlFromContainer("http://[::1]:8787/x", true)).toBe("http://host.docker.internal:8787/x");
     // An address that is not loopback (e.g. --public-url) is left as it is.
-    expect(emulatorUrlFromContainer("http://10.0.0.5:8787/x", true)).toBe("http://10.0.0.5:8787/x");
+    expect(emulatorUrlFromContainer("http://198.51.100.5:8787/x", true)).toBe("http://198.51.100.5:8787/x");
   });
 
   it("knows a container whose emulator died from one whose emulator runs", () => {

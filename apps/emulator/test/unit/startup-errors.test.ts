@@ -61,8 +61,8 @@ describe("the port", () => {
 
   it("privileged, or an address this machine does not have", () => {
     expect(listenMessage("127.0.0.1", 80, "EACCES", shell)).toMatch(/ports below 1024 need root/);
-    expect(listenMessage("10.9.9.9", 8787, "EADDRNOTAVAIL", image)).toMatch(
-      /cannot listen on 10\.9\.9\.9: .*set -e HTC_EMULATOR_HOST to 127\.0\.0\.1/,
+    expect(listenMessage("203.0.113.9", 8787, "EADDRNOTAVAIL", image)).toMatch(
+      /cannot listen on 203\.0\.113\.9: .*set -e HTC_EMULATOR_HOST to 127\.0\.0\.1/,
     );
   });
 
