@@ -36,6 +36,11 @@ export async function flushFile(path: string): Promise<void> {
   }
 }
 
+/** Writes every dirty page of the machine to disk (`sync`), so the next transfer starts from a quiet disk. */
+export async function settleDisk(): Promise<void> {
+  await run("sync");
+}
+
 /** `cp` of the file on the same disk, flushed; seconds. */
 export async function copySeconds(source: string, target: string): Promise<number> {
   const started = performance.now();

@@ -13,10 +13,10 @@ import { rm, stat } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type BenchContext, type Comparison, formatNumber, type Row, tempDir } from "./common.js";
+import { type BenchContext, type Comparison, formatNumber, median, type Row, tempDir } from "./common.js";
 import type { Ceiling } from "./http-ceiling.js";
 import { type Attempt, attempt, commandVersion, freePort, packageBin, packageDir, packageVersion, startPeer, tsxLoader } from "./peers.js";
-import { download, flushFile, MiB, upload } from "./s3-transfers.js";
+import { download, flushFile, MiB, settleDisk, upload } from "./s3-transfers.js";
 
 const run = promisify(execFile);
 
@@ -367,12 +367,5 @@ function clientCeilingRows(
 function medianOf(runs: Attempt<number[]>): Attempt<number> {
   if (!runs.ok) return runs;
   if (runs.value.length === 0) return { ok: false, reason: "no run" };
-  const sorted = [...runs.value].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return { ok: true, value: sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2 };
-}
-
-/** Writes every dirty page of the machine to disk (`sync`), so the next transfer starts from a quiet disk. */
-async function settleDisk(): Promise<void> {
-  await run("sync");
+  return { ok: true, value: median(runs.value) };
 }

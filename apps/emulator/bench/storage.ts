@@ -38,7 +38,7 @@ import {
 } from "./common.js";
 import { type Ceiling, measureHttpCeiling } from "./http-ceiling.js";
 import { commandVersion } from "./peers.js";
-import { copySeconds, download, downloadLean, MiB, upload, uploadLean } from "./s3-transfers.js";
+import { copySeconds, download, downloadLean, MiB, settleDisk, upload, uploadLean } from "./s3-transfers.js";
 import { storagePeers } from "./storage-peers.js";
 
 const run = promisify(execFile);
@@ -171,7 +171,7 @@ export async function storageBench(ctx: BenchContext): Promise<ScenarioReport> {
   // Median of 3 (one with --quick), each after a `sync`: a single run here varies with the disk's flushes by 2×.
   const ceilingRuns: Ceiling[] = [];
   for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
-    await run("sync");
+    await settleDisk();
     ceilingRuns.push(await measureHttpCeiling(dir, source, size, partSize, 4));
   }
   const ceiling: Ceiling = {
